@@ -1,0 +1,29 @@
+//! Fast local text classifiers for Opsline: ticket routing (topic / assignment group)
+//! and chat intents, with no Python and no network at run time.
+//!
+//! * [`train_from_csv`] trains a [`Model`] (hashed word and character n-grams,
+//!   sublinear TF-IDF, one-vs-rest linear SVMs, softmax with a fitted temperature
+//!   for calibrated confidences); [`Model::save`] / [`Model::load`] persist it.
+//! * [`evaluate`] trains on one CSV and reports accuracy, macro-F1, coverage at a
+//!   review threshold and throughput on another; [`split_csv`] makes a
+//!   deterministic held-out split.
+//! * [`IntentClassifier`] classifies helpdesk chat messages into [`Intent`]s with a
+//!   guard that keeps `password_reset` precise; [`evaluate_intents`] scores it on a
+//!   Rasa NLU YAML file.
+
+mod dataset;
+mod error;
+mod eval;
+mod features;
+mod hashing;
+mod linear;
+mod metrics;
+mod model;
+mod persist;
+
+pub use dataset::{LabeledTexts, SplitSummary, read_labeled_csv, split_csv};
+pub use error::{ClassifyError, Result};
+pub use eval::{TicketEvalReport, evaluate, evaluate_model, evaluate_with_config};
+pub use features::{FeatureConfig, SparseVec, Vectorizer};
+pub use metrics::ClassMetrics;
+pub use model::{Model, ModelMeta, Prediction, TrainConfig, train, train_from_csv};

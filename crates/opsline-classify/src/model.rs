@@ -1,0 +1,340 @@
+//! The ticket classifier: training configuration, training, prediction.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::read_labeled_csv;
+use crate::error::{ClassifyError, Result};
+use crate::features::{FeatureConfig, Scratch, SparseVec, Vectorizer};
+use crate::hashing::SplitMix64;
+use crate::linear::{LinearModel, SvmParams, fit_temperature, softmax, train_one_vs_rest};
+use crate::metrics::score;
+
+/// Temperature used when there are too few rows to fit one on a held-out slice.
+const FALLBACK_TEMPERATURE: f32 = 0.3;
+/// Fewest rows for which a validation slice is carved out.
+const MIN_ROWS_FOR_VALIDATION: usize = 20;
+
+/// Training settings. `TrainConfig::default()` is the one configuration used for every data set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// CSV columns joined to make the text; empty means every column except the label.
+    pub text_cols: Vec<String>,
+    /// CSV column holding the label; empty means the last column.
+    pub label_col: String,
+    /// Featurization settings.
+    pub features: FeatureConfig,
+    /// SVM inverse regularization strength.
+    pub c: f32,
+    /// Upper bound on solver passes per class.
+    pub max_epochs: u32,
+    /// Solver stopping tolerance (projected-gradient spread).
+    pub tolerance: f32,
+    /// Share of rows held out to fit the confidence temperature and report a validation metric.
+    pub validation_fraction: f32,
+    /// Seed for the validation split and the solver's visiting order.
+    pub seed: u64,
+    /// After calibration, retrain on all rows (validation slice included).
+    pub refit_on_all: bool,
+    /// Threads used to train classes in parallel (the result does not depend on it).
+    pub threads: usize,
+    /// How many runner-up labels a prediction lists.
+    pub alternatives: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            text_cols: Vec::new(),
+            label_col: String::new(),
+            features: FeatureConfig::default(),
+            c: 0.5,
+            max_epochs: 40,
+            tolerance: 0.1,
+            validation_fraction: 0.1,
+            seed: 42,
+            refit_on_all: true,
+            threads: 1,
+            alternatives: 3,
+        }
+    }
+}
+
+/// Facts about how a model was trained, stored in the model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    /// Labels, in the order of the model's classes.
+    pub labels: Vec<String>,
+    /// Text columns the model was trained on.
+    pub text_cols: Vec<String>,
+    /// Label column the model was trained on.
+    pub label_col: String,
+    /// Training time stamp (RFC 3339, UTC).
+    pub trained_at: String,
+    /// Rows used in total.
+    pub n_rows: usize,
+    /// Rows in the internal validation slice (0 if none).
+    pub n_validation_rows: usize,
+    /// Number of features kept.
+    pub n_features: usize,
+    /// Rows per label.
+    pub label_counts: BTreeMap<String, usize>,
+    /// Accuracy on the internal validation slice (model trained without it).
+    pub validation_accuracy: Option<f64>,
+    /// Macro-F1 on the internal validation slice.
+    pub validation_macro_f1: Option<f64>,
+    /// Softmax temperature applied to the SVM scores.
+    pub temperature: f32,
+    /// Wall-clock training time in seconds.
+    pub train_seconds: f64,
+    /// The configuration used.
+    pub config: TrainConfig,
+}
+
+/// A predicted label with its calibrated confidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// The most likely label.
+    pub label: String,
+    /// Calibrated probability of `label` (0..=1).
+    pub confidence: f32,
+    /// Runner-up labels with their probabilities, most likely first.
+    pub alternatives: Vec<(String, f32)>,
+}
+
+/// A trained text classifier.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub(crate) meta: ModelMeta,
+    pub(crate) vectorizer: Vectorizer,
+    pub(crate) linear: LinearModel,
+}
+
+/// Trains on a CSV file of past tickets, using `config.text_cols` and `config.label_col`.
+pub fn train_from_csv(path: impl AsRef<Path>, config: &TrainConfig) -> Result<Model> {
+    let data = read_labeled_csv(path, &config.text_cols, &config.label_col)?;
+    let config = TrainConfig {
+        text_cols: data.text_cols.clone(),
+        label_col: data.label_col.clone(),
+        ..config.clone()
+    };
+    train(&data.texts, &data.labels, &config)
+}
+
+/// Trains on in-memory texts and labels (same length).
+pub fn train<S: AsRef<str>>(texts: &[S], labels: &[S], config: &TrainConfig) -> Result<Model> {
+    let started = Instant::now();
+    if texts.len() != labels.len() {
+        return Err(ClassifyError::InvalidArgument(format!(
+            "{} texts but {} labels",
+            texts.len(),
+            labels.len()
+        )));
+    }
+    if !(config.c.is_finite() && config.c > 0.0) {
+        return Err(ClassifyError::InvalidArgument("c must be positive".into()));
+    }
+    let mut label_counts: BTreeMap<String, usize> = BTreeMap::new();
+    for label in labels {
+        *label_counts.entry(label.as_ref().to_string()).or_default() += 1;
+    }
+    if label_counts.len() < 2 {
+        return Err(ClassifyError::NotEnoughData(format!(
+            "need at least two labels, found {}",
+            label_counts.len()
+        )));
+    }
+    if label_counts.len() > usize::from(u16::MAX) {
+        return Err(ClassifyError::InvalidArgument("too many labels".into()));
+    }
+    let label_names: Vec<String> = label_counts.keys().cloned().collect();
+    let label_ids: Vec<u16> = labels
+        .iter()
+        .map(|label| {
+            label_names
+                .binary_search_by(|name| name.as_str().cmp(label.as_ref()))
+                .map(|id| id as u16)
+                .unwrap_or(0)
+        })
+        .collect();
+
+    let vectorizer = Vectorizer::fit(texts, &config.features)?;
+    let mut scratch = Scratch::default();
+    let vectors: Vec<SparseVec> = texts
+        .iter()
+        .map(|text| vectorizer.transform_with(text.as_ref(), &mut scratch))
+        .collect();
+    let params = SvmParams {
+        c: config.c,
+        max_epochs: config.max_epochs,
+        tolerance: config.tolerance,
+        seed: config.seed,
+        threads: config.threads.max(1),
+    };
+    let n_classes = label_names.len();
+    let n_features = vectorizer.n_features();
+
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    SplitMix64::new(config.seed).shuffle(&mut order);
+    let fraction = config.validation_fraction.clamp(0.0, 0.5);
+    let n_validation = if texts.len() >= MIN_ROWS_FOR_VALIDATION {
+        ((texts.len() as f32 * fraction).round() as usize).min(texts.len() / 2)
+    } else {
+        0
+    };
+    let (validation_rows, fit_rows) = order.split_at(n_validation);
+
+    let mut temperature = FALLBACK_TEMPERATURE;
+    let mut validation_accuracy = None;
+    let mut validation_macro_f1 = None;
+    let linear = if n_validation > 0 {
+        let held_out_model =
+            train_one_vs_rest(&vectors, &label_ids, fit_rows, n_classes, n_features, params);
+        let mut all_scores = Vec::with_capacity(n_validation);
+        let mut gold = Vec::with_capacity(n_validation);
+        for &row in validation_rows {
+            let mut scores = Vec::new();
+            held_out_model.scores_into(&vectors[row], &mut scores);
+            all_scores.push(scores);
+            gold.push(label_ids[row]);
+        }
+        temperature = fit_temperature(&all_scores, &gold);
+        let predicted: Vec<usize> = all_scores.iter().map(|s| argmax(s)).collect();
+        let scores = score(
+            gold.iter()
+                .zip(&predicted)
+                .map(|(&g, &p)| (label_names[usize::from(g)].as_str(), label_names[p].as_str())),
+        );
+        validation_accuracy = Some(scores.accuracy);
+        validation_macro_f1 = Some(scores.macro_f1);
+        if config.refit_on_all {
+            train_one_vs_rest(&vectors, &label_ids, &order, n_classes, n_features, params)
+        } else {
+            held_out_model
+        }
+    } else {
+        train_one_vs_rest(&vectors, &label_ids, &order, n_classes, n_features, params)
+    };
+    let trained_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let meta = ModelMeta {
+        labels: label_names,
+        text_cols: config.text_cols.clone(),
+        label_col: config.label_col.clone(),
+        trained_at,
+        n_rows: texts.len(),
+        n_validation_rows: n_validation,
+        n_features,
+        label_counts,
+        validation_accuracy,
+        validation_macro_f1,
+        temperature,
+        train_seconds: started.elapsed().as_secs_f64(),
+        config: config.clone(),
+    };
+    Ok(Model {
+        meta,
+        vectorizer,
+        linear,
+    })
+}
+
+/// Index of the largest value (first one on ties; 0 for an empty slice).
+pub(crate) fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (index, &value) in values.iter().enumerate() {
+        if value > values[best] {
+            best = index;
+        }
+    }
+    best
+}
+
+impl Model {
+    /// Training metadata (labels, columns, date, sizes, validation metrics).
+    pub fn meta(&self) -> &ModelMeta {
+        &self.meta
+    }
+
+    /// Labels in class order (the order of [`Model::probabilities`]).
+    pub fn labels(&self) -> &[String] {
+        &self.meta.labels
+    }
+
+    /// Calibrated probability of every label, in [`Model::labels`] order.
+    pub fn probabilities(&self, text: &str) -> Vec<f32> {
+        let vector = self.vectorizer.transform(text);
+        let mut scores = Vec::with_capacity(self.linear.n_classes);
+        self.linear.scores_into(&vector, &mut scores);
+        let mut probabilities = Vec::with_capacity(scores.len());
+        softmax(&scores, self.meta.temperature, &mut probabilities);
+        probabilities
+    }
+
+    /// Predicts the label of `text` with a calibrated confidence and the runner-ups.
+    pub fn predict(&self, text: &str) -> Prediction {
+        let probabilities = self.probabilities(text);
+        let mut ranked: Vec<usize> = (0..probabilities.len()).collect();
+        ranked.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]).then(a.cmp(&b)));
+        let label_of = |index: usize| self.meta.labels.get(index).cloned().unwrap_or_default();
+        let best = ranked.first().copied().unwrap_or(0);
+        Prediction {
+            label: label_of(best),
+            confidence: probabilities.get(best).copied().unwrap_or(0.0),
+            alternatives: ranked
+                .iter()
+                .skip(1)
+                .take(self.meta.config.alternatives)
+                .map(|&index| (label_of(index), probabilities[index]))
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> (Vec<String>, Vec<String>) {
+        let mut texts = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..30 {
+            texts.push(format!("printer {i} jammed paper tray toner"));
+            labels.push("Hardware".to_string());
+            texts.push(format!("need access to shared folder {i} permission"));
+            labels.push("Access".to_string());
+            texts.push(format!("laptop purchase order quote {i} vendor"));
+            labels.push("Purchase".to_string());
+        }
+        (texts, labels)
+    }
+
+    #[test]
+    fn learns_and_is_deterministic() {
+        let (texts, labels) = toy();
+        let model = train(&texts, &labels, &TrainConfig::default()).unwrap();
+        let prediction = model.predict("the printer has a paper jam");
+        assert_eq!(prediction.label, "Hardware");
+        assert!(prediction.confidence > 0.5 && prediction.confidence <= 1.0);
+        assert_eq!(prediction.alternatives.len(), 2);
+        let again = train(&texts, &labels, &TrainConfig::default()).unwrap();
+        assert_eq!(again.linear, model.linear);
+        assert_eq!(model.meta.n_validation_rows, 9);
+        assert!(model.meta.validation_accuracy.is_some());
+        let empty = model.predict("");
+        assert!(model.labels().contains(&empty.label));
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        let texts = vec!["a".to_string(), "b".to_string()];
+        let one_label = vec!["x".to_string(), "x".to_string()];
+        assert!(train(&texts, &one_label, &TrainConfig::default()).is_err());
+        assert!(train(&texts[..1], &one_label, &TrainConfig::default()).is_err());
+    }
+}
