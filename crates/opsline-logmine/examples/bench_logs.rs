@@ -1,0 +1,29 @@
+//! Measures single-threaded mining throughput.
+//!
+//! `cargo run --release -p opsline-logmine --example bench_logs -- [--lines N] [--json] FILES...`
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut json = false;
+    let mut lines = opsline_logmine::bench::DEFAULT_MIN_LINES;
+    let mut files = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--lines" => lines = args.next().ok_or("--lines needs a value")?.parse()?,
+            _ => files.push(PathBuf::from(arg)),
+        }
+    }
+    if files.is_empty() {
+        return Err("usage: bench_logs [--lines N] [--json] FILES...".into());
+    }
+    let report = opsline_logmine::bench::bench_files(&files, lines)?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", report.render_text());
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Throughput benchmark: mines whole raw lines (header included) from files held in memory,
+//! single-threaded, and reports lines per second and peak memory.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::{Miner, MinerConfig, MinerError};
+
+/// Default number of lines mined by the benchmark.
+pub const DEFAULT_MIN_LINES: usize = 10_000_000;
+
+/// Errors while benchmarking.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A file could not be read.
+    #[error("reading {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The files hold no line.
+    #[error("no lines in the given files")]
+    Empty,
+    /// The miner could not be built.
+    #[error("miner: {0}")]
+    Miner(#[from] MinerError),
+}
+
+/// Benchmark result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchReport {
+    /// Lines mined.
+    pub lines: usize,
+    /// Wall-clock seconds spent mining.
+    pub seconds: f64,
+    /// Lines per second.
+    pub lines_per_s: f64,
+    /// Live templates at the end.
+    pub templates: usize,
+    /// Peak resident set size of the process (VmHWM), when available.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+impl BenchReport {
+    /// A short human-readable summary.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "lines        {}", self.lines);
+        let _ = writeln!(out, "seconds      {:.3}", self.seconds);
+        let _ = writeln!(out, "lines/s      {:.0}", self.lines_per_s);
+        let _ = writeln!(out, "templates    {}", self.templates);
+        match self.peak_rss_bytes {
+            Some(b) => {
+                let _ = writeln!(out, "peak RSS     {:.1} MiB", b as f64 / 1048576.0);
+            }
+            None => {
+                let _ = writeln!(out, "peak RSS     n/a");
+            }
+        }
+        out
+    }
+}
+
+/// Peak resident set size from `/proc/self/status` (`VmHWM`), in bytes.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Reads the files' lines into memory (one buffer plus line offsets).
+fn load(files: &[PathBuf]) -> Result<(Vec<u8>, Vec<(usize, usize)>), BenchError> {
+    let mut buf = Vec::new();
+    let mut lines = Vec::new();
+    for path in files {
+        let data = std::fs::read(path).map_err(|source| BenchError::Io {
+            path: Path::to_path_buf(path),
+            source,
+        })?;
+        for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let start = buf.len();
+            buf.extend_from_slice(line);
+            lines.push((start, buf.len()));
+        }
+    }
+    if lines.is_empty() {
+        return Err(BenchError::Empty);
+    }
+    Ok((buf, lines))
+}
+
+/// Mines the files' lines (concatenated, repeated until at least `min_lines`) with one default
+/// miner on the current thread and times it.
+pub fn bench_files(files: &[PathBuf], min_lines: usize) -> Result<BenchReport, BenchError> {
+    let (buf, lines) = load(files)?;
+    let passes = min_lines.div_ceil(lines.len()).max(1);
+    let mut miner = Miner::new(MinerConfig::default())?;
+    let mut checksum = 0u64;
+    let start = Instant::now();
+    for _ in 0..passes {
+        for &(s, e) in &lines {
+            let parsed = miner.ingest(&buf[s..e]);
+            checksum = checksum.wrapping_add(parsed.template_id);
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    std::hint::black_box(checksum);
+    let total = passes * lines.len();
+    Ok(BenchReport {
+        lines: total,
+        seconds,
+        lines_per_s: if seconds > 0.0 { total as f64 / seconds } else { 0.0 },
+        templates: miner.template_count(),
+        peak_rss_bytes: peak_rss_bytes(),
+    })
+}

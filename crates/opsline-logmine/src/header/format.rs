@@ -1,0 +1,378 @@
+//! Header format strings: parsing a Loghub-style format such as
+//! `<date> <time> <level> <comp>: <content>` into typed elements, and matching a line against it.
+//!
+//! The matcher is hand written (no regex) so the hot path stays allocation free: every field is
+//! matched lazily (shortest first) with bounded backtracking, and typed fields only accept the
+//! characters their kind allows, which is what lets auto-detection tell formats apart.
+
+use std::ops::Range;
+
+/// What a `<field>` in a header format accepts, and which header role it fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldKind {
+    /// A date-like token: starts with a digit, then digits and `-/.:,TZ+`.
+    Date,
+    /// A time-like token: starts with a digit, then digits and `:.,`.
+    Time,
+    /// An English month abbreviation (`Jan` … `Dec`).
+    Month,
+    /// Day of month (digits), part of the timestamp.
+    Day,
+    /// Any run of non-blank characters treated as part of the timestamp (lazy, may contain blanks).
+    Ts,
+    /// Digits only (pid, id, epoch).
+    Num,
+    /// One non-blank token.
+    Word,
+    /// A known severity word (`INFO`, `warn`, `E`, …).
+    Level,
+    /// The component (lazy: the shortest text after which the rest of the format matches).
+    Comp,
+    /// Anything (lazy), for example a bracketed thread or request context.
+    Any,
+    /// The message content: the rest of the line.
+    Content,
+}
+
+impl FieldKind {
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "date" => Self::Date,
+            "time" => Self::Time,
+            "month" => Self::Month,
+            "day" => Self::Day,
+            "ts" => Self::Ts,
+            "num" => Self::Num,
+            "word" => Self::Word,
+            "level" => Self::Level,
+            "comp" => Self::Comp,
+            "any" => Self::Any,
+            "content" => Self::Content,
+            _ => return None,
+        })
+    }
+
+    /// True when the field is part of the timestamp.
+    pub(crate) fn is_time(self) -> bool {
+        matches!(
+            self,
+            Self::Date | Self::Time | Self::Month | Self::Day | Self::Ts
+        )
+    }
+
+    /// True for fields that may contain blanks (matched lazily over any character).
+    fn is_free_text(self) -> bool {
+        matches!(self, Self::Ts | Self::Comp | Self::Any)
+    }
+
+    fn weight(self) -> u32 {
+        match self {
+            Self::Date | Self::Time | Self::Month | Self::Day | Self::Num | Self::Level => 3,
+            Self::Word | Self::Comp | Self::Ts | Self::Any => 1,
+            Self::Content => 0,
+        }
+    }
+
+    fn accepts_byte(self, b: u8, first: bool) -> bool {
+        match self {
+            Self::Date => b.is_ascii_digit() || (!first && b"-/.:,TZ+".contains(&b)),
+            Self::Time => b.is_ascii_digit() || (!first && b":.,".contains(&b)),
+            Self::Num | Self::Day => b.is_ascii_digit(),
+            Self::Month | Self::Level => b.is_ascii_alphabetic(),
+            Self::Word => !b.is_ascii_whitespace(),
+            Self::Ts | Self::Comp | Self::Any | Self::Content => true,
+        }
+    }
+
+    fn validate(self, text: &str) -> bool {
+        match self {
+            Self::Month => is_month(text),
+            Self::Level => crate::severity::classify_level(text).is_some(),
+            Self::Comp | Self::Ts => !text.starts_with(|c: char| c.is_whitespace()),
+            _ => true,
+        }
+    }
+}
+
+fn is_month(text: &str) -> bool {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    MONTHS.contains(&text)
+}
+
+/// One element of a compiled header format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Element {
+    /// A typed field.
+    Field(FieldKind),
+    /// One or more blanks.
+    Space,
+    /// Literal text.
+    Lit(Box<str>),
+}
+
+/// A compiled header format.
+#[derive(Debug, Clone)]
+pub(crate) struct HeaderFormat {
+    /// The format string it was compiled from.
+    pub(crate) source: String,
+    elements: Vec<Element>,
+    /// How discriminating the format is (typed fields and literals weigh more).
+    pub(crate) specificity: u32,
+}
+
+/// Error compiling a header format string.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FormatError {
+    /// A `<name>` that is not one of the known field kinds.
+    #[error("unknown header field `<{0}>` (known: date time month day ts num word level comp any content)")]
+    UnknownField(String),
+    /// A `<` without its closing `>`.
+    #[error("unterminated `<` in header format")]
+    Unterminated,
+    /// The format must end with `<content>` and contain it exactly once.
+    #[error("header format must end with `<content>`")]
+    ContentNotLast,
+}
+
+/// The byte ranges a successful match captured.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct HeaderMatch {
+    pub(crate) timestamp: Option<Range<usize>>,
+    pub(crate) level: Option<Range<usize>>,
+    pub(crate) component: Option<Range<usize>>,
+    pub(crate) content: Range<usize>,
+}
+
+/// Upper bound on backtracking steps per line, so no input can make matching slow.
+const STEP_BUDGET: u32 = 4096;
+/// Most fields a format may hold (captures live in a fixed array).
+const MAX_FIELDS: usize = 16;
+
+impl HeaderFormat {
+    /// Compiles a format string such as `<date> <time> <level> <comp>: <content>`.
+    pub(crate) fn compile(source: &str) -> Result<Self, FormatError> {
+        let mut elements = Vec::new();
+        let mut rest = source;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix('<') {
+                let end = after.find('>').ok_or(FormatError::Unterminated)?;
+                let name = &after[..end];
+                let kind = FieldKind::from_name(name)
+                    .ok_or_else(|| FormatError::UnknownField(name.to_string()))?;
+                elements.push(Element::Field(kind));
+                rest = &after[end + 1..];
+            } else if rest.starts_with(char::is_whitespace) {
+                let end = rest.find(|c: char| !c.is_whitespace()).unwrap_or(rest.len());
+                elements.push(Element::Space);
+                rest = &rest[end..];
+            } else {
+                let end = rest
+                    .find(|c: char| c == '<' || c.is_whitespace())
+                    .unwrap_or(rest.len());
+                elements.push(Element::Lit(rest[..end].into()));
+                rest = &rest[end..];
+            }
+        }
+        let content_count = elements
+            .iter()
+            .filter(|e| **e == Element::Field(FieldKind::Content))
+            .count();
+        if content_count != 1 || elements.last() != Some(&Element::Field(FieldKind::Content)) {
+            return Err(FormatError::ContentNotLast);
+        }
+        let fields = elements
+            .iter()
+            .filter(|e| matches!(e, Element::Field(_)))
+            .count();
+        if fields > MAX_FIELDS {
+            return Err(FormatError::UnknownField(format!(
+                "too many fields ({fields} > {MAX_FIELDS})"
+            )));
+        }
+        let specificity = elements
+            .iter()
+            .map(|e| match e {
+                Element::Field(k) => k.weight(),
+                Element::Lit(l) => 2 * l.len() as u32,
+                Element::Space => 0,
+            })
+            .sum();
+        Ok(Self {
+            source: source.to_string(),
+            elements,
+            specificity,
+        })
+    }
+
+    /// Matches `line` (already stripped of its trailing newline) against the format.
+    pub(crate) fn matches(&self, line: &str) -> Option<HeaderMatch> {
+        let mut caps = [(FieldKind::Content, 0usize, 0usize); MAX_FIELDS];
+        let mut budget = STEP_BUDGET;
+        if !self.match_from(line, 0, 0, 0, &mut caps, &mut budget) {
+            return None;
+        }
+        let fields = self
+            .elements
+            .iter()
+            .filter(|e| matches!(e, Element::Field(_)))
+            .count();
+        let mut out = HeaderMatch::default();
+        let mut ts: Option<Range<usize>> = None;
+        for &(kind, start, end) in caps.iter().take(fields) {
+            match kind {
+                k if k.is_time() => {
+                    ts = Some(match ts {
+                        Some(r) => r.start..end,
+                        None => start..end,
+                    });
+                }
+                FieldKind::Level => out.level = Some(start..end),
+                FieldKind::Comp => out.component = Some(start..end),
+                FieldKind::Content => out.content = start..end,
+                _ => {}
+            }
+        }
+        out.timestamp = ts;
+        Some(out)
+    }
+
+    fn match_from(
+        &self,
+        line: &str,
+        elem: usize,
+        field: usize,
+        pos: usize,
+        caps: &mut [(FieldKind, usize, usize); MAX_FIELDS],
+        budget: &mut u32,
+    ) -> bool {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        let bytes = line.as_bytes();
+        let Some(element) = self.elements.get(elem) else {
+            return pos == line.len();
+        };
+        match element {
+            Element::Space => {
+                let mut end = pos;
+                while end < bytes.len() && bytes[end].is_ascii_whitespace() {
+                    end += 1;
+                }
+                end > pos && self.match_from(line, elem + 1, field, end, caps, budget)
+            }
+            Element::Lit(lit) => {
+                line[pos..].starts_with(&**lit)
+                    && self.match_from(line, elem + 1, field, pos + lit.len(), caps, budget)
+            }
+            Element::Field(FieldKind::Content) => {
+                caps[field] = (FieldKind::Content, pos, line.len());
+                true
+            }
+            Element::Field(kind) => {
+                let kind = *kind;
+                let mut end = pos;
+                while end < bytes.len() && kind.accepts_byte(bytes[end], end == pos) {
+                    end += 1;
+                    if kind.is_free_text() && !line.is_char_boundary(end) {
+                        continue;
+                    }
+                    if !line.is_char_boundary(end) {
+                        continue;
+                    }
+                    if !self.next_can_start(elem + 1, &line[end..]) {
+                        continue;
+                    }
+                    if !kind.validate(&line[pos..end]) {
+                        continue;
+                    }
+                    caps[field] = (kind, pos, end);
+                    if self.match_from(line, elem + 1, field + 1, end, caps, budget) {
+                        return true;
+                    }
+                    if *budget == 0 {
+                        return false;
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    /// Cheap look-ahead: can the element at `elem` start at the beginning of `rest`?
+    fn next_can_start(&self, elem: usize, rest: &str) -> bool {
+        match self.elements.get(elem) {
+            None => rest.is_empty(),
+            Some(Element::Space) => rest.starts_with(|c: char| c.is_ascii_whitespace()),
+            Some(Element::Lit(lit)) => rest.starts_with(&**lit),
+            Some(Element::Field(FieldKind::Content)) => true,
+            Some(Element::Field(k)) => rest.bytes().next().is_some_and(|b| k.accepts_byte(b, true)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts<'a>(f: &HeaderFormat, line: &'a str) -> Option<(&'a str, &'a str, &'a str, &'a str)> {
+        let m = f.matches(line)?;
+        let get = |r: Option<Range<usize>>| r.map_or("", |r| &line[r]);
+        Some((
+            get(m.timestamp),
+            get(m.level),
+            get(m.component),
+            &line[m.content],
+        ))
+    }
+
+    #[test]
+    fn compiles_and_matches_hdfs_shape() {
+        let f = HeaderFormat::compile("<date> <time> <num> <level> <comp>: <content>").unwrap();
+        let line = "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block";
+        assert_eq!(
+            parts(&f, line),
+            Some((
+                "081109 203615",
+                "INFO",
+                "dfs.DataNode$PacketResponder",
+                "PacketResponder 1 for block"
+            ))
+        );
+    }
+
+    #[test]
+    fn lazy_fields_backtrack_over_nested_brackets() {
+        let f = HeaderFormat::compile("<date> <time> - <level> [<any>] - <content>").unwrap();
+        let line = "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200";
+        let (ts, level, _, content) = parts(&f, line).unwrap();
+        assert_eq!(ts, "2015-07-29 17:41:44,747");
+        assert_eq!(level, "INFO");
+        assert_eq!(content, "Notification time out: 3200");
+    }
+
+    #[test]
+    fn rejects_bad_formats() {
+        assert!(matches!(
+            HeaderFormat::compile("<date> <bogus> <content>"),
+            Err(FormatError::UnknownField(_))
+        ));
+        assert_eq!(
+            HeaderFormat::compile("<content> <level>").err(),
+            Some(FormatError::ContentNotLast)
+        );
+        assert_eq!(
+            HeaderFormat::compile("<date").err(),
+            Some(FormatError::Unterminated)
+        );
+    }
+
+    #[test]
+    fn typed_fields_reject_wrong_shapes() {
+        let f = HeaderFormat::compile("<date> <time> <level> <comp>: <content>").unwrap();
+        assert!(f.matches("hello world INFO x: y").is_none());
+        assert!(f.matches("17/06/09 20:10:40 NOTALEVEL x: y").is_none());
+    }
+}

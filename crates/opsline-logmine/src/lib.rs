@@ -1,0 +1,44 @@
+//! # opsline-logmine
+//!
+//! Streaming log template mining for Opsline. Each raw log line (bytes, header included) becomes a
+//! template id, a template text with `<*>` wildcards, the parameter values, and the parsed header
+//! (timestamp, level, component). The miner is a pure, single-threaded state machine:
+//!
+//! * [`header`]: built-in header shapes with auto-detection from the first lines of a stream, or a
+//!   user format string / regex;
+//! * masking of obvious variables (numbers, hex, IPs, UUIDs, paths, …);
+//! * a Drain-class prefix tree with a similarity threshold on constant tokens; templates
+//!   generalise and merge as lines arrive and every change is reported as a [`TemplateChange`];
+//! * [`Snapshot`]s (serde) so a restarted service keeps the same template ids;
+//! * caps on line length, tokens per line and templates per tree leaf against adversarial input.
+//!
+//! [`eval`] scores the miner on LogHub data with the Loghub-2.0 metrics and [`bench`] measures
+//! throughput; both do file I/O, the miner itself does none.
+//!
+//! ```
+//! use opsline_logmine::{Miner, MinerConfig};
+//! let mut miner = Miner::new(MinerConfig::default()).unwrap();
+//! let a = miner.ingest(b"2024-01-01 10:00:00 INFO db.Pool: connection 17 opened");
+//! let b = miner.ingest(b"2024-01-01 10:00:01 INFO db.Pool: connection 42 opened");
+//! assert_eq!(a.template_id, b.template_id);
+//! assert_eq!(&*b.template, "connection <*> opened");
+//! assert_eq!(b.params, vec!["42".to_string()]);
+//! assert_eq!(b.header.level.as_deref(), Some("INFO"));
+//! ```
+
+pub mod bench;
+mod config;
+pub mod eval;
+pub mod header;
+mod intern;
+mod mask;
+mod miner;
+mod severity;
+mod snapshot;
+
+pub use config::MinerConfig;
+pub use header::{BUILTIN_FORMATS, FormatError, Header};
+pub use mask::WILDCARD;
+pub use miner::{Miner, MinerError, Parsed, Template, TemplateChange};
+pub use severity::{Severity, classify_level};
+pub use snapshot::Snapshot;
