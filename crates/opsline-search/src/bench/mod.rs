@@ -1,0 +1,1 @@
+//! Search benchmark (being written).
