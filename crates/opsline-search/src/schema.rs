@@ -134,8 +134,13 @@ pub(crate) fn register_analyzers(index: &Index) {
     );
 }
 
-fn to_tantivy_date(timestamp: jiff::Timestamp) -> DateTime {
-    DateTime::from_timestamp_secs(timestamp.as_second())
+/// Largest |seconds| tantivy can represent (it stores nanoseconds in an `i64`, about
+/// 1677..2262); dates outside are clamped instead of overflowing.
+const MAX_TANTIVY_SECONDS: i64 = i64::MAX / 1_000_000_000 - 1;
+
+/// Converts a timestamp to a tantivy date, clamped to tantivy's range.
+pub(crate) fn to_tantivy_date(timestamp: jiff::Timestamp) -> DateTime {
+    DateTime::from_timestamp_secs(timestamp.as_second().clamp(-MAX_TANTIVY_SECONDS, MAX_TANTIVY_SECONDS))
 }
 
 fn from_tantivy_date(date: DateTime) -> Option<jiff::Timestamp> {

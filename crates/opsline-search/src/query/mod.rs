@@ -35,7 +35,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 
-use crate::schema::IndexFields;
+use crate::schema::{IndexFields, to_tantivy_date};
 
 pub use parser::parse;
 
@@ -208,14 +208,12 @@ impl QueryCompiler<'_> {
                     DateField::Created => self.fields.created,
                     DateField::Updated => self.fields.updated,
                 };
-                let to_term = |t: &jiff::Timestamp| {
-                    Term::from_field_date(field, tantivy::DateTime::from_timestamp_secs(t.as_second()))
-                };
+                let to_term = |t: &jiff::Timestamp| Term::from_field_date(field, to_tantivy_date(*t));
                 let lower = map_bound(lower, to_term);
                 let upper = map_bound(upper, to_term);
                 if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
                     // `created:[* TO *]`: any document that has the date.
-                    let any = Term::from_field_date(field, tantivy::DateTime::from_timestamp_secs(i64::MIN / 2));
+                    let any = Term::from_field_date(field, to_tantivy_date(jiff::Timestamp::MIN));
                     return Some(filter(Box::new(RangeQuery::new(
                         Bound::Included(any),
                         Bound::Unbounded,
@@ -300,3 +298,6 @@ fn text_query(field: Field, tokens: &[(usize, String)]) -> Box<dyn Query> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
