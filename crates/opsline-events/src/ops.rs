@@ -1,0 +1,264 @@
+//! Chat, self-service audit, postmortem, LLM usage and dead-letter events.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::envelope::Event;
+
+fn ts(second: i64) -> Timestamp {
+    Timestamp::from_second(second).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// A chat message from an end user, after the webhook verified its signature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ChatMessage {
+    /// `slack` or `webhook`.
+    pub platform: String,
+    /// The platform's verified user id; the partition key.
+    pub user_id: String,
+    /// Conversation or channel id.
+    pub channel_id: String,
+    /// The message text.
+    pub text: String,
+    /// Where to send the reply, if the platform gave a response URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_url: Option<String>,
+}
+
+impl Event for ChatMessage {
+    const TYPE: &'static str = "chat.message";
+    fn sample() -> Self {
+        Self {
+            platform: "slack".into(),
+            user_id: "U024BE7LH".into(),
+            channel_id: "D024BE91L".into(),
+            text: "I forgot my password, can you reset it?".into(),
+            response_url: None,
+        }
+    }
+}
+
+/// A reply to a chat user. Never carries a secret: credentials go only in a private, direct reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ChatReply {
+    /// `slack` or `webhook`.
+    pub platform: String,
+    /// The user replied to.
+    pub user_id: String,
+    /// Conversation or channel id.
+    pub channel_id: String,
+    /// The reply text.
+    pub text: String,
+    /// Whether only the user may see it.
+    pub private: bool,
+    /// The intent the reply answers.
+    pub intent: String,
+}
+
+impl Event for ChatReply {
+    const TYPE: &'static str = "chat.reply";
+    fn sample() -> Self {
+        Self {
+            platform: "slack".into(),
+            user_id: "U024BE7LH".into(),
+            channel_id: "D024BE91L".into(),
+            text: "Ticket T-1001 is routed to Hardware (updated 10:21 UTC).".into(),
+            private: true,
+            intent: "ticket_status".into(),
+        }
+    }
+}
+
+/// An audited self-service attempt, successful or not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SelfServiceAction {
+    /// Action id (UUID v7).
+    pub action_id: Uuid,
+    /// The verified requester.
+    pub user_id: String,
+    /// `password_reset`, `account_unlock`, `ticket_status` or `service_status`.
+    pub action: String,
+    /// `succeeded`, `refused` or `failed`.
+    pub outcome: String,
+    /// Why, in words, for refusals and failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The directory entry acted on, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Time from request to answer.
+    pub handling_ms: u64,
+    /// Estimated helpdesk cost saved when the request was resolved without a ticket.
+    #[serde(default)]
+    pub cost_saved: f64,
+}
+
+impl Event for SelfServiceAction {
+    const TYPE: &'static str = "selfservice.action";
+    fn sample() -> Self {
+        Self {
+            action_id: Uuid::from_u128(0x0193_0c3a_5e2b_7c1d_8e4f_0000_0000_0003),
+            user_id: "U024BE7LH".into(),
+            action: "password_reset".into(),
+            outcome: "succeeded".into(),
+            reason: None,
+            target: Some("uid=alice,ou=people,dc=example,dc=org".into()),
+            handling_ms: 1840,
+            cost_saved: 22.0,
+        }
+    }
+}
+
+/// Review state of a postmortem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PostmortemStatus {
+    /// Generated, needs review.
+    Draft,
+    /// A person reviewed it.
+    Reviewed,
+    /// Published to the organisation.
+    Published,
+}
+
+/// A postmortem document (the compacted topic keeps the latest per id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Postmortem {
+    /// Postmortem id; the compacted topic's key.
+    pub postmortem_id: Uuid,
+    /// The incident it writes up.
+    pub incident_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// The affected service.
+    pub service: String,
+    /// Review state.
+    pub status: PostmortemStatus,
+    /// The whole document as Markdown.
+    pub markdown: String,
+    /// Model that drafted the narrative, or `none` for the deterministic draft.
+    pub model: String,
+    /// Prompt id and version, e.g. `postmortem-draft@1`.
+    pub prompt: String,
+    /// Who reviewed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
+    /// When set, only members of this team may read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted_team: Option<String>,
+}
+
+impl Event for Postmortem {
+    const TYPE: &'static str = "postmortem";
+    fn sample() -> Self {
+        Self {
+            postmortem_id: Uuid::from_u128(0x0193_0c3a_5e2b_7c1d_8e4f_0000_0000_0004),
+            incident_id: Uuid::from_u128(0x0193_0c3a_5e2b_7c1d_8e4f_0000_0000_0002),
+            title: "hdfs receiveBlock errors".into(),
+            service: "hdfs".into(),
+            status: PostmortemStatus::Draft,
+            markdown: "# hdfs receiveBlock errors\n\n_Draft, needs review._\n".into(),
+            model: "none".into(),
+            prompt: "postmortem-draft@1".into(),
+            reviewer: None,
+            restricted_team: None,
+        }
+    }
+}
+
+/// One LLM call, for the usage and cost ledger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LlmUsage {
+    /// Call id (UUID v7).
+    pub call_id: Uuid,
+    /// The task, e.g. `ticket_summary`.
+    pub task: String,
+    /// Model name.
+    pub model: String,
+    /// Prompt id and version.
+    pub prompt: String,
+    /// Prompt tokens.
+    pub prompt_tokens: u32,
+    /// Completion tokens.
+    pub completion_tokens: u32,
+    /// Wall time of the call.
+    pub latency_ms: u64,
+    /// Whether the answer came from the response cache.
+    pub cache_hit: bool,
+    /// Estimated cost from the configured price table.
+    pub cost: f64,
+    /// `ok`, `invalid_output`, `error` or `circuit_open`.
+    pub outcome: String,
+}
+
+impl Event for LlmUsage {
+    const TYPE: &'static str = "llm.usage";
+    fn sample() -> Self {
+        Self {
+            call_id: Uuid::from_u128(0x0193_0c3a_5e2b_7c1d_8e4f_0000_0000_0005),
+            task: "ticket_summary".into(),
+            model: "qwen2.5-coder-1.5b-instruct-q4_k_m".into(),
+            prompt: "ticket-summary@1".into(),
+            prompt_tokens: 412,
+            completion_tokens: 96,
+            latency_ms: 14_200,
+            cache_hit: false,
+            cost: 0.0,
+            outcome: "ok".into(),
+        }
+    }
+}
+
+/// A record that could not be processed, with the reason and the original bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeadLetter {
+    /// The topic the record came from (or the gateway endpoint).
+    pub original_topic: String,
+    /// Its partition, if it came from Kafka.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<i32>,
+    /// Its offset, if it came from Kafka.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    /// The component that gave up.
+    pub consumer: String,
+    /// A stable error code, e.g. `invalid_json`.
+    pub error_code: String,
+    /// What went wrong, in words.
+    pub reason: String,
+    /// Whether the failure was retryable (retries were exhausted).
+    pub retryable: bool,
+    /// The original key, lossy UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The original payload bytes, base64 (standard alphabet, padded).
+    pub payload_base64: String,
+    /// The original headers, lossy UTF-8.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// When it was dead-lettered.
+    pub failed_at: Timestamp,
+}
+
+impl Event for DeadLetter {
+    const TYPE: &'static str = "dead_letter";
+    fn sample() -> Self {
+        Self {
+            original_topic: "opsline.logs.raw.v1".into(),
+            partition: Some(0),
+            offset: Some(1234),
+            consumer: "logintel".into(),
+            error_code: "invalid_event".into(),
+            reason: "invalid event JSON: expected value at line 1 column 1".into(),
+            retryable: false,
+            key: Some("hdfs".into()),
+            payload_base64: "bm90IGpzb24=".into(),
+            headers: BTreeMap::new(),
+            failed_at: ts(1_732_345_200),
+        }
+    }
+}

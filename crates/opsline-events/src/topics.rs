@@ -1,0 +1,249 @@
+//! The one place where topic names, partition keys and retention are defined.
+//!
+//! Every topic name is `<prefix><base>`; the prefix (empty by default) lets
+//! several Opsline installations, or several tests, share a broker.
+//! Each input topic a service consumes has a dead-letter twin, `<name>.dlq`.
+
+/// Static description of one topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopicSpec {
+    /// Base name (without prefix).
+    pub base: &'static str,
+    /// The event type carried (see `Event::TYPE`).
+    pub event_type: &'static str,
+    /// What the record key is.
+    pub key: &'static str,
+    /// Whether the topic is log-compacted (latest value per key kept).
+    pub compacted: bool,
+    /// Default partition count.
+    pub partitions: i32,
+    /// Retention for non-compacted topics, in milliseconds (`-1` = forever).
+    pub retention_ms: i64,
+    /// Whether consumers of this topic have a dead-letter twin.
+    pub has_dead_letter: bool,
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Raw log lines, keyed by service so a service's state shards by partition.
+pub const RAW_LOGS: TopicSpec = TopicSpec {
+    base: "opsline.logs.raw.v1",
+    event_type: "log.raw",
+    key: "service",
+    compacted: false,
+    partitions: 6,
+    retention_ms: 7 * DAY_MS,
+    has_dead_letter: true,
+};
+/// Raw tickets, keyed by requester.
+pub const RAW_TICKETS: TopicSpec = TopicSpec {
+    base: "opsline.tickets.raw.v1",
+    event_type: "ticket.raw",
+    key: "requester",
+    compacted: false,
+    partitions: 3,
+    retention_ms: 30 * DAY_MS,
+    has_dead_letter: true,
+};
+/// Verified chat messages, keyed by user id.
+pub const CHAT_MESSAGES: TopicSpec = TopicSpec {
+    base: "opsline.chat.messages.v1",
+    event_type: "chat.message",
+    key: "user_id",
+    compacted: false,
+    partitions: 3,
+    retention_ms: 7 * DAY_MS,
+    has_dead_letter: true,
+};
+/// Mined templates, keyed by `service/template_id` (latest text per template).
+pub const TEMPLATES: TopicSpec = TopicSpec {
+    base: "opsline.logs.templates.v1",
+    event_type: "log.template",
+    key: "service/template_id",
+    compacted: true,
+    partitions: 6,
+    retention_ms: -1,
+    has_dead_letter: false,
+};
+/// Alerts, keyed by service.
+pub const ALERTS: TopicSpec = TopicSpec {
+    base: "opsline.alerts.v1",
+    event_type: "log.alert",
+    key: "service",
+    compacted: false,
+    partitions: 3,
+    retention_ms: 30 * DAY_MS,
+    has_dead_letter: true,
+};
+/// Incidents, keyed by incident id (latest state per incident).
+pub const INCIDENTS: TopicSpec = TopicSpec {
+    base: "opsline.incidents.v1",
+    event_type: "incident",
+    key: "incident_id",
+    compacted: true,
+    partitions: 3,
+    retention_ms: -1,
+    has_dead_letter: true,
+};
+/// Triage decisions, keyed by ticket id.
+pub const TICKETS_TRIAGED: TopicSpec = TopicSpec {
+    base: "opsline.tickets.triaged.v1",
+    event_type: "ticket.triaged",
+    key: "ticket_id",
+    compacted: false,
+    partitions: 3,
+    retention_ms: 30 * DAY_MS,
+    has_dead_letter: true,
+};
+/// Routed tickets for the helpdesk, keyed by ticket id.
+pub const TICKETS_ROUTED: TopicSpec = TopicSpec {
+    base: "opsline.tickets.routed.v1",
+    event_type: "ticket.routed",
+    key: "ticket_id",
+    compacted: false,
+    partitions: 3,
+    retention_ms: 30 * DAY_MS,
+    has_dead_letter: false,
+};
+/// Ticket state, keyed by ticket id (latest state per ticket).
+pub const TICKET_STATE: TopicSpec = TopicSpec {
+    base: "opsline.tickets.state.v1",
+    event_type: "ticket.state",
+    key: "ticket_id",
+    compacted: true,
+    partitions: 3,
+    retention_ms: -1,
+    has_dead_letter: false,
+};
+/// Chat replies, keyed by user id.
+pub const CHAT_REPLIES: TopicSpec = TopicSpec {
+    base: "opsline.chat.replies.v1",
+    event_type: "chat.reply",
+    key: "user_id",
+    compacted: false,
+    partitions: 3,
+    retention_ms: 7 * DAY_MS,
+    has_dead_letter: true,
+};
+/// Self-service audit trail, keyed by user id.
+pub const SELFSERVICE_AUDIT: TopicSpec = TopicSpec {
+    base: "opsline.selfservice.audit.v1",
+    event_type: "selfservice.action",
+    key: "user_id",
+    compacted: false,
+    partitions: 3,
+    retention_ms: 365 * DAY_MS,
+    has_dead_letter: false,
+};
+/// Postmortems, keyed by postmortem id (latest revision per document).
+pub const POSTMORTEMS: TopicSpec = TopicSpec {
+    base: "opsline.postmortems.v1",
+    event_type: "postmortem",
+    key: "postmortem_id",
+    compacted: true,
+    partitions: 1,
+    retention_ms: -1,
+    has_dead_letter: true,
+};
+/// LLM usage ledger, keyed by task.
+pub const LLM_USAGE: TopicSpec = TopicSpec {
+    base: "opsline.llm.usage.v1",
+    event_type: "llm.usage",
+    key: "task",
+    compacted: false,
+    partitions: 1,
+    retention_ms: 365 * DAY_MS,
+    has_dead_letter: false,
+};
+/// Records the gateway refused, with the reason and the original bytes.
+pub const INGEST_REJECTED: TopicSpec = TopicSpec {
+    base: "opsline.ingest.rejected.v1",
+    event_type: "dead_letter",
+    key: "endpoint",
+    compacted: false,
+    partitions: 1,
+    retention_ms: 30 * DAY_MS,
+    has_dead_letter: false,
+};
+
+/// Every topic Opsline uses (dead-letter twins are derived, see [`TopicNames::dead_letter`]).
+pub const ALL: &[TopicSpec] = &[
+    RAW_LOGS,
+    RAW_TICKETS,
+    CHAT_MESSAGES,
+    TEMPLATES,
+    ALERTS,
+    INCIDENTS,
+    TICKETS_TRIAGED,
+    TICKETS_ROUTED,
+    TICKET_STATE,
+    CHAT_REPLIES,
+    SELFSERVICE_AUDIT,
+    POSTMORTEMS,
+    LLM_USAGE,
+    INGEST_REJECTED,
+];
+
+/// Suffix of dead-letter topics.
+pub const DEAD_LETTER_SUFFIX: &str = ".dlq";
+
+/// Resolves topic names under a prefix.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TopicNames {
+    /// Prepended to every base name (e.g. `staging.` or a test's unique id).
+    pub prefix: String,
+}
+
+impl TopicNames {
+    /// Names with the given prefix.
+    pub fn with_prefix(prefix: impl Into<String>) -> Self {
+        Self { prefix: prefix.into() }
+    }
+
+    /// The full name of a topic.
+    pub fn name(&self, spec: &TopicSpec) -> String {
+        format!("{}{}", self.prefix, spec.base)
+    }
+
+    /// The dead-letter twin of an input topic given by full name.
+    pub fn dead_letter(full_name: &str) -> String {
+        format!("{full_name}{DEAD_LETTER_SUFFIX}")
+    }
+
+    /// Every topic to create: each spec, plus a dead-letter twin where it has one.
+    pub fn all_to_create(&self) -> Vec<(String, TopicSpec)> {
+        let mut out = Vec::new();
+        for spec in ALL {
+            let name = self.name(spec);
+            if spec.has_dead_letter {
+                let dlq = TopicSpec {
+                    compacted: false,
+                    partitions: 1,
+                    retention_ms: 30 * DAY_MS,
+                    has_dead_letter: false,
+                    ..*spec
+                };
+                out.push((Self::dead_letter(&name), dlq));
+            }
+            out.push((name, *spec));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_prefixed() {
+        let names = TopicNames::with_prefix("t1.");
+        let all = names.all_to_create();
+        let mut seen = std::collections::HashSet::new();
+        for (name, _) in &all {
+            assert!(name.starts_with("t1."));
+            assert!(seen.insert(name.clone()), "duplicate topic {name}");
+        }
+        assert!(seen.contains("t1.opsline.logs.raw.v1.dlq"));
+    }
+}

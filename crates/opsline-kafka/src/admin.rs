@@ -1,0 +1,100 @@
+//! Topic administration and broker readiness.
+
+use std::time::Duration;
+
+use opsline_events::TopicSpec;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::ClientConfig;
+
+use crate::config::KafkaConfig;
+use crate::KafkaSetupError;
+
+fn metadata_client(config: &KafkaConfig) -> Result<BaseConsumer, KafkaSetupError> {
+    let mut client = ClientConfig::new();
+    client.set("bootstrap.servers", &config.bootstrap_servers);
+    for (key, value) in &config.extra {
+        client.set(key, value);
+    }
+    Ok(client.create()?)
+}
+
+/// Topic names and partition counts the broker reports.
+pub async fn list_topics(config: &KafkaConfig) -> Result<Vec<(String, usize)>, KafkaSetupError> {
+    let config = config.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        let client = metadata_client(&config)?;
+        let metadata = client.fetch_metadata(None, Duration::from_secs(5))?;
+        Ok::<_, KafkaSetupError>(
+            metadata.topics().iter().map(|t| (t.name().to_owned(), t.partitions().len())).collect::<Vec<_>>(),
+        )
+    })
+    .await;
+    joined.unwrap_or_else(|e| Err(KafkaSetupError::Unreachable { bootstrap: String::new(), seconds: 0, last_error: e.to_string() }))
+}
+
+/// Waits until the broker answers a metadata request.
+pub async fn wait_for_broker(config: &KafkaConfig, timeout: Duration) -> Result<(), KafkaSetupError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        match list_topics(config).await {
+            Ok(_) => return Ok(()),
+            Err(error) if tokio::time::Instant::now() >= deadline => {
+                return Err(KafkaSetupError::Unreachable {
+                    bootstrap: config.bootstrap_servers.clone(),
+                    seconds: timeout.as_secs(),
+                    last_error: error.to_string(),
+                });
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// Creates the topics that do not exist yet (existing ones are left as they are).
+pub async fn create_topics(config: &KafkaConfig, topics: &[(String, TopicSpec)]) -> Result<Vec<String>, KafkaSetupError> {
+    let admin: AdminClient<DefaultClientContext> = {
+        let mut client = ClientConfig::new();
+        client.set("bootstrap.servers", &config.bootstrap_servers);
+        for (key, value) in &config.extra {
+            client.set(key, value);
+        }
+        client.create()?
+    };
+    let retention: Vec<String> = topics.iter().map(|(_, spec)| spec.retention_ms.to_string()).collect();
+    let new_topics: Vec<NewTopic<'_>> = topics
+        .iter()
+        .zip(&retention)
+        .map(|((name, spec), retention)| {
+            let topic = NewTopic::new(name, spec.partitions, TopicReplication::Fixed(1));
+            if spec.compacted {
+                topic.set("cleanup.policy", "compact")
+            } else {
+                topic.set("cleanup.policy", "delete").set("retention.ms", retention)
+            }
+        })
+        .collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = admin.create_topics(new_topics.iter(), &options).await?;
+    let mut created = Vec::new();
+    for result in results {
+        match result {
+            Ok(name) => created.push(name),
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => return Err(KafkaSetupError::CreateTopic { topic, reason: code.to_string() }),
+        }
+    }
+    // Wait until metadata shows every topic, so producers do not race the creation.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let known = list_topics(config).await?;
+        let missing = topics.iter().any(|(name, _)| !known.iter().any(|(k, _)| k == name));
+        if !missing || tokio::time::Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(created)
+}

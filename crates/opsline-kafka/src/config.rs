@@ -1,0 +1,110 @@
+//! Kafka client settings, the `[kafka]` section of every service's config.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use serde::{Deserialize, Serialize};
+
+/// Kafka connection and client settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KafkaConfig {
+    /// Comma-separated `host:port` list.
+    pub bootstrap_servers: String,
+    /// Client id reported to the broker.
+    pub client_id: String,
+    /// Consumer group session timeout.
+    pub session_timeout_ms: u32,
+    /// Consumer group heartbeat interval.
+    pub heartbeat_interval_ms: u32,
+    /// How long the producer keeps retrying a record before failing it.
+    pub message_timeout_ms: u32,
+    /// Producer batching delay.
+    pub linger_ms: u32,
+    /// Producer queue size; a full queue makes the gateway answer 503.
+    pub queue_buffering_max_messages: u32,
+    /// Inputs in flight (processed, outputs not yet acknowledged) per consumer loop.
+    pub max_in_flight: usize,
+    /// How often processed offsets are committed.
+    pub commit_interval_ms: u64,
+    /// Attempts for a retryable processing error before dead-lettering.
+    pub retry_max_attempts: usize,
+    /// First retry delay.
+    pub retry_min_delay_ms: u64,
+    /// Longest retry delay.
+    pub retry_max_delay_ms: u64,
+    /// How long shutdown waits for in-flight outputs.
+    pub drain_timeout_ms: u64,
+    /// Extra librdkafka properties (e.g. `security.protocol`), passed through as is.
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            bootstrap_servers: "127.0.0.1:9092".to_owned(),
+            client_id: "opsline".to_owned(),
+            session_timeout_ms: 6000,
+            heartbeat_interval_ms: 500,
+            message_timeout_ms: 60_000,
+            linger_ms: 5,
+            queue_buffering_max_messages: 100_000,
+            max_in_flight: 5_000,
+            commit_interval_ms: 1_000,
+            retry_max_attempts: 4,
+            retry_min_delay_ms: 100,
+            retry_max_delay_ms: 5_000,
+            drain_timeout_ms: 30_000,
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+impl KafkaConfig {
+    /// Settings pointing at `bootstrap_servers`, defaults otherwise.
+    pub fn with_bootstrap(bootstrap_servers: impl Into<String>) -> Self {
+        Self { bootstrap_servers: bootstrap_servers.into(), ..Self::default() }
+    }
+
+    fn base(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.bootstrap_servers).set("client.id", &self.client_id);
+        for (key, value) in &self.extra {
+            config.set(key, value);
+        }
+        config
+    }
+
+    /// librdkafka settings of the idempotent producer.
+    pub(crate) fn producer_config(&self) -> ClientConfig {
+        let mut config = self.base();
+        config
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", self.linger_ms.to_string())
+            .set("message.timeout.ms", self.message_timeout_ms.to_string())
+            .set("queue.buffering.max.messages", self.queue_buffering_max_messages.to_string());
+        config
+    }
+
+    /// librdkafka settings of a group consumer with manual commits.
+    pub(crate) fn consumer_config(&self, group_id: &str) -> ClientConfig {
+        let mut config = self.base();
+        config
+            .set("group.id", group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", self.session_timeout_ms.to_string())
+            .set("heartbeat.interval.ms", self.heartbeat_interval_ms.to_string())
+            .set("statistics.interval.ms", "5000")
+            .set("enable.partition.eof", "false");
+        config
+    }
+
+    /// Commit interval as a duration.
+    pub(crate) fn commit_interval(&self) -> Duration {
+        Duration::from_millis(self.commit_interval_ms.max(10))
+    }
+}

@@ -1,0 +1,353 @@
+//! The at-least-once consumer loop.
+//!
+//! For each input record the loop calls the [`Processor`], enqueues every
+//! output record on the idempotent producer, and keeps the input "in flight"
+//! until the broker acknowledged all of them. Inputs complete in order; the
+//! offset after the last completed input of each partition is committed every
+//! `commit_interval_ms`, before a partition is revoked, and at shutdown.
+//!
+//! Processing errors are classified by the processor: a retryable error is
+//! retried with exponential backoff (`backon`), then dead-lettered; a fatal
+//! one is dead-lettered at once. A dead letter (`<input topic>.dlq`) carries
+//! the reason and the original bytes and counts as the input's output, so bad
+//! input never blocks a partition and is never silently dropped.
+//!
+//! A produce that still fails after retries stops the loop with an error
+//! *without* committing past the failed input: it is replayed on restart.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use base64::Engine;
+use futures::stream::{FuturesOrdered, StreamExt};
+use opsline_events::ops::DeadLetter;
+use opsline_events::{Envelope, TopicNames};
+use opsline_runtime::Shutdown;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use tracing::Instrument;
+
+use crate::config::KafkaConfig;
+use crate::context::{CommitTracker, LoopContext, SharedTracker};
+use crate::metrics::KafkaMetrics;
+use crate::producer::{PendingDelivery, Producer, SendError};
+use crate::record::{InRecord, OutRecord};
+use crate::KafkaSetupError;
+
+/// Why processing one record failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ProcessError {
+    /// A stable, bounded error code (metrics label and dead-letter field).
+    pub code: String,
+    /// What went wrong, in words (no secrets).
+    pub message: String,
+    /// Whether trying again may succeed.
+    pub retryable: bool,
+}
+
+impl ProcessError {
+    /// An error that will not go away by retrying (bad input): dead-lettered at once.
+    pub fn fatal(code: &str, message: impl Into<String>) -> Self {
+        Self { code: code.to_owned(), message: message.into(), retryable: false }
+    }
+
+    /// A transient error (a dependency is down): retried, then dead-lettered.
+    pub fn retryable(code: &str, message: impl Into<String>) -> Self {
+        Self { code: code.to_owned(), message: message.into(), retryable: true }
+    }
+}
+
+/// One kind of stream processor: turns an input record into output records.
+///
+/// Called for one record at a time, in partition order, so a processor may keep
+/// state in `&mut self` without locking.
+pub trait Processor: Send {
+    /// Processes `record` and returns the records to produce for it.
+    fn process(&mut self, record: &InRecord) -> impl Future<Output = Result<Vec<OutRecord>, ProcessError>> + Send;
+}
+
+/// Why the consumer loop stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    /// The client could not be created or subscribed.
+    #[error(transparent)]
+    Setup(#[from] KafkaSetupError),
+    /// An output record could not be delivered after retries; the input was not committed.
+    #[error("output for {topic}[{partition}]@{offset} not delivered: {error}")]
+    Delivery {
+        /// Input topic.
+        topic: String,
+        /// Input partition.
+        partition: i32,
+        /// Input offset.
+        offset: i64,
+        /// The last error.
+        error: SendError,
+    },
+}
+
+/// Counts reported when the loop stops.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Inputs consumed.
+    pub consumed: u64,
+    /// Inputs dead-lettered.
+    pub dead_lettered: u64,
+}
+
+/// Consumes topics as a group member and drives a [`Processor`].
+pub struct ConsumerLoop {
+    config: KafkaConfig,
+    group_id: String,
+    topics: Vec<String>,
+    producer: Producer,
+    metrics: KafkaMetrics,
+    component: String,
+}
+
+struct Completed {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    result: Result<(), SendError>,
+}
+
+impl ConsumerLoop {
+    /// A loop for `component` (named in dead letters) consuming `topics` in `group_id`.
+    pub fn new(
+        config: &KafkaConfig,
+        group_id: &str,
+        topics: Vec<String>,
+        producer: Producer,
+        metrics: &KafkaMetrics,
+        component: &str,
+    ) -> Self {
+        Self {
+            config: config.clone(),
+            group_id: group_id.to_owned(),
+            topics,
+            producer,
+            metrics: metrics.clone(),
+            component: component.to_owned(),
+        }
+    }
+
+    /// Runs until `shutdown` is cancelled, then drains in-flight work, commits and leaves the group.
+    pub async fn run<P: Processor>(self, mut processor: P, shutdown: Shutdown) -> Result<RunStats, ConsumerError> {
+        let tracker: SharedTracker = Arc::new(Mutex::new(CommitTracker::default()));
+        let context = LoopContext { tracker: tracker.clone(), metrics: self.metrics.clone() };
+        let consumer: StreamConsumer<LoopContext> = self
+            .config
+            .consumer_config(&self.group_id)
+            .create_with_context(context)
+            .map_err(KafkaSetupError::from)?;
+        let topic_refs: Vec<&str> = self.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topic_refs).map_err(KafkaSetupError::from)?;
+        tracing::info!(group = %self.group_id, topics = ?self.topics, "consumer loop started");
+
+        let mut stats = RunStats::default();
+        let mut in_flight = FuturesOrdered::new();
+        let mut commit_tick = tokio::time::interval(self.config.commit_interval());
+        commit_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failure = None;
+
+        while failure.is_none() {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    failure = self.complete(&consumer, done);
+                }
+                _ = commit_tick.tick() => commit(&consumer, CommitMode::Async),
+                message = consumer.recv(), if in_flight.len() < self.config.max_in_flight => {
+                    match message {
+                        Ok(message) => {
+                            let record = InRecord::from_message(&message);
+                            drop(message);
+                            stats.consumed += 1;
+                            let (pending, dead_lettered) = self.handle(&mut processor, record, &shutdown).await;
+                            stats.dead_lettered += u64::from(dead_lettered);
+                            in_flight.push_back(pending);
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "consume error");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                    }
+                }
+            }
+        }
+
+        let drain = Duration::from_millis(self.config.drain_timeout_ms);
+        let remaining = in_flight.len();
+        let drained = tokio::time::timeout(drain, async {
+            while let Some(done) = in_flight.next().await {
+                if let Some(error) = self.complete(&consumer, done) {
+                    return Some(error);
+                }
+            }
+            None
+        })
+        .await;
+        match drained {
+            Ok(Some(error)) => failure = failure.or(Some(error)),
+            Ok(None) => {}
+            Err(_) => tracing::warn!(remaining, "drain timed out; unfinished inputs will be replayed"),
+        }
+        commit(&consumer, CommitMode::Sync);
+        consumer.unsubscribe();
+        tracing::info!(consumed = stats.consumed, dead_lettered = stats.dead_lettered, "consumer loop stopped");
+        match failure {
+            Some(error) => Err(error),
+            None => Ok(stats),
+        }
+    }
+
+    fn complete(&self, consumer: &StreamConsumer<LoopContext>, done: Completed) -> Option<ConsumerError> {
+        match done.result {
+            Ok(()) => {
+                consumer.context().lock().mark_done(&done.topic, done.partition, done.offset);
+                None
+            }
+            Err(error) => {
+                tracing::error!(topic = %done.topic, partition = done.partition, offset = done.offset, %error, "output not delivered; stopping without commit");
+                Some(ConsumerError::Delivery { topic: done.topic, partition: done.partition, offset: done.offset, error })
+            }
+        }
+    }
+
+    /// Processes one record and returns the future of its outputs' acknowledgement.
+    async fn handle<P: Processor>(
+        &self,
+        processor: &mut P,
+        record: InRecord,
+        shutdown: &Shutdown,
+    ) -> (impl Future<Output = Completed> + Send + 'static, bool) {
+        let span = tracing::info_span!("process", topic = %record.topic, partition = record.partition, offset = record.offset);
+        record.set_parent_of(&span);
+        self.metrics.consumed.get_or_create(&KafkaMetrics::topic(&record.topic)).inc();
+        let outcome = self.process_with_retries(processor, &record).instrument(span.clone()).await;
+        let (outputs, dead_lettered) = match outcome {
+            Ok(outputs) => (outputs, false),
+            Err(error) => {
+                let _entered = span.enter();
+                tracing::warn!(code = %error.code, reason = %error.message, "dead-lettering input");
+                self.metrics.dead_lettered.get_or_create(&KafkaMetrics::topic_code(&record.topic, &error.code)).inc();
+                (vec![self.dead_letter(&record, &error)], true)
+            }
+        };
+        let mut pending = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            let mut output = output;
+            if !output.headers.iter().any(|(k, _)| k == crate::record::TRACEPARENT_HEADER) {
+                let _entered = span.enter();
+                output.inject_current_trace();
+            }
+            let enqueued = self.enqueue_until_space(&output, shutdown).await;
+            pending.push((output, enqueued));
+        }
+        let producer = self.producer.clone();
+        let backoff = self.backoff();
+        let future = async move {
+            let result = deliver_all(&producer, pending, backoff).await;
+            Completed { topic: record.topic, partition: record.partition, offset: record.offset, result }
+        };
+        (future, dead_lettered)
+    }
+
+    async fn enqueue_until_space(&self, output: &OutRecord, shutdown: &Shutdown) -> Result<PendingDelivery, SendError> {
+        loop {
+            match self.producer.enqueue(output) {
+                Err(SendError::QueueFull) if !shutdown.is_cancelled() => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn process_with_retries<P: Processor>(&self, processor: &mut P, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
+        let mut backoff = self.backoff().build();
+        loop {
+            match processor.process(record).await {
+                Err(error) if error.retryable => match backoff.next() {
+                    Some(delay) => {
+                        self.metrics.retries.get_or_create(&KafkaMetrics::topic(&record.topic)).inc();
+                        tracing::debug!(code = %error.code, ?delay, "retrying");
+                        tokio::time::sleep(delay).await;
+                    }
+                    None => return Err(error),
+                },
+                other => return other,
+            }
+        }
+    }
+
+    fn backoff(&self) -> ExponentialBuilder {
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(self.config.retry_min_delay_ms))
+            .with_max_delay(Duration::from_millis(self.config.retry_max_delay_ms))
+            .with_max_times(self.config.retry_max_attempts)
+            .with_jitter()
+    }
+
+    fn dead_letter(&self, record: &InRecord, error: &ProcessError) -> OutRecord {
+        let data = DeadLetter {
+            original_topic: record.topic.clone(),
+            partition: Some(record.partition),
+            offset: Some(record.offset),
+            consumer: self.component.clone(),
+            error_code: error.code.clone(),
+            reason: error.message.clone(),
+            retryable: error.retryable,
+            key: record.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
+            payload_base64: base64::engine::general_purpose::STANDARD.encode(record.payload_bytes()),
+            headers: record.headers.iter().map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned())).collect(),
+            failed_at: jiff::Timestamp::now(),
+        };
+        let envelope = Envelope::new(self.component.clone(), data);
+        let topic = TopicNames::dead_letter(&record.topic);
+        let key = record.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
+        OutRecord::event(topic.clone(), &key, &envelope)
+            .unwrap_or_else(|_| OutRecord::new(topic, Some(&key), record.payload_bytes().to_vec()))
+    }
+}
+
+/// Waits for every output; resends failed ones with backoff.
+async fn deliver_all(
+    producer: &Producer,
+    pending: Vec<(OutRecord, Result<PendingDelivery, SendError>)>,
+    backoff: ExponentialBuilder,
+) -> Result<(), SendError> {
+    for (record, enqueued) in pending {
+        let mut attempt = match enqueued {
+            Ok(delivery) => delivery.wait().await,
+            Err(error) => Err(error),
+        };
+        let mut delays = backoff.build();
+        while let Err(error) = &attempt {
+            let Some(delay) = delays.next() else { break };
+            tracing::warn!(topic = %record.topic, %error, ?delay, "resending output");
+            tokio::time::sleep(delay).await;
+            attempt = match producer.enqueue_waiting(&record, Duration::from_secs(5)).await {
+                Ok(delivery) => delivery.wait().await,
+                Err(error) => Err(error),
+            };
+        }
+        attempt?;
+    }
+    Ok(())
+}
+
+fn commit(consumer: &StreamConsumer<LoopContext>, mode: CommitMode) {
+    let ready = consumer.context().lock().take_ready();
+    if let Some(list) = ready {
+        let result = consumer.commit(&list, mode);
+        consumer.context().count_commit(result.is_ok());
+        if let Err(error) = result {
+            tracing::warn!(%error, "offset commit failed; records will be replayed");
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! The consumer context: rebalance callbacks that commit what is done, and lag statistics.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::statistics::Statistics;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+use crate::metrics::{KafkaMetrics, OutcomeLabel, PartitionLabel};
+
+/// Offsets whose inputs are fully processed, per assigned partition.
+#[derive(Debug, Default)]
+pub(crate) struct CommitTracker {
+    assigned: HashSet<(String, i32)>,
+    ready: HashMap<(String, i32), i64>,
+}
+
+impl CommitTracker {
+    /// Records that the input at `offset` and everything before it is done.
+    pub(crate) fn mark_done(&mut self, topic: &str, partition: i32, offset: i64) {
+        let key = (topic.to_owned(), partition);
+        if self.assigned.contains(&key) {
+            self.ready.insert(key, offset + 1);
+        }
+    }
+
+    /// Takes the offsets ready to commit.
+    pub(crate) fn take_ready(&mut self) -> Option<TopicPartitionList> {
+        if self.ready.is_empty() {
+            return None;
+        }
+        let mut list = TopicPartitionList::new();
+        for ((topic, partition), next) in self.ready.drain() {
+            let _ = list.add_partition_offset(&topic, partition, Offset::Offset(next));
+        }
+        Some(list)
+    }
+
+    fn assign(&mut self, list: &TopicPartitionList) {
+        for element in list.elements() {
+            self.assigned.insert((element.topic().to_owned(), element.partition()));
+        }
+    }
+
+    fn revoke(&mut self, list: &TopicPartitionList) -> Option<TopicPartitionList> {
+        let mut commit = TopicPartitionList::new();
+        for element in list.elements() {
+            let key = (element.topic().to_owned(), element.partition());
+            self.assigned.remove(&key);
+            if let Some(next) = self.ready.remove(&key) {
+                let _ = commit.add_partition_offset(&key.0, key.1, Offset::Offset(next));
+            }
+        }
+        (commit.count() > 0).then_some(commit)
+    }
+}
+
+/// Shared between the consumer loop and librdkafka's callbacks.
+pub(crate) struct LoopContext {
+    pub(crate) tracker: Arc<Mutex<CommitTracker>>,
+    pub(crate) metrics: KafkaMetrics,
+}
+
+impl LoopContext {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, CommitTracker> {
+        self.tracker.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn count_commit(&self, ok: bool) {
+        let outcome = if ok { "ok" } else { "error" };
+        self.metrics.commits.get_or_create(&OutcomeLabel { outcome: outcome.to_owned() }).inc();
+    }
+}
+
+impl ClientContext for LoopContext {
+    fn stats(&self, statistics: Statistics) {
+        for (topic, stats) in &statistics.topics {
+            for (partition, p) in &stats.partitions {
+                if *partition < 0 || p.consumer_lag < 0 {
+                    continue;
+                }
+                let label = PartitionLabel { topic: topic.clone(), partition: partition.to_string() };
+                self.metrics.consumer_lag.get_or_create(&label).set(p.consumer_lag);
+            }
+        }
+    }
+}
+
+impl ConsumerContext for LoopContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(list) = rebalance {
+            let commit = self.lock().revoke(list);
+            if let Some(commit) = commit {
+                let result = consumer.commit(&commit, CommitMode::Sync);
+                self.count_commit(result.is_ok());
+                match result {
+                    Ok(()) => tracing::info!(partitions = commit.count(), "committed processed offsets before revocation"),
+                    Err(error) => tracing::warn!(%error, "commit before revocation failed; records will be replayed"),
+                }
+            }
+            tracing::info!(partitions = list.count(), "partitions revoked");
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(list) => {
+                self.lock().assign(list);
+                tracing::info!(partitions = list.count(), "partitions assigned");
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(error) => tracing::warn!(%error, "rebalance error"),
+        }
+    }
+}
+
+/// Shared handle type for the tracker.
+pub(crate) type SharedTracker = Arc<Mutex<CommitTracker>>;

@@ -1,0 +1,61 @@
+//! The Opsline Kafka runtime. This is the only crate that imports `rdkafka`.
+//!
+//! # Delivery guarantee
+//!
+//! **At least once.** The [`consumer::ConsumerLoop`] commits an input offset
+//! only after every output record produced for that input (including its
+//! dead letter, if it failed) has been acknowledged by the broker with
+//! `acks=all`. A crash replays uncommitted inputs, so processors must be
+//! idempotent or consumers must deduplicate on the envelope id. The
+//! [`producer::Producer`] is idempotent (`enable.idempotence=true`), so broker
+//! retries never duplicate a record within a producer session.
+//!
+//! # Pieces
+//! - [`config`]: connection and client settings (`[kafka]` section).
+//! - [`producer`]: send records and wait for acknowledgement.
+//! - [`consumer`]: the consumer loop, its [`consumer::Processor`] trait, retries and dead letters.
+//! - [`record`]: records in and out, headers, trace context propagation.
+//! - [`admin`]: topic creation and broker readiness.
+//! - [`reader`]: read a topic from the beginning (tools and tests).
+//! - [`metrics`]: Prometheus counters and the consumer-lag gauge.
+
+pub mod admin;
+pub mod config;
+pub mod consumer;
+mod context;
+pub mod metrics;
+pub mod producer;
+pub mod reader;
+pub mod record;
+
+pub use config::KafkaConfig;
+pub use consumer::{ConsumerLoop, ProcessError, Processor};
+pub use metrics::KafkaMetrics;
+pub use producer::{Delivered, Producer, SendError};
+pub use record::{InRecord, OutRecord};
+
+/// Errors from setting up Kafka clients.
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaSetupError {
+    /// librdkafka rejected the configuration or could not create a client.
+    #[error("kafka client error: {0}")]
+    Client(#[from] rdkafka::error::KafkaError),
+    /// The broker did not answer in time.
+    #[error("kafka broker at {bootstrap} not reachable within {seconds}s: {last_error}")]
+    Unreachable {
+        /// Bootstrap servers tried.
+        bootstrap: String,
+        /// How long we waited.
+        seconds: u64,
+        /// The last error seen.
+        last_error: String,
+    },
+    /// Topic creation failed for a reason other than "already exists".
+    #[error("cannot create topic {topic}: {reason}")]
+    CreateTopic {
+        /// The topic.
+        topic: String,
+        /// The broker's answer.
+        reason: String,
+    },
+}

@@ -1,0 +1,145 @@
+//! The idempotent producer.
+//!
+//! [`Producer::enqueue`] never blocks: a full local queue is reported at once
+//! as [`SendError::QueueFull`] (the gateway turns it into HTTP 503). The
+//! returned [`PendingDelivery`] resolves when the broker acknowledged the
+//! record with `acks=all`, or failed it after `message.timeout.ms`.
+
+use std::time::Duration;
+
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer as _};
+use rdkafka::util::Timeout;
+
+use crate::config::KafkaConfig;
+use crate::metrics::KafkaMetrics;
+use crate::record::OutRecord;
+use crate::KafkaSetupError;
+
+/// Where the broker stored a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    /// Partition.
+    pub partition: i32,
+    /// Offset.
+    pub offset: i64,
+}
+
+/// Why a record was not delivered.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SendError {
+    /// The local producer queue is full; retry later (HTTP 503).
+    #[error("producer queue is full")]
+    QueueFull,
+    /// The broker or client failed the record.
+    #[error("kafka error: {0}")]
+    Kafka(String),
+    /// The producer was dropped before delivery was known.
+    #[error("delivery outcome lost: producer closed")]
+    Canceled,
+}
+
+impl SendError {
+    /// A short stable code for metrics and dead letters.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::QueueFull => "queue_full",
+            Self::Kafka(_) => "kafka_error",
+            Self::Canceled => "canceled",
+        }
+    }
+}
+
+/// An enqueued record whose acknowledgement is pending.
+#[must_use = "a pending delivery must be awaited to know the record is durable"]
+pub struct PendingDelivery {
+    future: DeliveryFuture,
+    topic: String,
+    metrics: KafkaMetrics,
+}
+
+impl PendingDelivery {
+    /// Waits for the broker's acknowledgement.
+    pub async fn wait(self) -> Result<Delivered, SendError> {
+        match self.future.await {
+            Ok(Ok(delivery)) => {
+                self.metrics.produced.get_or_create(&KafkaMetrics::topic(&self.topic)).inc();
+                Ok(Delivered { partition: delivery.partition, offset: delivery.offset })
+            }
+            Ok(Err((error, _message))) => {
+                self.metrics.produce_errors.get_or_create(&KafkaMetrics::topic_code(&self.topic, "kafka_error")).inc();
+                Err(SendError::Kafka(error.to_string()))
+            }
+            Err(_canceled) => Err(SendError::Canceled),
+        }
+    }
+}
+
+/// A cheaply clonable idempotent producer.
+#[derive(Clone)]
+pub struct Producer {
+    inner: FutureProducer,
+    metrics: KafkaMetrics,
+}
+
+impl std::fmt::Debug for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer").finish_non_exhaustive()
+    }
+}
+
+impl Producer {
+    /// Creates the producer (no network traffic until the first send).
+    pub fn new(config: &KafkaConfig, metrics: &KafkaMetrics) -> Result<Self, KafkaSetupError> {
+        let inner: FutureProducer = config.producer_config().create()?;
+        Ok(Self { inner, metrics: metrics.clone() })
+    }
+
+    /// Enqueues `record` without waiting; fails at once with `QueueFull` when the queue is full.
+    pub fn enqueue(&self, record: &OutRecord) -> Result<PendingDelivery, SendError> {
+        let mut future_record: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(&record.topic).headers(record.owned_headers());
+        if let Some(key) = &record.key {
+            future_record = future_record.key(key.as_slice());
+        }
+        if let Some(payload) = &record.payload {
+            future_record = future_record.payload(payload.as_slice());
+        }
+        match self.inner.send_result(future_record) {
+            Ok(future) => Ok(PendingDelivery { future, topic: record.topic.clone(), metrics: self.metrics.clone() }),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Err(SendError::QueueFull),
+            Err((error, _)) => {
+                self.metrics.produce_errors.get_or_create(&KafkaMetrics::topic_code(&record.topic, "enqueue")).inc();
+                Err(SendError::Kafka(error.to_string()))
+            }
+        }
+    }
+
+    /// Enqueues `record`, waiting for queue space for up to `queue_wait`, and returns the pending delivery.
+    pub async fn enqueue_waiting(&self, record: &OutRecord, queue_wait: Duration) -> Result<PendingDelivery, SendError> {
+        let deadline = tokio::time::Instant::now() + queue_wait;
+        loop {
+            match self.enqueue(record) {
+                Err(SendError::QueueFull) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Sends `record` and waits for the acknowledgement.
+    pub async fn send(&self, record: &OutRecord) -> Result<Delivered, SendError> {
+        self.enqueue_waiting(record, Duration::from_secs(30)).await?.wait().await
+    }
+
+    /// Waits up to `timeout` for every queued record to be delivered.
+    pub fn flush(&self, timeout: Duration) -> Result<(), SendError> {
+        self.inner.flush(Timeout::After(timeout)).map_err(|e| SendError::Kafka(e.to_string()))
+    }
+
+    /// Records waiting in the local queue.
+    pub fn in_flight(&self) -> i32 {
+        self.inner.in_flight_count()
+    }
+}

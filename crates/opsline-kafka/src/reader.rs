@@ -1,0 +1,56 @@
+//! Reads a topic from the beginning without joining a group (tools, reports and tests).
+
+use std::time::Duration;
+
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use crate::config::KafkaConfig;
+use crate::record::InRecord;
+use crate::KafkaSetupError;
+
+/// Reads `topic` from offset 0 on every partition until `done` says enough, or
+/// nothing arrived for `idle`, or `max_wait` passed.
+pub async fn read_topic(
+    config: &KafkaConfig,
+    topic: &str,
+    mut done: impl FnMut(&[InRecord]) -> bool,
+    idle: Duration,
+    max_wait: Duration,
+) -> Result<Vec<InRecord>, KafkaSetupError> {
+    let partitions = crate::admin::list_topics(config)
+        .await?
+        .into_iter()
+        .find(|(name, _)| name == topic)
+        .map(|(_, n)| n)
+        .unwrap_or(0);
+    let mut client = ClientConfig::new();
+    client
+        .set("bootstrap.servers", &config.bootstrap_servers)
+        .set("group.id", format!("opsline-reader-{}", uuid::Uuid::now_v7()))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false");
+    for (key, value) in &config.extra {
+        client.set(key, value);
+    }
+    let consumer: StreamConsumer = client.create()?;
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..partitions {
+        let partition = i32::try_from(partition).unwrap_or(i32::MAX);
+        assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
+    }
+    consumer.assign(&assignment)?;
+    let mut records = Vec::new();
+    let deadline = tokio::time::Instant::now() + max_wait;
+    while !done(&records) && tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(idle, consumer.recv()).await {
+            Ok(Ok(message)) => records.push(InRecord::from_message(&message)),
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "read error");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(_) => break,
+        }
+    }
+    Ok(records)
+}

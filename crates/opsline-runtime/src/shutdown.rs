@@ -1,0 +1,44 @@
+//! Process-wide graceful shutdown.
+//!
+//! One [`Shutdown`] token is created in `main`; every long-running task gets a
+//! clone (or a child) and stops taking new work when it is cancelled, then
+//! drains what it has in flight. [`cancel_on_signal`] trips the token on
+//! SIGTERM or Ctrl-C; a guard from `token.drop_guard()` trips it when the
+//! owner returns early (for example on a fatal error).
+
+pub use tokio_util::sync::CancellationToken as Shutdown;
+
+/// Waits for SIGTERM or Ctrl-C.
+pub async fn wait_for_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("received Ctrl-C, shutting down"),
+        () = terminate => tracing::info!("received SIGTERM, shutting down"),
+    }
+}
+
+/// Spawns a task that cancels `shutdown` on SIGTERM or Ctrl-C.
+pub fn cancel_on_signal(shutdown: &Shutdown) {
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            () = wait_for_signal() => shutdown.cancel(),
+            () = shutdown.cancelled() => {}
+        }
+    });
+}
