@@ -23,7 +23,7 @@ pub(crate) struct Pattern {
 impl Pattern {
     /// Whether a concrete (masked) token fits the pattern.
     pub(crate) fn accepts(&self, token: &str) -> bool {
-        token.len() > self.prefix.len() + self.suffix.len()
+        token.len() >= self.prefix.len() + self.suffix.len()
             && token.starts_with(&*self.prefix)
             && token.ends_with(&*self.suffix)
     }

@@ -2,7 +2,8 @@
 //!
 //! A token is split on punctuation (the delimiter sets Loghub-2.0 uses to normalise templates);
 //! path-like pieces (`/a/b`), pieces containing a digit (numbers, hex, ids, IPs, UUIDs, versions,
-//! durations such as `15ms`) and the literals `true`/`false`/`null` become `<*>`; runs of
+//! durations such as `15ms`), UUIDs, the literals `true`/`false`/`null` and weekday and month
+//! abbreviations (dates) become `<*>`; runs of
 //! wildcards joined by `.`, `-` or `+` collapse into one. Delimiters such as `=` and `:` survive, so
 //! `uid=0` becomes `uid=<*>` and `10.0.0.1:80` becomes `<*>:<*>`.
 
@@ -35,9 +36,26 @@ fn is_token_delim(b: u8) -> bool {
 }
 
 fn is_keyword(piece: &[u8]) -> bool {
+    const CALENDAR: [&[u8]; 19] = [
+        b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun", b"Jan", b"Feb", b"Mar", b"Apr",
+        b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+    ];
     piece.eq_ignore_ascii_case(b"true")
         || piece.eq_ignore_ascii_case(b"false")
         || piece.eq_ignore_ascii_case(b"null")
+        || (piece.len() == 3 && CALENDAR.contains(&piece))
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+fn is_uuid(piece: &[u8]) -> bool {
+    piece.len() == 36
+        && piece.iter().enumerate().all(|(i, &b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
 }
 
 /// `^(/[^/]+)+$`
@@ -102,7 +120,7 @@ pub(crate) fn mask_token(token: &str, max_len: usize, out: &mut String) -> Maske
 
 fn mask_path_piece(piece: &str, out: &mut String) {
     let bytes = piece.as_bytes();
-    if is_path(bytes) {
+    if is_path(bytes) || is_uuid(bytes) {
         push_wildcard(out);
         return;
     }

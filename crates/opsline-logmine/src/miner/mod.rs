@@ -443,18 +443,21 @@ fn truncate_at_boundary(raw: &[u8], max: usize) -> &[u8] {
     &raw[..end]
 }
 
-/// Similarity of a line to a template: matched constants / template constants; also returns the
-/// template's wildcard count (ties go to the more general template).
+/// Similarity of a line to a template, Drain style: positions that agree (equal tokens, a
+/// template pattern the token fits, or a wildcard against a masked variable) over the length; a
+/// plain word that differs from a constant word rejects the template outright (`-1`). Also returns
+/// the template's wildcard count (ties go to the more general template).
 fn similarity(interner: &Interner, tpl: &[u32], lt: &LineTokens, content: &str) -> (f64, usize) {
-    let mut consts = 0usize;
     let mut matched = 0usize;
     let mut wild = 0usize;
     for (pos, (&t, tok)) in tpl.iter().zip(lt.tokens.iter()).enumerate() {
         if t == WILD {
             wild += 1;
+            if tok.id == WILD {
+                matched += 1;
+            }
             continue;
         }
-        consts += 1;
         if t == tok.id {
             matched += 1;
         } else if tok.id != WILD
@@ -462,12 +465,15 @@ fn similarity(interner: &Interner, tpl: &[u32], lt: &LineTokens, content: &str) 
             && p.accepts(lt.text(pos, content))
         {
             matched += 1;
+        } else if tok.id != WILD && tok.masked.is_none() && interner.pattern(t).is_none() {
+            // Two different plain words: words are constants, so this is another template.
+            return (-1.0, wild);
         }
     }
-    if consts == 0 {
+    if tpl.is_empty() {
         return (1.0, wild);
     }
-    (matched as f64 / consts as f64, wild)
+    (matched as f64 / tpl.len() as f64, wild)
 }
 
 /// Generalises two differing tokens: keeps a shared prefix ending at punctuation and a shared
