@@ -20,7 +20,7 @@ pub(crate) enum FieldKind {
     Day,
     /// Any run of non-blank characters treated as part of the timestamp (lazy, may contain blanks).
     Ts,
-    /// Digits only (pid, id, epoch).
+    /// An integer, optionally negative (pid, id, epoch, flag).
     Num,
     /// One non-blank token.
     Word,
@@ -77,7 +77,8 @@ impl FieldKind {
         match self {
             Self::Date => b.is_ascii_digit() || (!first && b"-/.:,TZ+".contains(&b)),
             Self::Time => b.is_ascii_digit() || (!first && b":.,".contains(&b)),
-            Self::Num | Self::Day => b.is_ascii_digit(),
+            Self::Num => b.is_ascii_digit() || (first && b == b'-'),
+            Self::Day => b.is_ascii_digit(),
             Self::Month | Self::Level => b.is_ascii_alphabetic(),
             Self::Word => !b.is_ascii_whitespace(),
             Self::Ts | Self::Comp | Self::Any | Self::Content => true,
@@ -89,6 +90,7 @@ impl FieldKind {
             Self::Month => is_month(text),
             Self::Level => crate::severity::classify_level(text).is_some(),
             Self::Comp | Self::Ts => !text.starts_with(|c: char| c.is_whitespace()),
+            Self::Num => text.bytes().any(|b| b.is_ascii_digit()),
             _ => true,
         }
     }
@@ -351,6 +353,14 @@ mod tests {
         assert_eq!(ts, "2015-07-29 17:41:44,747");
         assert_eq!(level, "INFO");
         assert_eq!(content, "Notification time out: 3200");
+    }
+
+    #[test]
+    fn numbers_may_be_negative() {
+        let f = HeaderFormat::compile("<num> <word> <comp> <word> <num> <num> <content>").unwrap();
+        let line = "2286759 full partition status 1061219795 -1 running";
+        assert_eq!(parts(&f, line).map(|p| p.3), Some("running"));
+        assert!(f.matches("2286759 full partition status 1061219795 - running").is_none());
     }
 
     #[test]
