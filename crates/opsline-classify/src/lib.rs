@@ -16,6 +16,7 @@ mod error;
 mod eval;
 mod features;
 mod hashing;
+mod intents;
 mod linear;
 mod metrics;
 mod model;
@@ -27,3 +28,7 @@ pub use eval::{TicketEvalReport, evaluate, evaluate_model, evaluate_with_config}
 pub use features::{FeatureConfig, SparseVec, Vectorizer};
 pub use metrics::ClassMetrics;
 pub use model::{Model, ModelMeta, Prediction, TrainConfig, train, train_from_csv};
+pub use intents::{
+    GuardReason, Intent, IntentClassifier, IntentEvalReport, IntentMetrics, IntentPrediction,
+    NluExample, evaluate_intents, evaluate_intents_with, load_rasa_nlu, parse_rasa_nlu,
+};

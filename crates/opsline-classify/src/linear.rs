@@ -57,15 +57,29 @@ fn train_binary(
     rows: &[usize],
     positive: &[bool],
     n_features: usize,
+    scale: Option<&[f32]>,
     params: SvmParams,
 ) -> (Vec<f32>, f32) {
+    let scaled = |index: u32, value: f32| match scale {
+        Some(factors) => value * factors.get(index as usize).copied().unwrap_or(1.0),
+        None => value,
+    };
     let mut weights = vec![0.0f32; n_features];
     let mut bias = 0.0f32;
     let diag = 0.5 / params.c.max(1e-6);
     let mut alpha = vec![0.0f32; rows.len()];
     let q_diag: Vec<f32> = rows
         .iter()
-        .map(|&row| xs[row].norm_sq() + 1.0 + diag)
+        .map(|&row| {
+            let x = &xs[row];
+            let norm: f32 = x
+                .indices
+                .iter()
+                .zip(&x.values)
+                .map(|(&i, &v)| scaled(i, v).powi(2))
+                .sum();
+            norm + 1.0 + diag
+        })
         .collect();
     let mut order: Vec<usize> = (0..rows.len()).collect();
     let mut rng = SplitMix64::new(params.seed);
@@ -78,7 +92,7 @@ fn train_binary(
             let y = if positive[slot] { 1.0 } else { -1.0 };
             let mut margin = bias;
             for (&index, &value) in x.indices.iter().zip(&x.values) {
-                margin += weights[index as usize] * value;
+                margin += weights[index as usize] * scaled(index, value);
             }
             let gradient = y * margin - 1.0 + diag * alpha[slot];
             let projected = if alpha[slot] == 0.0 {
@@ -93,13 +107,19 @@ fn train_binary(
                 alpha[slot] = (old - gradient / q_diag[slot]).max(0.0);
                 let step = (alpha[slot] - old) * y;
                 for (&index, &value) in x.indices.iter().zip(&x.values) {
-                    weights[index as usize] += step * value;
+                    weights[index as usize] += step * scaled(index, value);
                 }
                 bias += step;
             }
         }
         if max_pg - min_pg <= params.tolerance {
             break;
+        }
+    }
+    // Fold the feature scaling into the weights so scoring needs no scale vector.
+    if let Some(factors) = scale {
+        for (weight, factor) in weights.iter_mut().zip(factors) {
+            *weight *= factor;
         }
     }
     (weights, bias)
@@ -112,6 +132,7 @@ pub(crate) fn train_one_vs_rest(
     rows: &[usize],
     n_classes: usize,
     n_features: usize,
+    class_scales: Option<&[Vec<f32>]>,
     params: SvmParams,
 ) -> LinearModel {
     let classes: Vec<usize> = (0..n_classes).collect();
@@ -126,7 +147,8 @@ pub(crate) fn train_one_vs_rest(
             seed: params.seed ^ (class as u64).wrapping_mul(0x9e37_79b9),
             ..params
         };
-        train_binary(xs, rows, &positive, n_features, class_params)
+        let scale = class_scales.and_then(|scales| scales.get(class)).map(Vec::as_slice);
+        train_binary(xs, rows, &positive, n_features, scale, class_params)
     };
     let per_class: Vec<(Vec<f32>, f32)> = if threads == 1 {
         classes.iter().map(|&class| train_class(class)).collect()
@@ -159,6 +181,49 @@ pub(crate) fn train_one_vs_rest(
         weights,
         bias,
     }
+}
+
+/// Naive-Bayes log-count ratios per class (Wang & Manning 2012, "NBSVM"), computed on
+/// binarized features of `rows`: `r_k = ln((a + p_k) / |a + p_k|_1) - ln((a + q_k) / |a + q_k|_1)`
+/// where `p_k` counts documents of class k containing a feature and `q_k` the others.
+pub(crate) fn nb_log_count_ratios(
+    xs: &[SparseVec],
+    labels: &[u16],
+    rows: &[usize],
+    n_classes: usize,
+    n_features: usize,
+) -> Vec<Vec<f32>> {
+    let alpha = 1.0f32;
+    let mut per_class = vec![vec![0.0f32; n_features]; n_classes];
+    let mut total = vec![0.0f32; n_features];
+    for &row in rows {
+        let class = usize::from(labels[row]);
+        for &index in &xs[row].indices {
+            let index = index as usize;
+            if let (Some(count), Some(all)) =
+                (per_class.get_mut(class).and_then(|c| c.get_mut(index)), total.get_mut(index))
+            {
+                *count += 1.0;
+                *all += 1.0;
+            }
+        }
+    }
+    per_class
+        .into_iter()
+        .map(|counts| {
+            let p_norm: f32 = counts.iter().map(|c| c + alpha).sum();
+            let q_norm: f32 = counts
+                .iter()
+                .zip(&total)
+                .map(|(c, t)| t - c + alpha)
+                .sum();
+            counts
+                .iter()
+                .zip(&total)
+                .map(|(c, t)| ((c + alpha) / p_norm).ln() - ((t - c + alpha) / q_norm).ln())
+                .collect()
+        })
+        .collect()
 }
 
 /// Softmax of `scores / temperature` into `out` (same length).
@@ -243,13 +308,13 @@ mod tests {
             seed: 1,
             threads: 2,
         };
-        let model = train_one_vs_rest(&xs, &labels, &[0, 1, 2, 3], 2, 3, params);
+        let model = train_one_vs_rest(&xs, &labels, &[0, 1, 2, 3], 2, 3, None, params);
         let mut scores = Vec::new();
         model.scores_into(&vec_of(&[(0, 1.0)]), &mut scores);
         assert!(scores[0] > scores[1]);
         model.scores_into(&vec_of(&[(1, 1.0)]), &mut scores);
         assert!(scores[1] > scores[0]);
-        let single = train_one_vs_rest(&xs, &labels, &[0, 1, 2, 3], 2, 3, SvmParams { threads: 1, ..params });
+        let single = train_one_vs_rest(&xs, &labels, &[0, 1, 2, 3], 2, 3, None, SvmParams { threads: 1, ..params });
         assert_eq!(single, model);
     }
 

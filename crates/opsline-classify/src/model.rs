@@ -10,7 +10,9 @@ use crate::dataset::read_labeled_csv;
 use crate::error::{ClassifyError, Result};
 use crate::features::{FeatureConfig, Scratch, SparseVec, Vectorizer};
 use crate::hashing::SplitMix64;
-use crate::linear::{LinearModel, SvmParams, fit_temperature, softmax, train_one_vs_rest};
+use crate::linear::{
+    LinearModel, SvmParams, fit_temperature, nb_log_count_ratios, softmax, train_one_vs_rest,
+};
 use crate::metrics::score;
 
 /// Temperature used when there are too few rows to fit one on a held-out slice.
@@ -44,6 +46,8 @@ pub struct TrainConfig {
     pub threads: usize,
     /// How many runner-up labels a prediction lists.
     pub alternatives: usize,
+    /// Scale features by naive-Bayes log-count ratios per class before the SVM (NBSVM).
+    pub nb_scaling: bool,
 }
 
 impl Default for TrainConfig {
@@ -60,6 +64,7 @@ impl Default for TrainConfig {
             refit_on_all: true,
             threads: 1,
             alternatives: 3,
+            nb_scaling: false,
         }
     }
 }
@@ -188,12 +193,17 @@ pub fn train<S: AsRef<str>>(texts: &[S], labels: &[S], config: &TrainConfig) -> 
     };
     let (validation_rows, fit_rows) = order.split_at(n_validation);
 
+    let fit = |rows: &[usize]| {
+        let scales = config
+            .nb_scaling
+            .then(|| nb_log_count_ratios(&vectors, &label_ids, rows, n_classes, n_features));
+        train_one_vs_rest(&vectors, &label_ids, rows, n_classes, n_features, scales.as_deref(), params)
+    };
     let mut temperature = FALLBACK_TEMPERATURE;
     let mut validation_accuracy = None;
     let mut validation_macro_f1 = None;
     let linear = if n_validation > 0 {
-        let held_out_model =
-            train_one_vs_rest(&vectors, &label_ids, fit_rows, n_classes, n_features, params);
+        let held_out_model = fit(fit_rows);
         let mut all_scores = Vec::with_capacity(n_validation);
         let mut gold = Vec::with_capacity(n_validation);
         for &row in validation_rows {
@@ -212,12 +222,12 @@ pub fn train<S: AsRef<str>>(texts: &[S], labels: &[S], config: &TrainConfig) -> 
         validation_accuracy = Some(scores.accuracy);
         validation_macro_f1 = Some(scores.macro_f1);
         if config.refit_on_all {
-            train_one_vs_rest(&vectors, &label_ids, &order, n_classes, n_features, params)
+            fit(&order)
         } else {
             held_out_model
         }
     } else {
-        train_one_vs_rest(&vectors, &label_ids, &order, n_classes, n_features, params)
+        fit(&order)
     };
     let trained_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
