@@ -89,9 +89,4 @@ impl Interner {
     pub(crate) fn pattern(&self, id: u32) -> Option<&Pattern> {
         self.patterns.get(id as usize).and_then(Option::as_ref)
     }
-
-    /// Number of interned tokens.
-    pub(crate) fn len(&self) -> usize {
-        self.strings.len()
-    }
 }

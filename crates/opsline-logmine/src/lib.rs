@@ -41,4 +41,4 @@ pub use header::{BUILTIN_FORMATS, FormatError, Header};
 pub use mask::WILDCARD;
 pub use miner::{Miner, MinerError, Parsed, Template, TemplateChange};
 pub use severity::{Severity, classify_level};
-pub use snapshot::Snapshot;
+pub use snapshot::{HeaderState, NodeState, SNAPSHOT_VERSION, Snapshot, TemplateState};

@@ -2,6 +2,7 @@
 //! similarity threshold on constant tokens, template generalisation, and merging of templates
 //! that become identical. Pure: no I/O.
 
+mod compare;
 mod line;
 pub(crate) mod tree;
 
@@ -11,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::MinerConfig;
 use crate::header::{Detector, Header, HeaderFormat, HeaderStrategy, strip_pid};
-use crate::intern::{Interner, UNKNOWN, WILD};
-use crate::mask::WILDCARD;
+use crate::intern::{Interner, WILD};
+use compare::{compare, generalise, params_of, render};
 use line::LineTokens;
 use tree::Tree;
 
@@ -97,6 +98,10 @@ pub enum MinerError {
     #[error("invalid snapshot: {0}")]
     Snapshot(String),
 }
+
+/// A word position that took this many distinct values in otherwise identical templates is a
+/// variable (see [`Miner::merge_siblings`]).
+pub const SIBLING_VALUES: usize = 5;
 
 /// The streaming template miner.
 #[derive(Debug, Clone)]
@@ -195,7 +200,13 @@ impl Miner {
                 self.absorb(idx, &mut lt, content, &mut changes);
                 self.resolve(idx)
             }
-            None => self.create(&mut lt, content, &mut changes),
+            None => match self.merge_siblings(&lt, content, &mut changes) {
+                Some(idx) => {
+                    self.absorb(idx, &mut lt, content, &mut changes);
+                    self.resolve(idx)
+                }
+                None => self.create(&mut lt, content, &mut changes),
+            },
         };
         let (id, text, params) = match self.clusters.get(idx) {
             Some(c) => {
@@ -229,7 +240,8 @@ impl Miner {
                 let Some(c) = self.clusters.get(ci as usize) else {
                     continue;
                 };
-                let (sim, wild) = similarity(&self.interner, &c.tokens, lt, content);
+                let cmp = compare(&self.interner, &c.tokens, lt, content);
+                let (sim, wild) = (cmp.similarity(c.tokens.len()), cmp.wild);
                 let better = match best {
                     None => true,
                     Some((_, bs, bw)) => sim > bs || (sim == bs && wild > bw),
@@ -242,6 +254,67 @@ impl Miner {
         self.leaves = leaves;
         best.filter(|&(_, sim, _)| sim >= self.config.similarity_threshold || leaf_full)
             .map(|(i, s, _)| (i, s))
+    }
+
+    /// When a line conflicts with [`SIBLING_VALUES`]` - 1` templates at the same single word
+    /// position (and agrees with them elsewhere), that position is a variable after all: the
+    /// siblings merge into the oldest, whose position becomes `<*>`. Returns the survivor.
+    /// Uses the candidate leaves left in `self.leaves` by [`Self::best_match`].
+    fn merge_siblings(
+        &mut self,
+        lt: &LineTokens,
+        content: &str,
+        changes: &mut Vec<TemplateChange>,
+    ) -> Option<usize> {
+        let mut siblings: Vec<(usize, usize)> = Vec::new();
+        for &leaf in &self.leaves {
+            let Some(node) = self.tree.nodes.get(leaf as usize) else {
+                continue;
+            };
+            for &ci in &node.templates {
+                let Some(c) = self.clusters.get(ci as usize) else {
+                    continue;
+                };
+                let cmp = compare(&self.interner, &c.tokens, lt, content);
+                if cmp.similarity_without_conflict(c.tokens.len())
+                    >= self.config.similarity_threshold
+                {
+                    siblings.push((cmp.first_conflict, ci as usize));
+                }
+            }
+        }
+        if siblings.len() + 1 < SIBLING_VALUES {
+            return None;
+        }
+        siblings.sort_unstable();
+        let mut best: Option<(usize, usize, usize)> = None; // (pos, start, len)
+        let mut i = 0;
+        while i < siblings.len() {
+            let pos = siblings[i].0;
+            let len = siblings[i..].iter().take_while(|s| s.0 == pos).count();
+            if best.is_none_or(|b| len > b.2) {
+                best = Some((pos, i, len));
+            }
+            i += len;
+        }
+        let (pos, start, len) = best?;
+        if len + 1 < SIBLING_VALUES {
+            return None;
+        }
+        let group: Vec<usize> = siblings[start..start + len].iter().map(|s| s.1).collect();
+        let keep = *group.iter().min()?;
+        let c = self.clusters.get_mut(keep)?;
+        let old = c.text.clone();
+        if let Some(slot) = c.tokens.get_mut(pos) {
+            *slot = WILD;
+        }
+        c.text = render(&self.interner, &c.tokens);
+        let (id, new) = (c.id, c.text.clone());
+        changes.push(TemplateChange::Updated { id, old, new });
+        for &other in group.iter().filter(|&&g| g != keep) {
+            self.merge_into(other, keep, changes);
+        }
+        Some(keep)
     }
 
     fn create(
@@ -441,102 +514,6 @@ fn truncate_at_boundary(raw: &[u8], max: usize) -> &[u8] {
         end -= 1;
     }
     &raw[..end]
-}
-
-/// Similarity of a line to a template, Drain style: positions that agree (equal tokens, a
-/// template pattern the token fits, or a wildcard against a masked variable) over the length; a
-/// plain word that differs from a constant word rejects the template outright (`-1`). Also returns
-/// the template's wildcard count (ties go to the more general template).
-fn similarity(interner: &Interner, tpl: &[u32], lt: &LineTokens, content: &str) -> (f64, usize) {
-    let mut matched = 0usize;
-    let mut wild = 0usize;
-    for (pos, (&t, tok)) in tpl.iter().zip(lt.tokens.iter()).enumerate() {
-        if t == WILD {
-            wild += 1;
-            if tok.id == WILD {
-                matched += 1;
-            }
-            continue;
-        }
-        if t == tok.id {
-            matched += 1;
-        } else if tok.id != WILD
-            && let Some(p) = interner.pattern(t)
-            && p.accepts(lt.text(pos, content))
-        {
-            matched += 1;
-        } else if tok.id != WILD && tok.masked.is_none() && interner.pattern(t).is_none() {
-            // Two different plain words: words are constants, so this is another template.
-            return (-1.0, wild);
-        }
-    }
-    if tpl.is_empty() {
-        return (1.0, wild);
-    }
-    (matched as f64 / tpl.len() as f64, wild)
-}
-
-/// Generalises two differing tokens: keeps a shared prefix ending at punctuation and a shared
-/// suffix starting at punctuation around one wildcard (`user=alice`/`user=bob` → `user=<*>`).
-/// `None` means the whole token is a variable.
-fn generalise(a: &str, b: &str) -> Option<String> {
-    if a == WILDCARD || b == WILDCARD || a.is_empty() || b.is_empty() {
-        return None;
-    }
-    let is_punct = |c: u8| c.is_ascii_punctuation() && c != b'_' && c != b'*';
-    let (ab, bb) = (a.as_bytes(), b.as_bytes());
-    let mut p = 0;
-    let mut keep_p = 0;
-    while p < ab.len() && p < bb.len() && ab[p] == bb[p] {
-        if is_punct(ab[p]) && ab[p] != b'<' {
-            keep_p = p + 1;
-        }
-        p += 1;
-    }
-    let mut s = 0;
-    let mut keep_s = 0;
-    while s < ab.len() - keep_p
-        && s < bb.len() - keep_p
-        && ab[ab.len() - 1 - s] == bb[bb.len() - 1 - s]
-    {
-        let c = ab[ab.len() - 1 - s];
-        if is_punct(c) && c != b'>' {
-            keep_s = s + 1;
-        }
-        s += 1;
-    }
-    if keep_p == 0 && keep_s == 0 {
-        return None;
-    }
-    let prefix = &a[..keep_p];
-    let suffix = &a[a.len() - keep_s..];
-    if prefix.contains(WILDCARD) || suffix.contains(WILDCARD) {
-        return None;
-    }
-    Some(format!("{prefix}{WILDCARD}{suffix}"))
-}
-
-fn render(interner: &Interner, tokens: &[u32]) -> Arc<str> {
-    let mut s = String::new();
-    for (i, &t) in tokens.iter().enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
-        s.push_str(if t == UNKNOWN { WILDCARD } else { interner.text(t) });
-    }
-    Arc::from(s)
-}
-
-fn params_of(interner: &Interner, tpl: &[u32], lt: &LineTokens, content: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for (&t, tok) in tpl.iter().zip(lt.tokens.iter()) {
-        if t == WILD || (t != tok.id && interner.pattern(t).is_some()) || (t == tok.id && tok.masked.is_some()) {
-            if let Some(raw) = content.get(tok.raw.clone()) {
-                out.push(raw.to_string());
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ impl Tree {
         }
     }
 
-    fn add_node(&mut self, parent: Option<u32>, key: u32, depth: u32) -> u32 {
+    pub(crate) fn add_node(&mut self, parent: Option<u32>, key: u32, depth: u32) -> u32 {
         let idx = self.nodes.len() as u32;
         self.nodes.push(Node {
             children: new_map(),
