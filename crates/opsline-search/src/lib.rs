@@ -18,6 +18,8 @@
 //! The index is a derived view: it can always be rebuilt by replaying documents (for example
 //! from Kafka) through [`SearchIndex::upsert`], because ids are stable and upserts idempotent.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod access;
 pub mod bench;
 pub mod document;

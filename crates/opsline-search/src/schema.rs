@@ -16,6 +16,10 @@ use crate::error::{Result, SearchError};
 /// Analyzer of free-text fields: split on non-alphanumerics, drop tokens over 40 bytes,
 /// lower-case, English (Snowball) stemming.
 pub(crate) const TEXT_ANALYZER: &str = "opsline_text";
+/// Analyzer of the unstemmed copies of title and body (`title_exact`, `body_exact`): like
+/// [`TEXT_ANALYZER`] without stemming, so exact word forms outrank mere stem matches
+/// (Snowball maps both "generator" and "generations" to "generat").
+pub(crate) const EXACT_ANALYZER: &str = "opsline_exact";
 /// Analyzer of keyword fields: the whole value as one lower-cased token.
 pub(crate) const KEYWORD_ANALYZER: &str = "opsline_keyword";
 
@@ -34,6 +38,8 @@ pub(crate) struct IndexFields {
     pub kind: Field,
     pub title: Field,
     pub body: Field,
+    pub title_exact: Field,
+    pub body_exact: Field,
     pub service: Field,
     pub severity: Field,
     pub created: Field,
@@ -56,6 +62,11 @@ pub(crate) fn build_schema() -> (Schema, IndexFields) {
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         )
         .set_stored();
+    let exact = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(EXACT_ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let keyword_indexing = TextFieldIndexing::default()
         .set_tokenizer(KEYWORD_ANALYZER)
         .set_index_option(IndexRecordOption::Basic)
@@ -74,6 +85,8 @@ pub(crate) fn build_schema() -> (Schema, IndexFields) {
         kind: builder.add_text_field("kind", keyword.clone()),
         title: builder.add_text_field("title", text.clone()),
         body: builder.add_text_field("body", text),
+        title_exact: builder.add_text_field("title_exact", exact.clone()),
+        body_exact: builder.add_text_field("body_exact", exact),
         service: builder.add_text_field("service", keyword.clone()),
         severity: builder.add_text_field("severity", keyword.clone()),
         created: builder.add_date_field("created", date.clone()),
@@ -100,6 +113,8 @@ pub(crate) fn fields_of(schema: &Schema) -> Result<IndexFields> {
         kind: field("kind")?,
         title: field("title")?,
         body: field("body")?,
+        title_exact: field("title_exact")?,
+        body_exact: field("body_exact")?,
         service: field("service")?,
         severity: field("severity")?,
         created: field("created")?,
@@ -122,10 +137,19 @@ pub(crate) fn text_analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// The unstemmed free-text analyzer.
+pub(crate) fn exact_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .build()
+}
+
 /// Registers the crate's analyzers on an index (they are not persisted by tantivy).
 pub(crate) fn register_analyzers(index: &Index) {
     let manager: &TokenizerManager = index.tokenizers();
     manager.register(TEXT_ANALYZER, text_analyzer());
+    manager.register(EXACT_ANALYZER, exact_analyzer());
     manager.register(
         KEYWORD_ANALYZER,
         TextAnalyzer::builder(RawTokenizer::default())
@@ -154,6 +178,8 @@ pub(crate) fn to_tantivy(fields: &IndexFields, doc: &SearchDocument) -> TantivyD
     out.add_text(fields.kind, doc.kind.as_str());
     out.add_text(fields.title, &doc.title);
     out.add_text(fields.body, &doc.body);
+    out.add_text(fields.title_exact, &doc.title);
+    out.add_text(fields.body_exact, &doc.body);
     if let Some(service) = &doc.service {
         out.add_text(fields.service, service);
     }

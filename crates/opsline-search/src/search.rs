@@ -17,7 +17,7 @@ use crate::document::{DocKind, DocStatus, SearchDocument};
 use crate::error::{Result, SearchError};
 use crate::index::SearchIndex;
 use crate::query::{QueryCompiler, QueryNode, analyze, parse};
-use crate::schema::{self, text_analyzer};
+use crate::schema::{self, exact_analyzer, text_analyzer};
 use crate::text::{html_escape, truncate_chars};
 
 /// Largest page size served.
@@ -142,6 +142,7 @@ impl SearchIndex {
         let mut compiler = QueryCompiler {
             fields: &self.fields,
             analyzer: text_analyzer(),
+            exact_analyzer: exact_analyzer(),
         };
         let query = restrict(&self.fields, viewer, compiler.compile(node));
         let searcher = self.reader.searcher();

@@ -1,5 +1,7 @@
 //! Index lifecycle and query language, end to end through the public API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{corpus, ids, index_with_corpus, sre_security};

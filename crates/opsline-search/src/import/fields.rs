@@ -17,7 +17,10 @@ use crate::text::{first_sentence, truncate_chars};
 /// Longest generated title, in characters.
 const MAX_TITLE_CHARS: usize = 120;
 
-pub(crate) const ID_KEYS: &[&str] = &["id", "uuid", "doc_id"];
+/// Explicit document ids.
+pub(crate) const ID_KEYS: &[&str] = &["id", "doc_id"];
+/// Ids of the file or record rather than of the document (used after the URL).
+pub(crate) const FILE_ID_KEYS: &[&str] = &["uuid"];
 pub(crate) const TITLE_KEYS: &[&str] = &["title", "name", "subject", "headline"];
 pub(crate) const BODY_KEYS: &[&str] = &[
     "text",
@@ -74,6 +77,36 @@ fn list_field(map: &Map<String, Value>, keys: &[&str]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The identity of a URL for de-duplication: scheme, `www.`, a Wayback Machine prefix,
+/// the fragment and trailing slashes are dropped and the host is lower-cased, so
+/// `http://www.Example.com/a/#x` and
+/// `https://web.archive.org/web/2021/https://example.com/a` are the same document.
+pub(crate) fn canonical_url(url: &str) -> String {
+    let mut rest = url.trim();
+    loop {
+        let before = rest;
+        for prefix in ["https://", "http://", "www."] {
+            if rest.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)) {
+                rest = rest.get(prefix.len()..).unwrap_or_default();
+            }
+        }
+        // web.archive.org/web/<timestamp>/<original url>
+        if let Some(after) = rest.strip_prefix("web.archive.org/web/") {
+            if let Some((_, original)) = after.split_once('/') {
+                rest = original;
+            }
+        }
+        if rest == before {
+            break;
+        }
+    }
+    let rest = rest.split('#').next().unwrap_or_default().trim_end_matches('/');
+    match rest.split_once('/') {
+        Some((host, path)) => format!("{}/{path}", host.to_ascii_lowercase()),
+        None => rest.to_ascii_lowercase(),
+    }
 }
 
 /// Parses RFC 3339, `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` (UTC) dates.
@@ -173,5 +206,24 @@ pub(crate) fn record_to_document(
         team: string_field(map, TEAM_KEYS),
         url: string_field(map, URL_KEYS),
         source_path: Some(ctx.source_path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_urls_merge_variants() {
+        let a = canonical_url("http://www.Example.com/a/#x");
+        assert_eq!(a, "example.com/a");
+        assert_eq!(
+            canonical_url("https://web.archive.org/web/20211006135542/https://example.com/a/"),
+            a
+        );
+        assert_eq!(canonical_url("https://example.com/A"), "example.com/A");
+        for odd in ["", "https://", "web.archive.org/web/", "é/ü", "www."] {
+            let _ = canonical_url(odd);
+        }
     }
 }

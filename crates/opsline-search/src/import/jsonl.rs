@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::fields::{BODY_KEYS, ID_KEYS, RecordContext, URL_KEYS, record_to_document, string_field};
+use super::fields::{BODY_KEYS, ID_KEYS, RecordContext, URL_KEYS, canonical_url, record_to_document, string_field};
 use super::{Source, SourceOutcome};
 use crate::text::markdown_to_text;
 
@@ -36,6 +36,7 @@ pub(super) fn parse_jsonl(text: &str, source: &Source<'_>) -> SourceOutcome {
             continue;
         };
         let id = string_field(&map, URL_KEYS)
+            .map(|url| format!("url:{}", canonical_url(&url)))
             .or_else(|| string_field(&map, ID_KEYS).map(|id| format!("{}#{id}", source.relative)))
             .unwrap_or_else(|| format!("{}#L{line_no}", source.relative));
         let mut warnings = Vec::new();

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::fields::{ID_KEYS, RecordContext, URL_KEYS, record_to_document, string_field};
+use super::fields::{FILE_ID_KEYS, ID_KEYS, RecordContext, URL_KEYS, canonical_url, record_to_document, string_field};
 use super::{Source, SourceOutcome};
 use crate::text::markdown_to_text;
 
@@ -71,7 +71,8 @@ pub(super) fn parse_markdown(text: &str, source: &Source<'_>) -> SourceOutcome {
         return outcome;
     }
     let id = string_field(&map, ID_KEYS)
-        .or_else(|| string_field(&map, URL_KEYS))
+        .or_else(|| string_field(&map, URL_KEYS).map(|url| format!("url:{}", canonical_url(&url))))
+        .or_else(|| string_field(&map, FILE_ID_KEYS))
         .unwrap_or_else(|| format!("path:{}", source.relative));
     let mut warnings = Vec::new();
     let doc = record_to_document(

@@ -11,8 +11,14 @@
 //!
 //! # Stable ids
 //!
-//! Markdown: front matter `id`/`uuid`, else `url`, else `path:<path relative to the import
-//! root>`. JSON Lines: `url`, else `<relative path>#<id>`, else `<relative path>#L<line>`.
+//! Markdown: front matter `id`, else `url:<canonical url>`, else the front matter `uuid`,
+//! else `path:<path relative to the import root>`. JSON Lines: `url:<canonical url>`, else
+//! `<relative path>#<id>`, else `<relative path>#L<line>`.
+//!
+//! A document's identity is its canonical URL when it has one (scheme, `www.`, Wayback
+//! Machine prefix, fragment and trailing slash ignored): the same write-up found in two
+//! feeds, or archived under several URLs, is one document (the last one imported wins)
+//! instead of duplicate hits.
 //! The import root is the directory given, or the parent directory of a single file.
 //! Re-importing the same tree therefore upserts the same ids: imports are idempotent.
 

@@ -1,6 +1,7 @@
 //! Shared fixtures for the integration tests: a small corpus covering every kind, status
 //! and team restriction.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
 use opsline_search::{DocKind, DocStatus, Role, SearchDocument, SearchIndex, Viewer};
