@@ -74,8 +74,11 @@ pub fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// All lines in one buffer, plus each line's byte range.
+type LoadedLines = (Vec<u8>, Vec<(usize, usize)>);
+
 /// Reads the files' lines into memory (one buffer plus line offsets).
-fn load(files: &[PathBuf]) -> Result<(Vec<u8>, Vec<(usize, usize)>), BenchError> {
+fn load(files: &[PathBuf]) -> Result<LoadedLines, BenchError> {
     let mut buf = Vec::new();
     let mut lines = Vec::new();
     for path in files {

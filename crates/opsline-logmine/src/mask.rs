@@ -25,8 +25,7 @@ pub(crate) enum Masked {
 fn is_path_delim(b: u8) -> bool {
     matches!(
         b,
-        b',' | b'!' | b';' | b':' | b'=' | b'|' | b'"' | b'\'' | b'[' | b']' | b'(' | b')' | b'{'
-            | b'}'
+        b',' | b'!' | b';' | b':' | b'=' | b'|' | b'"' | b'\'' | b'[' | b']' | b'(' | b')' | b'{' | b'}'
     ) || b.is_ascii_whitespace()
 }
 
@@ -37,8 +36,8 @@ fn is_token_delim(b: u8) -> bool {
 
 fn is_keyword(piece: &[u8]) -> bool {
     const CALENDAR: [&[u8]; 19] = [
-        b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun", b"Jan", b"Feb", b"Mar", b"Apr",
-        b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+        b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun", b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul",
+        b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
     ];
     piece.eq_ignore_ascii_case(b"true")
         || piece.eq_ignore_ascii_case(b"false")
@@ -60,10 +59,7 @@ fn is_uuid(piece: &[u8]) -> bool {
 
 /// `^(/[^/]+)+$`
 fn is_path(piece: &[u8]) -> bool {
-    piece.len() >= 2
-        && piece[0] == b'/'
-        && piece[piece.len() - 1] != b'/'
-        && !piece.windows(2).any(|w| w == b"//")
+    piece.len() >= 2 && piece[0] == b'/' && piece[piece.len() - 1] != b'/' && !piece.windows(2).any(|w| w == b"//")
 }
 
 /// Fast pre-check: does the token need any rewriting at all?
@@ -99,7 +95,7 @@ pub(crate) fn mask_token(token: &str, max_len: usize, out: &mut String) -> Maske
         if i < bytes.len() && !is_path_delim(bytes[i]) {
             continue;
         }
-        mask_path_piece(&token[p_start..i], out);
+        mask_path_piece(&token[p_start..i], out, start);
         if i < bytes.len() {
             out.push(char::from(bytes[i]));
         }
@@ -118,10 +114,10 @@ pub(crate) fn mask_token(token: &str, max_len: usize, out: &mut String) -> Maske
     }
 }
 
-fn mask_path_piece(piece: &str, out: &mut String) {
+fn mask_path_piece(piece: &str, out: &mut String, start: usize) {
     let bytes = piece.as_bytes();
     if is_path(bytes) || is_uuid(bytes) {
-        push_wildcard(out);
+        push_wildcard(out, start);
         return;
     }
     let mut s = 0;
@@ -131,7 +127,7 @@ fn mask_path_piece(piece: &str, out: &mut String) {
         }
         let sub = &bytes[s..i];
         if !sub.is_empty() && (sub.iter().any(u8::is_ascii_digit) || is_keyword(sub)) {
-            push_wildcard(out);
+            push_wildcard(out, start);
         } else {
             out.push_str(&piece[s..i]);
         }
@@ -142,9 +138,10 @@ fn mask_path_piece(piece: &str, out: &mut String) {
     }
 }
 
-/// Appends `<*>` unless the output already ends with one (consecutive variables merge).
-fn push_wildcard(out: &mut String) {
-    if !out.ends_with(WILDCARD) {
+/// Appends `<*>` unless this token's output (from byte `start`) already ends with one
+/// (consecutive variables merge).
+fn push_wildcard(out: &mut String, start: usize) {
+    if !out[start..].ends_with(WILDCARD) {
         out.push_str(WILDCARD);
     }
 }
@@ -170,6 +167,7 @@ fn collapse_wildcards(out: &mut String, start: usize) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -209,6 +207,14 @@ mod tests {
         assert_eq!(mask("/10.10.34.11:45307"), "<*>:<*>");
         assert_eq!(mask("allDrawn=false,"), "allDrawn=<*>,");
         assert_eq!(mask("null"), "<*>");
+    }
+
+    #[test]
+    fn masking_is_independent_of_previous_tokens() {
+        let mut out = String::from("earlier:<*>");
+        assert_eq!(mask_token("0", 256, &mut out), Masked::Wildcard);
+        assert_eq!(mask_token("x=1", 256, &mut out), Masked::Rewritten);
+        assert_eq!(&out[11..], "x=<*>");
     }
 
     #[test]

@@ -44,18 +44,17 @@ pub fn classify_level(level: &str) -> Option<Severity> {
     }
     let upper = &buf[..trimmed.len()];
     Some(match upper {
-        b"TRACE" | b"DEBUG" | b"DBG" | b"VERBOSE" | b"FINE" | b"FINER" | b"FINEST" => {
-            Severity::Debug
-        }
+        b"TRACE" | b"DEBUG" | b"DBG" | b"VERBOSE" | b"FINE" | b"FINER" | b"FINEST" => Severity::Debug,
         b"INFO" | b"INFORMATION" | b"NOTICE" | b"CONFIG" | b"LOG" => Severity::Info,
         b"WARN" | b"WARNING" => Severity::Warn,
-        b"ERROR" | b"ERR" | b"SEVERE" | b"CRITICAL" | b"CRIT" | b"FATAL" | b"ALERT" | b"EMERG"
-        | b"EMERGENCY" | b"FAILURE" | b"PANIC" => Severity::Error,
+        b"ERROR" | b"ERR" | b"SEVERE" | b"CRITICAL" | b"CRIT" | b"FATAL" | b"ALERT" | b"EMERG" | b"EMERGENCY"
+        | b"FAILURE" | b"PANIC" => Severity::Error,
         _ => return None,
     })
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -89,9 +89,7 @@ impl Miner {
                 hits: d.hits.clone(),
                 seen: d.seen,
             },
-            HeaderStrategy::Fixed(f)
-                if self.config.header_format.is_none() && self.config.header_regex.is_none() =>
-            {
+            HeaderStrategy::Fixed(f) if self.config.header_format.is_none() && self.config.header_regex.is_none() => {
                 HeaderState::Locked {
                     format: f.source.clone(),
                 }
@@ -118,11 +116,7 @@ impl Miner {
             .iter()
             .map(|c| TemplateState {
                 id: c.id,
-                tokens: c
-                    .tokens
-                    .iter()
-                    .map(|&t| self.interner.text(t).to_string())
-                    .collect(),
+                tokens: c.tokens.iter().map(|&t| self.interner.text(t).to_string()).collect(),
                 count: c.count,
                 leaf: c.leaf,
                 merged_into: c.merged_into,
@@ -146,9 +140,7 @@ impl Miner {
         let header = match snapshot.header {
             HeaderState::FromConfig => header_strategy(&config)?,
             HeaderState::Unstructured => HeaderStrategy::None,
-            HeaderState::Locked { format } => {
-                HeaderStrategy::Fixed(Box::new(HeaderFormat::compile(&format)?))
-            }
+            HeaderState::Locked { format } => HeaderStrategy::Fixed(Box::new(HeaderFormat::compile(&format)?)),
             HeaderState::Detecting { hits, seen } => {
                 let mut d = Detector::new();
                 if hits.len() != d.hits.len() {

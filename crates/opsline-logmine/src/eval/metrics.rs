@@ -32,7 +32,12 @@ pub fn score(truth: &[String], predicted: &[String]) -> Scores {
         .collect();
     let n = pairs.len();
     if n == 0 {
-        return Scores { ga: 0.0, pa: 0.0, fga: 0.0, fta: 0.0 };
+        return Scores {
+            ga: 0.0,
+            pa: 0.0,
+            fga: 0.0,
+            fta: 0.0,
+        };
     }
     let mut pred_sizes: HashMap<&str, usize> = HashMap::new();
     let mut by_truth: HashMap<&str, Vec<&str>> = HashMap::new();
@@ -71,6 +76,7 @@ pub fn score(truth: &[String], predicted: &[String]) -> Scores {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

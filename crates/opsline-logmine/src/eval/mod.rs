@@ -203,13 +203,10 @@ fn read_truth(path: &Path) -> Result<Vec<(usize, String)>, EvalError> {
     let mut reader = csv::Reader::from_path(path).map_err(csv_err)?;
     let headers = reader.headers().map_err(csv_err)?.clone();
     let col = |name: &'static str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or(EvalError::MissingColumn {
-                path: path.to_path_buf(),
-                column: name,
-            })
+        headers.iter().position(|h| h == name).ok_or(EvalError::MissingColumn {
+            path: path.to_path_buf(),
+            column: name,
+        })
     };
     let (id_col, tpl_col) = (col("LineId")?, col("EventTemplate")?);
     let mut out = Vec::new();

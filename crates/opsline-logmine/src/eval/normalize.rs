@@ -71,6 +71,7 @@ pub fn correct_single_template(template: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::correct_single_template as c;
 

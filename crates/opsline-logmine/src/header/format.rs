@@ -54,10 +54,7 @@ impl FieldKind {
 
     /// True when the field is part of the timestamp.
     pub(crate) fn is_time(self) -> bool {
-        matches!(
-            self,
-            Self::Date | Self::Time | Self::Month | Self::Day | Self::Ts
-        )
+        matches!(self, Self::Date | Self::Time | Self::Month | Self::Day | Self::Ts)
     }
 
     /// True for fields that may contain blanks (matched lazily over any character).
@@ -161,8 +158,7 @@ impl HeaderFormat {
             if let Some(after) = rest.strip_prefix('<') {
                 let end = after.find('>').ok_or(FormatError::Unterminated)?;
                 let name = &after[..end];
-                let kind = FieldKind::from_name(name)
-                    .ok_or_else(|| FormatError::UnknownField(name.to_string()))?;
+                let kind = FieldKind::from_name(name).ok_or_else(|| FormatError::UnknownField(name.to_string()))?;
                 elements.push(Element::Field(kind));
                 rest = &after[end + 1..];
             } else if rest.starts_with(char::is_whitespace) {
@@ -170,9 +166,7 @@ impl HeaderFormat {
                 elements.push(Element::Space);
                 rest = &rest[end..];
             } else {
-                let end = rest
-                    .find(|c: char| c == '<' || c.is_whitespace())
-                    .unwrap_or(rest.len());
+                let end = rest.find(|c: char| c == '<' || c.is_whitespace()).unwrap_or(rest.len());
                 elements.push(Element::Lit(rest[..end].into()));
                 rest = &rest[end..];
             }
@@ -184,10 +178,7 @@ impl HeaderFormat {
         if content_count != 1 || elements.last() != Some(&Element::Field(FieldKind::Content)) {
             return Err(FormatError::ContentNotLast);
         }
-        let fields = elements
-            .iter()
-            .filter(|e| matches!(e, Element::Field(_)))
-            .count();
+        let fields = elements.iter().filter(|e| matches!(e, Element::Field(_))).count();
         if fields > MAX_FIELDS {
             return Err(FormatError::UnknownField(format!(
                 "too many fields ({fields} > {MAX_FIELDS})"
@@ -215,11 +206,7 @@ impl HeaderFormat {
         if !self.match_from(line, 0, 0, 0, &mut caps, &mut budget) {
             return None;
         }
-        let fields = self
-            .elements
-            .iter()
-            .filter(|e| matches!(e, Element::Field(_)))
-            .count();
+        let fields = self.elements.iter().filter(|e| matches!(e, Element::Field(_))).count();
         let mut out = HeaderMatch::default();
         let mut ts: Option<Range<usize>> = None;
         for &(kind, start, end) in caps.iter().take(fields) {
@@ -266,8 +253,7 @@ impl HeaderFormat {
                 end > pos && self.match_from(line, elem + 1, field, end, caps, budget)
             }
             Element::Lit(lit) => {
-                line[pos..].starts_with(&**lit)
-                    && self.match_from(line, elem + 1, field, pos + lit.len(), caps, budget)
+                line[pos..].starts_with(&**lit) && self.match_from(line, elem + 1, field, pos + lit.len(), caps, budget)
             }
             Element::Field(FieldKind::Content) => {
                 caps[field] = (FieldKind::Content, pos, line.len());
@@ -316,18 +302,14 @@ impl HeaderFormat {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
     fn parts<'a>(f: &HeaderFormat, line: &'a str) -> Option<(&'a str, &'a str, &'a str, &'a str)> {
         let m = f.matches(line)?;
         let get = |r: Option<Range<usize>>| r.map_or("", |r| &line[r]);
-        Some((
-            get(m.timestamp),
-            get(m.level),
-            get(m.component),
-            &line[m.content],
-        ))
+        Some((get(m.timestamp), get(m.level), get(m.component), &line[m.content]))
     }
 
     #[test]
@@ -360,7 +342,10 @@ mod tests {
         let f = HeaderFormat::compile("<num> <word> <comp> <word> <num> <num> <content>").unwrap();
         let line = "2286759 full partition status 1061219795 -1 running";
         assert_eq!(parts(&f, line).map(|p| p.3), Some("running"));
-        assert!(f.matches("2286759 full partition status 1061219795 - running").is_none());
+        assert!(
+            f.matches("2286759 full partition status 1061219795 - running")
+                .is_none()
+        );
     }
 
     #[test]
@@ -373,10 +358,7 @@ mod tests {
             HeaderFormat::compile("<content> <level>").err(),
             Some(FormatError::ContentNotLast)
         );
-        assert_eq!(
-            HeaderFormat::compile("<date").err(),
-            Some(FormatError::Unterminated)
-        );
+        assert_eq!(HeaderFormat::compile("<date").err(), Some(FormatError::Unterminated));
     }
 
     #[test]

@@ -100,11 +100,7 @@ impl Detector {
             .filter_map(|f| HeaderFormat::compile(f).ok())
             .collect();
         let hits = vec![0; formats.len()];
-        Self {
-            formats,
-            hits,
-            seen: 0,
-        }
+        Self { formats, hits, seen: 0 }
     }
 
     /// Index of the best format so far: most hits, then most specific, then earliest.
@@ -115,12 +111,7 @@ impl Detector {
                 continue;
             }
             best = match best {
-                Some(b)
-                    if (self.hits[b], self.formats[b].specificity)
-                        >= (self.hits[i], f.specificity) =>
-                {
-                    Some(b)
-                }
+                Some(b) if (self.hits[b], self.formats[b].specificity) >= (self.hits[i], f.specificity) => Some(b),
                 _ => Some(i),
             };
         }
@@ -140,8 +131,7 @@ impl HeaderStrategy {
             Self::Fixed(f) => f.matches(line).unwrap_or(whole),
             Self::Regex(re) => regex_split(re, line).unwrap_or(whole),
             Self::Detecting(det) => {
-                let mut matched: Vec<Option<format::HeaderMatch>> =
-                    Vec::with_capacity(det.formats.len());
+                let mut matched: Vec<Option<format::HeaderMatch>> = Vec::with_capacity(det.formats.len());
                 for (i, f) in det.formats.iter().enumerate() {
                     let m = f.matches(line);
                     if m.is_some() {
@@ -206,9 +196,7 @@ pub(crate) fn strip_pid(component: &str) -> &str {
     if let Some(open) = trimmed.rfind('[')
         && trimmed.ends_with(']')
         && open + 2 < trimmed.len()
-        && trimmed[open + 1..trimmed.len() - 1]
-            .bytes()
-            .all(|b| b.is_ascii_digit())
+        && trimmed[open + 1..trimmed.len() - 1].bytes().all(|b| b.is_ascii_digit())
     {
         return &trimmed[..open];
     }
@@ -216,4 +204,5 @@ pub(crate) fn strip_pid(component: &str) -> &str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;

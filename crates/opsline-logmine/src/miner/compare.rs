@@ -90,10 +90,7 @@ pub(crate) fn generalise(a: &str, b: &str) -> Option<String> {
     }
     let mut s = 0;
     let mut keep_s = 0;
-    while s < ab.len() - keep_p
-        && s < bb.len() - keep_p
-        && ab[ab.len() - 1 - s] == bb[bb.len() - 1 - s]
-    {
+    while s < ab.len() - keep_p && s < bb.len() - keep_p && ab[ab.len() - 1 - s] == bb[bb.len() - 1 - s] {
         let c = ab[ab.len() - 1 - s];
         if is_punct(c) && c != b'>' {
             keep_s = s + 1;
@@ -133,4 +130,3 @@ pub(crate) fn params_of(interner: &Interner, tpl: &[u32], lt: &LineTokens, conte
     }
     out
 }
-

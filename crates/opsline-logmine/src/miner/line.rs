@@ -25,13 +25,7 @@ pub(crate) struct LineTokens {
 
 impl LineTokens {
     /// Tokenises `content` on whitespace, masks and looks up every token.
-    pub(crate) fn fill(
-        &mut self,
-        content: &str,
-        interner: &Interner,
-        max_tokens: usize,
-        max_token_bytes: usize,
-    ) {
+    pub(crate) fn fill(&mut self, content: &str, interner: &Interner, max_tokens: usize, max_token_bytes: usize) {
         self.tokens.clear();
         self.masked.clear();
         let max_tokens = max_tokens.max(1);

@@ -130,7 +130,13 @@ impl Miner {
     /// Creates a miner; fails when the configured header format or regex is invalid.
     pub fn new(config: MinerConfig) -> Result<Self, MinerError> {
         let header = header_strategy(&config)?;
-        Ok(Self::with_parts(config, header, Interner::new(), Tree::new(), Vec::new()))
+        Ok(Self::with_parts(
+            config,
+            header,
+            Interner::new(),
+            Tree::new(),
+            Vec::new(),
+        ))
     }
 
     pub(crate) fn with_parts(
@@ -260,12 +266,7 @@ impl Miner {
     /// position (and agrees with them elsewhere), that position is a variable after all: the
     /// siblings merge into the oldest, whose position becomes `<*>`. Returns the survivor.
     /// Uses the candidate leaves left in `self.leaves` by [`Self::best_match`].
-    fn merge_siblings(
-        &mut self,
-        lt: &LineTokens,
-        content: &str,
-        changes: &mut Vec<TemplateChange>,
-    ) -> Option<usize> {
+    fn merge_siblings(&mut self, lt: &LineTokens, content: &str, changes: &mut Vec<TemplateChange>) -> Option<usize> {
         let mut siblings: Vec<(usize, usize)> = Vec::new();
         for &leaf in &self.leaves {
             let Some(node) = self.tree.nodes.get(leaf as usize) else {
@@ -276,9 +277,7 @@ impl Miner {
                     continue;
                 };
                 let cmp = compare(&self.interner, &c.tokens, lt, content);
-                if cmp.similarity_without_conflict(c.tokens.len())
-                    >= self.config.similarity_threshold
-                {
+                if cmp.similarity_without_conflict(c.tokens.len()) >= self.config.similarity_threshold {
                     siblings.push((cmp.first_conflict, ci as usize));
                 }
             }
@@ -317,19 +316,12 @@ impl Miner {
         Some(keep)
     }
 
-    fn create(
-        &mut self,
-        lt: &mut LineTokens,
-        content: &str,
-        changes: &mut Vec<TemplateChange>,
-    ) -> usize {
+    fn create(&mut self, lt: &mut LineTokens, content: &str, changes: &mut Vec<TemplateChange>) -> usize {
         lt.intern_all(content, &mut self.interner);
         let tokens: Vec<u32> = lt.tokens.iter().map(|t| t.id).collect();
-        let leaf = self.tree.leaf_for_insert(
-            &tokens,
-            self.config.tree_depth,
-            self.config.max_children,
-        );
+        let leaf = self
+            .tree
+            .leaf_for_insert(&tokens, self.config.tree_depth, self.config.max_children);
         let idx = self.clusters.len();
         let id = idx as u64 + 1;
         let text = render(&self.interner, &tokens);
@@ -348,13 +340,7 @@ impl Miner {
         idx
     }
 
-    fn absorb(
-        &mut self,
-        idx: usize,
-        lt: &mut LineTokens,
-        content: &str,
-        changes: &mut Vec<TemplateChange>,
-    ) {
+    fn absorb(&mut self, idx: usize, lt: &mut LineTokens, content: &str, changes: &mut Vec<TemplateChange>) {
         let mut changed = false;
         let mut new_tokens = match self.clusters.get(idx) {
             Some(c) => c.tokens.clone(),
@@ -401,8 +387,7 @@ impl Miner {
             return;
         };
         let mut leaves = std::mem::take(&mut self.leaves);
-        self.tree
-            .candidate_leaves(&tokens, self.config.tree_depth, &mut leaves);
+        self.tree.candidate_leaves(&tokens, self.config.tree_depth, &mut leaves);
         let mut twins: Vec<usize> = Vec::new();
         for &leaf in &leaves {
             if let Some(node) = self.tree.nodes.get(leaf as usize) {
@@ -440,11 +425,7 @@ impl Miner {
         if let Some(d) = self.clusters.get_mut(drop) {
             d.merged_into = Some(into);
         }
-        changes.push(TemplateChange::Merged {
-            from,
-            into,
-            template,
-        });
+        changes.push(TemplateChange::Merged { from, into, template });
     }
 
     /// Follows merges to the surviving cluster index.
@@ -485,10 +466,7 @@ impl Miner {
 
     /// Number of live templates.
     pub fn template_count(&self) -> usize {
-        self.clusters
-            .iter()
-            .filter(|c| c.merged_into.is_none())
-            .count()
+        self.clusters.iter().filter(|c| c.merged_into.is_none()).count()
     }
 }
 
@@ -517,4 +495,5 @@ fn truncate_at_boundary(raw: &[u8], max: usize) -> &[u8] {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;

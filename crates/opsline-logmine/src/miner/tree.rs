@@ -117,8 +117,7 @@ impl Tree {
             let (exists, full) = match self.nodes.get(node as usize) {
                 Some(n) => (
                     n.children.get(&token).copied(),
-                    n.children.len() + usize::from(!n.children.contains_key(&WILD))
-                        >= max_children.max(2),
+                    n.children.len() + usize::from(!n.children.contains_key(&WILD)) >= max_children.max(2),
                 ),
                 None => (None, true),
             };
