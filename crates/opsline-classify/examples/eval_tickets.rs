@@ -48,9 +48,7 @@ fn parse_args() -> Result<Args, String> {
             "--text-col" => args.text_cols.push(value()?),
             "--label-col" => args.label_col = value()?,
             "--threshold" => args.threshold = value()?.parse().map_err(|e| format!("{e}"))?,
-            "--test-fraction" => {
-                args.test_fraction = value()?.parse().map_err(|e| format!("{e}"))?
-            }
+            "--test-fraction" => args.test_fraction = value()?.parse().map_err(|e| format!("{e}"))?,
             "--seed" => args.seed = value()?.parse().map_err(|e| format!("{e}"))?,
             "--save" => args.save = Some(value()?),
             "--config" => args.config = Some(value()?),

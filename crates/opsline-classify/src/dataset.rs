@@ -43,12 +43,14 @@ fn open_reader(path: &Path) -> Result<csv::Reader<std::fs::File>> {
 }
 
 fn read_header(reader: &mut csv::Reader<std::fs::File>, path: &Path) -> Result<Vec<String>> {
-    let header = reader
-        .byte_headers()
-        .map_err(|e| ClassifyError::csv(path, e))?;
+    let header = reader.byte_headers().map_err(|e| ClassifyError::csv(path, e))?;
     Ok(header
         .iter()
-        .map(|field| String::from_utf8_lossy(field).trim_start_matches('\u{feff}').to_string())
+        .map(|field| {
+            String::from_utf8_lossy(field)
+                .trim_start_matches('\u{feff}')
+                .to_string()
+        })
         .collect())
 }
 
@@ -56,11 +58,7 @@ fn read_header(reader: &mut csv::Reader<std::fs::File>, path: &Path) -> Result<V
 ///
 /// An empty `label_col` means the last column; empty `text_cols` means every other column.
 /// Invalid UTF-8 is replaced, rows with an empty label are skipped.
-pub fn read_labeled_csv(
-    path: impl AsRef<Path>,
-    text_cols: &[String],
-    label_col: &str,
-) -> Result<LabeledTexts> {
+pub fn read_labeled_csv(path: impl AsRef<Path>, text_cols: &[String], label_col: &str) -> Result<LabeledTexts> {
     let path = path.as_ref();
     let mut reader = open_reader(path)?;
     let header = read_header(&mut reader, path)?;
@@ -151,10 +149,7 @@ pub fn split_csv(
     let path = path.as_ref();
     let (out_train, out_test) = (out_train.as_ref(), out_test.as_ref());
     let mut reader = open_reader(path)?;
-    let header = reader
-        .byte_headers()
-        .map_err(|e| ClassifyError::csv(path, e))?
-        .clone();
+    let header = reader.byte_headers().map_err(|e| ClassifyError::csv(path, e))?.clone();
     let mut train = csv::Writer::from_path(out_train).map_err(|e| ClassifyError::csv(out_train, e))?;
     let mut test = csv::Writer::from_path(out_test).map_err(|e| ClassifyError::csv(out_test, e))?;
     train

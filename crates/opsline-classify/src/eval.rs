@@ -83,7 +83,13 @@ pub fn evaluate_with_config(
     };
     let model = train(&train_data.texts, &train_data.labels, &config)?;
     let test_data = read_labeled_csv(test_csv, &config.text_cols, &config.label_col)?;
-    evaluate_model(&model, &test_data.texts, &test_data.labels, threshold, train_data.texts.len())
+    evaluate_model(
+        &model,
+        &test_data.texts,
+        &test_data.labels,
+        threshold,
+        train_data.texts.len(),
+    )
 }
 
 /// Evaluates an already trained model on texts and gold labels.
@@ -134,7 +140,11 @@ pub fn evaluate_model<S: AsRef<str>>(
         accuracy: scores.accuracy,
         macro_f1: scores.macro_f1,
         coverage: auto as f64 / n,
-        auto_accuracy: if auto == 0 { 0.0 } else { auto_correct as f64 / auto as f64 },
+        auto_accuracy: if auto == 0 {
+            0.0
+        } else {
+            auto_correct as f64 / auto as f64
+        },
         threshold,
         tickets_per_s: n / elapsed.max(1e-9),
         per_class: scores.per_class,
@@ -179,11 +189,7 @@ impl TicketEvalReport {
         );
         let _ = writeln!(out, "throughput {:.0} tickets/s (one thread)", self.tickets_per_s);
         let width = self.per_class.keys().map(|k| k.len()).max().unwrap_or(5).max(5);
-        let _ = writeln!(
-            out,
-            "{:width$}  precision  recall     f1  support",
-            "class"
-        );
+        let _ = writeln!(out, "{:width$}  precision  recall     f1  support", "class");
         for (class, m) in &self.per_class {
             let _ = writeln!(
                 out,
@@ -213,7 +219,14 @@ mod tests {
         assert!(report.accuracy > 0.9, "{}", report.render_text());
         assert_eq!(report.test_rows, 80);
         let json = serde_json::to_value(&report).unwrap();
-        for key in ["accuracy", "macro_f1", "coverage", "auto_accuracy", "tickets_per_s", "per_class"] {
+        for key in [
+            "accuracy",
+            "macro_f1",
+            "coverage",
+            "auto_accuracy",
+            "tickets_per_s",
+            "per_class",
+        ] {
             assert!(json.get(key).is_some(), "{key}");
         }
         assert!(report.render_text().contains("Hardware"));

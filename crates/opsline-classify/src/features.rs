@@ -75,9 +75,7 @@ impl FeatureConfig {
                 "word_ngram_max must be at most 3".into(),
             ));
         }
-        if self.char_ngram_max > 0
-            && (self.char_ngram_min == 0 || self.char_ngram_min > self.char_ngram_max)
-        {
+        if self.char_ngram_max > 0 && (self.char_ngram_min == 0 || self.char_ngram_min > self.char_ngram_max) {
             return Err(ClassifyError::InvalidArgument(
                 "char n-gram range must satisfy 1 <= min <= max".into(),
             ));
@@ -268,8 +266,7 @@ impl Vectorizer {
                 "bucket and idf arrays differ in length".into(),
             ));
         }
-        let mut lookup =
-            HashMap::with_capacity_and_hasher(buckets.len(), PremixedBuildHasher);
+        let mut lookup = HashMap::with_capacity_and_hasher(buckets.len(), PremixedBuildHasher);
         for (index, &bucket) in buckets.iter().enumerate() {
             lookup.insert(bucket, index as u32);
         }
@@ -388,10 +385,13 @@ mod tests {
 
     #[test]
     fn handles_non_ascii_and_long_words() {
-        let vectorizer = Vectorizer::fit(&["überprüfung des kontos", "密码重置"], &FeatureConfig {
-            min_df: 1,
-            ..FeatureConfig::default()
-        })
+        let vectorizer = Vectorizer::fit(
+            &["überprüfung des kontos", "密码重置"],
+            &FeatureConfig {
+                min_df: 1,
+                ..FeatureConfig::default()
+            },
+        )
         .unwrap();
         let long = "x".repeat(500);
         let vector = vectorizer.transform(&format!("Überprüfung {long} 密码"));

@@ -11,6 +11,8 @@
 //!   guard that keeps `password_reset` precise; [`evaluate_intents`] scores it on a
 //!   Rasa NLU YAML file.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod dataset;
 mod error;
 mod eval;
@@ -26,9 +28,9 @@ pub use dataset::{LabeledTexts, SplitSummary, read_labeled_csv, split_csv};
 pub use error::{ClassifyError, Result};
 pub use eval::{TicketEvalReport, evaluate, evaluate_model, evaluate_with_config};
 pub use features::{FeatureConfig, SparseVec, Vectorizer};
+pub use intents::{
+    GuardReason, Intent, IntentClassifier, IntentEvalReport, IntentMetrics, IntentPrediction, NluExample,
+    evaluate_intents, evaluate_intents_with, load_rasa_nlu, parse_rasa_nlu,
+};
 pub use metrics::ClassMetrics;
 pub use model::{Model, ModelMeta, Prediction, TrainConfig, train, train_from_csv};
-pub use intents::{
-    GuardReason, Intent, IntentClassifier, IntentEvalReport, IntentMetrics, IntentPrediction,
-    NluExample, evaluate_intents, evaluate_intents_with, load_rasa_nlu, parse_rasa_nlu,
-};

@@ -139,10 +139,7 @@ pub(crate) fn train_one_vs_rest(
     let threads = params.threads.clamp(1, n_classes.max(1));
     let chunk = n_classes.div_ceil(threads).max(1);
     let train_class = |class: usize| {
-        let positive: Vec<bool> = rows
-            .iter()
-            .map(|&row| usize::from(labels[row]) == class)
-            .collect();
+        let positive: Vec<bool> = rows.iter().map(|&row| usize::from(labels[row]) == class).collect();
         let class_params = SvmParams {
             seed: params.seed ^ (class as u64).wrapping_mul(0x9e37_79b9),
             ..params
@@ -200,9 +197,10 @@ pub(crate) fn nb_log_count_ratios(
         let class = usize::from(labels[row]);
         for &index in &xs[row].indices {
             let index = index as usize;
-            if let (Some(count), Some(all)) =
-                (per_class.get_mut(class).and_then(|c| c.get_mut(index)), total.get_mut(index))
-            {
+            if let (Some(count), Some(all)) = (
+                per_class.get_mut(class).and_then(|c| c.get_mut(index)),
+                total.get_mut(index),
+            ) {
                 *count += 1.0;
                 *all += 1.0;
             }
@@ -212,11 +210,7 @@ pub(crate) fn nb_log_count_ratios(
         .into_iter()
         .map(|counts| {
             let p_norm: f32 = counts.iter().map(|c| c + alpha).sum();
-            let q_norm: f32 = counts
-                .iter()
-                .zip(&total)
-                .map(|(c, t)| t - c + alpha)
-                .sum();
+            let q_norm: f32 = counts.iter().zip(&total).map(|(c, t)| t - c + alpha).sum();
             counts
                 .iter()
                 .zip(&total)
@@ -314,7 +308,15 @@ mod tests {
         assert!(scores[0] > scores[1]);
         model.scores_into(&vec_of(&[(1, 1.0)]), &mut scores);
         assert!(scores[1] > scores[0]);
-        let single = train_one_vs_rest(&xs, &labels, &[0, 1, 2, 3], 2, 3, None, SvmParams { threads: 1, ..params });
+        let single = train_one_vs_rest(
+            &xs,
+            &labels,
+            &[0, 1, 2, 3],
+            2,
+            3,
+            None,
+            SvmParams { threads: 1, ..params },
+        );
         assert_eq!(single, model);
     }
 

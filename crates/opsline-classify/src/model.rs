@@ -10,9 +10,7 @@ use crate::dataset::read_labeled_csv;
 use crate::error::{ClassifyError, Result};
 use crate::features::{FeatureConfig, Scratch, SparseVec, Vectorizer};
 use crate::hashing::SplitMix64;
-use crate::linear::{
-    LinearModel, SvmParams, fit_temperature, nb_log_count_ratios, softmax, train_one_vs_rest,
-};
+use crate::linear::{LinearModel, SvmParams, fit_temperature, nb_log_count_ratios, softmax, train_one_vs_rest};
 use crate::metrics::score;
 
 /// Temperature used when there are too few rows to fit one on a held-out slice.
@@ -197,7 +195,15 @@ pub fn train<S: AsRef<str>>(texts: &[S], labels: &[S], config: &TrainConfig) -> 
         let scales = config
             .nb_scaling
             .then(|| nb_log_count_ratios(&vectors, &label_ids, rows, n_classes, n_features));
-        train_one_vs_rest(&vectors, &label_ids, rows, n_classes, n_features, scales.as_deref(), params)
+        train_one_vs_rest(
+            &vectors,
+            &label_ids,
+            rows,
+            n_classes,
+            n_features,
+            scales.as_deref(),
+            params,
+        )
     };
     let mut temperature = FALLBACK_TEMPERATURE;
     let mut validation_accuracy = None;

@@ -60,11 +60,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn f32s(&mut self, n: usize) -> std::result::Result<Vec<f32>, String> {
-        Ok(self
-            .u32s(n)?
-            .into_iter()
-            .map(f32::from_bits)
-            .collect())
+        Ok(self.u32s(n)?.into_iter().map(f32::from_bits).collect())
     }
 }
 
@@ -161,10 +157,22 @@ mod tests {
     #[test]
     fn save_load_round_trip_and_corruption() {
         let texts: Vec<String> = (0..40)
-            .map(|i| if i % 2 == 0 { format!("vpn down {i}") } else { format!("printer jam {i}") })
+            .map(|i| {
+                if i % 2 == 0 {
+                    format!("vpn down {i}")
+                } else {
+                    format!("printer jam {i}")
+                }
+            })
             .collect();
         let labels: Vec<String> = (0..40)
-            .map(|i| if i % 2 == 0 { "Network".to_string() } else { "Hardware".to_string() })
+            .map(|i| {
+                if i % 2 == 0 {
+                    "Network".to_string()
+                } else {
+                    "Hardware".to_string()
+                }
+            })
             .collect();
         let model = train(&texts, &labels, &TrainConfig::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();

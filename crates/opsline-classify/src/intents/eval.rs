@@ -44,10 +44,7 @@ pub fn evaluate_intents(path: impl AsRef<Path>) -> Result<IntentEvalReport> {
 }
 
 /// Evaluates `classifier` on a Rasa NLU YAML file (names outside the list count as `other`).
-pub fn evaluate_intents_with(
-    classifier: &IntentClassifier,
-    path: impl AsRef<Path>,
-) -> Result<IntentEvalReport> {
+pub fn evaluate_intents_with(classifier: &IntentClassifier, path: impl AsRef<Path>) -> Result<IntentEvalReport> {
     let examples = load_rasa_nlu(path)?;
     if examples.is_empty() {
         return Err(ClassifyError::NotEnoughData(

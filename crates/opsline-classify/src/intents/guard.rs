@@ -47,6 +47,7 @@ pub(crate) struct ResetGuard {
     action: Regex,
     other_account: Regex,
     possessive: Regex,
+    for_whom: Regex,
     human: Regex,
     not_self_service: Regex,
 }
@@ -69,15 +70,16 @@ impl ResetGuard {
                 r"\b(ignore|disregard|forget|override|bypass)\b[^.!?]{0,40}\b(rules?|instructions?|polic(y|ies)|guidelines?|prompts?|restrictions?|safeguards?|verification|checks?)\b|\bsystem (prompt|override|message|instruction)|\byou are now\b|\bpretend\b|\bact as\b|\bdeveloper mode\b|\badmin mode\b|\bjailbreak|\bsudo\b|\bwithout (any )?(verification|verifying|checks?|mfa|approval)\b|\bskip (the |any )?(verification|checks?|mfa|approval)\b|\bnew instructions\b|\bi am (the|an|your) (admin|administrator|developer|owner|ceo|it manager)\b",
             )?,
             credential: compile(
-                r"\b(pass ?words?|passwor\w*|passwd|pwd|pw|passphrase|credentials?|log ?ins?|sign ?in|logon|account|acct|mot de passe|contrase\w*|passwort|kennwort)\b|\block(ed)? ?out\b",
+                r"\b(pass ?words?|pa+s+w\w*|pw|pwd|passphrase|credentials?|log ?ins?|sign ?in|logon|account|acct|user|mot de passe|contrase\w*|passwort|kennwort)\b|\block(ed)? ?out\b",
             )?,
             action: compile(
-                r"\b(re-?set\w*|forg[oe]t\w*|unlock\w*|locked|lock ?out|expired?|expir\w*|recover\w*|can'?t remember|cannot remember|don'?t remember|do not remember|new password|change\w*|oubli\w*|olvid\w*|vergessen|zur(ü|u)cksetzen|entsperren|gesperrt)\b",
+                r"\b(re-?set\w*|forg[oe]t\w*|unlock\w*|locked|blocked|lock ?out|expired?|expir\w*|recover\w*|can'?t remember|cannot remember|don'?t remember|do not remember|new password|change\w*|oubli\w*|olvid\w*|vergessen|zur(ü|u)cksetzen|entsperren|gesperrt)\b",
             )?,
             other_account: compile(
                 r"\b(admins?|administrators?|root|superuser|ceo|cfo|cto|boss|manager|colleagues?|co-?workers?|teammates?|interns?|employees?|staff|someone|somebody|another|everyone|everybody|all users|every user|each user|other users?|his|her|him|their|them|service account|shared (mailbox|account|inbox)|domain admin|generic account|for (the )?user|user \w*\d)\b",
             )?,
             possessive: compile(r"\b([a-z]+)'s (\w+ )?(password|pw|pwd|account|login|credentials)\b")?,
+            for_whom: compile(r"\b(?:password|passwort|pw|pwd|account|login|credentials) (?:for|of) ([\w.@-]+)")?,
             human: compile(
                 r"\b(human|real person|a person|an agent|live agent|technician|operator|call me|phone me|talk to|speak to|speak with)\b",
             )?,
@@ -96,11 +98,51 @@ impl ResetGuard {
         if self.other_account.is_match(normalized) {
             return true;
         }
-        self.possessive.captures_iter(normalized).any(|captures| {
+        let possessed_by_other = self.possessive.captures_iter(normalized).any(|captures| {
             captures
                 .get(1)
                 .is_some_and(|owner| !matches!(owner.as_str(), "my" | "it" | "that" | "what"))
-        })
+        });
+        // "password for X": X must be the writer, an article or a known system, not a person.
+        let for_other = self.for_whom.captures_iter(normalized).any(|captures| {
+            captures.get(1).is_some_and(|whom| {
+                !matches!(
+                    whom.as_str(),
+                    "my" | "me"
+                        | "myself"
+                        | "mine"
+                        | "the"
+                        | "our"
+                        | "this"
+                        | "work"
+                        | "windows"
+                        | "outlook"
+                        | "email"
+                        | "e-mail"
+                        | "mail"
+                        | "vpn"
+                        | "sap"
+                        | "erp"
+                        | "jira"
+                        | "teams"
+                        | "office"
+                        | "laptop"
+                        | "computer"
+                        | "pc"
+                        | "domain"
+                        | "network"
+                        | "portal"
+                        | "wifi"
+                        | "sso"
+                        | "citrix"
+                        | "zoom"
+                        | "a"
+                        | "an"
+                        | "login"
+                )
+            })
+        });
+        possessed_by_other || for_other
     }
 
     /// Judges a message the model labelled `password_reset` with `confidence`.
@@ -152,13 +194,15 @@ mod tests {
             Verdict::Deny(GuardReason::OtherAccount)
         );
         assert_eq!(
+            verdict("please reset the password for john.smith"),
+            Verdict::Deny(GuardReason::OtherAccount)
+        );
+        assert_eq!(verdict("forgot the password for my email"), Verdict::Allow);
+        assert_eq!(
             verdict("my reset didn't work - open a ticket"),
             Verdict::Deny(GuardReason::NotSelfService)
         );
-        assert_eq!(
-            verdict("reset my phone"),
-            Verdict::Deny(GuardReason::NoResetEvidence)
-        );
+        assert_eq!(verdict("reset my phone"), Verdict::Deny(GuardReason::NoResetEvidence));
         assert_eq!(
             verdict("password policy question"),
             Verdict::Deny(GuardReason::NotSelfService)

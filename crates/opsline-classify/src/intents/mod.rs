@@ -180,10 +180,7 @@ impl IntentClassifier {
                 guard: None,
             };
         }
-        match self
-            .guard
-            .check(&normalized, best.1, self.reset_min_confidence)
-        {
+        match self.guard.check(&normalized, best.1, self.reset_min_confidence) {
             Verdict::Allow => IntentPrediction {
                 intent: Intent::PasswordReset,
                 confidence: best.1,
