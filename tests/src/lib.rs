@@ -1,1 +1,73 @@
-//! Placeholder: being written.
+//! Test helpers for Opsline's end-to-end tests.
+//!
+//! Each test starts its own broker on a free port (`spawn_broker`) and, when it
+//! needs one, its own gateway on port 0 with its own topic prefix
+//! (`spawn_gateway`), so tests never share state. The broker is chosen by
+//! `OPSLINE_TEST_BROKER` (`noida`, the default, or `tansu`); CI runs the suite
+//! once per broker so that Opsline depends on the Kafka protocol, not on one broker.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use opsline_kafka::embedded::{BrokerKind, EmbeddedBroker};
+use opsline_kafka::record::InRecord;
+use opsline_kafka::KafkaConfig;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The shared reference data folder (`../shared/data` beside the repo).
+pub fn shared_data() -> PathBuf {
+    std::env::var_os("OPSLINE_SHARED_DATA").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/data"))
+}
+
+/// The broker kind selected by `OPSLINE_TEST_BROKER`.
+pub fn broker_kind() -> BrokerKind {
+    std::env::var("OPSLINE_TEST_BROKER").ok().and_then(|v| BrokerKind::parse(&v)).unwrap_or(BrokerKind::Noida)
+}
+
+/// A broker owned by one test, with its temporary data directory.
+pub struct TestBroker {
+    /// The broker process.
+    pub broker: EmbeddedBroker,
+    /// Keeps the data directory alive.
+    pub dir: tempfile::TempDir,
+}
+
+impl TestBroker {
+    /// Client settings for this broker.
+    pub fn config(&self) -> KafkaConfig {
+        self.broker.config()
+    }
+}
+
+/// Starts the selected broker on a free port.
+pub async fn spawn_broker() -> TestBroker {
+    init_logs();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = std::env::var_os("OPSLINE_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".opsline/bin"));
+    let broker = EmbeddedBroker::start(broker_kind(), &bin, dir.path(), 0).await.expect("start broker (run scripts/install-brokers.sh)");
+    TestBroker { broker, dir }
+}
+
+/// A unique topic prefix for one test.
+pub fn unique_prefix(test: &str) -> String {
+    format!("t{}.{test}.", &uuid::Uuid::now_v7().simple().to_string()[20..])
+}
+
+/// Installs a test log subscriber once (respects `RUST_LOG`).
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+}
+
+/// Reads `topic` until `count` records arrived (or `max_wait` passed).
+pub async fn read_n(config: &KafkaConfig, topic: &str, count: usize, max_wait: Duration) -> Vec<InRecord> {
+    opsline_kafka::reader::read_topic(config, topic, |r| r.len() >= count, Duration::from_secs(20), max_wait)
+        .await
+        .expect("read topic")
+}

@@ -23,6 +23,7 @@ pub mod admin;
 pub mod config;
 pub mod consumer;
 mod context;
+pub mod embedded;
 pub mod metrics;
 pub mod producer;
 pub mod reader;
