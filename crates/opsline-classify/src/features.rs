@@ -6,12 +6,13 @@
 //! strings; the fitted [`Vectorizer`] keeps only the buckets seen in at least
 //! `min_df` training documents, so the weight matrix stays compact.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ClassifyError, Result};
-use crate::hashing::{PremixedBuildHasher, combine, hash_bytes};
+use crate::hashing::{PremixedBuildHasher, combine, finalize, fnv_start, fnv_step, hash_bytes};
 
 const WORD_SEED: u64 = 0x5157_4f52_4453;
 const CHAR_SEED: u64 = 0x4348_4152_5331;
@@ -117,6 +118,15 @@ pub(crate) struct Scratch {
     spans: Vec<(usize, usize)>,
     offsets: Vec<usize>,
     buckets: Vec<u32>,
+    /// Per-feature term counts (all zero between calls).
+    counts: Vec<u16>,
+    /// Features seen in the current text, with "is a character n-gram".
+    touched: Vec<(u32, bool)>,
+}
+
+thread_local! {
+    /// Per-thread featurization buffers, so prediction allocates almost nothing.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// Lower-cases `text` into `scratch.normalized` as ` word word ` and records word spans.
@@ -194,13 +204,20 @@ pub(crate) fn raw_buckets(text: &str, config: &FeatureConfig, scratch: &mut Scra
         scratch.offsets.push(last);
         let n_chars = scratch.offsets.len() - 1;
         let bytes = padded.as_bytes();
-        for n in usize::from(config.char_ngram_min)..=usize::from(config.char_ngram_max) {
-            if n > n_chars {
-                break;
-            }
-            for i in 0..=(n_chars - n) {
-                let gram = &bytes[scratch.offsets[i]..scratch.offsets[i + n]];
-                scratch.buckets.push(char_bucket(hash_bytes(CHAR_SEED, gram)));
+        // Every n-gram starting at character `start` extends the previous one by one
+        // character, so its FNV state is updated incrementally.
+        let (min_n, max_n) = (usize::from(config.char_ngram_min), usize::from(config.char_ngram_max));
+        for start in 0..n_chars {
+            let mut state = fnv_start(CHAR_SEED);
+            for n in 1..=max_n.min(n_chars - start) {
+                let from = scratch.offsets[start + n - 1];
+                let to = scratch.offsets[start + n];
+                for &byte in &bytes[from..to] {
+                    state = fnv_step(state, byte);
+                }
+                if n >= min_n {
+                    scratch.buckets.push(char_bucket(finalize(state)));
+                }
             }
         }
     }
@@ -298,43 +315,52 @@ impl Vectorizer {
         &self.idf
     }
 
-    /// Featurizes one text.
+    /// Featurizes one text (reusing per-thread buffers).
     pub fn transform(&self, text: &str) -> SparseVec {
-        let mut scratch = Scratch::default();
-        self.transform_with(text, &mut scratch)
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.transform_with(text, &mut scratch),
+            Err(_) => self.transform_with(text, &mut Scratch::default()),
+        })
     }
 
     /// Featurizes one text using caller-provided buffers.
     pub(crate) fn transform_with(&self, text: &str, scratch: &mut Scratch) -> SparseVec {
         raw_buckets(text, &self.config, scratch);
-        scratch.buckets.sort_unstable();
         let bits = u32::from(self.config.hash_bits);
-        let mut out = SparseVec::default();
-        let mut blocks: Vec<u8> = Vec::new();
-        let mut block_sq = [0.0f32; 2];
-        let mut i = 0;
-        while i < scratch.buckets.len() {
-            let bucket = scratch.buckets[i];
-            let mut j = i + 1;
-            while j < scratch.buckets.len() && scratch.buckets[j] == bucket {
-                j += 1;
-            }
-            let count = (j - i) as f32;
-            i = j;
+        if scratch.counts.len() < self.buckets.len() {
+            scratch.counts.resize(self.buckets.len(), 0);
+        }
+        scratch.touched.clear();
+        for &bucket in &scratch.buckets {
             let Some(&index) = self.lookup.get(&bucket) else {
                 continue;
             };
+            let Some(count) = scratch.counts.get_mut(index as usize) else {
+                continue;
+            };
+            if *count == 0 {
+                scratch.touched.push((index, bucket >> bits != WORD_BLOCK));
+            }
+            *count = count.saturating_add(1);
+        }
+        let mut out = SparseVec {
+            indices: Vec::with_capacity(scratch.touched.len()),
+            values: Vec::with_capacity(scratch.touched.len()),
+        };
+        let mut block_sq = [0.0f32; 2];
+        for &(index, is_char) in &scratch.touched {
+            let slot = index as usize;
+            let count = f32::from(scratch.counts[slot]);
+            scratch.counts[slot] = 0;
             let tf = if self.config.sublinear_tf {
                 1.0 + count.ln()
             } else {
                 count
             };
-            let value = tf * self.idf.get(index as usize).copied().unwrap_or(1.0);
-            let block = usize::from(bucket >> bits != WORD_BLOCK);
-            block_sq[block] += value * value;
+            let value = tf * self.idf.get(slot).copied().unwrap_or(1.0);
+            block_sq[usize::from(is_char)] += value * value;
             out.indices.push(index);
             out.values.push(value);
-            blocks.push(block as u8);
         }
         let weights = [1.0, self.config.char_weight];
         let mut total = 0.0;
@@ -347,8 +373,8 @@ impl Vectorizer {
         }
         if total > 0.0 {
             let overall = 1.0 / total.sqrt();
-            for (value, &block) in out.values.iter_mut().zip(&blocks) {
-                *value *= scale[usize::from(block)] * overall;
+            for (value, &(_, is_char)) in out.values.iter_mut().zip(&scratch.touched) {
+                *value *= scale[usize::from(is_char)] * overall;
             }
         }
         out
@@ -365,6 +391,20 @@ mod tests {
         tokenize("VPN down: ticket #123!", true, &mut scratch);
         assert_eq!(scratch.normalized, " vpn down ticket 000 ");
         assert_eq!(scratch.spans.len(), 4);
+    }
+
+    #[test]
+    fn incremental_char_hashes_match_direct_hashes() {
+        let config = FeatureConfig::default();
+        let mut scratch = Scratch::default();
+        raw_buckets("Wifi", &config, &mut scratch);
+        let mask = (1u64 << config.hash_bits) - 1;
+        for gram in [" w", "wif", "ifi ", " wifi"] {
+            let expected = ((hash_bytes(CHAR_SEED, gram.as_bytes()) & mask) as u32) | (CHAR_BLOCK << config.hash_bits);
+            assert!(scratch.buckets.contains(&expected), "{gram}");
+        }
+        // 1 word + (5 + 4 + 3 + 2) char n-grams of " wifi " (6 chars).
+        assert_eq!(scratch.buckets.len(), 1 + 5 + 4 + 3 + 2);
     }
 
     #[test]

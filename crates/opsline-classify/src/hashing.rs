@@ -10,14 +10,20 @@ use std::hash::{BuildHasher, Hasher};
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
+/// Seed-dependent FNV-1a start state (see [`fnv_step`]).
+pub(crate) fn fnv_start(seed: u64) -> u64 {
+    FNV_OFFSET ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Feeds one byte to an FNV-1a state; `finalize(state)` equals [`hash_bytes`] of the bytes fed.
+#[inline]
+pub(crate) fn fnv_step(state: u64, byte: u8) -> u64 {
+    (state ^ u64::from(byte)).wrapping_mul(FNV_PRIME)
+}
+
 /// FNV-1a over `bytes`, started from a seed-dependent state, then finalized.
 pub(crate) fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
-    let mut state = FNV_OFFSET ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    for &byte in bytes {
-        state ^= u64::from(byte);
-        state = state.wrapping_mul(FNV_PRIME);
-    }
-    finalize(state)
+    finalize(bytes.iter().fold(fnv_start(seed), |state, &byte| fnv_step(state, byte)))
 }
 
 /// Combines two hashes (order-sensitive) into one.
