@@ -101,7 +101,6 @@ pub(crate) fn mask_token(token: &str, max_len: usize, out: &mut String) -> Maske
         }
         p_start = i + 1;
     }
-    collapse_wildcards(out, start);
     let masked = &out[start..];
     if masked == WILDCARD {
         out.truncate(start);
@@ -138,32 +137,20 @@ fn mask_path_piece(piece: &str, out: &mut String, start: usize) {
     }
 }
 
-/// Appends `<*>` unless this token's output (from byte `start`) already ends with one
-/// (consecutive variables merge).
+/// Appends `<*>` unless this token's output (from byte `start`) already ends with one, possibly
+/// followed by `.`, `-` or `+` (which is then dropped): consecutive variables merge, as do
+/// variables joined by those separators (`10.0.0.1` → `<*>`).
 fn push_wildcard(out: &mut String, start: usize) {
-    if !out[start..].ends_with(WILDCARD) {
-        out.push_str(WILDCARD);
-    }
-}
-
-/// Collapses `<*>.<*>`, `<*>-<*>` and `<*>+<*>` (from byte `start` on) into `<*>`.
-fn collapse_wildcards(out: &mut String, start: usize) {
-    if !out[start..].contains(WILDCARD) {
+    let tail = &out.as_bytes()[start..];
+    if tail.ends_with(b"<*>") {
         return;
     }
-    for sep in ["<*>.<*>", "<*>-<*>", "<*>+<*>"] {
-        while let Some(pos) = out[start..].find(sep) {
-            let at = start + pos;
-            out.replace_range(at..at + sep.len(), WILDCARD);
-        }
+    let n = tail.len();
+    if n >= 4 && &tail[n - 4..n - 1] == b"<*>" && matches!(tail[n - 1], b'.' | b'-' | b'+') {
+        out.pop();
+        return;
     }
-    // A second pass catches mixes such as `<*>.<*>-<*>`.
-    for sep in ["<*>.<*>", "<*>-<*>", "<*>+<*>"] {
-        while let Some(pos) = out[start..].find(sep) {
-            let at = start + pos;
-            out.replace_range(at..at + sep.len(), WILDCARD);
-        }
-    }
+    out.push_str(WILDCARD);
 }
 
 #[cfg(test)]

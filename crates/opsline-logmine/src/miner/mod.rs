@@ -171,7 +171,10 @@ impl Miner {
     /// Mines one raw line (header included; a trailing newline is ignored; any bytes accepted).
     pub fn ingest(&mut self, raw: &[u8]) -> Parsed {
         let cut = truncate_at_boundary(raw, self.config.max_line_bytes);
-        let text = String::from_utf8_lossy(cut);
+        let text = match std::str::from_utf8(cut) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(cut),
+        };
         let line = text.trim_end_matches(['\n', '\r']);
         let split = self.header.split(line);
         let header = Header {
