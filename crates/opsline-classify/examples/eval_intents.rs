@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use opsline_classify::evaluate_intents;
+use opsline_classify::{IntentClassifier, evaluate_intents_with};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -17,7 +17,22 @@ fn main() -> ExitCode {
         .find(|a| !a.starts_with("--"))
         .cloned()
         .unwrap_or_else(|| "tests/data/intents.yml".to_string());
-    match evaluate_intents(&path) {
+    let started = std::time::Instant::now();
+    let classifier = match IntentClassifier::builtin() {
+        Ok(classifier) => classifier,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let train_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if !json {
+        println!(
+            "built-in intent classifier trained in {train_ms:.1} ms ({} examples)",
+            classifier.model().meta().n_rows
+        );
+    }
+    match evaluate_intents_with(&classifier, &path) {
         Ok(report) => {
             if json {
                 match serde_json::to_string_pretty(&report) {

@@ -171,4 +171,38 @@ mod tests {
         assert!(json["per_intent"]["password_reset"]["precision"].is_number());
         assert!(json["confusion"]["other"].is_object());
     }
+
+    fn eval_set_path() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/intents.yml")
+    }
+
+    fn normalized(text: &str) -> String {
+        text.to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn eval_set_is_large_and_disjoint_from_training_set() {
+        let eval = load_rasa_nlu(eval_set_path()).unwrap();
+        assert!(eval.len() >= 200, "{}", eval.len());
+        let training = crate::intents::parse_rasa_nlu(crate::intents::BUILTIN_TRAINING_SET, "builtin").unwrap();
+        let seen: std::collections::HashSet<String> = training.iter().map(|e| normalized(&e.text)).collect();
+        let shared: Vec<&str> = eval
+            .iter()
+            .filter(|e| seen.contains(&normalized(&e.text)))
+            .map(|e| e.text.as_str())
+            .collect();
+        assert!(shared.is_empty(), "{shared:?}");
+    }
+
+    #[test]
+    fn password_reset_stays_precise_on_eval_set() {
+        // Safety regression test: a false password reset is a security problem.
+        let report = evaluate_intents(eval_set_path()).unwrap();
+        let reset = report.per_intent["password_reset"];
+        assert!(reset.precision >= 0.98, "{}", report.render_text());
+    }
 }
