@@ -264,16 +264,8 @@ impl HeaderFormat {
                 let mut end = pos;
                 while end < bytes.len() && kind.accepts_byte(bytes[end], end == pos) {
                     end += 1;
-                    if kind.is_free_text() && !line.is_char_boundary(end) {
-                        continue;
-                    }
-                    if !line.is_char_boundary(end) {
-                        continue;
-                    }
-                    if !self.next_can_start(elem + 1, &line[end..]) {
-                        continue;
-                    }
-                    if !kind.validate(&line[pos..end]) {
+                    if !self.is_candidate_end(elem + 1, line, end) || !kind.validate(&line[pos..end])
+                    {
                         continue;
                     }
                     caps[field] = (kind, pos, end);
@@ -289,14 +281,21 @@ impl HeaderFormat {
         }
     }
 
-    /// Cheap look-ahead: can the element at `elem` start at the beginning of `rest`?
-    fn next_can_start(&self, elem: usize, rest: &str) -> bool {
+    /// Whether a field may end at byte `end`: a character boundary where the next element can
+    /// start. Blanks and literals are checked on bytes first, which keeps the lazy scan cheap.
+    #[inline]
+    fn is_candidate_end(&self, elem: usize, line: &str, end: usize) -> bool {
+        let bytes = line.as_bytes();
         match self.elements.get(elem) {
-            None => rest.is_empty(),
-            Some(Element::Space) => rest.starts_with(|c: char| c.is_ascii_whitespace()),
-            Some(Element::Lit(lit)) => rest.starts_with(&**lit),
-            Some(Element::Field(FieldKind::Content)) => true,
-            Some(Element::Field(k)) => rest.bytes().next().is_some_and(|b| k.accepts_byte(b, true)),
+            None => end == bytes.len(),
+            Some(Element::Space) => bytes.get(end).is_some_and(u8::is_ascii_whitespace),
+            Some(Element::Lit(lit)) => {
+                bytes.get(end) == lit.as_bytes().first() && bytes[end..].starts_with(lit.as_bytes())
+            }
+            Some(Element::Field(FieldKind::Content)) => line.is_char_boundary(end),
+            Some(Element::Field(k)) => {
+                line.is_char_boundary(end) && bytes.get(end).is_some_and(|&b| k.accepts_byte(b, true))
+            }
         }
     }
 }
