@@ -88,7 +88,10 @@ pub(crate) fn canonical_url(url: &str) -> String {
     loop {
         let before = rest;
         for prefix in ["https://", "http://", "www."] {
-            if rest.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)) {
+            if rest
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+            {
                 rest = rest.get(prefix.len()..).unwrap_or_default();
             }
         }
