@@ -6,6 +6,9 @@
 //! `OPSLINE_TEST_BROKER` (`noida`, the default, or `tansu`); CI runs the suite
 //! once per broker so that Opsline depends on the Kafka protocol, not on one broker.
 
+pub mod gateway;
+pub mod relay;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -5,22 +5,10 @@ use std::time::Duration;
 
 use opsline_events::logs::RawLog;
 use opsline_events::{Envelope, Event, TopicNames, topics};
-use opsline_kafka::{ConsumerLoop, InRecord, KafkaMetrics, OutRecord, ProcessError, Processor, Producer};
+use opsline_e2e::relay::Relay;
+use opsline_kafka::{ConsumerLoop, KafkaMetrics, OutRecord, Producer};
 use opsline_runtime::Shutdown;
 use opsline_runtime::metrics::Metrics;
-
-/// Copies raw-log envelopes to an output topic; rejects anything that is not one.
-struct Relay {
-    output: String,
-}
-
-impl Processor for Relay {
-    async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
-        let envelope = record.envelope::<RawLog>().map_err(|e| ProcessError::fatal("invalid_event", e.to_string()))?;
-        let out = OutRecord::event(self.output.clone(), &envelope.data.service, &envelope).map_err(|e| ProcessError::fatal("encode", e.to_string()))?;
-        Ok(vec![out])
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_with_dead_letters_and_resume() {

@@ -1,1 +1,27 @@
-//! Placeholder: being written.
+//! The Opsline ingest gateway.
+//!
+//! - `POST /v1/logs`: NDJSON records (`application/x-ndjson`, `application/json`)
+//!   or raw lines (`text/plain` with `service` and `source` query parameters).
+//! - `POST /v1/tickets`: one JSON ticket, or a JSON array of tickets.
+//! - `GET /healthz`, `GET /readyz`, `GET /metrics`.
+//!
+//! # Delivery guarantee
+//!
+//! A record is answered `202 Accepted` (its id listed in `ids`) only after
+//! the broker acknowledged it with `acks=all` on the idempotent producer:
+//! nothing accepted is lost. Bad records are rejected one by one with a code
+//! and a reason (the good records beside them are accepted), and a copy of
+//! each rejected record goes to the `opsline.ingest.rejected.v1` topic as a
+//! dead letter with the original bytes. When the producer queue stays full
+//! the gateway answers `503` with what it did accept so far.
+
+pub mod app;
+pub mod config;
+pub mod error;
+mod ingest;
+mod metrics;
+mod routes;
+
+pub use app::Application;
+pub use config::GatewayConfig;
+pub use error::GatewayError;

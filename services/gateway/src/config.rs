@@ -1,0 +1,39 @@
+//! Gateway configuration (file + `OPSLINE_*` environment variables).
+
+use opsline_kafka::KafkaConfig;
+use opsline_runtime::telemetry::TelemetryConfig;
+use serde::{Deserialize, Serialize};
+
+/// Settings of the gateway.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    /// Listen address, `host:port` (port 0 picks a free port).
+    pub listen: String,
+    /// Largest request body accepted, in bytes (larger: 413).
+    pub max_body_bytes: usize,
+    /// Largest single log line or ticket, in bytes.
+    pub max_record_bytes: usize,
+    /// How long a request waits for room in a full producer queue before answering 503.
+    pub queue_wait_ms: u64,
+    /// Prefix of every topic name.
+    pub topic_prefix: String,
+    /// Kafka client settings.
+    pub kafka: KafkaConfig,
+    /// Logs and traces.
+    pub telemetry: TelemetryConfig,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8088".to_owned(),
+            max_body_bytes: 16 * 1024 * 1024,
+            max_record_bytes: 256 * 1024,
+            queue_wait_ms: 2_000,
+            topic_prefix: String::new(),
+            kafka: KafkaConfig { client_id: "opsline-gateway".to_owned(), ..KafkaConfig::default() },
+            telemetry: TelemetryConfig::default(),
+        }
+    }
+}

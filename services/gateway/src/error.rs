@@ -1,0 +1,82 @@
+//! Gateway errors and their HTTP mapping: every error is a JSON body `{"error": code, "reason": text}`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Request-level failures of the gateway.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// Body larger than `max_body_bytes`.
+    #[error("request body larger than {limit} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// The body could not be read.
+    #[error("cannot read request body: {0}")]
+    BodyRead(String),
+    /// Unsupported or missing content type.
+    #[error("unsupported content type {found:?}; use {expected}")]
+    UnsupportedMediaType {
+        /// What the client sent.
+        found: String,
+        /// What this endpoint takes.
+        expected: &'static str,
+    },
+    /// Bad query parameters or an empty body.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Kafka is not reachable or did not acknowledge in time.
+    #[error("event bus unavailable: {0}")]
+    Unavailable(String),
+    /// Startup failure (bind, Kafka client).
+    #[error("startup failed: {0}")]
+    Startup(String),
+}
+
+impl GatewayError {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::BodyRead(_) => "body_unreadable",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::BadRequest(_) => "bad_request",
+            Self::Unavailable(_) => "unavailable",
+            Self::Startup(_) => "startup",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyRead(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The JSON body of an error answer.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    /// Stable code.
+    pub error: &'static str,
+    /// Human-readable reason.
+    pub reason: String,
+}
+
+impl IntoResponse for GatewayError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut response = (status, Json(ErrorBody { error: self.code(), reason: self.to_string() })).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}

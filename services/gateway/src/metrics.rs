@@ -1,0 +1,46 @@
+//! Gateway metrics.
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `opsline_gateway_requests_total` | counter | `endpoint`, `status` |
+//! | `opsline_gateway_accepted_records_total` | counter | `endpoint` |
+//! | `opsline_gateway_rejected_records_total` | counter | `endpoint`, `code` |
+
+use opsline_runtime::metrics::Metrics;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RequestLabel {
+    pub(crate) endpoint: &'static str,
+    pub(crate) status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct EndpointLabel {
+    pub(crate) endpoint: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RejectLabel {
+    pub(crate) endpoint: &'static str,
+    pub(crate) code: &'static str,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GatewayMetrics {
+    pub(crate) requests: Family<RequestLabel, Counter>,
+    pub(crate) accepted: Family<EndpointLabel, Counter>,
+    pub(crate) rejected: Family<RejectLabel, Counter>,
+}
+
+impl GatewayMetrics {
+    pub(crate) fn register(metrics: &Metrics) -> Self {
+        let this = Self::default();
+        metrics.register("gateway_requests", "HTTP requests by endpoint and status.", this.requests.clone());
+        metrics.register("gateway_accepted_records", "Records acknowledged by Kafka.", this.accepted.clone());
+        metrics.register("gateway_rejected_records", "Records rejected, by reason code.", this.rejected.clone());
+        this
+    }
+}

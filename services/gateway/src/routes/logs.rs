@@ -1,0 +1,125 @@
+//! `POST /v1/logs`: NDJSON records or raw text lines.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use opsline_events::logs::RawLog;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{json_error_code, media_type, read_body};
+use crate::app::AppState;
+use crate::error::GatewayError;
+use crate::ingest::{Prepared, Rejection};
+
+const ENDPOINT: &str = "/v1/logs";
+
+/// One NDJSON log record.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogInput {
+    /// Client-chosen event id (UUID) for idempotent retries.
+    #[serde(default)]
+    id: Option<Uuid>,
+    service: String,
+    line: String,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    timestamp: Option<Timestamp>,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+}
+
+/// Query parameters for `text/plain` bodies.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LogParams {
+    service: Option<String>,
+    source: Option<String>,
+}
+
+pub(crate) async fn post_logs(
+    State(state): State<AppState>,
+    Query(params): Query<LogParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match handle(state, params, headers, body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn handle(state: AppState, params: LogParams, headers: HeaderMap, body: Body) -> Result<Response, GatewayError> {
+    let media = media_type(&headers);
+    let body = read_body(&headers, body, state.max_body_bytes).await?;
+    let items = match media.as_str() {
+        "application/x-ndjson" | "application/jsonl" | "application/json" | "application/jsonlines" => ndjson(&state, &body),
+        "text/plain" => {
+            let service = params.service.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+                GatewayError::BadRequest("text/plain logs need a non-empty `service` query parameter".to_owned())
+            })?;
+            text_lines(&state, &body, &service, params.source.as_deref().unwrap_or_default())
+        }
+        _ => {
+            return Err(GatewayError::UnsupportedMediaType {
+                found: media,
+                expected: "application/x-ndjson or text/plain",
+            });
+        }
+    };
+    Ok(state.ingest.clone().publish(ENDPOINT, items).await)
+}
+
+fn lines(body: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    body.split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.strip_suffix(b"\r").unwrap_or(line)))
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+}
+
+fn ndjson(state: &AppState, body: &[u8]) -> Vec<Result<Prepared, Rejection>> {
+    lines(body)
+        .map(|(number, line)| {
+            if line.len() > state.max_record_bytes {
+                return Err(Rejection::new(number, "record_too_large", format!("record is {} bytes; the limit is {}", line.len(), state.max_record_bytes), line));
+            }
+            if let Err(error) = std::str::from_utf8(line) {
+                return Err(Rejection::new(number, "invalid_utf8", format!("invalid UTF-8: {error}"), line));
+            }
+            let input: LogInput = serde_json::from_slice(line).map_err(|e| Rejection::new(number, json_error_code(&e), e.to_string(), line))?;
+            let data = RawLog {
+                service: input.service,
+                source: input.source.unwrap_or_default(),
+                line: input.line,
+                timestamp: input.timestamp,
+                attributes: input.attributes,
+            };
+            prepare_log(state, number, input.id, data, line)
+        })
+        .collect()
+}
+
+fn text_lines(state: &AppState, body: &[u8], service: &str, source: &str) -> Vec<Result<Prepared, Rejection>> {
+    lines(body)
+        .map(|(number, line)| {
+            if line.len() > state.max_record_bytes {
+                return Err(Rejection::new(number, "record_too_large", format!("line is {} bytes; the limit is {}", line.len(), state.max_record_bytes), line));
+            }
+            let text = std::str::from_utf8(line).map_err(|e| Rejection::new(number, "invalid_utf8", format!("invalid UTF-8: {e}"), line))?;
+            let data = RawLog { service: service.to_owned(), source: source.to_owned(), line: text.to_owned(), timestamp: None, attributes: BTreeMap::new() };
+            prepare_log(state, number, None, data, line)
+        })
+        .collect()
+}
+
+fn prepare_log(state: &AppState, number: usize, id: Option<Uuid>, data: RawLog, raw: &[u8]) -> Result<Prepared, Rejection> {
+    let span = tracing::info_span!("ingest_log", item = number);
+    let _entered = span.enter();
+    let key = data.service.clone();
+    state.ingest.prepare(number, id, &state.raw_logs_topic, &key, data, raw)
+}

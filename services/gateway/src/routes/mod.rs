@@ -1,0 +1,42 @@
+//! HTTP handlers of the gateway, one module per endpoint.
+
+pub(crate) mod logs;
+pub(crate) mod tickets;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, header};
+use bytes::Bytes;
+
+use crate::error::GatewayError;
+
+/// Reads the whole body, refusing more than `limit` bytes.
+pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, GatewayError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(GatewayError::BodyTooLarge { limit });
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let text = format!("{error} {:?}", std::error::Error::source(&error));
+        if text.contains("length limit") { GatewayError::BodyTooLarge { limit } } else { GatewayError::BodyRead(error.to_string()) }
+    })
+}
+
+/// The media type without parameters, lower-cased (`""` when absent).
+pub(crate) fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Describes a `serde_json` error with a stable code.
+pub(crate) fn json_error_code(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Data => "invalid_record",
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => "invalid_json",
+    }
+}
