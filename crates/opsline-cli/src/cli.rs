@@ -1,0 +1,335 @@
+//! Command-line definitions (clap). Every command and flag explains itself in `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Opsline: self-hosted, Kafka-native ITOps automation.
+///
+/// Ingests logs and tickets over HTTP into Kafka, mines log templates and alerts,
+/// routes tickets, and indexes postmortems for search.
+#[derive(Debug, Parser)]
+#[command(name = "opsline", version, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (TOML); every setting can also be set as OPSLINE_<SECTION>__<KEY>.
+    #[arg(long, global = true, env = "OPSLINE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every service in one process, against an embedded broker it starts itself
+    /// (noida-db, data under .opsline/) unless --bootstrap names an existing Kafka.
+    Up(UpArgs),
+    /// Create every Opsline topic (idempotent) and list them.
+    Topics(TopicsArgs),
+    /// Stream files into a running pipeline through the gateway, with a progress bar.
+    #[command(subcommand)]
+    Replay(ReplayCommand),
+    /// Measure quality on reference data (never hard-coded: computed on the files given).
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Measure speed and memory.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Train a model from history.
+    #[command(subcommand)]
+    Train(TrainCommand),
+    /// Import existing documents.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Search postmortems and runbooks in a local index, without a server.
+    Search(SearchArgs),
+}
+
+/// Which embedded broker `up` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BrokerChoice {
+    /// noida-db: persistent data directory (default).
+    Noida,
+    /// Tansu: memory only.
+    Tansu,
+}
+
+/// `opsline up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Use this Kafka instead of starting an embedded broker (host:port[,host:port]).
+    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS")]
+    pub bootstrap: Option<String>,
+    /// Embedded broker to start when --bootstrap is not given.
+    #[arg(long, value_enum, default_value_t = BrokerChoice::Noida)]
+    pub broker: BrokerChoice,
+    /// Port of the embedded broker (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub broker_port: u16,
+    /// Where the embedded broker keeps its data and logs.
+    #[arg(long, default_value = ".opsline/data")]
+    pub data_dir: PathBuf,
+    /// Where the broker binaries are (installed by scripts/install-brokers.sh).
+    #[arg(long, env = "OPSLINE_BIN_DIR", default_value = ".opsline/bin")]
+    pub bin_dir: PathBuf,
+    /// Gateway listen address.
+    #[arg(long, default_value = "127.0.0.1:8088")]
+    pub listen: String,
+    /// Replay sample data from the reference folder, print what happened, and exit.
+    #[arg(long)]
+    pub demo: bool,
+    /// Reference data folder used by --demo.
+    #[arg(long, default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// Tickets replayed by --demo.
+    #[arg(long, default_value_t = 500)]
+    pub demo_tickets: usize,
+}
+
+/// `opsline topics`.
+#[derive(Debug, Args)]
+pub struct TopicsArgs {
+    /// Kafka bootstrap servers.
+    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS", default_value = "127.0.0.1:9092")]
+    pub bootstrap: String,
+    /// Topic name prefix.
+    #[arg(long, env = "OPSLINE_TOPIC_PREFIX", default_value = "")]
+    pub prefix: String,
+}
+
+/// `opsline replay ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReplayCommand {
+    /// Post raw log files line by line (header included) to the gateway's /v1/logs.
+    Logs(ReplayLogsArgs),
+    /// Post tickets from a CSV (one ticket per row) or JSON Lines file to /v1/tickets.
+    Tickets(ReplayTicketsArgs),
+}
+
+/// `opsline replay logs`.
+#[derive(Debug, Args)]
+pub struct ReplayLogsArgs {
+    /// Log files (one service per file).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Gateway base URL.
+    #[arg(long, env = "OPSLINE_GATEWAY_URL", default_value = "http://127.0.0.1:8088")]
+    pub gateway: String,
+    /// Service name; by default the file name up to the first `_` or `.`, lower-cased.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Lines per request.
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+}
+
+/// `opsline replay tickets`.
+#[derive(Debug, Args)]
+pub struct ReplayTicketsArgs {
+    /// CSV or JSON Lines file.
+    pub file: PathBuf,
+    /// Gateway base URL.
+    #[arg(long, env = "OPSLINE_GATEWAY_URL", default_value = "http://127.0.0.1:8088")]
+    pub gateway: String,
+    /// CSV column(s) used as the ticket text (first one is also the subject); default: every column but the last.
+    #[arg(long = "text-col")]
+    pub text_cols: Vec<String>,
+    /// Stop after this many tickets.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Tickets per request.
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+}
+
+/// `opsline eval ...`.
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Log parsing accuracy (GA, PA, FGA, FTA as in Loghub-2.0) on LogHub-style folders.
+    Logs(EvalLogsArgs),
+    /// Ticket routing accuracy: train on --train, evaluate on --test.
+    Tickets(EvalTicketsArgs),
+    /// Chat intent accuracy on a Rasa NLU YAML file, with the confusion matrix.
+    Intents(EvalIntentsArgs),
+}
+
+/// `opsline eval logs`.
+#[derive(Debug, Args)]
+pub struct EvalLogsArgs {
+    /// Folders holding <Name>_2k.log and <Name>_2k.log_structured.csv, or their parent.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `opsline eval tickets`.
+#[derive(Debug, Args)]
+pub struct EvalTicketsArgs {
+    /// Training CSV.
+    #[arg(long)]
+    pub train: PathBuf,
+    /// Test CSV.
+    #[arg(long)]
+    pub test: PathBuf,
+    /// Text column(s), joined.
+    #[arg(long = "text-col", required = true)]
+    pub text_cols: Vec<String>,
+    /// Label column.
+    #[arg(long = "label-col")]
+    pub label_col: String,
+    /// Human-review threshold: tickets below this confidence go to a person.
+    #[arg(long, default_value_t = 0.6)]
+    pub threshold: f32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `opsline eval intents`.
+#[derive(Debug, Args)]
+pub struct EvalIntentsArgs {
+    /// Rasa NLU YAML file.
+    pub file: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `opsline bench ...`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Single-core throughput and peak memory of the log template miner.
+    Logs(BenchLogsArgs),
+    /// Gateway -> Kafka -> consumer throughput and latency, beside the raw broker ceiling.
+    Pipeline(BenchPipelineArgs),
+    /// Postmortem search: indexing rate, size, latency p50/p99 vs a linear scan.
+    Search(BenchSearchArgs),
+}
+
+/// `opsline bench logs`.
+#[derive(Debug, Args)]
+pub struct BenchLogsArgs {
+    /// Log files, concatenated and repeated to --lines.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Lines to parse.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub lines: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `opsline bench pipeline`.
+#[derive(Debug, Args)]
+pub struct BenchPipelineArgs {
+    /// Records to send.
+    #[arg(long, default_value_t = 200_000)]
+    pub records: usize,
+    /// Records per gateway request.
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+    /// Concurrent gateway requests.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Embedded broker.
+    #[arg(long, value_enum, default_value_t = BrokerChoice::Noida)]
+    pub broker: BrokerChoice,
+    /// Where the broker binaries are.
+    #[arg(long, env = "OPSLINE_BIN_DIR", default_value = ".opsline/bin")]
+    pub bin_dir: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `opsline bench search`.
+#[derive(Debug, Args)]
+pub struct BenchSearchArgs {
+    /// Folder of real postmortems to replicate.
+    #[arg(long, default_value = "../shared/data/postmortems")]
+    pub corpus: PathBuf,
+    /// Documents to index.
+    #[arg(long, default_value_t = 100_000)]
+    pub docs: usize,
+    /// Queries to time.
+    #[arg(long, default_value_t = 1_000)]
+    pub queries: usize,
+    /// Index folder (emptied first).
+    #[arg(long, default_value = ".opsline/bench-search-index")]
+    pub index: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `opsline train ...`.
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// Train the ticket routing model from a CSV of past tickets.
+    Tickets(TrainTicketsArgs),
+}
+
+/// `opsline train tickets`.
+#[derive(Debug, Args)]
+pub struct TrainTicketsArgs {
+    /// CSV of past tickets.
+    pub file: PathBuf,
+    /// Text column(s), joined; default: every column but the label.
+    #[arg(long = "text-col")]
+    pub text_cols: Vec<String>,
+    /// Label column; default: the last column.
+    #[arg(long = "label-col", default_value = "")]
+    pub label_col: String,
+    /// Where to write the model.
+    #[arg(long, default_value = ".opsline/models/tickets.model")]
+    pub out: PathBuf,
+}
+
+/// `opsline import ...`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Index Markdown (YAML front matter) and JSON Lines postmortems.
+    Postmortems(ImportPostmortemsArgs),
+}
+
+/// Review status given to imported documents that do not state one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportStatus {
+    /// Only SREs see them until reviewed.
+    Draft,
+    /// Everyone allowed to read postmortems sees them.
+    Published,
+}
+
+/// `opsline import postmortems`.
+#[derive(Debug, Args)]
+pub struct ImportPostmortemsArgs {
+    /// File or folder.
+    pub path: PathBuf,
+    /// Index folder.
+    #[arg(long, default_value = ".opsline/index")]
+    pub index: PathBuf,
+    /// Status of documents whose source does not say.
+    #[arg(long, value_enum, default_value_t = ImportStatus::Published)]
+    pub status: ImportStatus,
+}
+
+/// `opsline search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Query: words, "phrases", AND/OR/NOT, field:value, created:[2024-01-01 TO 2024-06-30].
+    pub query: String,
+    /// Index folder.
+    #[arg(long, default_value = ".opsline/index")]
+    pub index: PathBuf,
+    /// Hits to show.
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}

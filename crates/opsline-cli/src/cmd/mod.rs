@@ -1,0 +1,37 @@
+//! One module per command group; [`run`] dispatches.
+
+mod bench;
+mod bench_pipeline;
+mod eval;
+mod replay;
+mod search;
+mod topics;
+mod train;
+mod up;
+
+use crate::cli::{BenchCommand, Cli, Command, EvalCommand, ImportCommand, ReplayCommand, TrainCommand};
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Up(args) => up::run(args, cli.config.as_deref()).await,
+        Command::Topics(args) => topics::run(args).await,
+        Command::Replay(ReplayCommand::Logs(args)) => replay::logs(args).await,
+        Command::Replay(ReplayCommand::Tickets(args)) => replay::tickets(args).await,
+        Command::Eval(EvalCommand::Logs(args)) => eval::logs(args),
+        Command::Eval(EvalCommand::Tickets(args)) => eval::tickets(args),
+        Command::Eval(EvalCommand::Intents(args)) => eval::intents(args),
+        Command::Bench(BenchCommand::Logs(args)) => bench::logs(args),
+        Command::Bench(BenchCommand::Search(args)) => bench::search(args),
+        Command::Bench(BenchCommand::Pipeline(args)) => bench_pipeline::run(args).await,
+        Command::Train(TrainCommand::Tickets(args)) => train::tickets(args),
+        Command::Import(ImportCommand::Postmortems(args)) => search::import(args),
+        Command::Search(args) => search::search(args),
+    }
+}
+
+/// Prints `value` as pretty JSON.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
