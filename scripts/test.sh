@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test of the project: installs what the tests need (scripts/setup.sh),
+# runs the whole workspace against noida-db, then the end-to-end suite again
+# against Tansu, so that Opsline depends on the Kafka protocol, not on one broker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export OPSLINE_SHARED_DATA="${OPSLINE_SHARED_DATA:-$(cd .. && pwd)/shared/data}"
+status=0
+echo "== cargo test --workspace (broker: noida-db)"
+OPSLINE_TEST_BROKER=noida cargo test --workspace --no-fail-fast || status=1
+echo "== end-to-end tests again (broker: tansu)"
+OPSLINE_TEST_BROKER=tansu cargo test -p opsline-e2e --no-fail-fast || status=1
+exit $status
