@@ -166,6 +166,18 @@ pub const INGEST_REJECTED: TopicSpec = TopicSpec {
     has_dead_letter: false,
 };
 
+/// Log service state (miner, detector and incidents per service), keyed by service; latest snapshot per service.
+/// Internal to `services/logintel`: the payload is not a public event contract.
+pub const LOGINTEL_STATE: TopicSpec = TopicSpec {
+    base: "opsline.logintel.state.v1",
+    event_type: "logintel.state",
+    key: "service",
+    compacted: true,
+    partitions: 6,
+    retention_ms: -1,
+    has_dead_letter: false,
+};
+
 /// Every topic Opsline uses (dead-letter twins are derived, see [`TopicNames::dead_letter`]).
 pub const ALL: &[TopicSpec] = &[
     RAW_LOGS,
@@ -182,6 +194,7 @@ pub const ALL: &[TopicSpec] = &[
     POSTMORTEMS,
     LLM_USAGE,
     INGEST_REJECTED,
+    LOGINTEL_STATE,
 ];
 
 /// Suffix of dead-letter topics.
