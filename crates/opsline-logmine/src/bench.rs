@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::{Miner, MinerConfig, MinerError};
+use crate::{Miner, MinerConfig, MinerError, classify_level};
 
 /// Default number of lines mined by the benchmark.
 pub const DEFAULT_MIN_LINES: usize = 10_000_000;
@@ -44,12 +44,15 @@ pub struct BenchReport {
     pub templates: usize,
     /// Peak resident set size of the process (VmHWM), when available.
     pub peak_rss_bytes: Option<u64>,
+    /// The ingestion API measured.
+    pub path: IngestPath,
 }
 
 impl BenchReport {
     /// A short human-readable summary.
     pub fn render_text(&self) -> String {
         let mut out = String::new();
+        let _ = writeln!(out, "path         {:?}", self.path);
         let _ = writeln!(out, "lines        {}", self.lines);
         let _ = writeln!(out, "seconds      {:.3}", self.seconds);
         let _ = writeln!(out, "lines/s      {:.0}", self.lines_per_s);
@@ -98,9 +101,27 @@ fn load(files: &[PathBuf]) -> Result<LoadedLines, BenchError> {
     Ok((buf, lines))
 }
 
+/// Which ingestion API the benchmark drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestPath {
+    /// [`Miner::ingest_ref`] (no allocation per line), reading what a log service uses per line:
+    /// template id, severity of the level field, template changes. The default.
+    #[default]
+    Borrowed,
+    /// [`Miner::ingest`] (owned [`crate::Parsed`] with header strings and parameters).
+    Owned,
+}
+
 /// Mines the files' lines (concatenated, repeated until at least `min_lines`) with one default
-/// miner on the current thread and times it.
+/// miner on the current thread through [`Miner::ingest_ref`], the path a service uses, and
+/// times it.
 pub fn bench_files(files: &[PathBuf], min_lines: usize) -> Result<BenchReport, BenchError> {
+    bench_files_with(files, min_lines, IngestPath::Borrowed)
+}
+
+/// [`bench_files`] through the chosen ingestion API.
+pub fn bench_files_with(files: &[PathBuf], min_lines: usize, path: IngestPath) -> Result<BenchReport, BenchError> {
     let (buf, lines) = load(files)?;
     let passes = min_lines.div_ceil(lines.len()).max(1);
     let mut miner = Miner::new(MinerConfig::default())?;
@@ -108,8 +129,18 @@ pub fn bench_files(files: &[PathBuf], min_lines: usize) -> Result<BenchReport, B
     let start = Instant::now();
     for _ in 0..passes {
         for &(s, e) in &lines {
-            let parsed = miner.ingest(&buf[s..e]);
-            checksum = checksum.wrapping_add(parsed.template_id);
+            let line = &buf[s..e];
+            checksum = checksum.wrapping_add(match path {
+                IngestPath::Borrowed => {
+                    let parsed = miner.ingest_ref(line);
+                    let severity = parsed.header.level.and_then(classify_level);
+                    parsed.template_id + severity.map_or(0, |s| s as u64) + parsed.changes.len() as u64
+                }
+                IngestPath::Owned => {
+                    let parsed = miner.ingest(line);
+                    parsed.template_id + parsed.params.len() as u64 + parsed.changes.len() as u64
+                }
+            });
         }
     }
     let seconds = start.elapsed().as_secs_f64();
@@ -121,5 +152,6 @@ pub fn bench_files(files: &[PathBuf], min_lines: usize) -> Result<BenchReport, B
         lines_per_s: if seconds > 0.0 { total as f64 / seconds } else { 0.0 },
         templates: miner.template_count(),
         peak_rss_bytes: peak_rss_bytes(),
+        path,
     })
 }

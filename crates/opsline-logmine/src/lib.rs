@@ -39,6 +39,6 @@ mod snapshot;
 pub use config::MinerConfig;
 pub use header::{BUILTIN_FORMATS, FormatError, Header};
 pub use mask::WILDCARD;
-pub use miner::{Miner, MinerError, Parsed, Template, TemplateChange};
+pub use miner::{HeaderRef, Miner, MinerError, Parsed, ParsedRef, Template, TemplateChange};
 pub use severity::{Severity, classify_level};
 pub use snapshot::{HeaderState, NodeState, SNAPSHOT_VERSION, Snapshot, TemplateState};

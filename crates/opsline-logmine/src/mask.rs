@@ -21,28 +21,36 @@ pub(crate) enum Masked {
     Rewritten,
 }
 
-/// Delimiters that end a path-like piece (Loghub-2.0 `path_delimiters`).
-fn is_path_delim(b: u8) -> bool {
-    matches!(
-        b,
-        b',' | b'!' | b';' | b':' | b'=' | b'|' | b'"' | b'\'' | b'[' | b']' | b'(' | b')' | b'{' | b'}'
-    ) || b.is_ascii_whitespace()
-}
-
-/// Delimiters that split pieces for the digit rule (Loghub-2.0 `token_delimiters`).
-fn is_token_delim(b: u8) -> bool {
-    is_path_delim(b) || matches!(b, b'.' | b'-' | b'+' | b'@' | b'#' | b'$' | b'%' | b'&')
-}
-
+/// `true`/`false`/`null` (any case) and English weekday and month abbreviations.
+#[inline]
 fn is_keyword(piece: &[u8]) -> bool {
-    const CALENDAR: [&[u8]; 19] = [
-        b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun", b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul",
-        b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-    ];
-    piece.eq_ignore_ascii_case(b"true")
-        || piece.eq_ignore_ascii_case(b"false")
-        || piece.eq_ignore_ascii_case(b"null")
-        || (piece.len() == 3 && CALENDAR.contains(&piece))
+    match piece.len() {
+        3 => matches!(
+            piece,
+            b"Mon"
+                | b"Tue"
+                | b"Wed"
+                | b"Thu"
+                | b"Fri"
+                | b"Sat"
+                | b"Sun"
+                | b"Jan"
+                | b"Feb"
+                | b"Mar"
+                | b"Apr"
+                | b"May"
+                | b"Jun"
+                | b"Jul"
+                | b"Aug"
+                | b"Sep"
+                | b"Oct"
+                | b"Nov"
+                | b"Dec"
+        ),
+        4 => piece.eq_ignore_ascii_case(b"true") || piece.eq_ignore_ascii_case(b"null"),
+        5 => piece.eq_ignore_ascii_case(b"false"),
+        _ => false,
+    }
 }
 
 /// `8-4-4-4-12` hexadecimal digits.
@@ -66,10 +74,11 @@ fn is_path(piece: &[u8]) -> bool {
 fn needs_masking(token: &[u8]) -> bool {
     let mut piece_start = 0;
     for (i, &b) in token.iter().enumerate() {
-        if b.is_ascii_digit() || b == b'/' {
+        let class = CLASS[usize::from(b)];
+        if class & (DIGIT | SLASH) != 0 {
             return true;
         }
-        if is_token_delim(b) {
+        if class & TOKEN_DELIM != 0 {
             if is_keyword(&token[piece_start..i]) {
                 return true;
             }
@@ -79,28 +88,126 @@ fn needs_masking(token: &[u8]) -> bool {
     is_keyword(&token[piece_start..])
 }
 
+/// Byte classes for the one-pass pre-scan in [`mask_token`]. Path delimiters are Loghub-2.0's
+/// `path_delimiters`; token delimiters (its `token_delimiters`) add `.-+@#$%&`.
+const DIGIT: u8 = 1;
+const SLASH: u8 = 2;
+const PATH_DELIM: u8 = 4;
+const TOKEN_DELIM: u8 = 8;
+
+/// Class bits of every byte value.
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        let mut class = 0;
+        if byte.is_ascii_digit() {
+            class |= DIGIT;
+        }
+        if byte == b'/' {
+            class |= SLASH;
+        }
+        let path_delim = matches!(
+            byte,
+            b',' | b'!' | b';' | b':' | b'=' | b'|' | b'"' | b'\'' | b'[' | b']' | b'(' | b')' | b'{' | b'}'
+        ) || byte.is_ascii_whitespace();
+        if path_delim {
+            class |= PATH_DELIM | TOKEN_DELIM;
+        }
+        if matches!(byte, b'.' | b'-' | b'+' | b'@' | b'#' | b'$' | b'%' | b'&') {
+            class |= TOKEN_DELIM;
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
+
 /// Masks `token`, appending the rewritten text to `out` when the result is [`Masked::Rewritten`].
 /// Tokens longer than `max_len` bytes are treated as variables outright.
+#[inline]
 pub(crate) fn mask_token(token: &str, max_len: usize, out: &mut String) -> Masked {
     let bytes = token.as_bytes();
     if bytes.len() > max_len {
         return Masked::Wildcard;
     }
-    if !needs_masking(bytes) {
+    let mut class = 0u8;
+    for &b in bytes {
+        class |= CLASS[usize::from(b)];
+    }
+    // Common shapes decided by the pre-scan alone (same outcome as the general path below).
+    if class & (DIGIT | SLASH | TOKEN_DELIM) == 0 {
+        // One plain piece: only a keyword is variable.
+        return if is_keyword(bytes) {
+            Masked::Wildcard
+        } else {
+            Masked::Unchanged
+        };
+    }
+    if class & (SLASH | TOKEN_DELIM) == 0 {
+        // One piece with a digit.
+        return Masked::Wildcard;
+    }
+    if class & PATH_DELIM == 0 && class & SLASH != 0 && is_path(bytes) {
+        // One path piece.
+        return Masked::Wildcard;
+    }
+    if class & (DIGIT | SLASH) == 0 && !needs_masking(bytes) {
         return Masked::Unchanged;
     }
+    mask_slow(token, out)
+}
+
+/// The general masking path for tokens with delimiters: path pieces (split on path delimiters)
+/// that are paths or UUIDs, and sub-pieces (split on token delimiters) holding a digit or a
+/// keyword, become wildcards. Text between wildcards is copied in one piece.
+fn mask_slow(token: &str, out: &mut String) -> Masked {
+    let bytes = token.as_bytes();
+    let n = bytes.len();
     let start = out.len();
-    let mut p_start = 0;
-    for i in 0..=bytes.len() {
-        if i < bytes.len() && !is_path_delim(bytes[i]) {
-            continue;
+    // Bytes of `token` before `copied` are already reflected in `out`.
+    let mut copied = 0;
+    let mut rewritten = false;
+    let mut piece_start = 0;
+    while piece_start <= n {
+        let mut piece_end = piece_start;
+        while piece_end < n && CLASS[usize::from(bytes[piece_end])] & PATH_DELIM == 0 {
+            piece_end += 1;
         }
-        mask_path_piece(&token[p_start..i], out, start);
-        if i < bytes.len() {
-            out.push(char::from(bytes[i]));
+        let piece = &bytes[piece_start..piece_end];
+        if is_path(piece) || is_uuid(piece) {
+            push_part(out, token, copied, piece_start);
+            push_wildcard(out, start);
+            copied = piece_end;
+            rewritten = true;
+        } else {
+            let mut sub_start = piece_start;
+            let mut has_digit = false;
+            for at in piece_start..=piece_end {
+                if at < piece_end {
+                    let class = CLASS[usize::from(bytes[at])];
+                    if class & TOKEN_DELIM == 0 {
+                        has_digit |= class & DIGIT != 0;
+                        continue;
+                    }
+                }
+                if at > sub_start && (has_digit || is_keyword(&bytes[sub_start..at])) {
+                    push_part(out, token, copied, sub_start);
+                    push_wildcard(out, start);
+                    copied = at;
+                    rewritten = true;
+                }
+                has_digit = false;
+                sub_start = at + 1;
+            }
         }
-        p_start = i + 1;
+        piece_start = piece_end + 1;
     }
+    if !rewritten {
+        return Masked::Unchanged;
+    }
+    push_part(out, token, copied, n);
     let masked = &out[start..];
     if masked == WILDCARD {
         out.truncate(start);
@@ -113,27 +220,11 @@ pub(crate) fn mask_token(token: &str, max_len: usize, out: &mut String) -> Maske
     }
 }
 
-fn mask_path_piece(piece: &str, out: &mut String, start: usize) {
-    let bytes = piece.as_bytes();
-    if is_path(bytes) || is_uuid(bytes) {
-        push_wildcard(out, start);
-        return;
-    }
-    let mut s = 0;
-    for i in 0..=bytes.len() {
-        if i < bytes.len() && !is_token_delim(bytes[i]) {
-            continue;
-        }
-        let sub = &bytes[s..i];
-        if !sub.is_empty() && (sub.iter().any(u8::is_ascii_digit) || is_keyword(sub)) {
-            push_wildcard(out, start);
-        } else {
-            out.push_str(&piece[s..i]);
-        }
-        if i < bytes.len() {
-            out.push(char::from(bytes[i]));
-        }
-        s = i + 1;
+/// Appends `token[from..to]` (both ends sit next to ASCII delimiters, so they are boundaries).
+#[inline]
+fn push_part(out: &mut String, token: &str, from: usize, to: usize) {
+    if let Some(part) = token.get(from..to) {
+        out.push_str(part);
     }
 }
 

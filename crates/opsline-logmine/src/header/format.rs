@@ -57,11 +57,6 @@ impl FieldKind {
         matches!(self, Self::Date | Self::Time | Self::Month | Self::Day | Self::Ts)
     }
 
-    /// True for fields that may contain blanks (matched lazily over any character).
-    fn is_free_text(self) -> bool {
-        matches!(self, Self::Ts | Self::Comp | Self::Any)
-    }
-
     fn weight(self) -> u32 {
         match self {
             Self::Date | Self::Time | Self::Month | Self::Day | Self::Num | Self::Level => 3,
@@ -264,8 +259,7 @@ impl HeaderFormat {
                 let mut end = pos;
                 while end < bytes.len() && kind.accepts_byte(bytes[end], end == pos) {
                     end += 1;
-                    if !self.is_candidate_end(elem + 1, line, end) || !kind.validate(&line[pos..end])
-                    {
+                    if !self.is_candidate_end(elem + 1, line, end) || !kind.validate(&line[pos..end]) {
                         continue;
                     }
                     caps[field] = (kind, pos, end);

@@ -14,7 +14,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 pub use format::FormatError;
-pub(crate) use format::HeaderFormat;
+pub(crate) use format::{HeaderFormat, HeaderMatch};
 
 /// Header fields extracted from one line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

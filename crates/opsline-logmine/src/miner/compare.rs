@@ -21,18 +21,6 @@ pub(crate) struct Comparison {
 }
 
 impl Comparison {
-    /// Drain-style similarity (`matched / len`), or `-1` when a word conflicts: words are
-    /// constants, so a differing word means another template.
-    pub(crate) fn similarity(&self, len: usize) -> f64 {
-        if self.word_conflicts > 0 {
-            -1.0
-        } else if len == 0 {
-            1.0
-        } else {
-            self.matched as f64 / len as f64
-        }
-    }
-
     /// Similarity ignoring one conflicting position (for sibling detection).
     pub(crate) fn similarity_without_conflict(&self, len: usize) -> f64 {
         if self.word_conflicts != 1 || len <= 1 {
@@ -46,22 +34,22 @@ impl Comparison {
 /// Compares a line with a template (both of the same length).
 pub(crate) fn compare(interner: &Interner, tpl: &[u32], lt: &LineTokens, content: &str) -> Comparison {
     let mut c = Comparison::default();
-    for (pos, (&t, tok)) in tpl.iter().zip(lt.tokens.iter()).enumerate() {
+    for (pos, ((&t, &id), span)) in tpl.iter().zip(&lt.ids).zip(&lt.spans).enumerate() {
         if t == WILD {
             c.wild += 1;
-            if tok.id == WILD {
+            if id == WILD {
                 c.matched += 1;
             }
             continue;
         }
-        if t == tok.id {
+        if t == id {
             c.matched += 1;
-        } else if tok.id != WILD
+        } else if id != WILD
             && let Some(p) = interner.pattern(t)
             && p.accepts(lt.text(pos, content))
         {
             c.matched += 1;
-        } else if tok.id != WILD && tok.masked.is_none() && interner.pattern(t).is_none() {
+        } else if id != WILD && !span.is_rewritten() && interner.pattern(t).is_none() {
             if c.word_conflicts == 0 {
                 c.first_conflict = pos;
             }
@@ -69,6 +57,39 @@ pub(crate) fn compare(interner: &Interner, tpl: &[u32], lt: &LineTokens, content
         }
     }
     c
+}
+
+/// Drain-style similarity of a line and a template of the same length: `matched / len`, or `-1`
+/// when a word conflicts (words are constants, so a differing word means another template).
+/// Stops at the first conflict: this is the hot path of template search.
+#[inline]
+pub(crate) fn similarity(interner: &Interner, tpl: &[u32], lt: &LineTokens, content: &str) -> f64 {
+    let mut matched = 0usize;
+    for (pos, ((&t, &id), span)) in tpl.iter().zip(&lt.ids).zip(&lt.spans).enumerate() {
+        if t == id {
+            matched += 1;
+        } else if t == WILD || id == WILD {
+            // A template wildcard against a concrete token, or a variable against a constant:
+            // neither matches nor conflicts.
+        } else if let Some(p) = interner.pattern(t) {
+            if p.accepts(lt.text(pos, content)) {
+                matched += 1;
+            }
+        } else if !span.is_rewritten() {
+            return -1.0;
+        }
+    }
+    if tpl.is_empty() {
+        1.0
+    } else {
+        matched as f64 / tpl.len() as f64
+    }
+}
+
+/// Number of wildcard tokens in a template.
+#[inline]
+pub(crate) fn wildcards(tpl: &[u32]) -> usize {
+    tpl.iter().filter(|&&t| t == WILD).count()
 }
 
 /// Generalises two differing tokens: keeps a shared prefix ending at punctuation and a shared
@@ -119,14 +140,19 @@ pub(crate) fn render(interner: &Interner, tokens: &[u32]) -> Arc<str> {
     Arc::from(s)
 }
 
-pub(crate) fn params_of(interner: &Interner, tpl: &[u32], lt: &LineTokens, content: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for (&t, tok) in tpl.iter().zip(lt.tokens.iter()) {
-        if t == WILD || (t != tok.id && interner.pattern(t).is_some()) || (t == tok.id && tok.masked.is_some()) {
-            if let Some(raw) = content.get(tok.raw.clone()) {
-                out.push(raw.to_string());
-            }
-        }
-    }
-    out
+/// The raw text of the line's variable tokens, in order: tokens under a template wildcard or
+/// pattern, and tokens whose masking rewrote part of them.
+pub(crate) fn params_of<'a>(
+    interner: &'a Interner,
+    tpl: &'a [u32],
+    lt: &'a LineTokens,
+    content: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    tpl.iter()
+        .zip(&lt.ids)
+        .zip(&lt.spans)
+        .filter(move |&((&t, &id), span)| {
+            t == WILD || (t != id && interner.pattern(t).is_some()) || (t == id && span.is_rewritten())
+        })
+        .filter_map(move |(_, span)| content.get(span.raw()))
 }

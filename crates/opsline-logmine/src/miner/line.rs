@@ -1,93 +1,129 @@
 //! Turning a line's content into masked, interned tokens without per-token allocations.
 
-use std::ops::Range;
-
 use crate::intern::{Interner, UNKNOWN, WILD};
 use crate::mask::{Masked, WILDCARD, mask_token};
 
-/// One token of the current line.
-#[derive(Debug, Clone)]
-pub(crate) struct LineToken {
-    /// Interned id of the masked text, [`WILD`] or [`UNKNOWN`].
-    pub(crate) id: u32,
-    /// Byte range of the original token in the content.
-    pub(crate) raw: Range<usize>,
-    /// Byte range of the masked text in [`LineTokens::masked`], when it differs from the raw text.
-    pub(crate) masked: Option<Range<usize>>,
+/// Where one token of the current line sits (byte offsets; lines are capped well below 4 GiB).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TokenSpan {
+    /// Start of the original token in the content.
+    pub(crate) start: u32,
+    /// End of the original token in the content.
+    pub(crate) end: u32,
+    /// Start of the masked text in [`LineTokens::masked`].
+    masked_start: u32,
+    /// End of the masked text; equal to `masked_start` when the raw text was kept.
+    masked_end: u32,
 }
 
-/// Reusable buffers holding the current line's tokens.
+impl TokenSpan {
+    /// Whether masking rewrote part of the token (`uid=0` → `uid=<*>`).
+    #[inline]
+    pub(crate) fn is_rewritten(&self) -> bool {
+        self.masked_end > self.masked_start
+    }
+
+    /// The original token's byte range.
+    #[inline]
+    pub(crate) fn raw(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// Reusable buffers holding the current line's tokens: interned ids (parallel to `spans`), spans
+/// and the rewritten text of partly masked tokens.
 #[derive(Debug, Default)]
 pub(crate) struct LineTokens {
-    pub(crate) tokens: Vec<LineToken>,
+    /// Interned id of each token's masked text, [`WILD`] or [`UNKNOWN`].
+    pub(crate) ids: Vec<u32>,
+    /// Position of each token.
+    pub(crate) spans: Vec<TokenSpan>,
+    /// Rewritten texts, back to back.
     pub(crate) masked: String,
+}
+
+/// Token separators (ASCII whitespace, as `u8::is_ascii_whitespace`).
+#[inline]
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0C' | b'\r')
 }
 
 impl LineTokens {
     /// Tokenises `content` on whitespace, masks and looks up every token.
     pub(crate) fn fill(&mut self, content: &str, interner: &Interner, max_tokens: usize, max_token_bytes: usize) {
-        self.tokens.clear();
+        self.ids.clear();
+        self.spans.clear();
         self.masked.clear();
         let max_tokens = max_tokens.max(1);
         let bytes = content.as_bytes();
+        let len = bytes.len();
         let mut i = 0;
-        while i < bytes.len() {
-            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+        loop {
+            while i < len && is_blank(bytes[i]) {
                 i += 1;
             }
-            if i >= bytes.len() {
+            if i >= len {
                 break;
             }
-            if self.tokens.len() + 1 == max_tokens {
+            if self.ids.len() + 1 == max_tokens {
                 // The rest of the line becomes one variable.
                 let end = content.trim_end().len().max(i);
-                self.tokens.push(LineToken {
-                    id: WILD,
-                    raw: i..end,
-                    masked: None,
-                });
+                self.push(WILD, i, end, 0, 0);
                 break;
             }
             let start = i;
-            while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            while i < len && !is_blank(bytes[i]) {
                 i += 1;
             }
-            let raw = &content[start..i];
-            let mstart = self.masked.len();
-            let (id, masked) = match mask_token(raw, max_token_bytes, &mut self.masked) {
-                Masked::Unchanged => (interner.lookup(raw), None),
-                Masked::Wildcard => (WILD, None),
-                Masked::Rewritten => {
-                    let text = &self.masked[mstart..];
-                    (interner.lookup(text), Some(mstart..self.masked.len()))
-                }
+            let Some(raw) = content.get(start..i) else {
+                continue;
             };
-            self.tokens.push(LineToken {
-                id,
-                raw: start..i,
-                masked,
-            });
+            let mstart = self.masked.len();
+            match mask_token(raw, max_token_bytes, &mut self.masked) {
+                Masked::Unchanged => self.push(interner.lookup(raw), start, i, 0, 0),
+                Masked::Wildcard => self.push(WILD, start, i, 0, 0),
+                Masked::Rewritten => {
+                    let mend = self.masked.len();
+                    let id = interner.lookup(self.masked.get(mstart..mend).unwrap_or(""));
+                    self.push(id, start, i, mstart, mend);
+                }
+            }
         }
+    }
+
+    #[inline]
+    fn push(&mut self, id: u32, start: usize, end: usize, masked_start: usize, masked_end: usize) {
+        self.ids.push(id);
+        self.spans.push(TokenSpan {
+            start: start as u32,
+            end: end as u32,
+            masked_start: masked_start as u32,
+            masked_end: masked_end as u32,
+        });
     }
 
     /// The masked text of token `i` (its raw text when nothing was masked).
     pub(crate) fn text<'a>(&'a self, i: usize, content: &'a str) -> &'a str {
-        match self.tokens.get(i) {
-            Some(t) if t.id == WILD => WILDCARD,
-            Some(t) => match &t.masked {
-                Some(r) => &self.masked[r.clone()],
-                None => &content[t.raw.clone()],
-            },
-            None => "",
+        let (Some(&id), Some(span)) = (self.ids.get(i), self.spans.get(i)) else {
+            return "";
+        };
+        if id == WILD {
+            WILDCARD
+        } else if span.is_rewritten() {
+            self.masked
+                .get(span.masked_start as usize..span.masked_end as usize)
+                .unwrap_or("")
+        } else {
+            content.get(span.raw()).unwrap_or("")
         }
     }
 
     /// Interns every token that is not known yet (used when a line founds a template).
     pub(crate) fn intern_all(&mut self, content: &str, interner: &mut Interner) {
-        for i in 0..self.tokens.len() {
-            if self.tokens[i].id == UNKNOWN {
+        for i in 0..self.ids.len() {
+            if self.ids[i] == UNKNOWN {
                 let id = interner.intern(self.text(i, content));
-                self.tokens[i].id = id;
+                self.ids[i] = id;
             }
         }
     }

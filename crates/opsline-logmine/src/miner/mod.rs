@@ -4,6 +4,8 @@
 
 mod compare;
 mod line;
+mod merge;
+mod parsed;
 pub(crate) mod tree;
 
 use std::sync::Arc;
@@ -11,10 +13,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::config::MinerConfig;
-use crate::header::{Detector, Header, HeaderFormat, HeaderStrategy, strip_pid};
+use crate::header::{Detector, Header, HeaderFormat, HeaderMatch, HeaderStrategy};
 use crate::intern::{Interner, WILD};
-use compare::{compare, generalise, params_of, render};
+use compare::{generalise, render, similarity, wildcards};
 use line::LineTokens;
+pub use parsed::{HeaderRef, ParsedRef};
 use tree::Tree;
 
 /// A change to the template set, reported so downstream consumers can re-label.
@@ -111,16 +114,41 @@ pub struct Miner {
     pub(crate) interner: Interner,
     pub(crate) tree: Tree,
     pub(crate) clusters: Vec<Cluster>,
-    line: LineTokensHolder,
-    leaves: Vec<u32>,
-    ids: Vec<u32>,
+    pub(super) scratch: Scratch,
+}
+
+/// Per-line working state, reused from line to line (and describing the last line mined).
+#[derive(Debug)]
+pub(super) struct Scratch {
+    /// The last line's tokens.
+    pub(super) line: LineTokens,
+    /// Candidate tree leaves of the last line.
+    pub(super) leaves: Vec<u32>,
+    /// The last line, when it was not valid UTF-8 (lossily converted).
+    pub(super) lossy: String,
+    /// Template changes caused by the last line.
+    pub(super) changes: Vec<TemplateChange>,
+    /// Header ranges of the last line.
+    pub(super) split: HeaderMatch,
+    /// An empty template text, for the (unreachable) case of a line without a cluster.
+    pub(super) empty: Arc<str>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self {
+            line: LineTokens::default(),
+            leaves: Vec::new(),
+            lossy: String::new(),
+            changes: Vec::new(),
+            split: HeaderMatch::default(),
+            empty: Arc::from(""),
+        }
+    }
 }
 
 /// Scratch buffers are not part of the miner's identity; cloning gives fresh ones.
-#[derive(Debug, Default)]
-struct LineTokensHolder(LineTokens);
-
-impl Clone for LineTokensHolder {
+impl Clone for Scratch {
     fn clone(&self) -> Self {
         Self::default()
     }
@@ -152,9 +180,7 @@ impl Miner {
             interner,
             tree,
             clusters,
-            line: LineTokensHolder::default(),
-            leaves: Vec::new(),
-            ids: Vec::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -168,44 +194,61 @@ impl Miner {
         self.header.locked_format()
     }
 
-    /// Mines one raw line (header included; a trailing newline is ignored; any bytes accepted).
+    /// Mines one raw line (header included; a trailing newline is ignored; any bytes accepted)
+    /// and returns owned results. Parameters are extracted when
+    /// [`MinerConfig::extract_params`] is set. [`Self::ingest_ref`] is the allocation-free form.
     pub fn ingest(&mut self, raw: &[u8]) -> Parsed {
-        let cut = truncate_at_boundary(raw, self.config.max_line_bytes);
-        let text = match std::str::from_utf8(cut) {
-            Ok(s) => std::borrow::Cow::Borrowed(s),
-            Err(_) => String::from_utf8_lossy(cut),
-        };
-        let line = text.trim_end_matches(['\n', '\r']);
-        let split = self.header.split(line);
-        let header = Header {
-            timestamp: split.timestamp.map(|r| line[r].to_string()),
-            level: split.level.map(|r| line[r].to_string()),
-            component: split.component.map(|r| strip_pid(&line[r]).to_string()),
-        };
-        let content = &line[split.content];
-        let (template_id, template, params, changes) = self.mine_content(content);
+        let extract_params = self.config.extract_params;
+        let view = self.ingest_ref(raw);
         Parsed {
-            template_id,
-            template,
-            params,
-            header,
-            changes,
+            template_id: view.template_id,
+            template: view.template.clone(),
+            params: if extract_params {
+                view.params().map(str::to_string).collect()
+            } else {
+                Vec::new()
+            },
+            header: view.header.to_owned(),
+            changes: view.changes.to_vec(),
         }
     }
 
-    fn mine_content(&mut self, content: &str) -> (u64, Arc<str>, Vec<String>, Vec<TemplateChange>) {
-        let mut lt = std::mem::take(&mut self.line.0);
+    /// Mines one raw line like [`Self::ingest`], without allocating: the result borrows the line
+    /// and the miner (header fields are slices of the line, parameters are computed only when
+    /// [`ParsedRef::params`] is called). This is the hot path for services.
+    pub fn ingest_ref<'a>(&'a mut self, raw: &'a [u8]) -> ParsedRef<'a> {
+        let cut = truncate_at_boundary(raw, self.config.max_line_bytes.min(u32::MAX as usize));
+        let valid = std::str::from_utf8(cut).ok();
+        let mut lossy = std::mem::take(&mut self.scratch.lossy);
+        lossy.clear();
+        if valid.is_none() {
+            lossy.push_str(&String::from_utf8_lossy(cut));
+        }
+        let idx = {
+            let text = valid.unwrap_or(&lossy);
+            let line = text.trim_end_matches(['\n', '\r']);
+            self.scratch.split = self.header.split(line);
+            let content = line.get(self.scratch.split.content.clone()).unwrap_or("");
+            self.mine_content(content)
+        };
+        self.scratch.lossy = lossy;
+        let text = valid.unwrap_or(&self.scratch.lossy);
+        ParsedRef::new(self, text, idx)
+    }
+
+    /// Mines the content part of a line; returns the cluster index it belongs to.
+    fn mine_content(&mut self, content: &str) -> usize {
+        let mut lt = std::mem::take(&mut self.scratch.line);
+        let mut changes = std::mem::take(&mut self.scratch.changes);
+        changes.clear();
         lt.fill(
             content,
             &self.interner,
             self.config.max_tokens,
             self.config.max_token_bytes,
         );
-        self.ids.clear();
-        self.ids.extend(lt.tokens.iter().map(|t| t.id));
-        let mut changes = Vec::new();
         let idx = match self.best_match(&lt, content) {
-            Some((idx, _)) => {
+            Some(idx) => {
                 self.absorb(idx, &mut lt, content, &mut changes);
                 self.resolve(idx)
             }
@@ -217,27 +260,17 @@ impl Miner {
                 None => self.create(&mut lt, content, &mut changes),
             },
         };
-        let (id, text, params) = match self.clusters.get(idx) {
-            Some(c) => {
-                let params = if self.config.extract_params {
-                    params_of(&self.interner, &c.tokens, &lt, content)
-                } else {
-                    Vec::new()
-                };
-                (c.id, c.text.clone(), params)
-            }
-            None => (0, Arc::from(""), Vec::new()),
-        };
-        self.line.0 = lt;
-        (id, text, params, changes)
+        self.scratch.line = lt;
+        self.scratch.changes = changes;
+        idx
     }
 
     /// The most similar template reachable in the tree, if it passes the threshold (or the leaf is
-    /// full, in which case the best one is taken regardless).
-    fn best_match(&mut self, lt: &LineTokens, content: &str) -> Option<(usize, f64)> {
-        let mut leaves = std::mem::take(&mut self.leaves);
-        self.tree
-            .candidate_leaves(&self.ids, self.config.tree_depth, &mut leaves);
+    /// full, in which case the best one is taken regardless). Ties go to the template with more
+    /// wildcards, then to the first one found.
+    fn best_match(&mut self, lt: &LineTokens, content: &str) -> Option<usize> {
+        let mut leaves = std::mem::take(&mut self.scratch.leaves);
+        self.tree.candidate_leaves(&lt.ids, self.config.tree_depth, &mut leaves);
         let mut best: Option<(usize, f64, usize)> = None;
         let mut leaf_full = false;
         for &leaf in &leaves {
@@ -249,79 +282,24 @@ impl Miner {
                 let Some(c) = self.clusters.get(ci as usize) else {
                     continue;
                 };
-                let cmp = compare(&self.interner, &c.tokens, lt, content);
-                let (sim, wild) = (cmp.similarity(c.tokens.len()), cmp.wild);
+                let sim = similarity(&self.interner, &c.tokens, lt, content);
                 let better = match best {
                     None => true,
-                    Some((_, bs, bw)) => sim > bs || (sim == bs && wild > bw),
+                    Some((_, bs, bw)) => sim > bs || (sim == bs && wildcards(&c.tokens) > bw),
                 };
                 if better {
-                    best = Some((ci as usize, sim, wild));
+                    best = Some((ci as usize, sim, wildcards(&c.tokens)));
                 }
             }
         }
-        self.leaves = leaves;
+        self.scratch.leaves = leaves;
         best.filter(|&(_, sim, _)| sim >= self.config.similarity_threshold || leaf_full)
-            .map(|(i, s, _)| (i, s))
-    }
-
-    /// When a line conflicts with [`SIBLING_VALUES`]` - 1` templates at the same single word
-    /// position (and agrees with them elsewhere), that position is a variable after all: the
-    /// siblings merge into the oldest, whose position becomes `<*>`. Returns the survivor.
-    /// Uses the candidate leaves left in `self.leaves` by [`Self::best_match`].
-    fn merge_siblings(&mut self, lt: &LineTokens, content: &str, changes: &mut Vec<TemplateChange>) -> Option<usize> {
-        let mut siblings: Vec<(usize, usize)> = Vec::new();
-        for &leaf in &self.leaves {
-            let Some(node) = self.tree.nodes.get(leaf as usize) else {
-                continue;
-            };
-            for &ci in &node.templates {
-                let Some(c) = self.clusters.get(ci as usize) else {
-                    continue;
-                };
-                let cmp = compare(&self.interner, &c.tokens, lt, content);
-                if cmp.similarity_without_conflict(c.tokens.len()) >= self.config.similarity_threshold {
-                    siblings.push((cmp.first_conflict, ci as usize));
-                }
-            }
-        }
-        if siblings.len() + 1 < SIBLING_VALUES {
-            return None;
-        }
-        siblings.sort_unstable();
-        let mut best: Option<(usize, usize, usize)> = None; // (pos, start, len)
-        let mut i = 0;
-        while i < siblings.len() {
-            let pos = siblings[i].0;
-            let len = siblings[i..].iter().take_while(|s| s.0 == pos).count();
-            if best.is_none_or(|b| len > b.2) {
-                best = Some((pos, i, len));
-            }
-            i += len;
-        }
-        let (pos, start, len) = best?;
-        if len + 1 < SIBLING_VALUES {
-            return None;
-        }
-        let group: Vec<usize> = siblings[start..start + len].iter().map(|s| s.1).collect();
-        let keep = *group.iter().min()?;
-        let c = self.clusters.get_mut(keep)?;
-        let old = c.text.clone();
-        if let Some(slot) = c.tokens.get_mut(pos) {
-            *slot = WILD;
-        }
-        c.text = render(&self.interner, &c.tokens);
-        let (id, new) = (c.id, c.text.clone());
-        changes.push(TemplateChange::Updated { id, old, new });
-        for &other in group.iter().filter(|&&g| g != keep) {
-            self.merge_into(other, keep, changes);
-        }
-        Some(keep)
+            .map(|(i, _, _)| i)
     }
 
     fn create(&mut self, lt: &mut LineTokens, content: &str, changes: &mut Vec<TemplateChange>) -> usize {
         lt.intern_all(content, &mut self.interner);
-        let tokens: Vec<u32> = lt.tokens.iter().map(|t| t.id).collect();
+        let tokens: Vec<u32> = lt.ids.clone();
         let leaf = self
             .tree
             .leaf_for_insert(&tokens, self.config.tree_depth, self.config.max_children);
@@ -343,16 +321,34 @@ impl Miner {
         idx
     }
 
+    /// Whether the template at `tokens` already covers the line, so absorbing it changes nothing.
+    fn covers(&self, tokens: &[u32], lt: &LineTokens, content: &str) -> bool {
+        tokens.iter().zip(&lt.ids).enumerate().all(|(pos, (&t, &id))| {
+            t == WILD
+                || t == id
+                || self
+                    .interner
+                    .pattern(t)
+                    .is_some_and(|p| p.accepts(lt.text(pos, content)))
+        })
+    }
+
     fn absorb(&mut self, idx: usize, lt: &mut LineTokens, content: &str, changes: &mut Vec<TemplateChange>) {
-        let mut changed = false;
         let mut new_tokens = match self.clusters.get(idx) {
+            Some(c) if self.covers(&c.tokens, lt, content) => {
+                if let Some(c) = self.clusters.get_mut(idx) {
+                    c.count += 1;
+                }
+                return;
+            }
             Some(c) => c.tokens.clone(),
             None => return,
         };
+        let mut changed = false;
         for (pos, slot) in new_tokens.iter_mut().enumerate() {
             let t = *slot;
-            let Some(tok) = lt.tokens.get(pos) else { break };
-            if t == WILD || t == tok.id {
+            let Some(&id) = lt.ids.get(pos) else { break };
+            if t == WILD || t == id {
                 continue;
             }
             let line_text = lt.text(pos, content);
@@ -382,53 +378,6 @@ impl Miner {
         let id = c.id;
         changes.push(TemplateChange::Updated { id, old, new });
         self.merge_duplicates(idx, changes);
-    }
-
-    /// After a generalisation, merges any other template that became identical.
-    fn merge_duplicates(&mut self, idx: usize, changes: &mut Vec<TemplateChange>) {
-        let Some(tokens) = self.clusters.get(idx).map(|c| c.tokens.clone()) else {
-            return;
-        };
-        let mut leaves = std::mem::take(&mut self.leaves);
-        self.tree.candidate_leaves(&tokens, self.config.tree_depth, &mut leaves);
-        let mut twins: Vec<usize> = Vec::new();
-        for &leaf in &leaves {
-            if let Some(node) = self.tree.nodes.get(leaf as usize) {
-                for &ci in &node.templates {
-                    let ci = ci as usize;
-                    if ci != idx && self.clusters.get(ci).is_some_and(|c| c.tokens == tokens) {
-                        twins.push(ci);
-                    }
-                }
-            }
-        }
-        self.leaves = leaves;
-        for twin in twins {
-            let (keep, drop) = if twin < idx { (twin, idx) } else { (idx, twin) };
-            self.merge_into(drop, keep, changes);
-        }
-    }
-
-    fn merge_into(&mut self, drop: usize, keep: usize, changes: &mut Vec<TemplateChange>) {
-        let Some(d) = self.clusters.get(drop) else {
-            return;
-        };
-        if d.merged_into.is_some() {
-            return;
-        }
-        let (count, leaf, from) = (d.count, d.leaf, d.id);
-        if let Some(node) = self.tree.nodes.get_mut(leaf as usize) {
-            node.templates.retain(|&ci| ci as usize != drop);
-        }
-        let Some(k) = self.clusters.get_mut(keep) else {
-            return;
-        };
-        k.count += count;
-        let (into, template) = (k.id, k.text.clone());
-        if let Some(d) = self.clusters.get_mut(drop) {
-            d.merged_into = Some(into);
-        }
-        changes.push(TemplateChange::Merged { from, into, template });
     }
 
     /// Follows merges to the surviving cluster index.

@@ -236,3 +236,23 @@ fn config_deserializes_with_defaults_and_rejects_unknown() {
     assert_eq!(c.similarity_threshold, MinerConfig::default().similarity_threshold);
     assert!(serde_json::from_str::<MinerConfig>(r#"{"bogus": 1}"#).is_err());
 }
+
+#[test]
+fn borrowed_and_owned_results_agree() {
+    let lines = corpus();
+    let mut owned = Miner::new(MinerConfig::default()).unwrap();
+    let mut borrowed = Miner::new(MinerConfig::default()).unwrap();
+    for l in lines
+        .iter()
+        .map(String::as_bytes)
+        .chain([&b"\xff\xfe bad 17 bytes\r\n"[..], b"", b"  "])
+    {
+        let a = owned.ingest(l);
+        let b = borrowed.ingest_ref(l);
+        assert_eq!(a.template_id, b.template_id);
+        assert_eq!(a.template, *b.template);
+        assert_eq!(a.params, b.params().collect::<Vec<_>>());
+        assert_eq!(a.header, b.header.to_owned());
+        assert_eq!(a.changes, b.changes);
+    }
+}
