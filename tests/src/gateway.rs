@@ -29,12 +29,25 @@ impl Drop for TestGateway {
 /// Creates the topics under a unique prefix and starts a gateway on them.
 pub async fn spawn_gateway(kafka: KafkaConfig, test: &str, tweak: impl FnOnce(&mut GatewayConfig)) -> TestGateway {
     let names = TopicNames::with_prefix(crate::unique_prefix(test));
-    opsline_kafka::admin::create_topics(&kafka, &names.all_to_create()).await.expect("create topics");
-    let mut config = GatewayConfig { listen: "127.0.0.1:0".to_owned(), topic_prefix: names.prefix.clone(), kafka: kafka.clone(), ..GatewayConfig::default() };
+    opsline_kafka::admin::create_topics(&kafka, &names.all_to_create())
+        .await
+        .expect("create topics");
+    let mut config = GatewayConfig {
+        listen: "127.0.0.1:0".to_owned(),
+        topic_prefix: names.prefix.clone(),
+        kafka: kafka.clone(),
+        ..GatewayConfig::default()
+    };
     tweak(&mut config);
     let app = Application::build(config, Metrics::new()).await.expect("build gateway");
     let url = format!("http://127.0.0.1:{}", app.port());
     let shutdown = Shutdown::new();
     let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    TestGateway { url, names, kafka, shutdown, task }
+    TestGateway {
+        url,
+        names,
+        kafka,
+        shutdown,
+        task,
+    }
 }

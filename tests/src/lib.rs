@@ -6,15 +6,18 @@
 //! `OPSLINE_TEST_BROKER` (`noida`, the default, or `tansu`); CI runs the suite
 //! once per broker so that Opsline depends on the Kafka protocol, not on one broker.
 
+// Test-support crate: failing loudly (expect) is the right behaviour here.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 pub mod gateway;
 pub mod relay;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use opsline_kafka::KafkaConfig;
 use opsline_kafka::embedded::{BrokerKind, EmbeddedBroker};
 use opsline_kafka::record::InRecord;
-use opsline_kafka::KafkaConfig;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -23,12 +26,17 @@ pub fn repo_root() -> PathBuf {
 
 /// The shared reference data folder (`../shared/data` beside the repo).
 pub fn shared_data() -> PathBuf {
-    std::env::var_os("OPSLINE_SHARED_DATA").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/data"))
+    std::env::var_os("OPSLINE_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/data"))
 }
 
 /// The broker kind selected by `OPSLINE_TEST_BROKER`.
 pub fn broker_kind() -> BrokerKind {
-    std::env::var("OPSLINE_TEST_BROKER").ok().and_then(|v| BrokerKind::parse(&v)).unwrap_or(BrokerKind::Noida)
+    std::env::var("OPSLINE_TEST_BROKER")
+        .ok()
+        .and_then(|v| BrokerKind::parse(&v))
+        .unwrap_or(BrokerKind::Noida)
 }
 
 /// A broker owned by one test, with its temporary data directory.
@@ -50,8 +58,12 @@ impl TestBroker {
 pub async fn spawn_broker() -> TestBroker {
     init_logs();
     let dir = tempfile::tempdir().expect("tempdir");
-    let bin = std::env::var_os("OPSLINE_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".opsline/bin"));
-    let broker = EmbeddedBroker::start(broker_kind(), &bin, dir.path(), 0).await.expect("start broker (run scripts/install-brokers.sh)");
+    let bin = std::env::var_os("OPSLINE_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".opsline/bin"));
+    let broker = EmbeddedBroker::start(broker_kind(), &bin, dir.path(), 0)
+        .await
+        .expect("start broker (run scripts/install-brokers.sh)");
     TestBroker { broker, dir }
 }
 

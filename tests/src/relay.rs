@@ -12,7 +12,9 @@ pub struct Relay {
 
 impl Processor for Relay {
     async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
-        let envelope = record.envelope::<RawLog>().map_err(|e| ProcessError::fatal("invalid_event", e.to_string()))?;
+        let envelope = record
+            .envelope::<RawLog>()
+            .map_err(|e| ProcessError::fatal("invalid_event", e.to_string()))?;
         let out = OutRecord::event(self.output.clone(), &envelope.data.service, &envelope)
             .map_err(|e| ProcessError::fatal("encode", e.to_string()))?;
         Ok(vec![out])

@@ -2,6 +2,8 @@
 //! (and, for record-level errors, a dead letter with the original bytes); the
 //! good records beside them arrive; nothing crashes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use opsline_e2e::gateway::spawn_gateway;
@@ -12,18 +14,50 @@ use serde_json::Value;
 /// Record-level malformations: (expected code, NDJSON line bytes).
 fn bad_lines(i: usize) -> Vec<(&'static str, Vec<u8>)> {
     vec![
-        ("invalid_json", format!("{{\"service\":\"svc\",\"line\":\"unterminated {i}").into_bytes()),
+        (
+            "invalid_json",
+            format!("{{\"service\":\"svc\",\"line\":\"unterminated {i}").into_bytes(),
+        ),
         ("invalid_json", b"not json at all".to_vec()),
-        ("invalid_record", format!("{{\"line\":\"no service {i}\"}}").into_bytes()),
+        (
+            "invalid_record",
+            format!("{{\"line\":\"no service {i}\"}}").into_bytes(),
+        ),
         ("invalid_record", b"{\"service\":\"svc\"}".to_vec()),
-        ("invalid_record", format!("{{\"service\":\"svc\",\"line\":{i}}}").into_bytes()),
-        ("invalid_record", format!("{{\"service\":\"svc\",\"line\":\"x\",\"unexpected\":{i}}}").into_bytes()),
+        (
+            "invalid_record",
+            format!("{{\"service\":\"svc\",\"line\":{i}}}").into_bytes(),
+        ),
+        (
+            "invalid_record",
+            format!("{{\"service\":\"svc\",\"line\":\"x\",\"unexpected\":{i}}}").into_bytes(),
+        ),
         ("invalid_record", b"[\"an\",\"array\"]".to_vec()),
-        ("invalid_record", b"{\"service\":\"svc\",\"line\":\"x\",\"timestamp\":\"yesterday\"}".to_vec()),
-        ("invalid_record", b"{\"service\":\"svc\",\"line\":\"x\",\"id\":\"not-a-uuid\"}".to_vec()),
-        ("schema_violation", b"{\"service\":\"\",\"line\":\"empty service\"}".to_vec()),
-        ("invalid_utf8", [b"{\"service\":\"svc\",\"line\":\"".as_slice(), &[0xff, 0xfe, 0xc3], b"\"}"].concat()),
-        ("record_too_large", format!("{{\"service\":\"svc\",\"line\":\"{}\"}}", "x".repeat(5_000)).into_bytes()),
+        (
+            "invalid_record",
+            b"{\"service\":\"svc\",\"line\":\"x\",\"timestamp\":\"yesterday\"}".to_vec(),
+        ),
+        (
+            "invalid_record",
+            b"{\"service\":\"svc\",\"line\":\"x\",\"id\":\"not-a-uuid\"}".to_vec(),
+        ),
+        (
+            "schema_violation",
+            b"{\"service\":\"\",\"line\":\"empty service\"}".to_vec(),
+        ),
+        (
+            "invalid_utf8",
+            [
+                b"{\"service\":\"svc\",\"line\":\"".as_slice(),
+                &[0xff, 0xfe, 0xc3],
+                b"\"}",
+            ]
+            .concat(),
+        ),
+        (
+            "record_too_large",
+            format!("{{\"service\":\"svc\",\"line\":\"{}\"}}", "x".repeat(5_000)).into_bytes(),
+        ),
     ]
 }
 
@@ -51,7 +85,13 @@ async fn malformed_inputs_get_reasons_and_good_records_arrive() {
             body.push(b'\n');
         }
         body.extend_from_slice(format!("{{\"service\":\"svc\",\"line\":\"good after {i}\"}}\n").as_bytes());
-        let response = client.post(&logs).header("content-type", "application/x-ndjson").body(body).send().await.unwrap();
+        let response = client
+            .post(&logs)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 202, "mixed batch accepted");
         let report: Value = response.json().await.unwrap();
         assert_eq!(report["accepted"], 2);
@@ -63,22 +103,76 @@ async fn malformed_inputs_get_reasons_and_good_records_arrive() {
             kinds.insert(*code);
         }
         bad_count += rejected.len();
-        good_ids.extend(report["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()));
+        good_ids.extend(
+            report["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned()),
+        );
     }
 
     // Request-level malformations, 100 in all.
     type Case = (&'static str, &'static str, Vec<u8>, u16, &'static str);
     let request_cases: Vec<Case> = vec![
-        ("/v1/logs", "text/plain", b"a line without service param".to_vec(), 400, "bad_request"),
-        ("/v1/logs", "application/xml", b"<log/>".to_vec(), 415, "unsupported_media_type"),
+        (
+            "/v1/logs",
+            "text/plain",
+            b"a line without service param".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            "/v1/logs",
+            "application/xml",
+            b"<log/>".to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
         ("/v1/logs", "application/x-ndjson", b"\n\n".to_vec(), 400, "empty_body"),
-        ("/v1/logs", "application/x-ndjson", vec![b'x'; 1_100_000], 413, "body_too_large"),
-        ("/v1/tickets", "application/json", b"{\"requester\":".to_vec(), 400, "bad_request"),
-        ("/v1/tickets", "application/json", b"{\"requester\":\"bob\"}".to_vec(), 400, "invalid_input"),
-        ("/v1/tickets", "application/json", b"{\"requester\":\"\",\"subject\":\"x\"}".to_vec(), 400, "invalid_input"),
-        ("/v1/tickets", "text/plain", b"help".to_vec(), 415, "unsupported_media_type"),
+        (
+            "/v1/logs",
+            "application/x-ndjson",
+            vec![b'x'; 1_100_000],
+            413,
+            "body_too_large",
+        ),
+        (
+            "/v1/tickets",
+            "application/json",
+            b"{\"requester\":".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            "/v1/tickets",
+            "application/json",
+            b"{\"requester\":\"bob\"}".to_vec(),
+            400,
+            "invalid_input",
+        ),
+        (
+            "/v1/tickets",
+            "application/json",
+            b"{\"requester\":\"\",\"subject\":\"x\"}".to_vec(),
+            400,
+            "invalid_input",
+        ),
+        (
+            "/v1/tickets",
+            "text/plain",
+            b"help".to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
         ("/v1/tickets", "application/json", vec![0xff, 0xfe], 400, "bad_request"),
-        ("/v1/tickets", "application/json", b"[1, \"two\"]".to_vec(), 400, "invalid_input"),
+        (
+            "/v1/tickets",
+            "application/json",
+            b"[1, \"two\"]".to_vec(),
+            400,
+            "invalid_input",
+        ),
     ];
     for round in 0..10 {
         for (path, media, body, status, code) in &request_cases {
@@ -113,7 +207,10 @@ async fn malformed_inputs_get_reasons_and_good_records_arrive() {
     // Every good record arrived; every record-level rejection is a dead letter with its bytes.
     let raw = gateway.names.name(&topics::RAW_LOGS);
     let records = opsline_e2e::read_n(&gateway.kafka, &raw, good_ids.len(), Duration::from_secs(60)).await;
-    let mut arrived: Vec<String> = records.iter().map(|r| r.envelope::<opsline_events::logs::RawLog>().unwrap().id.to_string()).collect();
+    let mut arrived: Vec<String> = records
+        .iter()
+        .map(|r| r.envelope::<opsline_events::logs::RawLog>().unwrap().id.to_string())
+        .collect();
     arrived.sort();
     good_ids.sort();
     assert_eq!(arrived, good_ids);
@@ -127,6 +224,13 @@ async fn malformed_inputs_get_reasons_and_good_records_arrive() {
     // The gateway is still healthy.
     let health = client.get(format!("{}/healthz", gateway.url)).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let metrics = client.get(format!("{}/metrics", gateway.url)).send().await.unwrap().text().await.unwrap();
+    let metrics = client
+        .get(format!("{}/metrics", gateway.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("opsline_gateway_rejected_records_total"), "{metrics}");
 }

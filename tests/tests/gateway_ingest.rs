@@ -3,6 +3,8 @@
 //! loses nothing (persistent broker), and a noida-db/Tansu difference is never
 //! relied upon.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashSet;
 use std::process::Stdio;
 use std::time::Duration;
@@ -25,14 +27,23 @@ async fn post_lines(url: &str, service: &str, start: usize, count: usize) -> Vec
     while n < start + count {
         let end = (n + BATCH).min(start + count);
         let body: String = (n..end)
-            .map(|i| format!("{{\"service\":\"{service}-{}\",\"line\":\"081109 203615 148 INFO dfs.DataNode: line {i}\"}}\n", i % 4))
+            .map(|i| {
+                format!(
+                    "{{\"service\":\"{service}-{}\",\"line\":\"081109 203615 148 INFO dfs.DataNode: line {i}\"}}\n",
+                    i % 4
+                )
+            })
             .collect();
         batches.push(body);
         n = end;
     }
     for chunk in batches.chunks(4) {
         let requests = chunk.iter().map(|body| {
-            client.post(format!("{url}/v1/logs")).header("content-type", "application/x-ndjson").body(body.clone()).send()
+            client
+                .post(format!("{url}/v1/logs"))
+                .header("content-type", "application/x-ndjson")
+                .body(body.clone())
+                .send()
         });
         for response in futures_join(requests).await {
             let response = response.expect("post");
@@ -56,7 +67,10 @@ async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) 
 }
 
 fn ids_of(records: &[opsline_kafka::InRecord]) -> HashSet<Uuid> {
-    records.iter().map(|r| r.envelope::<RawLog>().expect("raw log envelope").id).collect()
+    records
+        .iter()
+        .map(|r| r.envelope::<RawLog>().expect("raw log envelope").id)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,7 +79,9 @@ async fn hundred_thousand_lines_survive_a_killed_consumer() {
     let gateway = spawn_gateway(broker.config(), "ingest100k", |_| {}).await;
     let raw = gateway.names.name(&topics::RAW_LOGS);
     let copy = format!("{raw}.copy");
-    opsline_kafka::admin::create_topics(&gateway.kafka, &[(copy.clone(), topics::RAW_LOGS)]).await.unwrap();
+    opsline_kafka::admin::create_topics(&gateway.kafka, &[(copy.clone(), topics::RAW_LOGS)])
+        .await
+        .unwrap();
     let group = format!("{raw}.relay");
     let relay = env!("CARGO_BIN_EXE_opsline-e2e-relay");
     let spawn_relay = || {
@@ -95,7 +111,10 @@ async fn hundred_thousand_lines_survive_a_killed_consumer() {
         BrokerKind::Tansu => consumer.kill().await.unwrap(),
         BrokerKind::Noida => {
             let pid = consumer.id().unwrap().to_string();
-            std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap();
             consumer.wait().await.unwrap();
         }
     }
@@ -118,9 +137,19 @@ async fn hundred_thousand_lines_survive_a_killed_consumer() {
     .unwrap();
     consumer.kill().await.unwrap();
     let copied_ids = ids_of(&copied);
-    assert_eq!(copied_ids.len(), LINES, "nothing lost across the kill ({} copies)", copied.len());
+    assert_eq!(
+        copied_ids.len(),
+        LINES,
+        "nothing lost across the kill ({} copies)",
+        copied.len()
+    );
     assert_eq!(copied_ids, unique);
-    eprintln!("copies: {} for {} lines ({} duplicates replayed)", copied.len(), LINES, copied.len() - LINES);
+    eprintln!(
+        "copies: {} for {} lines ({} duplicates replayed)",
+        copied.len(),
+        LINES,
+        copied.len() - LINES
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,5 +171,9 @@ async fn broker_restart_loses_nothing() {
     let after = post_lines(&gateway.url, "svc", 5_000, 5_000).await;
     let expected: HashSet<Uuid> = before.into_iter().chain(after).collect();
     let records = opsline_e2e::read_n(&kafka, &raw, expected.len(), Duration::from_secs(120)).await;
-    assert_eq!(ids_of(&records), expected, "all acknowledged lines survive the broker restart");
+    assert_eq!(
+        ids_of(&records),
+        expected,
+        "all acknowledged lines survive the broker restart"
+    );
 }

@@ -1,11 +1,13 @@
 //! The Kafka runtime against a real broker: produce, consume with the loop,
 //! dead letters for bad records, and commits that survive a restart of the loop.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
+use opsline_e2e::relay::Relay;
 use opsline_events::logs::RawLog;
 use opsline_events::{Envelope, Event, TopicNames, topics};
-use opsline_e2e::relay::Relay;
 use opsline_kafka::{ConsumerLoop, KafkaMetrics, OutRecord, Producer};
 use opsline_runtime::Shutdown;
 use opsline_runtime::metrics::Metrics;
@@ -25,19 +27,38 @@ async fn relay_with_dead_letters_and_resume() {
     let producer = Producer::new(&config, &metrics).unwrap();
     let mut ids = Vec::new();
     for i in 0..200 {
-        let env = Envelope::new("test", RawLog { line: format!("line {i}"), ..RawLog::sample() });
+        let env = Envelope::new(
+            "test",
+            RawLog {
+                line: format!("line {i}"),
+                ..RawLog::sample()
+            },
+        );
         ids.push(env.id);
-        producer.send(&OutRecord::event(input.clone(), "svc", &env).unwrap()).await.unwrap();
+        producer
+            .send(&OutRecord::event(input.clone(), "svc", &env).unwrap())
+            .await
+            .unwrap();
         if i % 50 == 0 {
-            producer.send(&OutRecord::new(input.clone(), Some("svc"), b"{not json".to_vec())).await.unwrap();
+            producer
+                .send(&OutRecord::new(input.clone(), Some("svc"), b"{not json".to_vec()))
+                .await
+                .unwrap();
         }
     }
 
     // First run: stop after part of the input.
     let shutdown = Shutdown::new();
     let group = format!("{input}.group");
-    let run = ConsumerLoop::new(&config, &group, vec![input.clone()], producer.clone(), &metrics, "relay-test")
-        .run(Relay { output: output.clone() }, shutdown.clone());
+    let run = ConsumerLoop::new(
+        &config,
+        &group,
+        vec![input.clone()],
+        producer.clone(),
+        &metrics,
+        "relay-test",
+    )
+    .run(Relay { output: output.clone() }, shutdown.clone());
     let handle = tokio::spawn(run);
     let first = opsline_e2e::read_n(&config, &output, 50, Duration::from_secs(60)).await;
     assert!(first.len() >= 50);
@@ -47,8 +68,15 @@ async fn relay_with_dead_letters_and_resume() {
 
     // Second run resumes from the committed offsets.
     let shutdown = Shutdown::new();
-    let run = ConsumerLoop::new(&config, &group, vec![input.clone()], producer.clone(), &metrics, "relay-test")
-        .run(Relay { output: output.clone() }, shutdown.clone());
+    let run = ConsumerLoop::new(
+        &config,
+        &group,
+        vec![input.clone()],
+        producer.clone(),
+        &metrics,
+        "relay-test",
+    )
+    .run(Relay { output: output.clone() }, shutdown.clone());
     let handle = tokio::spawn(run);
     let all = opsline_e2e::read_n(&config, &output, 200, Duration::from_secs(90)).await;
     let dead = opsline_e2e::read_n(&config, &TopicNames::dead_letter(&input), 4, Duration::from_secs(30)).await;
@@ -61,7 +89,11 @@ async fn relay_with_dead_letters_and_resume() {
     seen.dedup();
     assert_eq!(seen.len(), 200, "every input arrives (copies: {total_copies})");
     // The second run did not start from zero: at-least-once with few duplicates.
-    assert!(second.consumed < 204, "second run re-read everything: {}", second.consumed);
+    assert!(
+        second.consumed < 204,
+        "second run re-read everything: {}",
+        second.consumed
+    );
     assert_eq!(dead.len(), 4);
     let letter = dead[0].envelope::<opsline_events::ops::DeadLetter>().unwrap();
     assert_eq!(letter.data.error_code, "invalid_event");

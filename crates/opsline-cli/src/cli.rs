@@ -271,6 +271,24 @@ pub struct BenchSearchArgs {
 pub enum TrainCommand {
     /// Train the ticket routing model from a CSV of past tickets.
     Tickets(TrainTicketsArgs),
+    /// Split a CSV into deterministic train and test files (by a seeded hash of each row).
+    Split(SplitArgs),
+}
+
+/// `opsline train split`.
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// CSV file with a header row.
+    pub file: PathBuf,
+    /// Share of rows that go to the test file.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Seed of the row hash.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Folder for <stem>-train.csv and <stem>-test.csv.
+    #[arg(long, default_value = ".opsline/split")]
+    pub out_dir: PathBuf,
 }
 
 /// `opsline train tickets`.

@@ -5,6 +5,8 @@
 //! Regenerate the files after a deliberate change with
 //! `OPSLINE_UPDATE_SCHEMAS=1 cargo test -p opsline-events --test contract`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use opsline_events::envelope::{Envelope, Event};
@@ -29,7 +31,10 @@ fn check<T: Event>() {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}; run with OPSLINE_UPDATE_SCHEMAS=1", path.display()));
     let on_disk: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(on_disk, generated, "{stem}: schema drifted from the types; regenerate and review the diff");
+    assert_eq!(
+        on_disk, generated,
+        "{stem}: schema drifted from the types; regenerate and review the diff"
+    );
     assert_eq!(on_disk["$schema"], "https://json-schema.org/draft/2020-12/schema");
 
     let validator = jsonschema::validator_for(&on_disk).unwrap();
@@ -47,10 +52,17 @@ fn check<T: Event>() {
     let examples = on_disk["examples"].as_array().expect("examples");
     assert!(!examples.is_empty());
     for example in examples {
-        assert!(validator.is_valid(example), "{stem}: example invalid against its own schema");
+        assert!(
+            validator.is_valid(example),
+            "{stem}: example invalid against its own schema"
+        );
         let bytes = serde_json::to_vec(example).unwrap();
         let parsed = Envelope::<T>::from_json(&bytes).unwrap();
-        assert_eq!(serde_json::to_value(&parsed).unwrap(), *example, "{stem}: round trip changed the example");
+        assert_eq!(
+            serde_json::to_value(&parsed).unwrap(),
+            *example,
+            "{stem}: round trip changed the example"
+        );
     }
 
     // Wrong type and missing fields are rejected by the schema.

@@ -3,14 +3,14 @@
 use std::time::Duration;
 
 use opsline_events::TopicSpec;
+use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::ClientConfig;
 
-use crate::config::KafkaConfig;
 use crate::KafkaSetupError;
+use crate::config::KafkaConfig;
 
 fn metadata_client(config: &KafkaConfig) -> Result<BaseConsumer, KafkaSetupError> {
     let mut client = ClientConfig::new();
@@ -28,11 +28,21 @@ pub async fn list_topics(config: &KafkaConfig) -> Result<Vec<(String, usize)>, K
         let client = metadata_client(&config)?;
         let metadata = client.fetch_metadata(None, Duration::from_secs(5))?;
         Ok::<_, KafkaSetupError>(
-            metadata.topics().iter().map(|t| (t.name().to_owned(), t.partitions().len())).collect::<Vec<_>>(),
+            metadata
+                .topics()
+                .iter()
+                .map(|t| (t.name().to_owned(), t.partitions().len()))
+                .collect::<Vec<_>>(),
         )
     })
     .await;
-    joined.unwrap_or_else(|e| Err(KafkaSetupError::Unreachable { bootstrap: String::new(), seconds: 0, last_error: e.to_string() }))
+    joined.unwrap_or_else(|e| {
+        Err(KafkaSetupError::Unreachable {
+            bootstrap: String::new(),
+            seconds: 0,
+            last_error: e.to_string(),
+        })
+    })
 }
 
 /// Waits until the broker answers a metadata request.
@@ -54,7 +64,10 @@ pub async fn wait_for_broker(config: &KafkaConfig, timeout: Duration) -> Result<
 }
 
 /// Creates the topics that do not exist yet (existing ones are left as they are).
-pub async fn create_topics(config: &KafkaConfig, topics: &[(String, TopicSpec)]) -> Result<Vec<String>, KafkaSetupError> {
+pub async fn create_topics(
+    config: &KafkaConfig,
+    topics: &[(String, TopicSpec)],
+) -> Result<Vec<String>, KafkaSetupError> {
     let admin: AdminClient<DefaultClientContext> = {
         let mut client = ClientConfig::new();
         client.set("bootstrap.servers", &config.bootstrap_servers);
@@ -83,7 +96,12 @@ pub async fn create_topics(config: &KafkaConfig, topics: &[(String, TopicSpec)])
         match result {
             Ok(name) => created.push(name),
             Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((topic, code)) => return Err(KafkaSetupError::CreateTopic { topic, reason: code.to_string() }),
+            Err((topic, code)) => {
+                return Err(KafkaSetupError::CreateTopic {
+                    topic,
+                    reason: code.to_string(),
+                });
+            }
         }
     }
     // Wait until metadata shows every topic, so producers do not race the creation.

@@ -64,12 +64,17 @@ impl Default for KafkaConfig {
 impl KafkaConfig {
     /// Settings pointing at `bootstrap_servers`, defaults otherwise.
     pub fn with_bootstrap(bootstrap_servers: impl Into<String>) -> Self {
-        Self { bootstrap_servers: bootstrap_servers.into(), ..Self::default() }
+        Self {
+            bootstrap_servers: bootstrap_servers.into(),
+            ..Self::default()
+        }
     }
 
     fn base(&self) -> ClientConfig {
         let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", &self.bootstrap_servers).set("client.id", &self.client_id);
+        config
+            .set("bootstrap.servers", &self.bootstrap_servers)
+            .set("client.id", &self.client_id);
         for (key, value) in &self.extra {
             config.set(key, value);
         }
@@ -84,7 +89,10 @@ impl KafkaConfig {
             .set("acks", "all")
             .set("linger.ms", self.linger_ms.to_string())
             .set("message.timeout.ms", self.message_timeout_ms.to_string())
-            .set("queue.buffering.max.messages", self.queue_buffering_max_messages.to_string());
+            .set(
+                "queue.buffering.max.messages",
+                self.queue_buffering_max_messages.to_string(),
+            );
         config
     }
 

@@ -28,12 +28,12 @@ use opsline_runtime::Shutdown;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use tracing::Instrument;
 
+use crate::KafkaSetupError;
 use crate::config::KafkaConfig;
 use crate::context::{CommitTracker, LoopContext, SharedTracker};
 use crate::metrics::KafkaMetrics;
 use crate::producer::{PendingDelivery, Producer, SendError};
 use crate::record::{InRecord, OutRecord};
-use crate::KafkaSetupError;
 
 /// Why processing one record failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,12 +50,20 @@ pub struct ProcessError {
 impl ProcessError {
     /// An error that will not go away by retrying (bad input): dead-lettered at once.
     pub fn fatal(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.to_owned(), message: message.into(), retryable: false }
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+            retryable: false,
+        }
     }
 
     /// A transient error (a dependency is down): retried, then dead-lettered.
     pub fn retryable(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.to_owned(), message: message.into(), retryable: true }
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+            retryable: true,
+        }
     }
 }
 
@@ -137,7 +145,10 @@ impl ConsumerLoop {
     /// Runs until `shutdown` is cancelled, then drains in-flight work, commits and leaves the group.
     pub async fn run<P: Processor>(self, mut processor: P, shutdown: Shutdown) -> Result<RunStats, ConsumerError> {
         let tracker: SharedTracker = Arc::new(Mutex::new(CommitTracker::default()));
-        let context = LoopContext { tracker: tracker.clone(), metrics: self.metrics.clone() };
+        let context = LoopContext {
+            tracker: tracker.clone(),
+            metrics: self.metrics.clone(),
+        };
         let consumer: StreamConsumer<LoopContext> = self
             .config
             .consumer_config(&self.group_id)
@@ -198,7 +209,11 @@ impl ConsumerLoop {
         }
         commit(&consumer, CommitMode::Sync);
         consumer.unsubscribe();
-        tracing::info!(consumed = stats.consumed, dead_lettered = stats.dead_lettered, "consumer loop stopped");
+        tracing::info!(
+            consumed = stats.consumed,
+            dead_lettered = stats.dead_lettered,
+            "consumer loop stopped"
+        );
         match failure {
             Some(error) => Err(error),
             None => Ok(stats),
@@ -208,12 +223,20 @@ impl ConsumerLoop {
     fn complete(&self, consumer: &StreamConsumer<LoopContext>, done: Completed) -> Option<ConsumerError> {
         match done.result {
             Ok(()) => {
-                consumer.context().lock().mark_done(&done.topic, done.partition, done.offset);
+                consumer
+                    .context()
+                    .lock()
+                    .mark_done(&done.topic, done.partition, done.offset);
                 None
             }
             Err(error) => {
                 tracing::error!(topic = %done.topic, partition = done.partition, offset = done.offset, %error, "output not delivered; stopping without commit");
-                Some(ConsumerError::Delivery { topic: done.topic, partition: done.partition, offset: done.offset, error })
+                Some(ConsumerError::Delivery {
+                    topic: done.topic,
+                    partition: done.partition,
+                    offset: done.offset,
+                    error,
+                })
             }
         }
     }
@@ -225,23 +248,37 @@ impl ConsumerLoop {
         record: InRecord,
         shutdown: &Shutdown,
     ) -> (impl Future<Output = Completed> + Send + 'static, bool) {
-        let span = tracing::info_span!("process", topic = %record.topic, partition = record.partition, offset = record.offset);
+        let span =
+            tracing::info_span!("process", topic = %record.topic, partition = record.partition, offset = record.offset);
         record.set_parent_of(&span);
-        self.metrics.consumed.get_or_create(&KafkaMetrics::topic(&record.topic)).inc();
-        let outcome = self.process_with_retries(processor, &record).instrument(span.clone()).await;
+        self.metrics
+            .consumed
+            .get_or_create(&KafkaMetrics::topic(&record.topic))
+            .inc();
+        let outcome = self
+            .process_with_retries(processor, &record)
+            .instrument(span.clone())
+            .await;
         let (outputs, dead_lettered) = match outcome {
             Ok(outputs) => (outputs, false),
             Err(error) => {
                 let _entered = span.enter();
                 tracing::warn!(code = %error.code, reason = %error.message, "dead-lettering input");
-                self.metrics.dead_lettered.get_or_create(&KafkaMetrics::topic_code(&record.topic, &error.code)).inc();
+                self.metrics
+                    .dead_lettered
+                    .get_or_create(&KafkaMetrics::topic_code(&record.topic, &error.code))
+                    .inc();
                 (vec![self.dead_letter(&record, &error)], true)
             }
         };
         let mut pending = Vec::with_capacity(outputs.len());
         for output in outputs {
             let mut output = output;
-            if !output.headers.iter().any(|(k, _)| k == crate::record::TRACEPARENT_HEADER) {
+            if !output
+                .headers
+                .iter()
+                .any(|(k, _)| k == crate::record::TRACEPARENT_HEADER)
+            {
                 let _entered = span.enter();
                 output.inject_current_trace();
             }
@@ -252,7 +289,12 @@ impl ConsumerLoop {
         let backoff = self.backoff();
         let future = async move {
             let result = deliver_all(&producer, pending, backoff).await;
-            Completed { topic: record.topic, partition: record.partition, offset: record.offset, result }
+            Completed {
+                topic: record.topic,
+                partition: record.partition,
+                offset: record.offset,
+                result,
+            }
         };
         (future, dead_lettered)
     }
@@ -268,13 +310,20 @@ impl ConsumerLoop {
         }
     }
 
-    async fn process_with_retries<P: Processor>(&self, processor: &mut P, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
+    async fn process_with_retries<P: Processor>(
+        &self,
+        processor: &mut P,
+        record: &InRecord,
+    ) -> Result<Vec<OutRecord>, ProcessError> {
         let mut backoff = self.backoff().build();
         loop {
             match processor.process(record).await {
                 Err(error) if error.retryable => match backoff.next() {
                     Some(delay) => {
-                        self.metrics.retries.get_or_create(&KafkaMetrics::topic(&record.topic)).inc();
+                        self.metrics
+                            .retries
+                            .get_or_create(&KafkaMetrics::topic(&record.topic))
+                            .inc();
                         tracing::debug!(code = %error.code, ?delay, "retrying");
                         tokio::time::sleep(delay).await;
                     }
@@ -304,12 +353,20 @@ impl ConsumerLoop {
             retryable: error.retryable,
             key: record.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
             payload_base64: base64::engine::general_purpose::STANDARD.encode(record.payload_bytes()),
-            headers: record.headers.iter().map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned())).collect(),
+            headers: record
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+                .collect(),
             failed_at: jiff::Timestamp::now(),
         };
         let envelope = Envelope::new(self.component.clone(), data);
         let topic = TopicNames::dead_letter(&record.topic);
-        let key = record.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
+        let key = record
+            .key
+            .as_ref()
+            .map(|k| String::from_utf8_lossy(k).into_owned())
+            .unwrap_or_default();
         OutRecord::event(topic.clone(), &key, &envelope)
             .unwrap_or_else(|_| OutRecord::new(topic, Some(&key), record.payload_bytes().to_vec()))
     }

@@ -69,7 +69,12 @@ impl LoopContext {
 
     pub(crate) fn count_commit(&self, ok: bool) {
         let outcome = if ok { "ok" } else { "error" };
-        self.metrics.commits.get_or_create(&OutcomeLabel { outcome: outcome.to_owned() }).inc();
+        self.metrics
+            .commits
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 }
 
@@ -80,7 +85,10 @@ impl ClientContext for LoopContext {
                 if *partition < 0 || p.consumer_lag < 0 {
                     continue;
                 }
-                let label = PartitionLabel { topic: topic.clone(), partition: partition.to_string() };
+                let label = PartitionLabel {
+                    topic: topic.clone(),
+                    partition: partition.to_string(),
+                };
                 self.metrics.consumer_lag.get_or_create(&label).set(p.consumer_lag);
             }
         }
@@ -95,7 +103,10 @@ impl ConsumerContext for LoopContext {
                 let result = consumer.commit(&commit, CommitMode::Sync);
                 self.count_commit(result.is_ok());
                 match result {
-                    Ok(()) => tracing::info!(partitions = commit.count(), "committed processed offsets before revocation"),
+                    Ok(()) => tracing::info!(
+                        partitions = commit.count(),
+                        "committed processed offsets before revocation"
+                    ),
                     Err(error) => tracing::warn!(%error, "commit before revocation failed; records will be replayed"),
                 }
             }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use crate::config::KafkaConfig;
 use crate::KafkaSetupError;
+use crate::config::KafkaConfig;
 
 /// Which broker binary to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +86,11 @@ impl EmbeddedBroker {
         if !binary.is_file() {
             return Err(EmbeddedError::NotInstalled(binary));
         }
-        let port = if port == 0 { free_port().map_err(EmbeddedError::Port)? } else { port };
+        let port = if port == 0 {
+            free_port().map_err(EmbeddedError::Port)?
+        } else {
+            port
+        };
         let mut broker = Self {
             kind,
             binary,
@@ -100,13 +104,22 @@ impl EmbeddedBroker {
     }
 
     async fn spawn(&mut self) -> Result<(), EmbeddedError> {
-        std::fs::create_dir_all(&self.data_dir).map_err(|source| EmbeddedError::Spawn { binary: self.binary.clone(), source })?;
+        std::fs::create_dir_all(&self.data_dir).map_err(|source| EmbeddedError::Spawn {
+            binary: self.binary.clone(),
+            source,
+        })?;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.log_file)
-            .map_err(|source| EmbeddedError::Spawn { binary: self.binary.clone(), source })?;
-        let log_err = log.try_clone().map_err(|source| EmbeddedError::Spawn { binary: self.binary.clone(), source })?;
+            .map_err(|source| EmbeddedError::Spawn {
+                binary: self.binary.clone(),
+                source,
+            })?;
+        let log_err = log.try_clone().map_err(|source| EmbeddedError::Spawn {
+            binary: self.binary.clone(),
+            source,
+        })?;
         let mut command = Command::new(&self.binary);
         match self.kind {
             BrokerKind::Noida => {
@@ -133,11 +146,22 @@ impl EmbeddedBroker {
                     .arg("memory://tansu/");
             }
         }
-        command.stdin(Stdio::null()).stdout(log).stderr(log_err).kill_on_drop(true);
-        let child = command.spawn().map_err(|source| EmbeddedError::Spawn { binary: self.binary.clone(), source })?;
+        command
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .kill_on_drop(true);
+        let child = command.spawn().map_err(|source| EmbeddedError::Spawn {
+            binary: self.binary.clone(),
+            source,
+        })?;
         self.child = Some(child);
         crate::admin::wait_for_broker(&self.config(), Duration::from_secs(30)).await?;
-        tracing::info!(broker = self.kind.binary_name(), port = self.port, "embedded broker ready");
+        tracing::info!(
+            broker = self.kind.binary_name(),
+            port = self.port,
+            "embedded broker ready"
+        );
         Ok(())
     }
 
@@ -160,9 +184,15 @@ impl EmbeddedBroker {
     pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             if let Some(pid) = child.id() {
-                let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+                let _ = std::process::Command::new("kill")
+                    .arg("-TERM")
+                    .arg(pid.to_string())
+                    .status();
             }
-            if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(10), child.wait())
+                .await
+                .is_err()
+            {
                 let _ = child.kill().await;
             }
         }

@@ -71,21 +71,50 @@ impl KafkaMetrics {
     /// Creates the families and registers them in `metrics`.
     pub fn register(metrics: &Metrics) -> Self {
         let this = Self::default();
-        metrics.register("kafka_consumed_records", "Records consumed from Kafka.", this.consumed.clone());
-        metrics.register("kafka_produced_records", "Records acknowledged by the broker.", this.produced.clone());
-        metrics.register("kafka_produce_errors", "Records that failed to produce.", this.produce_errors.clone());
-        metrics.register("kafka_dead_lettered_records", "Inputs sent to a dead-letter topic.", this.dead_lettered.clone());
-        metrics.register("kafka_processing_retries", "Processing retries of retryable errors.", this.retries.clone());
+        metrics.register(
+            "kafka_consumed_records",
+            "Records consumed from Kafka.",
+            this.consumed.clone(),
+        );
+        metrics.register(
+            "kafka_produced_records",
+            "Records acknowledged by the broker.",
+            this.produced.clone(),
+        );
+        metrics.register(
+            "kafka_produce_errors",
+            "Records that failed to produce.",
+            this.produce_errors.clone(),
+        );
+        metrics.register(
+            "kafka_dead_lettered_records",
+            "Inputs sent to a dead-letter topic.",
+            this.dead_lettered.clone(),
+        );
+        metrics.register(
+            "kafka_processing_retries",
+            "Processing retries of retryable errors.",
+            this.retries.clone(),
+        );
         metrics.register("kafka_commits", "Offset commits by outcome.", this.commits.clone());
-        metrics.register("kafka_consumer_lag_records", "Consumer lag per partition.", this.consumer_lag.clone());
+        metrics.register(
+            "kafka_consumer_lag_records",
+            "Consumer lag per partition.",
+            this.consumer_lag.clone(),
+        );
         this
     }
 
     pub(crate) fn topic(topic: &str) -> TopicLabel {
-        TopicLabel { topic: topic.to_owned() }
+        TopicLabel {
+            topic: topic.to_owned(),
+        }
     }
 
     pub(crate) fn topic_code(topic: &str, code: &str) -> TopicCodeLabel {
-        TopicCodeLabel { topic: topic.to_owned(), code: code.to_owned() }
+        TopicCodeLabel {
+            topic: topic.to_owned(),
+            code: code.to_owned(),
+        }
     }
 }

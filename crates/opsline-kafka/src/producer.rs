@@ -11,10 +11,10 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer as _};
 use rdkafka::util::Timeout;
 
+use crate::KafkaSetupError;
 use crate::config::KafkaConfig;
 use crate::metrics::KafkaMetrics;
 use crate::record::OutRecord;
-use crate::KafkaSetupError;
 
 /// Where the broker stored a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,11 +63,20 @@ impl PendingDelivery {
     pub async fn wait(self) -> Result<Delivered, SendError> {
         match self.future.await {
             Ok(Ok(delivery)) => {
-                self.metrics.produced.get_or_create(&KafkaMetrics::topic(&self.topic)).inc();
-                Ok(Delivered { partition: delivery.partition, offset: delivery.offset })
+                self.metrics
+                    .produced
+                    .get_or_create(&KafkaMetrics::topic(&self.topic))
+                    .inc();
+                Ok(Delivered {
+                    partition: delivery.partition,
+                    offset: delivery.offset,
+                })
             }
             Ok(Err((error, _message))) => {
-                self.metrics.produce_errors.get_or_create(&KafkaMetrics::topic_code(&self.topic, "kafka_error")).inc();
+                self.metrics
+                    .produce_errors
+                    .get_or_create(&KafkaMetrics::topic_code(&self.topic, "kafka_error"))
+                    .inc();
                 Err(SendError::Kafka(error.to_string()))
             }
             Err(_canceled) => Err(SendError::Canceled),
@@ -92,7 +101,10 @@ impl Producer {
     /// Creates the producer (no network traffic until the first send).
     pub fn new(config: &KafkaConfig, metrics: &KafkaMetrics) -> Result<Self, KafkaSetupError> {
         let inner: FutureProducer = config.producer_config().create()?;
-        Ok(Self { inner, metrics: metrics.clone() })
+        Ok(Self {
+            inner,
+            metrics: metrics.clone(),
+        })
     }
 
     /// Enqueues `record` without waiting; fails at once with `QueueFull` when the queue is full.
@@ -106,17 +118,28 @@ impl Producer {
             future_record = future_record.payload(payload.as_slice());
         }
         match self.inner.send_result(future_record) {
-            Ok(future) => Ok(PendingDelivery { future, topic: record.topic.clone(), metrics: self.metrics.clone() }),
+            Ok(future) => Ok(PendingDelivery {
+                future,
+                topic: record.topic.clone(),
+                metrics: self.metrics.clone(),
+            }),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Err(SendError::QueueFull),
             Err((error, _)) => {
-                self.metrics.produce_errors.get_or_create(&KafkaMetrics::topic_code(&record.topic, "enqueue")).inc();
+                self.metrics
+                    .produce_errors
+                    .get_or_create(&KafkaMetrics::topic_code(&record.topic, "enqueue"))
+                    .inc();
                 Err(SendError::Kafka(error.to_string()))
             }
         }
     }
 
     /// Enqueues `record`, waiting for queue space for up to `queue_wait`, and returns the pending delivery.
-    pub async fn enqueue_waiting(&self, record: &OutRecord, queue_wait: Duration) -> Result<PendingDelivery, SendError> {
+    pub async fn enqueue_waiting(
+        &self,
+        record: &OutRecord,
+        queue_wait: Duration,
+    ) -> Result<PendingDelivery, SendError> {
         let deadline = tokio::time::Instant::now() + queue_wait;
         loop {
             match self.enqueue(record) {
@@ -130,12 +153,17 @@ impl Producer {
 
     /// Sends `record` and waits for the acknowledgement.
     pub async fn send(&self, record: &OutRecord) -> Result<Delivered, SendError> {
-        self.enqueue_waiting(record, Duration::from_secs(30)).await?.wait().await
+        self.enqueue_waiting(record, Duration::from_secs(30))
+            .await?
+            .wait()
+            .await
     }
 
     /// Waits up to `timeout` for every queued record to be delivered.
     pub fn flush(&self, timeout: Duration) -> Result<(), SendError> {
-        self.inner.flush(Timeout::After(timeout)).map_err(|e| SendError::Kafka(e.to_string()))
+        self.inner
+            .flush(Timeout::After(timeout))
+            .map_err(|e| SendError::Kafka(e.to_string()))
     }
 
     /// Records waiting in the local queue.

@@ -5,9 +5,9 @@ use std::time::Duration;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
+use crate::KafkaSetupError;
 use crate::config::KafkaConfig;
 use crate::record::InRecord;
-use crate::KafkaSetupError;
 
 /// Reads `topic` from offset 0 on every partition until `done` says enough, or
 /// nothing arrived for `idle`, or `max_wait` passed.

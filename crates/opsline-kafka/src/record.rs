@@ -34,18 +34,33 @@ pub struct OutRecord {
 impl OutRecord {
     /// A record with the given payload and no headers.
     pub fn new(topic: impl Into<String>, key: Option<&str>, payload: Vec<u8>) -> Self {
-        Self { topic: topic.into(), key: key.map(|k| k.as_bytes().to_vec()), payload: Some(payload), headers: Vec::new() }
+        Self {
+            topic: topic.into(),
+            key: key.map(|k| k.as_bytes().to_vec()),
+            payload: Some(payload),
+            headers: Vec::new(),
+        }
     }
 
     /// Serializes `envelope` as JSON and adds the event-type and content-type headers,
     /// and the envelope's trace context (or the current span's) as `traceparent`.
-    pub fn event<T: Event>(topic: impl Into<String>, key: &str, envelope: &Envelope<T>) -> Result<Self, serde_json::Error> {
+    pub fn event<T: Event>(
+        topic: impl Into<String>,
+        key: &str,
+        envelope: &Envelope<T>,
+    ) -> Result<Self, serde_json::Error> {
         let payload = envelope.to_json()?;
         let mut record = Self::new(topic, Some(key), payload);
-        record.headers.push((EVENT_TYPE_HEADER.to_owned(), T::TYPE.as_bytes().to_vec()));
-        record.headers.push(("content-type".to_owned(), b"application/json".to_vec()));
+        record
+            .headers
+            .push((EVENT_TYPE_HEADER.to_owned(), T::TYPE.as_bytes().to_vec()));
+        record
+            .headers
+            .push(("content-type".to_owned(), b"application/json".to_vec()));
         match &envelope.trace {
-            Some(trace) => record.headers.push((TRACEPARENT_HEADER.to_owned(), trace.traceparent.as_bytes().to_vec())),
+            Some(trace) => record
+                .headers
+                .push((TRACEPARENT_HEADER.to_owned(), trace.traceparent.as_bytes().to_vec())),
             None => record.inject_current_trace(),
         }
         Ok(record)
@@ -61,7 +76,10 @@ impl OutRecord {
     pub(crate) fn owned_headers(&self) -> OwnedHeaders {
         let mut headers = OwnedHeaders::new_with_capacity(self.headers.len());
         for (key, value) in &self.headers {
-            headers = headers.insert(Header { key, value: Some(value) });
+            headers = headers.insert(Header {
+                key,
+                value: Some(value),
+            });
         }
         headers
     }
@@ -75,9 +93,15 @@ pub fn current_trace_context() -> Option<TraceContext> {
         propagator.inject_context(&context, &mut HeaderInjector(&mut headers))
     });
     let lookup = |name: &str| {
-        headers.iter().find(|(k, _)| k == name).map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
     };
-    lookup(TRACEPARENT_HEADER).map(|traceparent| TraceContext { traceparent, tracestate: lookup("tracestate") })
+    lookup(TRACEPARENT_HEADER).map(|traceparent| TraceContext {
+        traceparent,
+        tracestate: lookup("tracestate"),
+    })
 }
 
 struct HeaderInjector<'a>(&'a mut Vec<(String, Vec<u8>)>);
@@ -113,7 +137,10 @@ impl InRecord {
         let headers = message
             .headers()
             .map(|headers| {
-                headers.iter().map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec).unwrap_or_default())).collect()
+                headers
+                    .iter()
+                    .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec).unwrap_or_default()))
+                    .collect()
             })
             .unwrap_or_default();
         Self {
@@ -129,7 +156,10 @@ impl InRecord {
 
     /// The first header named `name`, as lossy UTF-8.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
     }
 
     /// The payload, or an empty slice for a tombstone.
@@ -144,8 +174,11 @@ impl InRecord {
 
     /// Makes `span` a child of the trace in this record's headers, if any.
     pub fn set_parent_of(&self, span: &tracing::Span) {
-        let map: HashMap<String, String> =
-            self.headers.iter().map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned())).collect();
+        let map: HashMap<String, String> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+            .collect();
         let context = opentelemetry::global::get_text_map_propagator(|p| p.extract(&MapExtractor(&map)));
         let _ = span.set_parent(context);
     }

@@ -23,7 +23,10 @@ pub struct OpsState {
 impl OpsState {
     /// A not-yet-ready state around `metrics`.
     pub fn new(metrics: Metrics) -> Self {
-        Self { ready: Arc::new(AtomicBool::new(false)), metrics }
+        Self {
+            ready: Arc::new(AtomicBool::new(false)),
+            metrics,
+        }
     }
 
     /// Marks the service ready or not.
@@ -54,5 +57,8 @@ async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(state): State<OpsState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.encode())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.encode(),
+    )
 }

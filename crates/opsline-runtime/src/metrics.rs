@@ -24,7 +24,9 @@ impl std::fmt::Debug for Metrics {
 impl Metrics {
     /// A registry with the `opsline` prefix.
     pub fn new() -> Self {
-        Self { registry: Arc::new(Mutex::new(Registry::with_prefix("opsline"))) }
+        Self {
+            registry: Arc::new(Mutex::new(Registry::with_prefix("opsline"))),
+        }
     }
 
     /// Registers a metric under `opsline_<name>`.

@@ -41,7 +41,11 @@ pub struct TelemetryConfig {
 
 impl Default for TelemetryConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Pretty, filter: "info,rdkafka=warn".to_owned(), otlp_endpoint: None }
+        Self {
+            format: LogFormat::Pretty,
+            filter: "info,rdkafka=warn".to_owned(),
+            otlp_endpoint: None,
+        }
     }
 }
 
@@ -76,7 +80,9 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> Result<TelemetryGua
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let resource = Resource::builder().with_service_name(service_name.to_owned()).build();
     let mut builder = SdkTracerProvider::builder().with_resource(resource);
-    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok().or_else(|| config.otlp_endpoint.clone());
+    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .ok()
+        .or_else(|| config.otlp_endpoint.clone());
     if let Some(endpoint) = endpoint.filter(|e| !e.is_empty()) {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
@@ -94,9 +100,16 @@ pub fn init(service_name: &str, config: &TelemetryConfig) -> Result<TelemetryGua
     let registry = tracing_subscriber::registry().with(filter).with(otel_layer);
     let result = match config.format {
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_writer(std::io::stderr),
+            )
             .try_init(),
-        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).try_init(),
+        LogFormat::Pretty => registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .try_init(),
     };
     result.map_err(|e| TelemetryError::Subscriber(e.to_string()))?;
     Ok(TelemetryGuard { provider })

@@ -41,7 +41,8 @@ impl Application {
     /// Creates the producer, compiles the schemas and binds the listener.
     pub async fn build(config: GatewayConfig, metrics: Metrics) -> Result<Self, GatewayError> {
         let kafka_metrics = KafkaMetrics::register(&metrics);
-        let producer = Producer::new(&config.kafka, &kafka_metrics).map_err(|e| GatewayError::Startup(e.to_string()))?;
+        let producer =
+            Producer::new(&config.kafka, &kafka_metrics).map_err(|e| GatewayError::Startup(e.to_string()))?;
         let validators = Validators::compile().map_err(GatewayError::Startup)?;
         let names = TopicNames::with_prefix(config.topic_prefix.clone());
         let ingest = Arc::new(Ingest {
@@ -67,7 +68,13 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| GatewayError::Startup(format!("cannot listen on {}: {e}", config.listen)))?;
-        Ok(Self { listener, router, ops, producer, config })
+        Ok(Self {
+            listener,
+            router,
+            ops,
+            producer,
+            config,
+        })
     }
 
     /// The bound port.
@@ -79,7 +86,9 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> std::io::Result<()> {
         let readiness = tokio::spawn(watch_readiness(self.config.clone(), self.ops.clone(), shutdown.clone()));
         let signal = shutdown.clone();
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(async move { signal.cancelled().await }).await;
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { signal.cancelled().await })
+            .await;
         readiness.abort();
         self.ops.set_ready(false);
         if let Err(error) = self.producer.flush(Duration::from_secs(10)) {

@@ -32,7 +32,10 @@ impl Default for GatewayConfig {
             max_record_bytes: 256 * 1024,
             queue_wait_ms: 2_000,
             topic_prefix: String::new(),
-            kafka: KafkaConfig { client_id: "opsline-gateway".to_owned(), ..KafkaConfig::default() },
+            kafka: KafkaConfig {
+                client_id: "opsline-gateway".to_owned(),
+                ..KafkaConfig::default()
+            },
             telemetry: TelemetryConfig::default(),
         }
     }

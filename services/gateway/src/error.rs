@@ -73,9 +73,18 @@ pub struct ErrorBody {
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut response = (status, Json(ErrorBody { error: self.code(), reason: self.to_string() })).into_response();
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: self.code(),
+                reason: self.to_string(),
+            }),
+        )
+            .into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

@@ -37,7 +37,12 @@ pub(crate) struct Rejection {
 
 impl Rejection {
     pub(crate) fn new(item: usize, code: &'static str, reason: impl Into<String>, raw: &[u8]) -> Self {
-        Self { item, code, reason: reason.into(), raw: raw.to_vec() }
+        Self {
+            item,
+            code,
+            reason: reason.into(),
+            raw: raw.to_vec(),
+        }
     }
 }
 
@@ -71,7 +76,11 @@ impl Validators {
     }
 
     fn for_type(&self, event_type: &str) -> &jsonschema::Validator {
-        if event_type == opsline_events::tickets::RawTicket::TYPE { &self.raw_ticket } else { &self.raw_log }
+        if event_type == opsline_events::tickets::RawTicket::TYPE {
+            &self.raw_ticket
+        } else {
+            &self.raw_log
+        }
     }
 }
 
@@ -87,18 +96,36 @@ pub(crate) struct Ingest {
 impl Ingest {
     /// Wraps `data` in an envelope (with the current span's trace), validates it against its schema
     /// and encodes it for `topic`.
-    pub(crate) fn prepare<T: Event>(&self, item: usize, id: Option<Uuid>, topic: &str, key: &str, data: T, raw: &[u8]) -> Result<Prepared, Rejection> {
+    pub(crate) fn prepare<T: Event>(
+        &self,
+        item: usize,
+        id: Option<Uuid>,
+        topic: &str,
+        key: &str,
+        data: T,
+        raw: &[u8],
+    ) -> Result<Prepared, Rejection> {
         let mut envelope = Envelope::new("gateway", data).with_trace(opsline_kafka::record::current_trace_context());
         if let Some(id) = id {
             envelope.id = id;
         }
-        let value = serde_json::to_value(&envelope).map_err(|e| Rejection::new(item, "encode_failed", e.to_string(), raw))?;
+        let value =
+            serde_json::to_value(&envelope).map_err(|e| Rejection::new(item, "encode_failed", e.to_string(), raw))?;
         if let Some(error) = self.validators.for_type(T::TYPE).iter_errors(&value).next() {
             let path = error.instance_path().to_string();
-            return Err(Rejection::new(item, "schema_violation", format!("{path}: {error}"), raw));
+            return Err(Rejection::new(
+                item,
+                "schema_violation",
+                format!("{path}: {error}"),
+                raw,
+            ));
         }
-        let record = OutRecord::event(topic, key, &envelope).map_err(|e| Rejection::new(item, "encode_failed", e.to_string(), raw))?;
-        Ok(Prepared { id: envelope.id, record })
+        let record = OutRecord::event(topic, key, &envelope)
+            .map_err(|e| Rejection::new(item, "encode_failed", e.to_string(), raw))?;
+        Ok(Prepared {
+            id: envelope.id,
+            record,
+        })
     }
 
     fn dead_letter(&self, endpoint: &'static str, rejection: &Rejection) -> Option<OutRecord> {
@@ -119,7 +146,11 @@ impl Ingest {
     }
 
     /// Produces every prepared item, dead-letters rejected ones, waits for acknowledgements and answers.
-    pub(crate) async fn publish(self: Arc<Self>, endpoint: &'static str, items: Vec<Result<Prepared, Rejection>>) -> Response {
+    pub(crate) async fn publish(
+        self: Arc<Self>,
+        endpoint: &'static str,
+        items: Vec<Result<Prepared, Rejection>>,
+    ) -> Response {
         let mut pending = Vec::new();
         let mut rejected = Vec::new();
         let mut dead_letters = Vec::new();
@@ -139,7 +170,13 @@ impl Ingest {
                     }
                 },
                 Err(rejection) => {
-                    self.metrics.rejected.get_or_create(&RejectLabel { endpoint, code: rejection.code }).inc();
+                    self.metrics
+                        .rejected
+                        .get_or_create(&RejectLabel {
+                            endpoint,
+                            code: rejection.code,
+                        })
+                        .inc();
                     if let Some(letter) = self.dead_letter(endpoint, &rejection) {
                         if let Ok(delivery) = self.producer.enqueue(&letter) {
                             dead_letters.push(delivery);
@@ -164,21 +201,55 @@ impl Ingest {
                 Err(error) => failure = Some(error),
             }
         }
-        self.metrics.accepted.get_or_create(&EndpointLabel { endpoint }).inc_by(delivered.len() as u64);
+        self.metrics
+            .accepted
+            .get_or_create(&EndpointLabel { endpoint })
+            .inc_by(delivered.len() as u64);
 
         let (status, error, reason) = if retry_from_item.is_some() {
-            (StatusCode::SERVICE_UNAVAILABLE, Some("overloaded"), Some("producer queue is full; resend the items from retry_from_item".to_owned()))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some("overloaded"),
+                Some("producer queue is full; resend the items from retry_from_item".to_owned()),
+            )
         } else if let Some(error) = failure {
-            (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable"), Some(format!("not acknowledged by Kafka: {error}; resend the items not listed in ids")))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some("unavailable"),
+                Some(format!(
+                    "not acknowledged by Kafka: {error}; resend the items not listed in ids"
+                )),
+            )
         } else if delivered.is_empty() && !rejected.is_empty() {
-            (StatusCode::BAD_REQUEST, Some("invalid_input"), Some(format!("all {} items were rejected; see rejected", rejected.len())))
+            (
+                StatusCode::BAD_REQUEST,
+                Some("invalid_input"),
+                Some(format!("all {} items were rejected; see rejected", rejected.len())),
+            )
         } else if delivered.is_empty() {
-            (StatusCode::BAD_REQUEST, Some("empty_body"), Some("no records in the request body".to_owned()))
+            (
+                StatusCode::BAD_REQUEST,
+                Some("empty_body"),
+                Some("no records in the request body".to_owned()),
+            )
         } else {
             (StatusCode::ACCEPTED, None, None)
         };
-        self.metrics.requests.get_or_create(&RequestLabel { endpoint, status: status.as_u16() }).inc();
-        let report = IngestReport { error, reason, accepted: delivered.len(), ids: delivered, rejected, retry_from_item };
+        self.metrics
+            .requests
+            .get_or_create(&RequestLabel {
+                endpoint,
+                status: status.as_u16(),
+            })
+            .inc();
+        let report = IngestReport {
+            error,
+            reason,
+            accepted: delivered.len(),
+            ids: delivered,
+            rejected,
+            retry_from_item,
+        };
         (status, Json(report)).into_response()
     }
 }

@@ -13,7 +13,9 @@ use opsline_runtime::{Shutdown, shutdown, telemetry};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config_file = std::env::args_os().nth(1).map(PathBuf::from);
     if config_file.as_deref().is_some_and(|p| p == "--help" || p == "-h") {
-        println!("usage: opsline-gateway [CONFIG.toml]\nSettings: OPSLINE_LISTEN, OPSLINE_KAFKA__BOOTSTRAP_SERVERS, ... (see README).");
+        println!(
+            "usage: opsline-gateway [CONFIG.toml]\nSettings: OPSLINE_LISTEN, OPSLINE_KAFKA__BOOTSTRAP_SERVERS, ... (see README)."
+        );
         return Ok(());
     }
     let config: GatewayConfig = opsline_runtime::config::load(config_file.as_deref())?;

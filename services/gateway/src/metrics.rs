@@ -38,9 +38,21 @@ pub(crate) struct GatewayMetrics {
 impl GatewayMetrics {
     pub(crate) fn register(metrics: &Metrics) -> Self {
         let this = Self::default();
-        metrics.register("gateway_requests", "HTTP requests by endpoint and status.", this.requests.clone());
-        metrics.register("gateway_accepted_records", "Records acknowledged by Kafka.", this.accepted.clone());
-        metrics.register("gateway_rejected_records", "Records rejected, by reason code.", this.rejected.clone());
+        metrics.register(
+            "gateway_requests",
+            "HTTP requests by endpoint and status.",
+            this.requests.clone(),
+        );
+        metrics.register(
+            "gateway_accepted_records",
+            "Records acknowledged by Kafka.",
+            this.accepted.clone(),
+        );
+        metrics.register(
+            "gateway_rejected_records",
+            "Records rejected, by reason code.",
+            this.rejected.clone(),
+        );
         this
     }
 }

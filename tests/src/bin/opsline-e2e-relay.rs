@@ -18,6 +18,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stop = Shutdown::new();
     shutdown::cancel_on_signal(&stop);
     let relay = opsline_e2e::relay::Relay { output: output.clone() };
-    ConsumerLoop::new(&config, group, vec![input.clone()], producer, &metrics, "e2e-relay").run(relay, stop).await?;
+    ConsumerLoop::new(&config, group, vec![input.clone()], producer, &metrics, "e2e-relay")
+        .run(relay, stop)
+        .await?;
     Ok(())
 }

@@ -47,7 +47,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Reads `count` records from `topic`, timing each arrival against the stamp `sent_us` extracts.
-async fn timed_read(kafka: KafkaConfig, topic: String, count: usize, sent_us: fn(&InRecord) -> Option<i64>) -> anyhow::Result<(Vec<f64>, Instant)> {
+async fn timed_read(
+    kafka: KafkaConfig,
+    topic: String,
+    count: usize,
+    sent_us: fn(&InRecord) -> Option<i64>,
+) -> anyhow::Result<(Vec<f64>, Instant)> {
     let mut latencies = Vec::with_capacity(count);
     let mut last = Instant::now();
     opsline_kafka::reader::read_topic(
@@ -121,24 +126,51 @@ pub async fn run(args: BenchPipelineArgs) -> anyhow::Result<()> {
     let raw = report(n, started, finished, &latencies);
 
     // 2. The gateway path: HTTP NDJSON -> gateway -> Kafka -> reader.
-    eprintln!("gateway pipeline: {n} records in batches of {} x {} concurrent ...", args.batch, args.concurrency);
+    eprintln!(
+        "gateway pipeline: {n} records in batches of {} x {} concurrent ...",
+        args.batch, args.concurrency
+    );
     let shutdown = Shutdown::new();
-    let gateway_config = GatewayConfig { listen: "127.0.0.1:0".to_owned(), topic_prefix: "bench.".to_owned(), kafka: kafka.clone(), ..GatewayConfig::default() };
+    let gateway_config = GatewayConfig {
+        listen: "127.0.0.1:0".to_owned(),
+        topic_prefix: "bench.".to_owned(),
+        kafka: kafka.clone(),
+        ..GatewayConfig::default()
+    };
     let app = Application::build(gateway_config, Metrics::new()).await?;
     let url = format!("http://127.0.0.1:{}/v1/logs", app.port());
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     let reader = tokio::spawn(timed_read(kafka.clone(), names.name(&topics::RAW_LOGS), n, |r| {
-        r.envelope::<RawLog>().ok()?.data.attributes.get("sent_us")?.parse().ok()
+        r.envelope::<RawLog>()
+            .ok()?
+            .data
+            .attributes
+            .get("sent_us")?
+            .parse()
+            .ok()
     }));
     let client = reqwest::Client::new();
     let started = Instant::now();
-    let batches: Vec<(usize, usize)> = (0..n).step_by(args.batch.max(1)).map(|s| (s, (s + args.batch.max(1)).min(n))).collect();
+    let batches: Vec<(usize, usize)> = (0..n)
+        .step_by(args.batch.max(1))
+        .map(|s| (s, (s + args.batch.max(1)).min(n)))
+        .collect();
     for group in batches.chunks(args.concurrency.max(1)) {
         let requests = group.iter().map(|(from, to)| {
             let body: String = (*from..*to)
-                .map(|i| format!("{{\"service\":\"hdfs\",\"line\":\"{}\",\"attributes\":{{\"sent_us\":\"{}\"}}}}\n", line(i), now_us()))
+                .map(|i| {
+                    format!(
+                        "{{\"service\":\"hdfs\",\"line\":\"{}\",\"attributes\":{{\"sent_us\":\"{}\"}}}}\n",
+                        line(i),
+                        now_us()
+                    )
+                })
                 .collect();
-            client.post(&url).header("content-type", "application/x-ndjson").body(body).send()
+            client
+                .post(&url)
+                .header("content-type", "application/x-ndjson")
+                .body(body)
+                .send()
         });
         for response in futures::future::join_all(requests).await {
             let status = response?.status();
@@ -152,14 +184,27 @@ pub async fn run(args: BenchPipelineArgs) -> anyhow::Result<()> {
     drop(broker);
     let _ = std::fs::remove_dir_all(&dir);
 
-    let report = Report { broker: kind.binary_name(), raw_broker: raw, gateway_pipeline: gateway };
+    let report = Report {
+        broker: kind.binary_name(),
+        raw_broker: raw,
+        gateway_pipeline: gateway,
+    };
     if args.json {
         return super::print_json(&report);
     }
     println!("broker: {}   records: {n}", report.broker);
-    println!("{:<22} {:>12} {:>10} {:>12} {:>12}", "path", "records/s", "seconds", "p50 ms", "p99 ms");
-    for (name, r) in [("raw broker (ceiling)", &report.raw_broker), ("gateway -> consumer", &report.gateway_pipeline)] {
-        println!("{name:<22} {:>12.0} {:>10.2} {:>12.1} {:>12.1}", r.records_per_s, r.seconds, r.latency_p50_ms, r.latency_p99_ms);
+    println!(
+        "{:<22} {:>12} {:>10} {:>12} {:>12}",
+        "path", "records/s", "seconds", "p50 ms", "p99 ms"
+    );
+    for (name, r) in [
+        ("raw broker (ceiling)", &report.raw_broker),
+        ("gateway -> consumer", &report.gateway_pipeline),
+    ] {
+        println!(
+            "{name:<22} {:>12.0} {:>10.2} {:>12.1} {:>12.1}",
+            r.records_per_s, r.seconds, r.latency_p50_ms, r.latency_p99_ms
+        );
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Search(args)) => bench::search(args),
         Command::Bench(BenchCommand::Pipeline(args)) => bench_pipeline::run(args).await,
         Command::Train(TrainCommand::Tickets(args)) => train::tickets(args),
+        Command::Train(TrainCommand::Split(args)) => train::split(args),
         Command::Import(ImportCommand::Postmortems(args)) => search::import(args),
         Command::Search(args) => search::search(args),
     }
@@ -33,5 +34,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Prints `value` as pretty JSON.
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Prints text as is.
+fn print_text(text: &str) -> anyhow::Result<()> {
+    print!("{text}");
     Ok(())
 }

@@ -34,24 +34,41 @@ impl std::ops::AddAssign for ReplayStats {
 
 fn progress(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
-    let style = ProgressStyle::with_template(&format!("{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} ({{per_sec}}, eta {{eta}})"))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template(&format!(
+        "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} ({{per_sec}}, eta {{eta}})"
+    ))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
 }
 
 /// The service name of a log file: `HDFS_2k.log` -> `hdfs`.
 pub fn service_of(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stem: String = name.split(['_', '.']).next().unwrap_or("unknown").to_ascii_lowercase();
     if stem.is_empty() { "unknown".to_owned() } else { stem }
 }
 
 /// Posts one request, retrying on 503 and connection errors; returns the gateway's JSON answer.
-async fn post(client: &reqwest::Client, url: &str, query: &[(&str, String)], media: &str, body: Vec<u8>) -> anyhow::Result<Value> {
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    query: &[(&str, String)],
+    media: &str,
+    body: Vec<u8>,
+) -> anyhow::Result<Value> {
     let mut delay = Duration::from_millis(200);
     for attempt in 0..8 {
-        let sent = client.post(url).query(query).header("content-type", media).body(body.clone()).send().await;
+        let sent = client
+            .post(url)
+            .query(query)
+            .header("content-type", media)
+            .body(body.clone())
+            .send()
+            .await;
         match sent {
             Ok(response) if response.status().as_u16() == 503 && attempt < 7 => {}
             Ok(response) => {
@@ -83,7 +100,12 @@ fn count(answer: &Value, stats: &mut ReplayStats, shown: &mut usize) {
 }
 
 /// Replays raw log files through `gateway`.
-pub async fn replay_log_files(gateway: &str, files: &[PathBuf], service: Option<&str>, batch: usize) -> anyhow::Result<ReplayStats> {
+pub async fn replay_log_files(
+    gateway: &str,
+    files: &[PathBuf],
+    service: Option<&str>,
+    batch: usize,
+) -> anyhow::Result<ReplayStats> {
     let client = reqwest::Client::new();
     let mut total = ReplayStats::default();
     for file in files {
@@ -103,7 +125,13 @@ pub async fn replay_log_files(gateway: &str, files: &[PathBuf], service: Option<
             bar.inc(chunk.len() as u64);
         }
         bar.finish_and_clear();
-        eprintln!("{}: {} lines sent, {} accepted, {} rejected", file.display(), stats.sent, stats.accepted, stats.rejected);
+        eprintln!(
+            "{}: {} lines sent, {} accepted, {} rejected",
+            file.display(),
+            stats.sent,
+            stats.accepted,
+            stats.rejected
+        );
         total += stats;
     }
     Ok(total)
@@ -112,15 +140,22 @@ pub async fn replay_log_files(gateway: &str, files: &[PathBuf], service: Option<
 /// Reads tickets from CSV (one per row) or JSON Lines.
 pub fn read_tickets(file: &Path, text_cols: &[String], limit: Option<usize>) -> anyhow::Result<Vec<Value>> {
     let limit = limit.unwrap_or(usize::MAX);
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let is_jsonl = matches!(file.extension().and_then(|e| e.to_str()), Some("jsonl" | "ndjson" | "json"));
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let is_jsonl = matches!(
+        file.extension().and_then(|e| e.to_str()),
+        Some("jsonl" | "ndjson" | "json")
+    );
     let mut tickets = Vec::new();
     if is_jsonl {
         let reader = std::io::BufReader::new(std::fs::File::open(file)?);
         for line in reader.lines().take(limit) {
             let line = line?;
             if !line.trim().is_empty() {
-                tickets.push(serde_json::from_str(&line).with_context(|| format!("bad JSON line in {}", file.display()))?);
+                tickets
+                    .push(serde_json::from_str(&line).with_context(|| format!("bad JSON line in {}", file.display()))?);
             }
         }
         return Ok(tickets);
@@ -131,12 +166,22 @@ pub fn read_tickets(file: &Path, text_cols: &[String], limit: Option<usize>) -> 
     let text_indexes: Vec<usize> = if text_cols.is_empty() {
         (0..label_index).collect()
     } else {
-        text_cols.iter().filter_map(|c| headers.iter().position(|h| h == c)).collect()
+        text_cols
+            .iter()
+            .filter_map(|c| headers.iter().position(|h| h == c))
+            .collect()
     };
-    anyhow::ensure!(!text_indexes.is_empty(), "none of the text columns {text_cols:?} is in {headers:?}");
+    anyhow::ensure!(
+        !text_indexes.is_empty(),
+        "none of the text columns {text_cols:?} is in {headers:?}"
+    );
     for (row, record) in reader.records().take(limit).enumerate() {
         let record = record?;
-        let texts: Vec<&str> = text_indexes.iter().filter_map(|i| record.get(*i)).map(str::trim).collect();
+        let texts: Vec<&str> = text_indexes
+            .iter()
+            .filter_map(|i| record.get(*i))
+            .map(str::trim)
+            .collect();
         let subject: String = texts.first().copied().unwrap_or_default().chars().take(120).collect();
         tickets.push(json!({
             "ticket_id": format!("{stem}-{row}"),
@@ -151,7 +196,13 @@ pub fn read_tickets(file: &Path, text_cols: &[String], limit: Option<usize>) -> 
 }
 
 /// Replays tickets through `gateway`.
-pub async fn replay_ticket_file(gateway: &str, file: &Path, text_cols: &[String], limit: Option<usize>, batch: usize) -> anyhow::Result<ReplayStats> {
+pub async fn replay_ticket_file(
+    gateway: &str,
+    file: &Path,
+    text_cols: &[String],
+    limit: Option<usize>,
+    batch: usize,
+) -> anyhow::Result<ReplayStats> {
     let tickets = read_tickets(file, text_cols, limit)?;
     let client = reqwest::Client::new();
     let bar = progress(tickets.len() as u64, "tickets");
@@ -166,7 +217,13 @@ pub async fn replay_ticket_file(gateway: &str, file: &Path, text_cols: &[String]
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
-    eprintln!("{}: {} tickets sent, {} accepted, {} rejected", file.display(), stats.sent, stats.accepted, stats.rejected);
+    eprintln!(
+        "{}: {} tickets sent, {} accepted, {} rejected",
+        file.display(),
+        stats.sent,
+        stats.accepted,
+        stats.rejected
+    );
     Ok(stats)
 }
 

@@ -14,10 +14,14 @@ pub fn import(args: ImportPostmortemsArgs) -> anyhow::Result<()> {
         ImportStatus::Draft => DocStatus::Draft,
         ImportStatus::Published => DocStatus::Published,
     };
-    let options = ImportOptions { default_status, ..ImportOptions::default() };
+    let options = ImportOptions {
+        default_status,
+        ..ImportOptions::default()
+    };
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} importing [{bar:30}] {pos}/{len} files, {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{spinner} importing [{bar:30}] {pos}/{len} files, {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let summary = import_path_with(&index, &args.path, &options, &|p| {
         bar.set_length(p.files_total as u64);
@@ -52,15 +56,33 @@ struct JsonHit {
 
 /// Answers a query from the local index as an SRE.
 pub fn search(args: SearchArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.index.exists(), "no index at {}; run `opsline import postmortems PATH` first", args.index.display());
+    anyhow::ensure!(
+        args.index.exists(),
+        "no index at {}; run `opsline import postmortems PATH` first",
+        args.index.display()
+    );
     let index = SearchIndex::open_or_create(&args.index)?;
     let viewer = Viewer::new(Role::Sre, Vec::<String>::new());
-    let results = index.search(&viewer, &args.query, Page { offset: 0, limit: args.limit })?;
+    let results = index.search(
+        &viewer,
+        &args.query,
+        Page {
+            offset: 0,
+            limit: args.limit,
+        },
+    )?;
     if args.json {
         let hits: Vec<JsonHit> = results
             .hits
             .into_iter()
-            .map(|h| JsonHit { id: h.id, title: h.title, score: h.score, snippet: h.snippet_text, url: h.url, source_path: h.source_path })
+            .map(|h| JsonHit {
+                id: h.id,
+                title: h.title,
+                score: h.score,
+                snippet: h.snippet_text,
+                url: h.url,
+                source_path: h.source_path,
+            })
             .collect();
         return super::print_json(&hits);
     }

@@ -14,7 +14,10 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
     println!("{:<44} {:>10} {:>9}  key", "topic", "partitions", "compacted");
     for (name, spec) in &specs {
         let mark = if created.contains(name) { " (new)" } else { "" };
-        println!("{:<44} {:>10} {:>9}  {}{mark}", name, spec.partitions, spec.compacted, spec.key);
+        println!(
+            "{:<44} {:>10} {:>9}  {}{mark}",
+            name, spec.partitions, spec.compacted, spec.key
+        );
     }
     Ok(())
 }

@@ -48,7 +48,11 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
             BrokerChoice::Tansu => BrokerKind::Tansu,
         };
         // The demo starts from an empty broker so that its counts describe this run only.
-        let data_dir = if args.demo { args.data_dir.join("demo") } else { args.data_dir.clone() };
+        let data_dir = if args.demo {
+            args.data_dir.join("demo")
+        } else {
+            args.data_dir.clone()
+        };
         if args.demo && data_dir.exists() {
             std::fs::remove_dir_all(&data_dir).with_context(|| format!("cannot clear {}", data_dir.display()))?;
         }
@@ -56,18 +60,30 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
             .await
             .context("cannot start the embedded broker (run scripts/install-brokers.sh, or pass --bootstrap)")?;
         config.kafka.bootstrap_servers = started.bootstrap();
-        println!("broker      {} at {} (data in {})", kind.binary_name(), started.bootstrap(), data_dir.display());
+        println!(
+            "broker      {} at {} (data in {})",
+            kind.binary_name(),
+            started.bootstrap(),
+            data_dir.display()
+        );
         broker = Some(started);
     }
     opsline_kafka::admin::wait_for_broker(&config.kafka, Duration::from_secs(30)).await?;
     let names = TopicNames::with_prefix(config.topic_prefix.clone());
     let created = opsline_kafka::admin::create_topics(&config.kafka, &names.all_to_create()).await?;
-    println!("topics      {} ready ({} created now)", names.all_to_create().len(), created.len());
+    println!(
+        "topics      {} ready ({} created now)",
+        names.all_to_create().len(),
+        created.len()
+    );
 
     let metrics = Metrics::new();
     let gateway_config = GatewayConfig {
         listen: args.listen.clone(),
-        kafka: KafkaConfig { client_id: "opsline-gateway".to_owned(), ..config.kafka.clone() },
+        kafka: KafkaConfig {
+            client_id: "opsline-gateway".to_owned(),
+            ..config.kafka.clone()
+        },
         topic_prefix: config.topic_prefix.clone(),
         ..config.gateway.clone()
     };
@@ -94,7 +110,13 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
 }
 
 /// Replays sample logs and tickets and prints what arrived where.
-async fn demo(gateway: &str, data: &Path, tickets: usize, kafka: &KafkaConfig, names: &TopicNames) -> anyhow::Result<()> {
+async fn demo(
+    gateway: &str,
+    data: &Path,
+    tickets: usize,
+    kafka: &KafkaConfig,
+    names: &TopicNames,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let loghub = data.join("loghub");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&loghub)
@@ -109,18 +131,41 @@ async fn demo(gateway: &str, data: &Path, tickets: usize, kafka: &KafkaConfig, n
         })
         .collect();
     files.sort();
-    println!("\n== demo: replaying {} LogHub files and {tickets} tickets through the gateway", files.len());
+    println!(
+        "\n== demo: replaying {} LogHub files and {tickets} tickets through the gateway",
+        files.len()
+    );
     let logs = super::replay::replay_log_files(gateway, &files, None, 1000).await?;
     let ticket_file = data.join("tickets/topic-train.csv");
     let tickets = super::replay::replay_ticket_file(gateway, &ticket_file, &[], Some(tickets), 100).await?;
-    println!("sent        {} log lines ({} accepted, {} rejected)", logs.sent, logs.accepted, logs.rejected);
-    println!("sent        {} tickets ({} accepted, {} rejected)", tickets.sent, tickets.accepted, tickets.rejected);
+    println!(
+        "sent        {} log lines ({} accepted, {} rejected)",
+        logs.sent, logs.accepted, logs.rejected
+    );
+    println!(
+        "sent        {} tickets ({} accepted, {} rejected)",
+        tickets.sent, tickets.accepted, tickets.rejected
+    );
 
     println!("\n== what is on the bus");
     println!("{:<44} {:>9}", "topic", "records");
-    for spec in [topics::RAW_LOGS, topics::RAW_TICKETS, topics::INGEST_REJECTED, topics::TEMPLATES, topics::ALERTS, topics::INCIDENTS] {
+    for spec in [
+        topics::RAW_LOGS,
+        topics::RAW_TICKETS,
+        topics::INGEST_REJECTED,
+        topics::TEMPLATES,
+        topics::ALERTS,
+        topics::INCIDENTS,
+    ] {
         let topic = names.name(&spec);
-        let records = opsline_kafka::reader::read_topic(kafka, &topic, |_| false, Duration::from_secs(2), Duration::from_secs(60)).await?;
+        let records = opsline_kafka::reader::read_topic(
+            kafka,
+            &topic,
+            |_| false,
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+        )
+        .await?;
         println!("{topic:<44} {:>9}", records.len());
     }
     println!("\ndemo finished in {:.1}s", started.elapsed().as_secs_f64());

@@ -58,7 +58,9 @@ async fn handle(state: AppState, params: LogParams, headers: HeaderMap, body: Bo
     let media = media_type(&headers);
     let body = read_body(&headers, body, state.max_body_bytes).await?;
     let items = match media.as_str() {
-        "application/x-ndjson" | "application/jsonl" | "application/json" | "application/jsonlines" => ndjson(&state, &body),
+        "application/x-ndjson" | "application/jsonl" | "application/json" | "application/jsonlines" => {
+            ndjson(&state, &body)
+        }
         "text/plain" => {
             let service = params.service.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
                 GatewayError::BadRequest("text/plain logs need a non-empty `service` query parameter".to_owned())
@@ -86,12 +88,27 @@ fn ndjson(state: &AppState, body: &[u8]) -> Vec<Result<Prepared, Rejection>> {
     lines(body)
         .map(|(number, line)| {
             if line.len() > state.max_record_bytes {
-                return Err(Rejection::new(number, "record_too_large", format!("record is {} bytes; the limit is {}", line.len(), state.max_record_bytes), line));
+                return Err(Rejection::new(
+                    number,
+                    "record_too_large",
+                    format!(
+                        "record is {} bytes; the limit is {}",
+                        line.len(),
+                        state.max_record_bytes
+                    ),
+                    line,
+                ));
             }
             if let Err(error) = std::str::from_utf8(line) {
-                return Err(Rejection::new(number, "invalid_utf8", format!("invalid UTF-8: {error}"), line));
+                return Err(Rejection::new(
+                    number,
+                    "invalid_utf8",
+                    format!("invalid UTF-8: {error}"),
+                    line,
+                ));
             }
-            let input: LogInput = serde_json::from_slice(line).map_err(|e| Rejection::new(number, json_error_code(&e), e.to_string(), line))?;
+            let input: LogInput = serde_json::from_slice(line)
+                .map_err(|e| Rejection::new(number, json_error_code(&e), e.to_string(), line))?;
             let data = RawLog {
                 service: input.service,
                 source: input.source.unwrap_or_default(),
@@ -108,16 +125,34 @@ fn text_lines(state: &AppState, body: &[u8], service: &str, source: &str) -> Vec
     lines(body)
         .map(|(number, line)| {
             if line.len() > state.max_record_bytes {
-                return Err(Rejection::new(number, "record_too_large", format!("line is {} bytes; the limit is {}", line.len(), state.max_record_bytes), line));
+                return Err(Rejection::new(
+                    number,
+                    "record_too_large",
+                    format!("line is {} bytes; the limit is {}", line.len(), state.max_record_bytes),
+                    line,
+                ));
             }
-            let text = std::str::from_utf8(line).map_err(|e| Rejection::new(number, "invalid_utf8", format!("invalid UTF-8: {e}"), line))?;
-            let data = RawLog { service: service.to_owned(), source: source.to_owned(), line: text.to_owned(), timestamp: None, attributes: BTreeMap::new() };
+            let text = std::str::from_utf8(line)
+                .map_err(|e| Rejection::new(number, "invalid_utf8", format!("invalid UTF-8: {e}"), line))?;
+            let data = RawLog {
+                service: service.to_owned(),
+                source: source.to_owned(),
+                line: text.to_owned(),
+                timestamp: None,
+                attributes: BTreeMap::new(),
+            };
             prepare_log(state, number, None, data, line)
         })
         .collect()
 }
 
-fn prepare_log(state: &AppState, number: usize, id: Option<Uuid>, data: RawLog, raw: &[u8]) -> Result<Prepared, Rejection> {
+fn prepare_log(
+    state: &AppState,
+    number: usize,
+    id: Option<Uuid>,
+    data: RawLog,
+    raw: &[u8],
+) -> Result<Prepared, Rejection> {
     let span = tracing::info_span!("ingest_log", item = number);
     let _entered = span.enter();
     let key = data.service.clone();

@@ -20,7 +20,11 @@ pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> 
     }
     axum::body::to_bytes(body, limit).await.map_err(|error| {
         let text = format!("{error} {:?}", std::error::Error::source(&error));
-        if text.contains("length limit") { GatewayError::BodyTooLarge { limit } } else { GatewayError::BodyRead(error.to_string()) }
+        if text.contains("length limit") {
+            GatewayError::BodyTooLarge { limit }
+        } else {
+            GatewayError::BodyRead(error.to_string())
+        }
     })
 }
 
@@ -37,6 +41,8 @@ pub(crate) fn media_type(headers: &HeaderMap) -> String {
 pub(crate) fn json_error_code(error: &serde_json::Error) -> &'static str {
     match error.classify() {
         serde_json::error::Category::Data => "invalid_record",
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => "invalid_json",
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
+            "invalid_json"
+        }
     }
 }

@@ -50,31 +50,52 @@ pub(crate) async fn post_tickets(State(state): State<AppState>, headers: HeaderM
 async fn handle(state: AppState, headers: HeaderMap, body: Body) -> Result<Response, GatewayError> {
     let media = media_type(&headers);
     if media != "application/json" {
-        return Err(GatewayError::UnsupportedMediaType { found: media, expected: "application/json" });
+        return Err(GatewayError::UnsupportedMediaType {
+            found: media,
+            expected: "application/json",
+        });
     }
     let body = read_body(&headers, body, state.max_body_bytes).await?;
     if std::str::from_utf8(&body).is_err() {
         return Err(GatewayError::BadRequest("body is not valid UTF-8".to_owned()));
     }
-    let value: Value = serde_json::from_slice(&body).map_err(|e| GatewayError::BadRequest(format!("invalid JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(&body).map_err(|e| GatewayError::BadRequest(format!("invalid JSON: {e}")))?;
     let values = match value {
         Value::Array(values) => values,
         other => vec![other],
     };
-    let items = values.into_iter().enumerate().map(|(i, value)| prepare(&state, i + 1, value)).collect();
+    let items = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| prepare(&state, i + 1, value))
+        .collect();
     Ok(state.ingest.clone().publish(ENDPOINT, items).await)
 }
 
 fn prepare(state: &AppState, number: usize, value: Value) -> Result<Prepared, Rejection> {
     let raw = serde_json::to_vec(&value).unwrap_or_default();
     if raw.len() > state.max_record_bytes {
-        return Err(Rejection::new(number, "record_too_large", format!("ticket is {} bytes; the limit is {}", raw.len(), state.max_record_bytes), &raw));
+        return Err(Rejection::new(
+            number,
+            "record_too_large",
+            format!("ticket is {} bytes; the limit is {}", raw.len(), state.max_record_bytes),
+            &raw,
+        ));
     }
-    let input: TicketInput = serde_json::from_value(value).map_err(|e| Rejection::new(number, json_error_code(&e), e.to_string(), &raw))?;
+    let input: TicketInput =
+        serde_json::from_value(value).map_err(|e| Rejection::new(number, json_error_code(&e), e.to_string(), &raw))?;
     if input.requester.trim().is_empty() || input.subject.trim().is_empty() {
-        return Err(Rejection::new(number, "invalid_record", "requester and subject must not be empty", &raw));
+        return Err(Rejection::new(
+            number,
+            "invalid_record",
+            "requester and subject must not be empty",
+            &raw,
+        ));
     }
-    let ticket_id = input.ticket_id.unwrap_or_else(|| format!("T-{}", Uuid::now_v7().simple()));
+    let ticket_id = input
+        .ticket_id
+        .unwrap_or_else(|| format!("T-{}", Uuid::now_v7().simple()));
     let data = RawTicket {
         ticket_id,
         requester: input.requester,
@@ -87,5 +108,7 @@ fn prepare(state: &AppState, number: usize, value: Value) -> Result<Prepared, Re
     let span = tracing::info_span!("ingest_ticket", item = number);
     let _entered = span.enter();
     let key = data.requester.clone();
-    state.ingest.prepare(number, input.id, &state.raw_tickets_topic, &key, data, &raw)
+    state
+        .ingest
+        .prepare(number, input.id, &state.raw_tickets_topic, &key, data, &raw)
 }
