@@ -70,30 +70,14 @@ fn is_path(piece: &[u8]) -> bool {
     piece.len() >= 2 && piece[0] == b'/' && piece[piece.len() - 1] != b'/' && !piece.windows(2).any(|w| w == b"//")
 }
 
-/// Fast pre-check: does the token need any rewriting at all?
-fn needs_masking(token: &[u8]) -> bool {
-    let mut piece_start = 0;
-    for (i, &b) in token.iter().enumerate() {
-        let class = CLASS[usize::from(b)];
-        if class & (DIGIT | SLASH) != 0 {
-            return true;
-        }
-        if class & TOKEN_DELIM != 0 {
-            if is_keyword(&token[piece_start..i]) {
-                return true;
-            }
-            piece_start = i + 1;
-        }
-    }
-    is_keyword(&token[piece_start..])
-}
-
-/// Byte classes for the one-pass pre-scan in [`mask_token`]. Path delimiters are Loghub-2.0's
-/// `path_delimiters`; token delimiters (its `token_delimiters`) add `.-+@#$%&`.
+/// Byte class bits (see [`byte_class`]). Path delimiters are Loghub-2.0's `path_delimiters`;
+/// token delimiters (its `token_delimiters`) add `.-+@#$%&`.
 const DIGIT: u8 = 1;
 const SLASH: u8 = 2;
 const PATH_DELIM: u8 = 4;
 const TOKEN_DELIM: u8 = 8;
+/// ASCII whitespace, which separates tokens.
+pub(crate) const BLANK: u8 = 16;
 
 /// Class bits of every byte value.
 static CLASS: [u8; 256] = {
@@ -108,11 +92,13 @@ static CLASS: [u8; 256] = {
         if byte == b'/' {
             class |= SLASH;
         }
-        let path_delim = matches!(
+        if byte.is_ascii_whitespace() {
+            class |= BLANK | PATH_DELIM | TOKEN_DELIM;
+        }
+        if matches!(
             byte,
             b',' | b'!' | b';' | b':' | b'=' | b'|' | b'"' | b'\'' | b'[' | b']' | b'(' | b')' | b'{' | b'}'
-        ) || byte.is_ascii_whitespace();
-        if path_delim {
+        ) {
             class |= PATH_DELIM | TOKEN_DELIM;
         }
         if matches!(byte, b'.' | b'-' | b'+' | b'@' | b'#' | b'$' | b'%' | b'&') {
@@ -124,19 +110,29 @@ static CLASS: [u8; 256] = {
     table
 };
 
+/// The class bits of a byte; a token's class is the union of its bytes' classes.
+#[inline(always)]
+pub(crate) fn byte_class(b: u8) -> u8 {
+    CLASS[usize::from(b)]
+}
+
 /// Masks `token`, appending the rewritten text to `out` when the result is [`Masked::Rewritten`].
 /// Tokens longer than `max_len` bytes are treated as variables outright.
-#[inline]
+#[cfg(test)]
 pub(crate) fn mask_token(token: &str, max_len: usize, out: &mut String) -> Masked {
+    let class = token.bytes().fold(0, |c, b| c | byte_class(b));
+    mask_classified(token, class, max_len, out)
+}
+
+/// [`mask_token`] for a token whose class (the union of [`byte_class`] over its bytes) the
+/// caller computed while splitting the line.
+#[inline]
+pub(crate) fn mask_classified(token: &str, class: u8, max_len: usize, out: &mut String) -> Masked {
     let bytes = token.as_bytes();
     if bytes.len() > max_len {
         return Masked::Wildcard;
     }
-    let mut class = 0u8;
-    for &b in bytes {
-        class |= CLASS[usize::from(b)];
-    }
-    // Common shapes decided by the pre-scan alone (same outcome as the general path below).
+    // Common shapes decided by the class alone (same outcome as the general path below).
     if class & (DIGIT | SLASH | TOKEN_DELIM) == 0 {
         // One plain piece: only a keyword is variable.
         return if is_keyword(bytes) {
@@ -149,60 +145,63 @@ pub(crate) fn mask_token(token: &str, max_len: usize, out: &mut String) -> Maske
         // One piece with a digit.
         return Masked::Wildcard;
     }
-    if class & PATH_DELIM == 0 && class & SLASH != 0 && is_path(bytes) {
+    if class & (PATH_DELIM | SLASH) == SLASH && is_path(bytes) {
         // One path piece.
         return Masked::Wildcard;
     }
-    if class & (DIGIT | SLASH) == 0 && !needs_masking(bytes) {
-        return Masked::Unchanged;
-    }
-    mask_slow(token, out)
+    mask_pieces(token, out)
 }
 
-/// The general masking path for tokens with delimiters: path pieces (split on path delimiters)
-/// that are paths or UUIDs, and sub-pieces (split on token delimiters) holding a digit or a
-/// keyword, become wildcards. Text between wildcards is copied in one piece.
-fn mask_slow(token: &str, out: &mut String) -> Masked {
+/// The general masking path for tokens with delimiters, in one pass: path pieces (split on path
+/// delimiters) that are paths or UUIDs, and sub-pieces (split on token delimiters) holding a
+/// digit or a keyword, become wildcards. Nothing is written until the first wildcard; text
+/// between wildcards is copied in one piece.
+fn mask_pieces(token: &str, out: &mut String) -> Masked {
     let bytes = token.as_bytes();
     let n = bytes.len();
     let start = out.len();
     // Bytes of `token` before `copied` are already reflected in `out`.
     let mut copied = 0;
     let mut rewritten = false;
-    let mut piece_start = 0;
-    while piece_start <= n {
-        let mut piece_end = piece_start;
-        while piece_end < n && CLASS[usize::from(bytes[piece_end])] & PATH_DELIM == 0 {
-            piece_end += 1;
-        }
-        let piece = &bytes[piece_start..piece_end];
-        if is_path(piece) || is_uuid(piece) {
-            push_part(out, token, copied, piece_start);
-            push_wildcard(out, start);
-            copied = piece_end;
-            rewritten = true;
-        } else {
-            let mut sub_start = piece_start;
-            let mut has_digit = false;
-            for at in piece_start..=piece_end {
-                if at < piece_end {
-                    let class = CLASS[usize::from(bytes[at])];
-                    if class & TOKEN_DELIM == 0 {
-                        has_digit |= class & DIGIT != 0;
-                        continue;
-                    }
-                }
-                if at > sub_start && (has_digit || is_keyword(&bytes[sub_start..at])) {
-                    push_part(out, token, copied, sub_start);
-                    push_wildcard(out, start);
-                    copied = at;
-                    rewritten = true;
-                }
-                has_digit = false;
-                sub_start = at + 1;
+    let mut at = 0;
+    let mut piece_start = true;
+    loop {
+        // `at` starts a sub-piece (and a path piece when `piece_start`).
+        if piece_start && may_be_whole_piece(&bytes[at..]) {
+            let end = bytes[at..]
+                .iter()
+                .position(|&b| byte_class(b) & PATH_DELIM != 0)
+                .map_or(n, |p| at + p);
+            let piece = &bytes[at..end];
+            if is_path(piece) || is_uuid(piece) {
+                push_part(out, token, copied, at);
+                push_wildcard(out, start);
+                copied = end;
+                rewritten = true;
+                at = end;
             }
         }
-        piece_start = piece_end + 1;
+        let sub_start = at;
+        let mut has_digit = false;
+        while at < n {
+            let class = byte_class(bytes[at]);
+            if class & TOKEN_DELIM != 0 {
+                break;
+            }
+            has_digit |= class & DIGIT != 0;
+            at += 1;
+        }
+        if at > sub_start && (has_digit || is_keyword(&bytes[sub_start..at])) {
+            push_part(out, token, copied, sub_start);
+            push_wildcard(out, start);
+            copied = at;
+            rewritten = true;
+        }
+        if at >= n {
+            break;
+        }
+        piece_start = byte_class(bytes[at]) & PATH_DELIM != 0;
+        at += 1;
     }
     if !rewritten {
         return Masked::Unchanged;
@@ -218,6 +217,13 @@ fn mask_slow(token: &str, out: &mut String) -> Masked {
     } else {
         Masked::Rewritten
     }
+}
+
+/// Whether a path piece starting with `rest` could be a path (`/…`) or a UUID (36 bytes with a
+/// `-` at 8): a cheap filter before the exact checks.
+#[inline]
+fn may_be_whole_piece(rest: &[u8]) -> bool {
+    rest.first() == Some(&b'/') || (rest.len() >= 36 && rest[8] == b'-')
 }
 
 /// Appends `token[from..to]` (both ends sit next to ASCII delimiters, so they are boundaries).

@@ -86,6 +86,15 @@ pub(crate) fn similarity(interner: &Interner, tpl: &[u32], lt: &LineTokens, cont
     }
 }
 
+/// Whether the line matches the template at every position (similarity `1.0`): equal tokens,
+/// template patterns the token fits, and wildcards exactly where the line has variables.
+#[inline]
+pub(crate) fn fits(interner: &Interner, tpl: &[u32], lt: &LineTokens, content: &str) -> bool {
+    tpl.iter().zip(&lt.ids).enumerate().all(|(pos, (&t, &id))| {
+        t == id || (t != WILD && id != WILD && interner.pattern(t).is_some_and(|p| p.accepts(lt.text(pos, content))))
+    })
+}
+
 /// Number of wildcard tokens in a template.
 #[inline]
 pub(crate) fn wildcards(tpl: &[u32]) -> usize {

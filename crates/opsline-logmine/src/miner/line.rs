@@ -1,7 +1,7 @@
 //! Turning a line's content into masked, interned tokens without per-token allocations.
 
 use crate::intern::{Interner, UNKNOWN, WILD};
-use crate::mask::{Masked, WILDCARD, mask_token};
+use crate::mask::{BLANK, Masked, WILDCARD, byte_class, mask_classified};
 
 /// Where one token of the current line sits (byte offsets; lines are capped well below 4 GiB).
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,12 +42,6 @@ pub(crate) struct LineTokens {
     pub(crate) masked: String,
 }
 
-/// Token separators (ASCII whitespace, as `u8::is_ascii_whitespace`).
-#[inline]
-fn is_blank(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\x0C' | b'\r')
-}
-
 impl LineTokens {
     /// Tokenises `content` on whitespace, masks and looks up every token.
     pub(crate) fn fill(&mut self, content: &str, interner: &Interner, max_tokens: usize, max_token_bytes: usize) {
@@ -59,9 +53,7 @@ impl LineTokens {
         let len = bytes.len();
         let mut i = 0;
         loop {
-            while i < len && is_blank(bytes[i]) {
-                i += 1;
-            }
+            i += bytes[i..].iter().take_while(|&&b| byte_class(b) & BLANK != 0).count();
             if i >= len {
                 break;
             }
@@ -72,14 +64,20 @@ impl LineTokens {
                 break;
             }
             let start = i;
-            while i < len && !is_blank(bytes[i]) {
+            let mut class = 0;
+            for &b in &bytes[start..] {
+                let c = byte_class(b);
+                if c & BLANK != 0 {
+                    break;
+                }
+                class |= c;
                 i += 1;
             }
             let Some(raw) = content.get(start..i) else {
                 continue;
             };
             let mstart = self.masked.len();
-            match mask_token(raw, max_token_bytes, &mut self.masked) {
+            match mask_classified(raw, class, max_token_bytes, &mut self.masked) {
                 Masked::Unchanged => self.push(interner.lookup(raw), start, i, 0, 0),
                 Masked::Wildcard => self.push(WILD, start, i, 0, 0),
                 Masked::Rewritten => {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::MinerConfig;
 use crate::header::{Detector, Header, HeaderFormat, HeaderMatch, HeaderStrategy};
 use crate::intern::{Interner, WILD};
-use compare::{generalise, render, similarity, wildcards};
+use compare::{fits, generalise, render, similarity, wildcards};
 use line::LineTokens;
 pub use parsed::{HeaderRef, ParsedRef};
 use tree::Tree;
@@ -271,6 +271,23 @@ impl Miner {
     fn best_match(&mut self, lt: &LineTokens, content: &str) -> Option<usize> {
         let mut leaves = std::mem::take(&mut self.scratch.leaves);
         self.tree.candidate_leaves(&lt.ids, self.config.tree_depth, &mut leaves);
+        // A template matching every position wins outright: nothing scores higher, and all such
+        // templates have their wildcards exactly where the line has variables, so they tie and
+        // the first one found wins. Checking for that first is much cheaper than scoring.
+        let perfect_passes = self.config.similarity_threshold <= 1.0;
+        for &leaf in leaves.iter().filter(|_| perfect_passes) {
+            let Some(node) = self.tree.nodes.get(leaf as usize) else {
+                continue;
+            };
+            for &ci in &node.templates {
+                if let Some(c) = self.clusters.get(ci as usize)
+                    && fits(&self.interner, &c.tokens, lt, content)
+                {
+                    self.scratch.leaves = leaves;
+                    return Some(ci as usize);
+                }
+            }
+        }
         let mut best: Option<(usize, f64, usize)> = None;
         let mut leaf_full = false;
         for &leaf in &leaves {
