@@ -250,6 +250,13 @@ impl Ingest {
             rejected,
             retry_from_item,
         };
-        (status, Json(report)).into_response()
+        let mut response = (status, Json(report)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
     }
 }
