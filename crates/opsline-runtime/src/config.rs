@@ -3,7 +3,11 @@
 //! Environment variables are `OPSLINE_<SECTION>__<KEY>` (double underscore
 //! between nesting levels), e.g. `OPSLINE_KAFKA__BOOTSTRAP_SERVERS=host:9092`.
 //! Config structs use `#[serde(deny_unknown_fields)]`, so a typo in the file
-//! is an error at start-up, not a silently ignored setting.
+//! is an error at start-up, not a silently ignored setting. Environment
+//! variables are taken only when their first segment names a top-level
+//! setting of the config, so unrelated `OPSLINE_*` variables (tool settings
+//! such as `OPSLINE_BIN_DIR`, or Kubernetes service links such as
+//! `OPSLINE_GATEWAY_PORT`) never stop a service.
 
 use std::path::Path;
 
@@ -35,7 +39,15 @@ where
         }
         figment = figment.merge(Toml::file(path));
     }
-    figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+    let top_level: Vec<String> = match serde_json::to_value(T::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    let env = Env::prefixed(ENV_PREFIX).filter(move |key| {
+        let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();
+        top_level.iter().any(|field| *field == first)
+    });
+    figment = figment.merge(env.split("__"));
     figment.extract().map_err(|e| ConfigError(Box::new(e)))
 }
 
@@ -73,6 +85,18 @@ mod tests {
         let path = dir.path().join("c.toml");
         std::fs::write(&path, "nmae = \"typo\"\n").unwrap();
         assert!(load::<Demo>(Some(&path)).is_err());
+    }
+
+    #[test]
+    fn unrelated_env_vars_are_ignored_and_known_ones_apply() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("OPSLINE_BIN_DIR", "/somewhere");
+            jail.set_env("OPSLINE_GATEWAY_PORT", "tcp://10.0.0.1:8088");
+            jail.set_env("OPSLINE_KAFKA__BOOTSTRAP_SERVERS", "k:9092");
+            let cfg: Demo = load(None).map_err(|e| e.to_string())?;
+            assert_eq!(cfg.kafka.bootstrap_servers, "k:9092");
+            Ok(())
+        });
     }
 
     #[test]
