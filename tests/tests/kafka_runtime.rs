@@ -47,19 +47,23 @@ async fn relay_with_dead_letters_and_resume() {
         }
     }
 
+    let group = format!("{input}.group");
+    let start_relay = |shutdown: Shutdown| {
+        let run = ConsumerLoop::new(
+            &config,
+            &group,
+            vec![input.clone()],
+            producer.clone(),
+            &metrics,
+            "relay-test",
+        )
+        .run(Relay { output: output.clone() }, shutdown);
+        tokio::spawn(run)
+    };
+
     // First run: stop after part of the input.
     let shutdown = Shutdown::new();
-    let group = format!("{input}.group");
-    let run = ConsumerLoop::new(
-        &config,
-        &group,
-        vec![input.clone()],
-        producer.clone(),
-        &metrics,
-        "relay-test",
-    )
-    .run(Relay { output: output.clone() }, shutdown.clone());
-    let handle = tokio::spawn(run);
+    let handle = start_relay(shutdown.clone());
     let first = opsline_e2e::read_n(&config, &output, 50, Duration::from_secs(60)).await;
     assert!(first.len() >= 50);
     shutdown.cancel();
@@ -68,16 +72,7 @@ async fn relay_with_dead_letters_and_resume() {
 
     // Second run resumes from the committed offsets.
     let shutdown = Shutdown::new();
-    let run = ConsumerLoop::new(
-        &config,
-        &group,
-        vec![input.clone()],
-        producer.clone(),
-        &metrics,
-        "relay-test",
-    )
-    .run(Relay { output: output.clone() }, shutdown.clone());
-    let handle = tokio::spawn(run);
+    let handle = start_relay(shutdown.clone());
     let all = opsline_e2e::read_n(&config, &output, 200, Duration::from_secs(90)).await;
     let dead = opsline_e2e::read_n(&config, &TopicNames::dead_letter(&input), 4, Duration::from_secs(30)).await;
     shutdown.cancel();

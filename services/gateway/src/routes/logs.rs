@@ -84,30 +84,24 @@ fn lines(body: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
         .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
 }
 
+/// Size and UTF-8 checks shared by both body formats.
+fn checked_text<'a>(state: &AppState, number: usize, line: &'a [u8]) -> Result<&'a str, Rejection> {
+    if line.len() > state.max_record_bytes {
+        let reason = format!(
+            "record is {} bytes; the limit is {}",
+            line.len(),
+            state.max_record_bytes
+        );
+        return Err(Rejection::new(number, "record_too_large", reason, line));
+    }
+    std::str::from_utf8(line).map_err(|e| Rejection::new(number, "invalid_utf8", format!("invalid UTF-8: {e}"), line))
+}
+
 fn ndjson(state: &AppState, body: &[u8]) -> Vec<Result<Prepared, Rejection>> {
     lines(body)
         .map(|(number, line)| {
-            if line.len() > state.max_record_bytes {
-                return Err(Rejection::new(
-                    number,
-                    "record_too_large",
-                    format!(
-                        "record is {} bytes; the limit is {}",
-                        line.len(),
-                        state.max_record_bytes
-                    ),
-                    line,
-                ));
-            }
-            if let Err(error) = std::str::from_utf8(line) {
-                return Err(Rejection::new(
-                    number,
-                    "invalid_utf8",
-                    format!("invalid UTF-8: {error}"),
-                    line,
-                ));
-            }
-            let input: LogInput = serde_json::from_slice(line)
+            let text = checked_text(state, number, line)?;
+            let input: LogInput = serde_json::from_str(text)
                 .map_err(|e| Rejection::new(number, json_error_code(&e), e.to_string(), line))?;
             let data = RawLog {
                 service: input.service,
@@ -124,16 +118,7 @@ fn ndjson(state: &AppState, body: &[u8]) -> Vec<Result<Prepared, Rejection>> {
 fn text_lines(state: &AppState, body: &[u8], service: &str, source: &str) -> Vec<Result<Prepared, Rejection>> {
     lines(body)
         .map(|(number, line)| {
-            if line.len() > state.max_record_bytes {
-                return Err(Rejection::new(
-                    number,
-                    "record_too_large",
-                    format!("line is {} bytes; the limit is {}", line.len(), state.max_record_bytes),
-                    line,
-                ));
-            }
-            let text = std::str::from_utf8(line)
-                .map_err(|e| Rejection::new(number, "invalid_utf8", format!("invalid UTF-8: {e}"), line))?;
+            let text = checked_text(state, number, line)?;
             let data = RawLog {
                 service: service.to_owned(),
                 source: source.to_owned(),
