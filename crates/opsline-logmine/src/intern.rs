@@ -3,8 +3,9 @@
 //! Line tokens are only *looked up* (never inserted) while matching, so variable values that end
 //! up as wildcards never grow the table; tokens are inserted when they become part of a template.
 
-use ahash::RandomState;
 use std::collections::HashMap;
+
+use crate::hash::BuildTokenHasher;
 
 use crate::mask::WILDCARD;
 
@@ -32,7 +33,7 @@ impl Pattern {
 /// The token table.
 #[derive(Debug, Clone)]
 pub(crate) struct Interner {
-    ids: HashMap<Box<str>, u32, RandomState>,
+    ids: HashMap<Box<str>, u32, BuildTokenHasher>,
     strings: Vec<Box<str>>,
     patterns: Vec<Option<Pattern>>,
 }
@@ -40,7 +41,7 @@ pub(crate) struct Interner {
 impl Interner {
     pub(crate) fn new() -> Self {
         let mut me = Self {
-            ids: HashMap::with_hasher(RandomState::with_seeds(1, 2, 3, 4)),
+            ids: HashMap::default(),
             strings: Vec::new(),
             patterns: Vec::new(),
         };

@@ -29,6 +29,7 @@
 pub mod bench;
 mod config;
 pub mod eval;
+mod hash;
 pub mod header;
 mod intern;
 mod mask;

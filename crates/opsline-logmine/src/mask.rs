@@ -174,33 +174,35 @@ fn mask_pieces(token: &str, out: &mut String) -> Masked {
                 .map_or(n, |p| at + p);
             let piece = &bytes[at..end];
             if is_path(piece) || is_uuid(piece) {
-                push_part(out, token, copied, at);
-                push_wildcard(out, start);
+                wildcard_after(out, token, copied, at, start, rewritten);
                 copied = end;
                 rewritten = true;
                 at = end;
             }
         }
         let sub_start = at;
-        let mut has_digit = false;
+        let mut sub_class = 0;
+        let mut delim = 0;
         while at < n {
             let class = byte_class(bytes[at]);
             if class & TOKEN_DELIM != 0 {
+                delim = class;
                 break;
             }
-            has_digit |= class & DIGIT != 0;
+            sub_class |= class;
             at += 1;
         }
-        if at > sub_start && (has_digit || is_keyword(&bytes[sub_start..at])) {
-            push_part(out, token, copied, sub_start);
-            push_wildcard(out, start);
+        let sub_len = at - sub_start;
+        if (sub_class & DIGIT != 0 || ((3..=5).contains(&sub_len) && is_keyword(&bytes[sub_start..at]))) && sub_len > 0
+        {
+            wildcard_after(out, token, copied, sub_start, start, rewritten);
             copied = at;
             rewritten = true;
         }
         if at >= n {
             break;
         }
-        piece_start = byte_class(bytes[at]) & PATH_DELIM != 0;
+        piece_start = delim & PATH_DELIM != 0;
         at += 1;
     }
     if !rewritten {
@@ -226,10 +228,24 @@ fn may_be_whole_piece(rest: &[u8]) -> bool {
     rest.first() == Some(&b'/') || (rest.len() >= 36 && rest[8] == b'-')
 }
 
+/// Appends the text `token[from..to]` that precedes a variable, then the wildcard (see
+/// [`push_wildcard`]). `after_wildcard` says whether this token's output so far (from `start`)
+/// ends with a wildcard, which lets the common joins (`<*>.<*>`, `<*>-<*>`) skip all copying.
+#[inline(always)]
+fn wildcard_after(out: &mut String, token: &str, from: usize, to: usize, start: usize, after_wildcard: bool) {
+    if after_wildcard && (from == to || (to == from + 1 && matches!(token.as_bytes()[from], b'.' | b'-' | b'+'))) {
+        return;
+    }
+    push_part(out, token, from, to);
+    push_wildcard(out, start);
+}
+
 /// Appends `token[from..to]` (both ends sit next to ASCII delimiters, so they are boundaries).
 #[inline]
 fn push_part(out: &mut String, token: &str, from: usize, to: usize) {
-    if let Some(part) = token.get(from..to) {
+    if from < to
+        && let Some(part) = token.get(from..to)
+    {
         out.push_str(part);
     }
 }

@@ -2,8 +2,9 @@
 //! templates in the leaves. Nodes are stored in a flat vector so the tree can be snapshotted and
 //! rebuilt exactly (same nodes, same leaf order), which keeps template ids stable across restarts.
 
-use ahash::RandomState;
 use std::collections::HashMap;
+
+use crate::hash::BuildTokenHasher;
 
 use crate::intern::{UNKNOWN, WILD};
 
@@ -11,7 +12,7 @@ use crate::intern::{UNKNOWN, WILD};
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Node {
     /// Child node per token id (the wildcard child is keyed by [`WILD`]).
-    pub(crate) children: HashMap<u32, u32, RandomState>,
+    pub(crate) children: HashMap<u32, u32, BuildTokenHasher>,
     /// Template indices stored at this node (leaves only).
     pub(crate) templates: Vec<u32>,
     /// Depth below the length level (0 = the length node itself).
@@ -22,15 +23,15 @@ pub(crate) struct Node {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Tree {
     /// Length node per token count.
-    pub(crate) roots: HashMap<u32, u32, RandomState>,
+    pub(crate) roots: HashMap<u32, u32, BuildTokenHasher>,
     /// All nodes.
     pub(crate) nodes: Vec<Node>,
     /// Parent and key of each node (`None` parent: a length node keyed by the token count).
     pub(crate) origin: Vec<(Option<u32>, u32)>,
 }
 
-fn new_map<V>() -> HashMap<u32, V, RandomState> {
-    HashMap::with_hasher(RandomState::with_seeds(5, 6, 7, 8))
+fn new_map<V>() -> HashMap<u32, V, BuildTokenHasher> {
+    HashMap::default()
 }
 
 impl Tree {
