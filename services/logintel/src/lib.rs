@@ -1,1 +1,55 @@
-//! Placeholder: being written.
+//! # opsline-logintel: the log intelligence service
+//!
+//! Consumes the raw-log topic (keyed by service, so each replica owns the
+//! state of the services in its partitions), mines templates with
+//! `opsline-logmine`, and emits:
+//! - template changes to the compacted templates topic (`service/template_id`);
+//! - alerts (new template after warm-up, rate burst over a learned baseline,
+//!   error surge, silence of a steady template) with redacted samples,
+//!   counts, window, severity and evidence; repeats are suppressed and summarised;
+//! - incidents (alerts of a service correlated in event time) to the compacted
+//!   incidents topic, resolved after a quiet period or by
+//!   `POST /v1/incidents/{id}/resolve`.
+//!
+//! Everything runs on event time (log header timestamps, else the record's
+//! time), so replaying a file behaves like live traffic.
+//!
+//! # Delivery guarantee
+//!
+//! **At least once**, with deterministic ids. A raw-log offset is committed
+//! only after every template, alert, incident and snapshot record produced for
+//! it was acknowledged (see `opsline-kafka`). A replay after a crash produces
+//! the same alert and incident ids (derived from service, kind, template and
+//! window), and records already reflected in the restored snapshot are
+//! skipped, so consumers deduplicate on ids. See [`state`] for the snapshot
+//! protocol and its one gap (an abrupt kill between a commit and the next snapshot).
+//!
+//! # Modules
+//! - [`config`]: settings; [`error`]: the error type;
+//! - [`eventtime`], [`redaction`], [`ids`]: helpers;
+//! - [`detector`]: per-service alert detection and suppression;
+//! - [`incidents`]: correlation and lifecycle;
+//! - [`engine`]: miner + detector + incidents per service (pure, synchronous);
+//! - [`state`]: snapshots and restore;
+//! - [`processor`]: the Kafka processor; [`app`]: the runnable service and its HTTP API;
+//! - [`labelled`]: the in-process labelled check (`labelled_check`).
+
+pub mod app;
+pub mod config;
+pub mod detector;
+pub mod engine;
+pub mod error;
+pub mod eventtime;
+pub mod ids;
+pub mod incidents;
+pub mod labelled;
+mod metrics;
+pub mod processor;
+pub mod redaction;
+pub mod state;
+
+pub use app::Application;
+pub use config::{DetectorConfig, IncidentConfig, LogintelConfig};
+pub use engine::{Engine, EngineConfig, LineInput, Outputs};
+pub use error::LogintelError;
+pub use labelled::{LabelledReport, labelled_check};

@@ -1,0 +1,149 @@
+//! Configuration of the log service (file + `OPSLINE_*` environment variables).
+//!
+//! One default configuration serves every log source: the thresholds are
+//! relative to baselines learned per service and per template, never tuned to
+//! one data set.
+
+use opsline_kafka::KafkaConfig;
+use opsline_logmine::MinerConfig;
+use opsline_runtime::telemetry::TelemetryConfig;
+use serde::{Deserialize, Serialize};
+
+/// Settings of the alert detector (all times are event time, in seconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectorConfig {
+    /// Length of a counting window.
+    pub window_secs: u64,
+    /// A service is warming up until it has seen this many lines...
+    pub warmup_lines: u64,
+    /// ...and this much event time; no new-template alerts during warm-up.
+    pub warmup_secs: u64,
+    /// Weight of the newest window in the per-window EWMA baselines (0..1).
+    pub ewma_alpha: f64,
+    /// A window count must exceed `burst_factor` times the baseline to be a burst...
+    pub burst_factor: f64,
+    /// ...plus this many standard deviations (Poisson, `sqrt(baseline)`)...
+    pub burst_sigmas: f64,
+    /// ...and be at least this many lines.
+    pub burst_min_count: u64,
+    /// Like `burst_min_count`, for error-level lines of a service.
+    pub error_min_count: u64,
+    /// Share of windows a template must appear in to count as steady (0..1).
+    pub steady_presence: f64,
+    /// Windows a template must have been observed before it can be steady.
+    pub steady_min_windows: u64,
+    /// Consecutive empty windows of a steady template that make a silence alert.
+    pub silence_windows: u64,
+    /// A repeat within this long of the previous one is suppressed (sliding).
+    pub suppress_secs: u64,
+    /// Suppressed repeats are summarised at least this often while they continue.
+    pub summary_every_secs: u64,
+    /// A template created after warm-up stays "new" (its lines repeat the new-template alert) this long.
+    pub novelty_secs: u64,
+    /// Sample lines per alert.
+    pub max_samples: usize,
+    /// Raw-log offsets cited per alert.
+    pub max_evidence: usize,
+    /// Sample lines are cut to this many characters.
+    pub max_sample_chars: usize,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            window_secs: 60,
+            warmup_lines: 100,
+            warmup_secs: 900,
+            ewma_alpha: 0.1,
+            burst_factor: 4.0,
+            burst_sigmas: 4.0,
+            burst_min_count: 10,
+            error_min_count: 5,
+            steady_presence: 0.8,
+            steady_min_windows: 15,
+            silence_windows: 5,
+            suppress_secs: 1800,
+            summary_every_secs: 3600,
+            novelty_secs: 86_400,
+            max_samples: 3,
+            max_evidence: 100,
+            max_sample_chars: 512,
+        }
+    }
+}
+
+/// Settings of the incident correlator (event time, seconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IncidentConfig {
+    /// An alert joins the service's open incident if it comes within this long of its last update.
+    pub correlation_secs: u64,
+    /// An open incident without new alerts for this long is resolved (`quiet-period`).
+    pub quiet_period_secs: u64,
+    /// Raw-log offsets kept per incident.
+    pub max_evidence: usize,
+}
+
+impl Default for IncidentConfig {
+    fn default() -> Self {
+        Self { correlation_secs: 900, quiet_period_secs: 1800, max_evidence: 1000 }
+    }
+}
+
+/// Settings of the log service.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogintelConfig {
+    /// HTTP listen address, `host:port` (port 0 picks a free port).
+    pub listen: String,
+    /// Prefix of every topic name.
+    pub topic_prefix: String,
+    /// Consumer group of the raw-log consumer.
+    pub group_id: String,
+    /// Snapshot a service's state after this many of its lines...
+    pub snapshot_every_lines: u64,
+    /// ...or when it changed and this long (wall time) passed since its last snapshot.
+    pub snapshot_interval_ms: u64,
+    /// Wall-clock tick: idle snapshots, noise report, idle clock advance.
+    pub tick_interval_ms: u64,
+    /// Whether the tick advances an idle service's event clock by the wall time since its
+    /// last line (live traffic: silence and quiet periods happen without new lines).
+    /// Off makes a replay fully deterministic.
+    pub advance_idle_clock: bool,
+    /// How long start-up waits for the state topic to go quiet while restoring.
+    pub restore_idle_ms: u64,
+    /// Log the noise-reduction line this often.
+    pub report_interval_secs: u64,
+    /// Template miner settings (one miner per service).
+    pub miner: MinerConfig,
+    /// Alert detector settings.
+    pub detector: DetectorConfig,
+    /// Incident settings.
+    pub incidents: IncidentConfig,
+    /// Kafka client settings.
+    pub kafka: KafkaConfig,
+    /// Logs and traces.
+    pub telemetry: TelemetryConfig,
+}
+
+impl Default for LogintelConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8090".to_owned(),
+            topic_prefix: String::new(),
+            group_id: "opsline-logintel".to_owned(),
+            snapshot_every_lines: 1000,
+            snapshot_interval_ms: 2000,
+            tick_interval_ms: 1000,
+            advance_idle_clock: true,
+            restore_idle_ms: 2000,
+            report_interval_secs: 60,
+            miner: MinerConfig::default(),
+            detector: DetectorConfig::default(),
+            incidents: IncidentConfig::default(),
+            kafka: KafkaConfig { client_id: "opsline-logintel".to_owned(), ..KafkaConfig::default() },
+            telemetry: TelemetryConfig::default(),
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! The detection engine: one template miner, alert detector and incident book
+//! per service, fed line by line. Pure and synchronous (no I/O), so the Kafka
+//! processor, the periodic tick, the HTTP API and the in-process labelled check
+//! all run exactly the same code.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use opsline_events::logs::{Alert, Incident, LogOffset, TemplateChangeKind, TemplateEvent};
+use opsline_logmine::{Miner, MinerConfig, TemplateChange, classify_level};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::config::{DetectorConfig, IncidentConfig};
+use crate::detector::{Observation, ServiceDetector};
+use crate::error::LogintelError;
+use crate::eventtime::parse_timestamp;
+use crate::incidents::{IncidentBook, ResolveOutcome};
+
+/// Alerts kept per service for re-emission after a restore (at-least-once for alerts in flight).
+pub const RECENT_ALERTS: usize = 32;
+
+/// The settings the engine needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// Template miner settings.
+    pub miner: MinerConfig,
+    /// Alert detector settings.
+    pub detector: DetectorConfig,
+    /// Incident settings.
+    pub incidents: IncidentConfig,
+}
+
+/// The last raw-log record reflected in a service's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawPosition {
+    /// Partition of the raw-log topic.
+    pub partition: i32,
+    /// Offset within it.
+    pub offset: i64,
+}
+
+/// One raw line to ingest.
+#[derive(Debug, Clone)]
+pub struct LineInput<'a> {
+    /// The service (the raw-log key).
+    pub service: &'a str,
+    /// The whole line, header included (any bytes).
+    pub line: &'a [u8],
+    /// Event time to use when the header has no parsable timestamp (client or broker time).
+    pub fallback_time: Option<Timestamp>,
+    /// Where the line is in the raw-log topic (cited as evidence).
+    pub evidence: LogOffset,
+}
+
+/// What one step of the engine produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outputs {
+    /// New or changed templates.
+    pub templates: Vec<TemplateEvent>,
+    /// Alerts to emit.
+    pub alerts: Vec<Alert>,
+    /// Incidents whose state changed.
+    pub incidents: Vec<Incident>,
+}
+
+impl Outputs {
+    /// Appends `other`.
+    pub fn extend(&mut self, other: Outputs) {
+        self.templates.extend(other.templates);
+        self.alerts.extend(other.alerts);
+        self.incidents.extend(other.incidents);
+    }
+
+    /// Whether nothing was produced.
+    pub fn is_empty(&self) -> bool {
+        self.templates.is_empty() && self.alerts.is_empty() && self.incidents.is_empty()
+    }
+}
+
+/// The state of one service.
+#[derive(Debug, Clone)]
+pub struct ServiceState {
+    /// The template miner.
+    pub miner: Miner,
+    /// The alert detector.
+    pub detector: ServiceDetector,
+    /// The incidents.
+    pub incidents: IncidentBook,
+    /// The last raw-log record reflected here.
+    pub position: Option<RawPosition>,
+    /// The latest alerts (re-emitted after a restore; consumers drop duplicates by id).
+    pub recent_alerts: Vec<Alert>,
+    /// Lines since the last snapshot.
+    pub lines_since_snapshot: u64,
+    /// Whether the state changed since the last snapshot.
+    pub dirty: bool,
+}
+
+/// Running totals, for the noise-reduction report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Lines ingested.
+    pub lines_in: u64,
+    /// Alerts emitted (summaries included).
+    pub alerts_out: u64,
+    /// Lines that were already reflected in restored state and skipped.
+    pub replays_skipped: u64,
+}
+
+/// Miners, detectors and incident books of every service seen.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    config: EngineConfig,
+    services: BTreeMap<String, ServiceState>,
+    totals: Totals,
+}
+
+impl Engine {
+    /// An empty engine; fails when the miner configuration is invalid.
+    pub fn new(config: EngineConfig) -> Result<Self, LogintelError> {
+        Miner::new(config.miner.clone())?;
+        Ok(Self { config, services: BTreeMap::new(), totals: Totals::default() })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Running totals.
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// The state of `service`, if it was seen.
+    pub fn service(&self, service: &str) -> Option<&ServiceState> {
+        self.services.get(service)
+    }
+
+    /// The services seen, in name order.
+    pub fn service_names(&self) -> Vec<String> {
+        self.services.keys().cloned().collect()
+    }
+
+    /// Whether the record at `position` of `service` is already reflected in its state.
+    pub fn already_processed(&mut self, service: &str, position: RawPosition) -> bool {
+        let seen = self
+            .services
+            .get(service)
+            .and_then(|s| s.position)
+            .is_some_and(|p| p.partition == position.partition && position.offset <= p.offset);
+        if seen {
+            self.totals.replays_skipped += 1;
+        }
+        seen
+    }
+
+    /// Mines and checks one line.
+    pub fn ingest(&mut self, input: &LineInput<'_>) -> Result<Outputs, LogintelError> {
+        let state = ensure_state(&mut self.services, &self.config.miner, input.service)?;
+        let parsed = state.miner.ingest(input.line);
+        let level = parsed.header.level.as_deref().and_then(classify_level);
+        let time_ms = parsed
+            .header
+            .timestamp
+            .as_deref()
+            .and_then(|text| parse_timestamp(text, input.fallback_time))
+            .or(input.fallback_time)
+            .map(|t| t.as_millisecond())
+            .unwrap_or(state.detector.clock_ms);
+        let mut outputs = Outputs::default();
+        let mut created = false;
+        for change in &parsed.changes {
+            match change {
+                TemplateChange::Created { id, template } => {
+                    created |= *id == parsed.template_id;
+                    outputs.templates.push(template_event(input.service, *id, template, TemplateChangeKind::Created, None, 1));
+                }
+                TemplateChange::Updated { id, old, new } => {
+                    let count = state.miner.template(*id).map(|t| t.count).unwrap_or_default();
+                    outputs.templates.push(template_event(input.service, *id, new, TemplateChangeKind::Updated, Some(old), count));
+                }
+                TemplateChange::Merged { from, into, template } => {
+                    state.detector.forget_template(*from);
+                    let count = state.miner.template(*into).map(|t| t.count).unwrap_or_default();
+                    outputs.templates.push(template_event(input.service, *into, template, TemplateChangeKind::Updated, None, count));
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(input.line);
+        let observation = Observation {
+            time_ms,
+            template_id: parsed.template_id,
+            template: &parsed.template,
+            created,
+            level,
+            line: text.trim_end_matches(['\n', '\r']),
+            evidence: input.evidence.clone(),
+        };
+        let mut alerts = Vec::new();
+        state.detector.observe(&observation, &self.config.detector, &mut alerts);
+        state.position = Some(RawPosition { partition: input.evidence.partition, offset: input.evidence.offset });
+        state.lines_since_snapshot += 1;
+        state.dirty = true;
+        self.totals.lines_in += 1;
+        let more = self.after_alerts(input.service, alerts);
+        outputs.extend(more);
+        Ok(outputs)
+    }
+
+    /// Moves `service`'s event clock to `now` (a tick for idle live traffic): silence,
+    /// suppression summaries and quiet-period resolutions that are due.
+    pub fn advance(&mut self, service: &str, now: Timestamp) -> Outputs {
+        let Some(state) = self.services.get_mut(service) else { return Outputs::default() };
+        let mut alerts = Vec::new();
+        state.detector.advance(now.as_millisecond(), &self.config.detector, &mut alerts);
+        self.after_alerts(service, alerts)
+    }
+
+    /// Emits every pending suppression summary and resolves nothing (end of a replay).
+    pub fn finish(&mut self) -> Outputs {
+        let mut outputs = Outputs::default();
+        for service in self.service_names() {
+            let Some(state) = self.services.get_mut(&service) else { continue };
+            let mut alerts = Vec::new();
+            state.detector.flush(&mut alerts);
+            outputs.extend(self.after_alerts(&service, alerts));
+        }
+        outputs
+    }
+
+    /// Resolves incident `id` on an operator's request (at the service's event clock).
+    pub fn resolve_incident(&mut self, id: Uuid, by: &str) -> Option<(ResolveOutcome, Incident)> {
+        self.services.values_mut().find_map(|state| {
+            let at = crate::detector::suppress::ms_to_ts(state.detector.clock_ms);
+            let outcome = state.incidents.resolve(id, by, at);
+            if matches!(outcome, Some((ResolveOutcome::Resolved, _))) {
+                state.dirty = true;
+            }
+            outcome
+        })
+    }
+
+    /// Looks an incident up by id.
+    pub fn incident(&self, id: Uuid) -> Option<&Incident> {
+        self.services.values().find_map(|s| s.incidents.get(id))
+    }
+
+    /// Installs restored state for a service (replacing any).
+    pub fn install(&mut self, service: String, state: ServiceState) {
+        self.services.insert(service, state);
+    }
+
+    /// Mutable access to a service's state (snapshots).
+    pub fn service_mut(&mut self, service: &str) -> Option<&mut ServiceState> {
+        self.services.get_mut(service)
+    }
+
+    fn after_alerts(&mut self, service: &str, alerts: Vec<Alert>) -> Outputs {
+        let mut outputs = Outputs::default();
+        let Some(state) = self.services.get_mut(service) else { return outputs };
+        let now = state.detector.clock_ms;
+        outputs.incidents.extend(state.incidents.expire(now, &self.config.incidents));
+        for alert in &alerts {
+            if let Some(incident) = state.incidents.on_alert(alert, now, &self.config.incidents) {
+                outputs.incidents.push(incident);
+            }
+            state.recent_alerts.push(alert.clone());
+        }
+        if state.recent_alerts.len() > RECENT_ALERTS {
+            let excess = state.recent_alerts.len() - RECENT_ALERTS;
+            state.recent_alerts.drain(..excess);
+        }
+        if !alerts.is_empty() || !outputs.incidents.is_empty() {
+            state.dirty = true;
+        }
+        self.totals.alerts_out += alerts.len() as u64;
+        outputs.alerts = alerts;
+        outputs
+    }
+}
+
+fn ensure_state<'a>(
+    services: &'a mut BTreeMap<String, ServiceState>,
+    miner: &MinerConfig,
+    service: &str,
+) -> Result<&'a mut ServiceState, LogintelError> {
+    if !services.contains_key(service) {
+        let state = ServiceState {
+            miner: Miner::new(miner.clone())?,
+            detector: ServiceDetector::new(service),
+            incidents: IncidentBook::default(),
+            position: None,
+            recent_alerts: Vec::new(),
+            lines_since_snapshot: 0,
+            dirty: true,
+        };
+        services.insert(service.to_owned(), state);
+    }
+    services.get_mut(service).ok_or_else(|| LogintelError::Internal("service state vanished".into()))
+}
+
+fn template_event(
+    service: &str,
+    id: u64,
+    text: &str,
+    change: TemplateChangeKind,
+    previous: Option<&str>,
+    count: u64,
+) -> TemplateEvent {
+    TemplateEvent {
+        service: service.to_owned(),
+        template_id: id,
+        template: text.to_owned(),
+        change,
+        previous: previous.map(str::to_owned),
+        count,
+    }
+}
+
+#[cfg(test)]
+mod tests;

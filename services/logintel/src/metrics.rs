@@ -1,0 +1,107 @@
+//! Log service metrics (bounded labels only).
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `opsline_logintel_lines_total` | counter | |
+//! | `opsline_logintel_alerts_total` | counter | `kind` |
+//! | `opsline_logintel_suppressed_repeats_total` | counter | `kind` |
+//! | `opsline_logintel_templates_total` | counter | `change` |
+//! | `opsline_logintel_incidents_total` | counter | `status` |
+//! | `opsline_logintel_snapshots_total` | counter | `outcome` |
+//! | `opsline_logintel_replays_skipped_total` | counter | |
+//! | `opsline_logintel_state_gaps_total` | counter | |
+//! | `opsline_logintel_lines_per_alert` | gauge | (noise reduction: lines in / alerts out) |
+
+use std::sync::atomic::AtomicU64;
+
+use opsline_events::logs::{IncidentStatus, TemplateChangeKind};
+use opsline_runtime::metrics::Metrics;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+
+use crate::detector::suppress::kind_name;
+use crate::engine::Outputs;
+
+/// `kind` label.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct KindLabel {
+    kind: &'static str,
+}
+
+/// `change` label.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ChangeLabel {
+    change: &'static str,
+}
+
+/// `status` label.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct StatusLabel {
+    status: &'static str,
+}
+
+/// `outcome` label.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct OutcomeLabel {
+    outcome: &'static str,
+}
+
+/// The log service's metric families.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LogintelMetrics {
+    pub(crate) lines: Counter,
+    pub(crate) alerts: Family<KindLabel, Counter>,
+    pub(crate) suppressed: Family<KindLabel, Counter>,
+    pub(crate) templates: Family<ChangeLabel, Counter>,
+    pub(crate) incidents: Family<StatusLabel, Counter>,
+    pub(crate) snapshots: Family<OutcomeLabel, Counter>,
+    pub(crate) replays_skipped: Counter,
+    pub(crate) state_gaps: Counter,
+    pub(crate) lines_per_alert: Gauge<f64, AtomicU64>,
+}
+
+impl LogintelMetrics {
+    pub(crate) fn register(metrics: &Metrics) -> Self {
+        let this = Self::default();
+        metrics.register("logintel_lines", "Raw log lines processed.", this.lines.clone());
+        metrics.register("logintel_alerts", "Alerts emitted, summaries included, by kind.", this.alerts.clone());
+        metrics.register("logintel_suppressed_repeats", "Repeated alert lines suppressed, by kind.", this.suppressed.clone());
+        metrics.register("logintel_templates", "Template changes, by change.", this.templates.clone());
+        metrics.register("logintel_incidents", "Incident state changes, by new status.", this.incidents.clone());
+        metrics.register("logintel_snapshots", "State snapshots, by outcome.", this.snapshots.clone());
+        metrics.register("logintel_replays_skipped", "Replayed records already in the restored state.", this.replays_skipped.clone());
+        metrics.register("logintel_state_gaps", "Restores that found committed records missing from the snapshot.", this.state_gaps.clone());
+        metrics.register("logintel_lines_per_alert", "Noise reduction: lines in per alert out.", this.lines_per_alert.clone());
+        this
+    }
+
+    pub(crate) fn count_outputs(&self, outputs: &Outputs) {
+        for alert in &outputs.alerts {
+            let kind = kind_name(alert.kind);
+            self.alerts.get_or_create(&KindLabel { kind }).inc();
+            if alert.suppressed > 0 {
+                self.suppressed.get_or_create(&KindLabel { kind }).inc_by(alert.suppressed);
+            }
+        }
+        for template in &outputs.templates {
+            let change = match template.change {
+                TemplateChangeKind::Created => "created",
+                TemplateChangeKind::Updated => "updated",
+            };
+            self.templates.get_or_create(&ChangeLabel { change }).inc();
+        }
+        for incident in &outputs.incidents {
+            let status = match incident.status {
+                IncidentStatus::Open => "open",
+                IncidentStatus::Resolved => "resolved",
+            };
+            self.incidents.get_or_create(&StatusLabel { status }).inc();
+        }
+    }
+
+    pub(crate) fn snapshot(&self, outcome: &'static str) {
+        self.snapshots.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+}
