@@ -149,7 +149,26 @@ pub(crate) fn mask_classified(token: &str, class: u8, max_len: usize, out: &mut 
         // One path piece.
         return Masked::Wildcard;
     }
+    if class & (DIGIT | SLASH) == 0 && !has_keyword_piece(bytes) {
+        // Words joined by punctuation (`dfs.DataNode$PacketResponder:`): nothing variable.
+        return Masked::Unchanged;
+    }
     mask_pieces(token, out)
+}
+
+/// Whether any piece of the token (split on token delimiters) is a keyword.
+#[inline]
+fn has_keyword_piece(bytes: &[u8]) -> bool {
+    let mut piece_start = 0;
+    for (at, &b) in bytes.iter().enumerate() {
+        if byte_class(b) & TOKEN_DELIM != 0 {
+            if (3..=5).contains(&(at - piece_start)) && is_keyword(&bytes[piece_start..at]) {
+                return true;
+            }
+            piece_start = at + 1;
+        }
+    }
+    is_keyword(&bytes[piece_start..])
 }
 
 /// The general masking path for tokens with delimiters, in one pass: path pieces (split on path

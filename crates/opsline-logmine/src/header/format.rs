@@ -112,8 +112,145 @@ pub(crate) struct HeaderFormat {
     /// The format string it was compiled from.
     pub(crate) source: String,
     elements: Vec<Element>,
+    /// Precomputed byte tests, one per element (same index).
+    steps: Vec<Step>,
+    /// Number of fields (captures) in the format.
+    fields: usize,
     /// How discriminating the format is (typed fields and literals weigh more).
     pub(crate) specificity: u32,
+}
+
+/// A set of byte values.
+#[derive(Debug, Clone, Copy, Default)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn from_fn(f: impl Fn(u8) -> bool) -> Self {
+        let mut set = [0u64; 4];
+        for b in 0..=255u8 {
+            if f(b) {
+                set[usize::from(b >> 6)] |= 1 << (b & 63);
+            }
+        }
+        Self(set)
+    }
+
+    #[inline(always)]
+    fn contains(&self, b: u8) -> bool {
+        (self.0[usize::from(b >> 6)] >> (b & 63)) & 1 != 0
+    }
+}
+
+/// Precomputed tests for one element: which bytes a field accepts, and where the element may end
+/// (where the next element can start).
+#[derive(Debug, Clone, Default)]
+struct Step {
+    /// Bytes a field accepts as its first byte.
+    accept_first: ByteSet,
+    /// Bytes a field accepts after the first.
+    accept_rest: ByteSet,
+    /// Bytes at which the element may end (the byte that follows it).
+    end_before: ByteSet,
+    /// Whether the element may end at the end of the line.
+    end_at_eol: bool,
+    /// When the next element is a literal, the whole literal must follow.
+    end_lit: Option<Box<[u8]>>,
+    /// The field accepts every byte (a free-text field: `ts`, `comp`, `any`).
+    accepts_all: bool,
+    /// When set, the element can only end right before this byte (a blank or a literal's first
+    /// byte), so a free-text field can jump from one occurrence to the next.
+    end_byte: Option<u8>,
+    /// No byte the field accepts after its first can precede its end, so the only possible end
+    /// is where the run of accepted bytes stops.
+    single_end: bool,
+}
+
+impl Step {
+    fn new(elements: &[Element], at: usize) -> Self {
+        let (accept_first, accept_rest) = match elements.get(at) {
+            Some(Element::Field(k)) => (
+                ByteSet::from_fn(|b| k.accepts_byte(b, true)),
+                ByteSet::from_fn(|b| k.accepts_byte(b, false)),
+            ),
+            _ => (ByteSet::default(), ByteSet::default()),
+        };
+        // `b < 0x80 || b >= 0xC0`: the byte starts a character.
+        let starts_char = |b: u8| (b as i8) >= -0x40;
+        let (end_before, end_at_eol, end_lit) = match elements.get(at + 1) {
+            None => (ByteSet::default(), true, None),
+            Some(Element::Space) => (ByteSet::from_fn(|b| b.is_ascii_whitespace()), false, None),
+            Some(Element::Lit(lit)) => {
+                let first = lit.as_bytes().first().copied();
+                (
+                    ByteSet::from_fn(|b| Some(b) == first),
+                    false,
+                    Some(lit.as_bytes().into()),
+                )
+            }
+            Some(Element::Field(FieldKind::Content)) => (ByteSet::from_fn(starts_char), true, None),
+            Some(Element::Field(k)) => (
+                ByteSet::from_fn(|b| starts_char(b) && k.accepts_byte(b, true)),
+                false,
+                None,
+            ),
+        };
+        let accepts_all = (0..=255u8).all(|b| accept_first.contains(b) && accept_rest.contains(b));
+        let mut members = (0..=255u8).filter(|&b| end_before.contains(b));
+        let end_byte = match (members.next(), members.next(), end_at_eol) {
+            (Some(b), None, false) => Some(b),
+            _ => None,
+        };
+        let single_end = (0..=255u8).all(|b| !(accept_rest.contains(b) && end_before.contains(b)));
+        Self {
+            accept_first,
+            accept_rest,
+            end_before,
+            end_at_eol,
+            end_lit,
+            accepts_all,
+            end_byte,
+            single_end,
+        }
+    }
+
+    /// The next position after `from` (exclusive) where this free-text element may end, if any.
+    #[inline]
+    fn next_free_end(&self, bytes: &[u8], from: usize) -> Option<usize> {
+        let mut at = from + 1;
+        loop {
+            let rest = bytes.get(at..)?;
+            let found = match self.end_byte {
+                Some(b) => memchr::memchr(b, rest),
+                None => rest.iter().position(|&b| self.end_before.contains(b)),
+            };
+            match found {
+                Some(p) => {
+                    at += p;
+                    if self.end_lit.as_deref().is_none_or(|lit| bytes[at..].starts_with(lit)) {
+                        return Some(at);
+                    }
+                    at += 1;
+                }
+                None => return self.end_at_eol.then_some(bytes.len()),
+            }
+        }
+    }
+
+    /// Whether the element may end at byte `end` of `bytes`: a character boundary where the next
+    /// element can start.
+    #[inline(always)]
+    fn may_end_at(&self, bytes: &[u8], end: usize) -> bool {
+        match bytes.get(end) {
+            None => self.end_at_eol,
+            Some(&b) => {
+                self.end_before.contains(b)
+                    && self
+                        .end_lit
+                        .as_deref()
+                        .is_none_or(|lit| bytes.get(end..).is_some_and(|rest| rest.starts_with(lit)))
+            }
+        }
+    }
 }
 
 /// Error compiling a header format string.
@@ -187,9 +324,12 @@ impl HeaderFormat {
                 Element::Space => 0,
             })
             .sum();
+        let steps = (0..elements.len()).map(|at| Step::new(&elements, at)).collect();
         Ok(Self {
             source: source.to_string(),
             elements,
+            steps,
+            fields,
             specificity,
         })
     }
@@ -201,7 +341,7 @@ impl HeaderFormat {
         if !self.match_from(line, 0, 0, 0, &mut caps, &mut budget) {
             return None;
         }
-        let fields = self.elements.iter().filter(|e| matches!(e, Element::Field(_))).count();
+        let fields = self.fields;
         let mut out = HeaderMatch::default();
         let mut ts: Option<Range<usize>> = None;
         for &(kind, start, end) in caps.iter().take(fields) {
@@ -256,10 +396,80 @@ impl HeaderFormat {
             }
             Element::Field(kind) => {
                 let kind = *kind;
+                let Some(step) = self.steps.get(elem) else {
+                    return false;
+                };
+                if matches!(kind, FieldKind::Comp | FieldKind::Ts)
+                    && line
+                        .get(pos..)
+                        .is_some_and(|rest| rest.starts_with(char::is_whitespace))
+                {
+                    // Every candidate would fail validation.
+                    return false;
+                }
+                if step.accepts_all {
+                    // Free text: jump from one possible end to the next.
+                    let mut end = pos;
+                    while let Some(next) = step.next_free_end(bytes, end) {
+                        end = next;
+                        caps[field] = (kind, pos, end);
+                        if self.match_from(line, elem + 1, field + 1, end, caps, budget) {
+                            return true;
+                        }
+                        if *budget == 0 {
+                            return false;
+                        }
+                    }
+                    return false;
+                }
+                if step.single_end {
+                    // Typed field: the run of accepted bytes is the only candidate.
+                    if !bytes.get(pos).is_some_and(|&b| step.accept_first.contains(b)) {
+                        return false;
+                    }
+                    let rest = bytes.get(pos + 1..).unwrap_or_default();
+                    let end = pos
+                        + 1
+                        + rest
+                            .iter()
+                            .position(|&b| !step.accept_rest.contains(b))
+                            .unwrap_or(rest.len());
+                    if !step.may_end_at(bytes, end) {
+                        return false;
+                    }
+                    let valid = match kind {
+                        FieldKind::Month | FieldKind::Level => line.get(pos..end).is_some_and(|t| kind.validate(t)),
+                        FieldKind::Num => bytes[pos..end].iter().any(u8::is_ascii_digit),
+                        _ => true,
+                    };
+                    if !valid {
+                        return false;
+                    }
+                    caps[field] = (kind, pos, end);
+                    return self.match_from(line, elem + 1, field + 1, end, caps, budget);
+                }
                 let mut end = pos;
-                while end < bytes.len() && kind.accepts_byte(bytes[end], end == pos) {
+                let mut has_digit = false;
+                while let Some(&b) = bytes.get(end) {
+                    let accepted = if end == pos {
+                        step.accept_first.contains(b)
+                    } else {
+                        step.accept_rest.contains(b)
+                    };
+                    if !accepted {
+                        break;
+                    }
+                    has_digit |= b.is_ascii_digit();
                     end += 1;
-                    if !self.is_candidate_end(elem + 1, line, end) || !kind.validate(&line[pos..end]) {
+                    if !step.may_end_at(bytes, end) {
+                        continue;
+                    }
+                    let valid = match kind {
+                        FieldKind::Month | FieldKind::Level => line.get(pos..end).is_some_and(|t| kind.validate(t)),
+                        FieldKind::Num => has_digit,
+                        _ => true,
+                    };
+                    if !valid {
                         continue;
                     }
                     caps[field] = (kind, pos, end);
@@ -271,24 +481,6 @@ impl HeaderFormat {
                     }
                 }
                 false
-            }
-        }
-    }
-
-    /// Whether a field may end at byte `end`: a character boundary where the next element can
-    /// start. Blanks and literals are checked on bytes first, which keeps the lazy scan cheap.
-    #[inline]
-    fn is_candidate_end(&self, elem: usize, line: &str, end: usize) -> bool {
-        let bytes = line.as_bytes();
-        match self.elements.get(elem) {
-            None => end == bytes.len(),
-            Some(Element::Space) => bytes.get(end).is_some_and(u8::is_ascii_whitespace),
-            Some(Element::Lit(lit)) => {
-                bytes.get(end) == lit.as_bytes().first() && bytes[end..].starts_with(lit.as_bytes())
-            }
-            Some(Element::Field(FieldKind::Content)) => line.is_char_boundary(end),
-            Some(Element::Field(k)) => {
-                line.is_char_boundary(end) && bytes.get(end).is_some_and(|&b| k.accepts_byte(b, true))
             }
         }
     }

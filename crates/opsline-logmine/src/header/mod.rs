@@ -193,8 +193,8 @@ fn regex_split(re: &Regex, line: &str) -> Option<format::HeaderMatch> {
 /// Removes a trailing `[digits]` (a pid) from a component name.
 pub(crate) fn strip_pid(component: &str) -> &str {
     let trimmed = component.trim_end();
-    if let Some(open) = trimmed.rfind('[')
-        && trimmed.ends_with(']')
+    if trimmed.ends_with(']')
+        && let Some(open) = trimmed.rfind('[')
         && open + 2 < trimmed.len()
         && trimmed[open + 1..trimmed.len() - 1].bytes().all(|b| b.is_ascii_digit())
     {

@@ -130,6 +130,8 @@ pub(super) struct Scratch {
     pub(super) changes: Vec<TemplateChange>,
     /// Header ranges of the last line.
     pub(super) split: HeaderMatch,
+    /// Length of the last line without its line break.
+    pub(super) line_len: usize,
     /// An empty template text, for the (unreachable) case of a line without a cluster.
     pub(super) empty: Arc<str>,
 }
@@ -142,6 +144,7 @@ impl Default for Scratch {
             lossy: String::new(),
             changes: Vec::new(),
             split: HeaderMatch::default(),
+            line_len: 0,
             empty: Arc::from(""),
         }
     }
@@ -227,6 +230,7 @@ impl Miner {
         let idx = {
             let text = valid.unwrap_or(&lossy);
             let line = text.trim_end_matches(['\n', '\r']);
+            self.scratch.line_len = line.len();
             self.scratch.split = self.header.split(line);
             let content = line.get(self.scratch.split.content.clone()).unwrap_or("");
             self.mine_content(content)

@@ -52,7 +52,7 @@ pub struct ParsedRef<'a> {
 impl<'a> ParsedRef<'a> {
     /// Builds the view of the line `text` just mined into cluster `idx`.
     pub(super) fn new(miner: &'a Miner, text: &'a str, idx: usize) -> Self {
-        let line = text.trim_end_matches(['\n', '\r']);
+        let line = text.get(..miner.scratch.line_len).unwrap_or(text);
         let split = &miner.scratch.split;
         let field = |r: &Option<std::ops::Range<usize>>| r.clone().and_then(|r| line.get(r));
         let header = HeaderRef {
