@@ -98,6 +98,14 @@ impl ClientContext for LoopContext {
 impl ConsumerContext for LoopContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(list) = rebalance {
+            // A revoked partition's lag is now another member's to report.
+            for element in list.elements() {
+                let label = PartitionLabel {
+                    topic: element.topic().to_owned(),
+                    partition: element.partition().to_string(),
+                };
+                self.metrics.consumer_lag.remove(&label);
+            }
             let commit = self.lock().revoke(list);
             if let Some(commit) = commit {
                 let result = consumer.commit(&commit, CommitMode::Sync);
