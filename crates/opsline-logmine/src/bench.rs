@@ -38,8 +38,13 @@ pub struct BenchReport {
     pub lines: usize,
     /// Wall-clock seconds spent mining.
     pub seconds: f64,
-    /// Lines per second.
+    /// Lines per second (wall clock).
     pub lines_per_s: f64,
+    /// CPU seconds the mining thread used (user + system), when available (Linux).
+    pub cpu_seconds: Option<f64>,
+    /// Lines per CPU second: the single-core rate, unaffected by other processes sharing the
+    /// cores (when available).
+    pub lines_per_cpu_s: Option<f64>,
     /// Live templates at the end.
     pub templates: usize,
     /// Peak resident set size of the process (VmHWM), when available.
@@ -56,6 +61,10 @@ impl BenchReport {
         let _ = writeln!(out, "lines        {}", self.lines);
         let _ = writeln!(out, "seconds      {:.3}", self.seconds);
         let _ = writeln!(out, "lines/s      {:.0}", self.lines_per_s);
+        if let (Some(cpu), Some(rate)) = (self.cpu_seconds, self.lines_per_cpu_s) {
+            let _ = writeln!(out, "cpu seconds  {cpu:.3}");
+            let _ = writeln!(out, "lines/cpu-s  {rate:.0}");
+        }
         let _ = writeln!(out, "templates    {}", self.templates);
         match self.peak_rss_bytes {
             Some(b) => {
@@ -75,6 +84,20 @@ pub fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// CPU time used so far by the calling thread (`utime + stime` from `/proc/thread-self/stat`),
+/// in seconds; `None` where that file does not exist.
+pub fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain blanks).
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    // utime and stime are fields 14 and 15 of the file; `rest` starts at field 3.
+    let utime: f64 = fields.nth(11)?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    // Clock ticks per second: 100 on every Linux configuration in practical use.
+    Some((utime + stime) / 100.0)
 }
 
 /// All lines in one buffer, plus each line's byte range.
@@ -126,6 +149,7 @@ pub fn bench_files_with(files: &[PathBuf], min_lines: usize, path: IngestPath) -
     let passes = min_lines.div_ceil(lines.len()).max(1);
     let mut miner = Miner::new(MinerConfig::default())?;
     let mut checksum = 0u64;
+    let cpu_start = thread_cpu_seconds();
     let start = Instant::now();
     for _ in 0..passes {
         for &(s, e) in &lines {
@@ -144,12 +168,18 @@ pub fn bench_files_with(files: &[PathBuf], min_lines: usize, path: IngestPath) -
         }
     }
     let seconds = start.elapsed().as_secs_f64();
+    let cpu_seconds = match (cpu_start, thread_cpu_seconds()) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
     std::hint::black_box(checksum);
     let total = passes * lines.len();
     Ok(BenchReport {
         lines: total,
         seconds,
         lines_per_s: if seconds > 0.0 { total as f64 / seconds } else { 0.0 },
+        cpu_seconds,
+        lines_per_cpu_s: cpu_seconds.filter(|&c| c > 0.0).map(|c| total as f64 / c),
         templates: miner.template_count(),
         peak_rss_bytes: peak_rss_bytes(),
         path,

@@ -252,7 +252,14 @@ impl Miner {
             self.config.max_token_bytes,
         );
         let idx = match self.best_match(&lt, content) {
-            Some(idx) => {
+            Some((idx, true)) => {
+                // A perfect match changes nothing but the count.
+                if let Some(c) = self.clusters.get_mut(idx) {
+                    c.count += 1;
+                }
+                idx
+            }
+            Some((idx, false)) => {
                 self.absorb(idx, &mut lt, content, &mut changes);
                 self.resolve(idx)
             }
@@ -271,8 +278,9 @@ impl Miner {
 
     /// The most similar template reachable in the tree, if it passes the threshold (or the leaf is
     /// full, in which case the best one is taken regardless). Ties go to the template with more
-    /// wildcards, then to the first one found.
-    fn best_match(&mut self, lt: &LineTokens, content: &str) -> Option<usize> {
+    /// wildcards, then to the first one found. The flag tells whether the match is perfect (the
+    /// template already covers the line).
+    fn best_match(&mut self, lt: &LineTokens, content: &str) -> Option<(usize, bool)> {
         let mut leaves = std::mem::take(&mut self.scratch.leaves);
         self.tree.candidate_leaves(&lt.ids, self.config.tree_depth, &mut leaves);
         // A template matching every position wins outright: nothing scores higher, and all such
@@ -288,7 +296,7 @@ impl Miner {
                     && fits(&self.interner, &c.tokens, lt, content)
                 {
                     self.scratch.leaves = leaves;
-                    return Some(ci as usize);
+                    return Some((ci as usize, true));
                 }
             }
         }
@@ -315,7 +323,7 @@ impl Miner {
         }
         self.scratch.leaves = leaves;
         best.filter(|&(_, sim, _)| sim >= self.config.similarity_threshold || leaf_full)
-            .map(|(i, _, _)| i)
+            .map(|(i, _, _)| (i, false))
     }
 
     fn create(&mut self, lt: &mut LineTokens, content: &str, changes: &mut Vec<TemplateChange>) -> usize {
