@@ -1,0 +1,192 @@
+//! API tokens: configured as SHA-256 hashes, checked in constant time, mapped to a search
+//! [`Viewer`] (role and teams) and a name (recorded as the reviewer).
+//!
+//! A token's clear text never appears in the configuration, in logs or on Kafka: the
+//! configuration holds `{name, role, teams, sha256}` where `sha256` is [`hash_token`] of the
+//! token (lower-case hex). A presented token is hashed and compared against every configured
+//! hash with [`subtle::ConstantTimeEq`], without stopping at the first match, so the time taken
+//! does not tell which hash or how many bytes matched.
+
+use opsline_search::{Role, Viewer};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// One configured API token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Who holds the token; recorded as the reviewer of postmortems they review.
+    pub name: String,
+    /// `sre`, `helpdesk` or `viewer`.
+    pub role: Role,
+    /// Teams the holder belongs to (gives access to postmortems restricted to those teams).
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// [`hash_token`] of the token: 64 lower-case hex digits.
+    pub sha256: String,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token holder's name.
+    pub name: String,
+    /// Role and teams, as the search index enforces them.
+    pub viewer: Viewer,
+}
+
+impl Principal {
+    /// Whether the caller may review and publish postmortems (SREs only).
+    pub fn may_review(&self) -> bool {
+        self.viewer.role == Role::Sre
+    }
+}
+
+/// The SHA-256 of `token`, as 64 lower-case hex digits: the value to put in a token's
+/// `sha256` setting.
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    out
+}
+
+fn unhex(text: &str) -> Option<[u8; 32]> {
+    let text = text.trim().as_bytes();
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (slot, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        let high = char::from(pair[0]).to_digit(16)?;
+        let low = char::from(pair[1]).to_digit(16)?;
+        *slot = u8::try_from(high * 16 + low).ok()?;
+    }
+    Some(out)
+}
+
+/// Why the token configuration is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("token `{name}`: sha256 must be 64 hex digits (use hash_token)")]
+pub struct TokenConfigError {
+    /// The token entry's name.
+    pub name: String,
+}
+
+struct KnownToken {
+    digest: [u8; 32],
+    principal: Principal,
+}
+
+/// The configured tokens, ready to authenticate requests.
+pub struct TokenStore {
+    tokens: Vec<KnownToken>,
+}
+
+impl std::fmt::Debug for TokenStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenStore")
+            .field("tokens", &self.tokens.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenStore {
+    /// Checks every entry and builds the store.
+    pub fn new(configs: &[TokenConfig]) -> Result<Self, TokenConfigError> {
+        let tokens = configs
+            .iter()
+            .map(|config| {
+                let digest = unhex(&config.sha256).ok_or_else(|| TokenConfigError {
+                    name: config.name.clone(),
+                })?;
+                Ok(KnownToken {
+                    digest,
+                    principal: Principal {
+                        name: config.name.clone(),
+                        viewer: Viewer::new(config.role, config.teams.iter().cloned()),
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { tokens })
+    }
+
+    /// The holder of `token`, if it is configured. Every configured hash is compared, in
+    /// constant time each.
+    pub fn authenticate(&self, token: &str) -> Option<Principal> {
+        let presented = Sha256::digest(token.as_bytes());
+        let mut found = None;
+        for known in &self.tokens {
+            let equal: bool = known.digest.ct_eq(presented.as_slice()).into();
+            if equal && found.is_none() {
+                found = Some(&known.principal);
+            }
+        }
+        found.cloned()
+    }
+
+    /// Number of configured tokens.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Whether no token is configured (then every request is refused).
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(name: &str, role: Role, token: &str) -> TokenConfig {
+        TokenConfig {
+            name: name.into(),
+            role,
+            teams: vec!["payments".into()],
+            sha256: hash_token(token),
+        }
+    }
+
+    #[test]
+    fn hash_is_sha256_hex() {
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(unhex(&hash_token("abc")).map(|d| hex(&d)), Some(hash_token("abc")));
+    }
+
+    #[test]
+    fn authenticates_known_tokens_only() {
+        let store = TokenStore::new(&[config("alice", Role::Sre, "s3cret"), config("bob", Role::Viewer, "other")])
+            .unwrap();
+        let alice = store.authenticate("s3cret").unwrap();
+        assert_eq!(alice.name, "alice");
+        assert!(alice.may_review());
+        assert_eq!(alice.viewer.teams, vec!["payments".to_string()]);
+        assert!(!store.authenticate("other").unwrap().may_review());
+        assert!(store.authenticate("s3cret ").is_none());
+        assert!(store.authenticate("").is_none());
+    }
+
+    #[test]
+    fn rejects_malformed_hashes() {
+        let mut bad = config("x", Role::Sre, "t");
+        bad.sha256 = "zz".repeat(32);
+        assert!(TokenStore::new(&[bad]).is_err());
+        let mut short = config("y", Role::Sre, "t");
+        short.sha256 = "ab".into();
+        assert!(TokenStore::new(&[short]).is_err());
+    }
+}

@@ -1,0 +1,283 @@
+//! Drafting a postmortem from a resolved incident.
+//!
+//! The flow: [`Timeline::build`] turns the incident and its alerts into numbered facts; a
+//! [`Drafter`] writes the narrative sections of the Google SRE template citing them (`[T3]`);
+//! [`check_citations`] rejects a narrative whose facts cite nothing or cite entries that do
+//! not exist, in which case the [`DeterministicDrafter`]'s narrative is used instead; finally
+//! [`markdown::render`] assembles the document, marked "Draft, needs review".
+//!
+//! Today the only drafter is the deterministic template (model `none`); an LLM drafter
+//! (issue 4's gateway) plugs in by implementing [`Drafter`].
+
+pub mod citations;
+pub mod deterministic;
+pub mod markdown;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use opsline_events::logs::{Alert, Incident};
+use opsline_events::ops::{Postmortem, PostmortemStatus};
+use uuid::Uuid;
+
+pub use citations::{CitationError, check_citations};
+pub use deterministic::{DETERMINISTIC_MODEL, DETERMINISTIC_PROMPT, DeterministicDrafter, deterministic_narrative};
+
+use crate::timeline::Timeline;
+
+/// The narrative sections of the Google SRE postmortem template, in document order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SectionKind {
+    /// What happened, in a few sentences.
+    Summary,
+    /// Who and what was affected.
+    Impact,
+    /// Why it happened (stated as hypotheses in a draft).
+    RootCauses,
+    /// What set it off.
+    Trigger,
+    /// How it was noticed.
+    Detection,
+    /// How it ended.
+    Resolution,
+    /// What to do so it does not happen again (advice).
+    ActionItems,
+    /// What went well, what went wrong, where we got lucky (advice).
+    LessonsLearned,
+}
+
+impl SectionKind {
+    /// Every section, in document order.
+    pub const ALL: [SectionKind; 8] = [
+        SectionKind::Summary,
+        SectionKind::Impact,
+        SectionKind::RootCauses,
+        SectionKind::Trigger,
+        SectionKind::Detection,
+        SectionKind::Resolution,
+        SectionKind::ActionItems,
+        SectionKind::LessonsLearned,
+    ];
+
+    /// The Markdown heading.
+    pub fn heading(self) -> &'static str {
+        match self {
+            SectionKind::Summary => "Summary",
+            SectionKind::Impact => "Impact",
+            SectionKind::RootCauses => "Root causes",
+            SectionKind::Trigger => "Trigger",
+            SectionKind::Detection => "Detection",
+            SectionKind::Resolution => "Resolution",
+            SectionKind::ActionItems => "Action items",
+            SectionKind::LessonsLearned => "Lessons learned",
+        }
+    }
+
+    /// Whether the section states facts (each sentence must cite the timeline) rather than advice.
+    pub fn states_facts(self) -> bool {
+        !matches!(self, SectionKind::ActionItems | SectionKind::LessonsLearned)
+    }
+}
+
+/// One section's Markdown text (without its heading).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NarrativeSection {
+    /// Which section.
+    pub kind: SectionKind,
+    /// Markdown paragraphs or list items.
+    pub text: String,
+}
+
+/// The narrative part of a postmortem, as a drafter wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Narrative {
+    /// The sections, in any order (rendered in template order).
+    pub sections: Vec<NarrativeSection>,
+}
+
+impl Narrative {
+    /// The text of section `kind`, if present.
+    pub fn section(&self, kind: SectionKind) -> Option<&str> {
+        self.sections.iter().find(|s| s.kind == kind).map(|s| s.text.as_str())
+    }
+}
+
+/// What a drafter gets: the incident and its timeline (the only facts it may state).
+#[derive(Debug, Clone, Copy)]
+pub struct DraftInput<'a> {
+    /// The resolved incident.
+    pub incident: &'a Incident,
+    /// Its numbered timeline.
+    pub timeline: &'a Timeline,
+}
+
+/// Why a drafter produced no narrative.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("drafter failed: {0}")]
+pub struct DrafterError(pub String);
+
+/// The future a [`Drafter`] returns.
+pub type DraftFuture<'a> = Pin<Box<dyn Future<Output = Result<Narrative, DrafterError>> + Send + 'a>>;
+
+/// Writes the narrative sections of a postmortem from a timeline. Implementations must only
+/// state facts found in the timeline and cite them as `[T<n>]`; [`check_citations`] enforces
+/// the form and the caller falls back to the deterministic draft when it fails.
+pub trait Drafter: Send + Sync {
+    /// The model name recorded in the postmortem (`none` for templates).
+    fn model(&self) -> &str;
+    /// The prompt id and version recorded in the postmortem, e.g. `postmortem-draft@1`.
+    fn prompt(&self) -> &str;
+    /// Writes the narrative.
+    fn draft<'a>(&'a self, input: DraftInput<'a>) -> DraftFuture<'a>;
+}
+
+/// A drafted postmortem and, when the drafter's narrative was rejected, why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftOutcome {
+    /// The postmortem to publish (status draft).
+    pub postmortem: Postmortem,
+    /// Set when the deterministic narrative replaced the drafter's.
+    pub fallback_reason: Option<String>,
+}
+
+/// Fixed namespace of postmortem ids (UUID v5 of the incident id).
+const POSTMORTEM_NAMESPACE: Uuid = Uuid::from_u128(0x6f70_736c_696e_6550_8d00_706d_6f72_7465);
+
+/// The postmortem id of an incident: UUID v5 of the incident id, so a replay yields the same id.
+pub fn postmortem_id(incident_id: Uuid) -> Uuid {
+    Uuid::new_v5(&POSTMORTEM_NAMESPACE, incident_id.as_bytes())
+}
+
+/// Drafts the postmortem of `incident` from the `alerts` found for it with `drafter`, falling
+/// back to the deterministic narrative when the drafter fails or its citations do not check.
+pub async fn draft_postmortem(incident: &Incident, alerts: &[Alert], drafter: &dyn Drafter) -> DraftOutcome {
+    let timeline = Timeline::build(incident, alerts);
+    let input = DraftInput {
+        incident,
+        timeline: &timeline,
+    };
+    let attempt = drafter
+        .draft(input)
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|narrative| {
+            check_citations(&narrative, &timeline)
+                .map(|()| narrative)
+                .map_err(|e| format!("citation check failed: {e}"))
+        });
+    let (narrative, model, prompt, fallback_reason) = match attempt {
+        Ok(narrative) => (narrative, drafter.model().to_owned(), drafter.prompt().to_owned(), None),
+        Err(reason) => {
+            tracing::warn!(incident = %incident.incident_id, model = drafter.model(), %reason, "using the deterministic draft");
+            (
+                deterministic_narrative(&input),
+                DETERMINISTIC_MODEL.to_owned(),
+                DETERMINISTIC_PROMPT.to_owned(),
+                Some(reason),
+            )
+        }
+    };
+    let postmortem_id = postmortem_id(incident.incident_id);
+    let markdown = markdown::render(&markdown::Document {
+        postmortem_id,
+        incident,
+        timeline: &timeline,
+        narrative: &narrative,
+        model: &model,
+        prompt: &prompt,
+    });
+    DraftOutcome {
+        postmortem: Postmortem {
+            postmortem_id,
+            incident_id: incident.incident_id,
+            title: incident.title.clone(),
+            service: incident.service.clone(),
+            status: PostmortemStatus::Draft,
+            markdown,
+            model,
+            prompt,
+            reviewer: None,
+            restricted_team: incident.restricted_team.clone(),
+        },
+        fallback_reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timeline::tests::fixture;
+
+    struct Inventing;
+
+    impl Drafter for Inventing {
+        fn model(&self) -> &str {
+            "fake-llm"
+        }
+        fn prompt(&self) -> &str {
+            "postmortem-draft@1"
+        }
+        fn draft<'a>(&'a self, input: DraftInput<'a>) -> DraftFuture<'a> {
+            Box::pin(async move {
+                let mut narrative = deterministic_narrative(&input);
+                for section in &mut narrative.sections {
+                    if section.kind == SectionKind::Summary {
+                        section.text.push_str("\nA bad deploy by the storage team caused it.");
+                    }
+                }
+                Ok(narrative)
+            })
+        }
+    }
+
+    struct Honest;
+
+    impl Drafter for Honest {
+        fn model(&self) -> &str {
+            "fake-llm"
+        }
+        fn prompt(&self) -> &str {
+            "postmortem-draft@1"
+        }
+        fn draft<'a>(&'a self, input: DraftInput<'a>) -> DraftFuture<'a> {
+            Box::pin(async move { Ok(deterministic_narrative(&input)) })
+        }
+    }
+
+    #[tokio::test]
+    async fn deterministic_draft_is_stable_and_marked() {
+        let (incident, alerts) = fixture();
+        let one = draft_postmortem(&incident, &alerts, &DeterministicDrafter).await;
+        let two = draft_postmortem(&incident, &alerts, &DeterministicDrafter).await;
+        assert_eq!(one, two);
+        assert_eq!(one.fallback_reason, None);
+        let pm = one.postmortem;
+        assert_eq!(pm.postmortem_id, postmortem_id(incident.incident_id));
+        assert_eq!(pm.model, "none");
+        assert_eq!(pm.status, PostmortemStatus::Draft);
+        assert!(pm.markdown.contains("_Draft, needs review._"), "{}", pm.markdown);
+        assert!(pm.markdown.contains("opsline.logs.raw.v1/2@88412"), "{}", pm.markdown);
+        for kind in SectionKind::ALL {
+            assert!(pm.markdown.contains(&format!("## {}", kind.heading())), "{kind:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_inventing_drafter_falls_back_to_the_template() {
+        let (incident, alerts) = fixture();
+        let outcome = draft_postmortem(&incident, &alerts, &Inventing).await;
+        assert!(outcome.fallback_reason.unwrap().contains("uncited fact"));
+        assert_eq!(outcome.postmortem.model, "none");
+        assert!(!outcome.postmortem.markdown.contains("bad deploy"));
+        let honest = draft_postmortem(&incident, &alerts, &Honest).await;
+        assert_eq!(honest.fallback_reason, None);
+        assert_eq!(honest.postmortem.model, "fake-llm");
+    }
+
+    #[test]
+    fn ids_derive_from_the_incident() {
+        let a = Uuid::from_u128(7);
+        assert_eq!(postmortem_id(a), postmortem_id(a));
+        assert_ne!(postmortem_id(a), postmortem_id(Uuid::from_u128(8)));
+    }
+}

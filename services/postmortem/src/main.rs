@@ -1,0 +1,3 @@
+//! `opsline-postmortem`: the postmortem service as a standalone process.
+
+fn main() {}
