@@ -29,6 +29,8 @@ pub struct DetectorConfig {
     pub burst_min_count: u64,
     /// Like `burst_min_count`, for error-level lines of a service.
     pub error_min_count: u64,
+    /// Like `burst_min_count`, for fatal-class lines (fatal, critical, emergency, alert, panic).
+    pub fatal_min_count: u64,
     /// Share of windows a template must appear in to count as steady (0..1).
     pub steady_presence: f64,
     /// Windows a template must have been observed before it can be steady.
@@ -60,6 +62,7 @@ impl Default for DetectorConfig {
             burst_sigmas: 4.0,
             burst_min_count: 10,
             error_min_count: 5,
+            fatal_min_count: 1,
             steady_presence: 0.8,
             steady_min_windows: 15,
             silence_windows: 5,

@@ -161,6 +161,7 @@ impl Engine {
         let state = ensure_state(&mut self.services, &self.config.miner, input.service)?;
         let parsed = state.miner.ingest(input.line);
         let level = parsed.header.level.as_deref().and_then(classify_level);
+        let fatal = parsed.header.level.as_deref().is_some_and(is_fatal_level);
         let time_ms = parsed
             .header
             .timestamp
@@ -195,6 +196,7 @@ impl Engine {
             template: &parsed.template,
             created,
             level,
+            fatal,
             line: text.trim_end_matches(['\n', '\r']),
             evidence: input.evidence.clone(),
         };
@@ -279,6 +281,14 @@ impl Engine {
         outputs.alerts = alerts;
         outputs
     }
+}
+
+/// Whether a level text is of the fatal class (`FATAL`, `CRITICAL`, `EMERG`, `ALERT`, `PANIC`, logcat `F`/`A`).
+pub fn is_fatal_level(level: &str) -> bool {
+    let trimmed = level.trim().trim_start_matches(['[', '<', '(']).trim_end_matches([']', '>', ')', ':']);
+    ["FATAL", "CRITICAL", "CRIT", "EMERG", "EMERGENCY", "ALERT", "PANIC", "F", "A"]
+        .iter()
+        .any(|f| if f.len() == 1 { trimmed == *f } else { trimmed.eq_ignore_ascii_case(f) })
 }
 
 fn ensure_state<'a>(

@@ -3,12 +3,14 @@
 //! Four detectors run on every line of a service:
 //! - **new template**: the miner created a template after the service's warm-up
 //!   (`warmup_lines` and `warmup_secs`); for `novelty_secs` its further lines are
-//!   repeats of that alert;
+//!   repeats of that alert while it is suppressing;
 //! - **rate burst**: a template's count in the current window exceeds
 //!   `burst_factor × baseline + burst_sigmas × √baseline` and `burst_min_count`,
 //!   the baseline being the template's EWMA of lines per window (only once the
 //!   template is older than the warm-up, so the baseline is learned);
-//! - **error surge**: the same test on the service's error-level lines;
+//! - **error surge**: the same test on the service's error-level lines, and on its
+//!   fatal-class lines (fatal, critical, emergency, alert, panic) with
+//!   `fatal_min_count` (default 1: a fatal line where fatal lines are rare is a surge);
 //! - **silence**: a steady template (present in `steady_presence` of its windows
 //!   for `steady_min_windows`) has no line for `silence_windows` windows.
 //!
@@ -43,6 +45,8 @@ pub struct Observation<'a> {
     pub created: bool,
     /// The line's severity class, when its level was recognised.
     pub level: Option<Level>,
+    /// Whether the level is of the fatal class (fatal, critical, emergency, alert, panic).
+    pub fatal: bool,
     /// The raw line (redacted before it is kept as a sample).
     pub line: &'a str,
     /// Where the line is in the raw-log topic.
@@ -81,6 +85,9 @@ pub struct ServiceDetector {
     pub steady: BTreeSet<u64>,
     /// Error-level lines of the service.
     pub errors: WindowRate,
+    /// Fatal-class lines of the service.
+    #[serde(default)]
+    pub fatal: WindowRate,
     /// Suppression state per pattern (`kind/template`).
     pub suppressions: BTreeMap<String, Suppression>,
     /// Alerts emitted (summaries included).
@@ -144,6 +151,7 @@ impl ServiceDetector {
             };
             triggers.push((AlertKind::NewTemplate, severity, None, now, one_line()));
         } else if stats.novel_until_ms > now {
+            // A still-new template: its lines repeat the alert while it is suppressing.
             repeats.push(AlertKind::NewTemplate);
         }
         if template_age >= secs_to_ms(config.warmup_secs) {
@@ -163,19 +171,25 @@ impl ServiceDetector {
         if error {
             self.errors.roll(window, config);
             self.errors.add(&obs.evidence, sample, config);
-            if warm {
-                if self.errors.fired {
-                    repeats.push(AlertKind::ErrorSurge);
-                } else if self.errors.is_burst(config, config.error_min_count) {
-                    self.errors.fired = true;
-                    let lines = TriggerLines {
-                        count: self.errors.count,
-                        samples: self.errors.samples.clone(),
-                        evidence: self.errors.evidence.clone(),
-                    };
-                    let baseline = Some(self.errors.ewma);
-                    triggers.push((AlertKind::ErrorSurge, Severity::Critical, baseline, window * window_ms, lines));
-                }
+            let mut fatal_burst = false;
+            if obs.fatal {
+                self.fatal.roll(window, config);
+                self.fatal.add(&obs.evidence, sample, config);
+                fatal_burst = warm && !self.fatal.fired && self.fatal.is_burst(config, config.fatal_min_count);
+            }
+            let error_burst = warm && !self.errors.fired && self.errors.is_burst(config, config.error_min_count);
+            if error_burst || fatal_burst {
+                self.errors.fired |= error_burst;
+                self.fatal.fired |= fatal_burst;
+                let rate = if error_burst { &self.errors } else { &self.fatal };
+                let lines =
+                    TriggerLines { count: rate.count, samples: rate.samples.clone(), evidence: rate.evidence.clone() };
+                let baseline = Some(rate.ewma);
+                triggers.push((AlertKind::ErrorSurge, Severity::Critical, baseline, window * window_ms, lines));
+            } else if warm && (self.errors.fired || obs.fatal) {
+                // Error lines in a surging window, and any fatal line while the surge is
+                // suppressing (fatal lines are rare by definition), repeat the surge.
+                repeats.push(AlertKind::ErrorSurge);
             }
         }
         for kind in repeats {

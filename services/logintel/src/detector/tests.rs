@@ -24,6 +24,7 @@ impl Feed {
             template: "template <*>",
             created,
             level,
+            fatal: false,
             line: "user=bob password=hunter2 did a thing",
             evidence: LogOffset { topic: "raw".into(), partition: 0, offset: self.offset },
         };
