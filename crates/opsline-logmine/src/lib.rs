@@ -10,6 +10,8 @@
 //! * a Drain-class prefix tree with a similarity threshold on constant tokens; templates
 //!   generalise and merge as lines arrive and every change is reported as a [`TemplateChange`];
 //! * [`Snapshot`]s (serde) so a restarted service keeps the same template ids;
+//! * a hot path without regexes or per-line allocations: table-driven byte scanners for masking
+//!   and for the locked header format, tokens interned once and compared as integers;
 //! * caps on line length, tokens per line and templates per tree leaf against adversarial input.
 //!
 //! [`eval`] scores the miner on LogHub data with the Loghub-2.0 metrics and [`bench`] measures
@@ -24,6 +26,19 @@
 //! assert_eq!(&*b.template, "connection <*> opened");
 //! assert_eq!(b.params, vec!["42".to_string()]);
 //! assert_eq!(b.header.level.as_deref(), Some("INFO"));
+//! ```
+//!
+//! [`Miner::ingest_ref`] is the allocation-free form for hot loops: it returns a [`ParsedRef`]
+//! borrowing the line and the miner, whose parameters are only computed when asked for.
+//!
+//! ```
+//! use opsline_logmine::{Miner, MinerConfig, Severity, classify_level};
+//! let mut miner = Miner::new(MinerConfig::default()).unwrap();
+//! let line = b"2024-01-01 10:00:02 ERROR db.Pool: connection 7 lost";
+//! let parsed = miner.ingest_ref(line);
+//! assert_eq!(&**parsed.template, "connection <*> lost");
+//! assert_eq!(parsed.header.level.and_then(classify_level), Some(Severity::Error));
+//! assert_eq!(parsed.params().collect::<Vec<_>>(), ["7"]);
 //! ```
 
 pub mod bench;

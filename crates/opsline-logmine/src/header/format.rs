@@ -116,6 +116,8 @@ pub(crate) struct HeaderFormat {
     steps: Vec<Step>,
     /// Number of fields (captures) in the format.
     fields: usize,
+    /// The kind of each field, in order.
+    field_kinds: Vec<FieldKind>,
     /// How discriminating the format is (typed fields and literals weigh more).
     pub(crate) specificity: u32,
 }
@@ -325,18 +327,26 @@ impl HeaderFormat {
             })
             .sum();
         let steps = (0..elements.len()).map(|at| Step::new(&elements, at)).collect();
+        let field_kinds = elements
+            .iter()
+            .filter_map(|e| match e {
+                Element::Field(k) => Some(*k),
+                _ => None,
+            })
+            .collect();
         Ok(Self {
             source: source.to_string(),
             elements,
             steps,
             fields,
+            field_kinds,
             specificity,
         })
     }
 
     /// Matches `line` (already stripped of its trailing newline) against the format.
     pub(crate) fn matches(&self, line: &str) -> Option<HeaderMatch> {
-        let mut caps = [(FieldKind::Content, 0usize, 0usize); MAX_FIELDS];
+        let mut caps = [(0u32, 0u32); MAX_FIELDS];
         let mut budget = STEP_BUDGET;
         if !self.match_from(line, 0, 0, 0, &mut caps, &mut budget) {
             return None;
@@ -344,7 +354,8 @@ impl HeaderFormat {
         let fields = self.fields;
         let mut out = HeaderMatch::default();
         let mut ts: Option<Range<usize>> = None;
-        for &(kind, start, end) in caps.iter().take(fields) {
+        for (&kind, &(start, end)) in self.field_kinds.iter().zip(caps.iter().take(fields)) {
+            let (start, end) = (start as usize, end as usize);
             match kind {
                 k if k.is_time() => {
                     ts = Some(match ts {
@@ -368,7 +379,7 @@ impl HeaderFormat {
         elem: usize,
         field: usize,
         pos: usize,
-        caps: &mut [(FieldKind, usize, usize); MAX_FIELDS],
+        caps: &mut [(u32, u32); MAX_FIELDS],
         budget: &mut u32,
     ) -> bool {
         if *budget == 0 {
@@ -391,7 +402,7 @@ impl HeaderFormat {
                 line[pos..].starts_with(&**lit) && self.match_from(line, elem + 1, field, pos + lit.len(), caps, budget)
             }
             Element::Field(FieldKind::Content) => {
-                caps[field] = (FieldKind::Content, pos, line.len());
+                caps[field] = (pos as u32, line.len() as u32);
                 true
             }
             Element::Field(kind) => {
@@ -412,7 +423,7 @@ impl HeaderFormat {
                     let mut end = pos;
                     while let Some(next) = step.next_free_end(bytes, end) {
                         end = next;
-                        caps[field] = (kind, pos, end);
+                        caps[field] = (pos as u32, end as u32);
                         if self.match_from(line, elem + 1, field + 1, end, caps, budget) {
                             return true;
                         }
@@ -445,7 +456,7 @@ impl HeaderFormat {
                     if !valid {
                         return false;
                     }
-                    caps[field] = (kind, pos, end);
+                    caps[field] = (pos as u32, end as u32);
                     return self.match_from(line, elem + 1, field + 1, end, caps, budget);
                 }
                 let mut end = pos;
@@ -472,7 +483,7 @@ impl HeaderFormat {
                     if !valid {
                         continue;
                     }
-                    caps[field] = (kind, pos, end);
+                    caps[field] = (pos as u32, end as u32);
                     if self.match_from(line, elem + 1, field + 1, end, caps, budget) {
                         return true;
                     }

@@ -211,7 +211,7 @@ impl Miner {
             } else {
                 Vec::new()
             },
-            header: view.header.to_owned(),
+            header: view.header.to_header(),
             changes: view.changes.to_vec(),
         }
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::compare::params_of;
 use super::line::LineTokens;
-use super::{Miner, TemplateChange};
+use super::{Miner, Parsed, TemplateChange};
 use crate::header::{Header, strip_pid};
 use crate::intern::Interner;
 
@@ -22,7 +22,7 @@ pub struct HeaderRef<'a> {
 
 impl HeaderRef<'_> {
     /// The owned form.
-    pub fn to_owned(&self) -> Header {
+    pub fn to_header(&self) -> Header {
         Header {
             timestamp: self.timestamp.map(str::to_string),
             level: self.level.map(str::to_string),
@@ -80,5 +80,16 @@ impl<'a> ParsedRef<'a> {
     /// The values of the line's variable tokens, in order (computed on each call, no allocation).
     pub fn params(&self) -> impl Iterator<Item = &'a str> + 'a {
         params_of(self.interner, self.template_tokens, self.tokens, self.content)
+    }
+
+    /// The owned form, parameters included.
+    pub fn to_parsed(&self) -> Parsed {
+        Parsed {
+            template_id: self.template_id,
+            template: self.template.clone(),
+            params: self.params().map(str::to_string).collect(),
+            header: self.header.to_header(),
+            changes: self.changes.to_vec(),
+        }
     }
 }

@@ -252,7 +252,8 @@ fn borrowed_and_owned_results_agree() {
         assert_eq!(a.template_id, b.template_id);
         assert_eq!(a.template, *b.template);
         assert_eq!(a.params, b.params().collect::<Vec<_>>());
-        assert_eq!(a.header, b.header.to_owned());
+        assert_eq!(a.header, b.header.to_header());
+        assert_eq!(a, b.to_parsed());
         assert_eq!(a.changes, b.changes);
     }
 }
