@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::{Miner, MinerConfig, MinerError, classify_level};
+use crate::{Miner, MinerConfig, MinerError};
 
 /// Default number of lines mined by the benchmark.
 pub const DEFAULT_MIN_LINES: usize = 10_000_000;
@@ -157,8 +157,7 @@ pub fn bench_files_with(files: &[PathBuf], min_lines: usize, path: IngestPath) -
             checksum = checksum.wrapping_add(match path {
                 IngestPath::Borrowed => {
                     let parsed = miner.ingest_ref(line);
-                    let severity = parsed.header.level.and_then(classify_level);
-                    parsed.template_id + severity.map_or(0, |s| s as u64) + parsed.changes.len() as u64
+                    parsed.template_id + parsed.severity.map_or(0, |s| s as u64) + parsed.changes.len() as u64
                 }
                 IngestPath::Owned => {
                     let parsed = miner.ingest(line);

@@ -7,6 +7,8 @@
 
 use std::ops::Range;
 
+use crate::severity::{Severity, classify_level};
+
 /// What a `<field>` in a header format accepts, and which header role it fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FieldKind {
@@ -74,16 +76,6 @@ impl FieldKind {
             Self::Month | Self::Level => b.is_ascii_alphabetic(),
             Self::Word => !b.is_ascii_whitespace(),
             Self::Ts | Self::Comp | Self::Any | Self::Content => true,
-        }
-    }
-
-    fn validate(self, text: &str) -> bool {
-        match self {
-            Self::Month => is_month(text),
-            Self::Level => crate::severity::classify_level(text).is_some(),
-            Self::Comp | Self::Ts => !text.starts_with(|c: char| c.is_whitespace()),
-            Self::Num => text.bytes().any(|b| b.is_ascii_digit()),
-            _ => true,
         }
     }
 }
@@ -276,6 +268,30 @@ pub(crate) struct HeaderMatch {
     pub(crate) level: Option<Range<usize>>,
     pub(crate) component: Option<Range<usize>>,
     pub(crate) content: Range<usize>,
+    /// Severity of the level field, when the format classified it while matching.
+    pub(crate) severity: Option<Severity>,
+}
+
+/// Mutable state of one match attempt.
+struct MatchState {
+    /// Byte range captured by each field.
+    caps: [(u32, u32); MAX_FIELDS],
+    /// Steps left (see [`STEP_BUDGET`]).
+    budget: u32,
+    /// Severity of the last level field that validated (that of the matching path on success).
+    severity: Option<Severity>,
+}
+
+impl MatchState {
+    /// Whether `line[pos..end]` is a level word; remembers its severity.
+    #[inline]
+    fn level_at(&mut self, line: &str, pos: usize, end: usize) -> bool {
+        let severity = line.get(pos..end).and_then(classify_level);
+        if severity.is_some() {
+            self.severity = severity;
+        }
+        severity.is_some()
+    }
 }
 
 /// Upper bound on backtracking steps per line, so no input can make matching slow.
@@ -346,11 +362,15 @@ impl HeaderFormat {
 
     /// Matches `line` (already stripped of its trailing newline) against the format.
     pub(crate) fn matches(&self, line: &str) -> Option<HeaderMatch> {
-        let mut caps = [(0u32, 0u32); MAX_FIELDS];
-        let mut budget = STEP_BUDGET;
-        if !self.match_from(line, 0, 0, 0, &mut caps, &mut budget) {
+        let mut state = MatchState {
+            caps: [(0, 0); MAX_FIELDS],
+            budget: STEP_BUDGET,
+            severity: None,
+        };
+        if !self.match_from(line, 0, 0, 0, &mut state) {
             return None;
         }
+        let caps = state.caps;
         let fields = self.fields;
         let mut out = HeaderMatch::default();
         let mut ts: Option<Range<usize>> = None;
@@ -370,22 +390,15 @@ impl HeaderFormat {
             }
         }
         out.timestamp = ts;
+        out.severity = state.severity;
         Some(out)
     }
 
-    fn match_from(
-        &self,
-        line: &str,
-        elem: usize,
-        field: usize,
-        pos: usize,
-        caps: &mut [(u32, u32); MAX_FIELDS],
-        budget: &mut u32,
-    ) -> bool {
-        if *budget == 0 {
+    fn match_from(&self, line: &str, elem: usize, field: usize, pos: usize, state: &mut MatchState) -> bool {
+        if state.budget == 0 {
             return false;
         }
-        *budget -= 1;
+        state.budget -= 1;
         let bytes = line.as_bytes();
         let Some(element) = self.elements.get(elem) else {
             return pos == line.len();
@@ -396,13 +409,13 @@ impl HeaderFormat {
                 while end < bytes.len() && bytes[end].is_ascii_whitespace() {
                     end += 1;
                 }
-                end > pos && self.match_from(line, elem + 1, field, end, caps, budget)
+                end > pos && self.match_from(line, elem + 1, field, end, state)
             }
             Element::Lit(lit) => {
-                line[pos..].starts_with(&**lit) && self.match_from(line, elem + 1, field, pos + lit.len(), caps, budget)
+                line[pos..].starts_with(&**lit) && self.match_from(line, elem + 1, field, pos + lit.len(), state)
             }
             Element::Field(FieldKind::Content) => {
-                caps[field] = (pos as u32, line.len() as u32);
+                state.caps[field] = (pos as u32, line.len() as u32);
                 true
             }
             Element::Field(kind) => {
@@ -423,11 +436,11 @@ impl HeaderFormat {
                     let mut end = pos;
                     while let Some(next) = step.next_free_end(bytes, end) {
                         end = next;
-                        caps[field] = (pos as u32, end as u32);
-                        if self.match_from(line, elem + 1, field + 1, end, caps, budget) {
+                        state.caps[field] = (pos as u32, end as u32);
+                        if self.match_from(line, elem + 1, field + 1, end, state) {
                             return true;
                         }
-                        if *budget == 0 {
+                        if state.budget == 0 {
                             return false;
                         }
                     }
@@ -449,15 +462,16 @@ impl HeaderFormat {
                         return false;
                     }
                     let valid = match kind {
-                        FieldKind::Month | FieldKind::Level => line.get(pos..end).is_some_and(|t| kind.validate(t)),
+                        FieldKind::Level => state.level_at(line, pos, end),
+                        FieldKind::Month => line.get(pos..end).is_some_and(is_month),
                         FieldKind::Num => bytes[pos..end].iter().any(u8::is_ascii_digit),
                         _ => true,
                     };
                     if !valid {
                         return false;
                     }
-                    caps[field] = (pos as u32, end as u32);
-                    return self.match_from(line, elem + 1, field + 1, end, caps, budget);
+                    state.caps[field] = (pos as u32, end as u32);
+                    return self.match_from(line, elem + 1, field + 1, end, state);
                 }
                 let mut end = pos;
                 let mut has_digit = false;
@@ -476,18 +490,19 @@ impl HeaderFormat {
                         continue;
                     }
                     let valid = match kind {
-                        FieldKind::Month | FieldKind::Level => line.get(pos..end).is_some_and(|t| kind.validate(t)),
+                        FieldKind::Level => state.level_at(line, pos, end),
+                        FieldKind::Month => line.get(pos..end).is_some_and(is_month),
                         FieldKind::Num => has_digit,
                         _ => true,
                     };
                     if !valid {
                         continue;
                     }
-                    caps[field] = (pos as u32, end as u32);
-                    if self.match_from(line, elem + 1, field + 1, end, caps, budget) {
+                    state.caps[field] = (pos as u32, end as u32);
+                    if self.match_from(line, elem + 1, field + 1, end, state) {
                         return true;
                     }
-                    if *budget == 0 {
+                    if state.budget == 0 {
                         return false;
                     }
                 }

@@ -187,6 +187,7 @@ fn regex_split(re: &Regex, line: &str) -> Option<format::HeaderMatch> {
         level: range("level"),
         component: range("component"),
         content,
+        severity: None,
     })
 }
 

@@ -8,6 +8,7 @@ use super::line::LineTokens;
 use super::{Miner, Parsed, TemplateChange};
 use crate::header::{Header, strip_pid};
 use crate::intern::Interner;
+use crate::severity::{Severity, classify_level};
 
 /// Header fields of one line, borrowed from the line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,6 +41,8 @@ pub struct ParsedRef<'a> {
     pub template: &'a Arc<str>,
     /// The header fields.
     pub header: HeaderRef<'a>,
+    /// The severity class of the header's level field (`None` without a recognised level).
+    pub severity: Option<Severity>,
     /// Template changes caused by this line (usually empty).
     pub changes: &'a [TemplateChange],
     /// The line's content (the text after the header).
@@ -60,6 +63,8 @@ impl<'a> ParsedRef<'a> {
             level: field(&split.level),
             component: field(&split.component).map(strip_pid),
         };
+        // Header formats classify their level field while matching; other strategies do it here.
+        let severity = split.severity.or_else(|| header.level.and_then(classify_level));
         let content = line.get(split.content.clone()).unwrap_or("");
         let (template_id, template, template_tokens) = match miner.clusters.get(idx) {
             Some(c) => (c.id, &c.text, c.tokens.as_slice()),
@@ -69,6 +74,7 @@ impl<'a> ParsedRef<'a> {
             template_id,
             template,
             header,
+            severity,
             changes: &miner.scratch.changes,
             content,
             interner: &miner.interner,

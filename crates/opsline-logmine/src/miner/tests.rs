@@ -254,6 +254,7 @@ fn borrowed_and_owned_results_agree() {
         assert_eq!(a.params, b.params().collect::<Vec<_>>());
         assert_eq!(a.header, b.header.to_header());
         assert_eq!(a, b.to_parsed());
+        assert_eq!(b.severity, a.header.level.as_deref().and_then(crate::classify_level));
         assert_eq!(a.changes, b.changes);
     }
 }
