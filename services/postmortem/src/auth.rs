@@ -169,8 +169,11 @@ mod tests {
 
     #[test]
     fn authenticates_known_tokens_only() {
-        let store = TokenStore::new(&[config("alice", Role::Sre, "s3cret"), config("bob", Role::Viewer, "other")])
-            .unwrap();
+        let store = TokenStore::new(&[
+            config("alice", Role::Sre, "s3cret"),
+            config("bob", Role::Viewer, "other"),
+        ])
+        .unwrap();
         let alice = store.authenticate("s3cret").unwrap();
         assert_eq!(alice.name, "alice");
         assert!(alice.may_review());

@@ -1,12 +1,34 @@
 //! The Opsline postmortem service.
 //!
+//! Reads resolved incidents (`opsline.incidents.v1`) and their alerts (`opsline.alerts.v1`),
+//! drafts a postmortem for each (a deterministic, cited timeline and the Google SRE template
+//! sections; marked "Draft, needs review"), publishes it to the compacted
+//! `opsline.postmortems.v1` topic keyed by a postmortem id derived from the incident id, and
+//! indexes every postmortem revision and the runbooks for search.
+//!
 //! - [`timeline`]: the deterministic, numbered timeline of a resolved incident.
 //! - [`draft`]: the [`draft::Drafter`] trait, the deterministic drafter, the citation check
 //!   and the Markdown document.
-//! - [`auth`]: API tokens stored as SHA-256 hashes ([`auth::hash_token`]).
+//! - [`auth`]: API tokens stored as SHA-256 hashes ([`auth::hash_token`]), roles and teams.
+//! - [`store`]: the read model (latest revisions and the search index), rebuilt from Kafka.
+//! - [`web`]: the JSON API and the server-rendered page.
+//! - [`app`]: [`Application::build`], [`Application::port`], [`Application::run_until_stopped`].
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod app;
 pub mod auth;
+pub mod config;
 pub mod draft;
+pub mod error;
+mod metrics;
+mod processor;
+pub mod store;
 pub mod timeline;
+pub mod web;
+
+pub use app::Application;
+pub use auth::{TokenConfig, hash_token};
+pub use config::PostmortemConfig;
+pub use draft::{Drafter, postmortem_id};
+pub use error::PostmortemError;

@@ -330,8 +330,14 @@ pub(crate) mod tests {
         assert_eq!(timeline.missing_alerts, vec![Uuid::from_u128(3)]);
         let markdown = timeline.to_markdown();
         let lines: Vec<&str> = markdown.lines().collect();
-        assert!(lines[0].contains("[T1]") && lines[0].contains("incident opened"), "{markdown}");
-        assert!(lines[1].contains("[T2]") && lines[1].contains("alert error_surge"), "{markdown}");
+        assert!(
+            lines[0].contains("[T1]") && lines[0].contains("incident opened"),
+            "{markdown}"
+        );
+        assert!(
+            lines[1].contains("[T2]") && lines[1].contains("alert error_surge"),
+            "{markdown}"
+        );
         assert!(lines[1].contains("evidence opsline.logs.raw.v1/2@88412"), "{markdown}");
         assert!(lines[2].contains("alert rate_burst") && lines[2].contains("opsline.logs.raw.v1/1@7"));
         assert!(lines[3].contains("resolved by quiet-period"));

@@ -213,7 +213,10 @@ mod tests {
             "The disk filled up because of a cron job [T2]. The cron job was added on Monday.",
         );
         let error = check_citations(&narrative, &timeline).unwrap_err();
-        assert!(matches!(error, CitationError::Uncited { section: "Root causes", ref sentence } if sentence.contains("Monday")), "{error}");
+        assert!(
+            matches!(error, CitationError::Uncited { section: "Root causes", ref sentence } if sentence.contains("Monday")),
+            "{error}"
+        );
     }
 
     #[test]
@@ -225,7 +228,10 @@ mod tests {
             Err(CitationError::UnknownEntry { number: 99, .. })
         ));
         replace(&mut narrative, SectionKind::Trigger, "A deploy started it [T0].");
-        assert!(matches!(check_citations(&narrative, &timeline), Err(CitationError::Malformed { .. })));
+        assert!(matches!(
+            check_citations(&narrative, &timeline),
+            Err(CitationError::Malformed { .. })
+        ));
         replace(&mut narrative, SectionKind::Trigger, "A deploy started it [T2].");
         replace(&mut narrative, SectionKind::ActionItems, "- Add an alert [T42].");
         assert!(matches!(
@@ -268,7 +274,13 @@ mod tests {
             fact_sentences("dfs.DataNode had 1.5 errors [T1]. Then quiet! [T2]\n- item [T3]"),
             vec!["dfs.DataNode had 1.5 errors [T1].", "Then quiet! [T2]", "item [T3]"]
         );
-        assert_eq!(citations("x [T1][T22] [Tz] [T"), vec![Ok(1), Ok(22), Err("[Tz]".into())]);
-        assert_eq!(fact_sentences("template \"Closed. Retrying\" [T2]."), vec!["template \"Closed. Retrying\" [T2]."]);
+        assert_eq!(
+            citations("x [T1][T22] [Tz] [T"),
+            vec![Ok(1), Ok(22), Err("[Tz]".into())]
+        );
+        assert_eq!(
+            fact_sentences("template \"Closed. Retrying\" [T2]."),
+            vec!["template \"Closed. Retrying\" [T2]."]
+        );
     }
 }

@@ -55,7 +55,10 @@ fn marker(status: PostmortemStatus, reviewer: Option<&str>) -> String {
 pub fn render(doc: &Document<'_>) -> String {
     let incident = doc.incident;
     let mut out = String::new();
-    out.push_str(&format!("# Postmortem: {}\n\n", quote(&incident.title, MAX_QUOTE_CHARS)));
+    out.push_str(&format!(
+        "# Postmortem: {}\n\n",
+        quote(&incident.title, MAX_QUOTE_CHARS)
+    ));
     out.push_str(DRAFT_MARKER);
     out.push_str("\n\n");
     out.push_str(&format!("- **Postmortem:** {}\n", doc.postmortem_id));
@@ -92,7 +95,10 @@ pub fn render(doc: &Document<'_>) -> String {
     out.push_str(&format!("- **Alerts:** {}\n", alert_ids.join(", ")));
     if !doc.timeline.missing_alerts.is_empty() {
         let missing: Vec<String> = doc.timeline.missing_alerts.iter().map(Uuid::to_string).collect();
-        out.push_str(&format!("- **Alerts not found (not in the timeline):** {}\n", missing.join(", ")));
+        out.push_str(&format!(
+            "- **Alerts not found (not in the timeline):** {}\n",
+            missing.join(", ")
+        ));
     }
     let mut evidence: Vec<String> = doc
         .timeline

@@ -1,0 +1,62 @@
+//! Postmortem service configuration (file + `OPSLINE_*` environment variables).
+
+use std::path::PathBuf;
+
+use opsline_kafka::KafkaConfig;
+use opsline_runtime::telemetry::TelemetryConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::TokenConfig;
+
+/// Settings of the postmortem service.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostmortemConfig {
+    /// Listen address, `host:port` (port 0 picks a free port).
+    pub listen: String,
+    /// Prefix of every topic name.
+    pub topic_prefix: String,
+    /// Consumer group of the drafter (incidents and alerts topics).
+    pub group_id: String,
+    /// Consumer group of the indexer (postmortems topic). Every replica that keeps its own
+    /// index needs its own group.
+    pub index_group_id: String,
+    /// Index directory; unset keeps the index in memory (rebuilt from Kafka at every start).
+    pub index_dir: Option<PathBuf>,
+    /// Runbooks (`*.md` with front matter) indexed at start; unset or missing: none.
+    pub runbooks_dir: Option<PathBuf>,
+    /// How long a resolved incident waits for alerts not yet read before it is drafted without them.
+    pub alert_wait_ms: u64,
+    /// Alerts kept in memory to resolve incidents' alert ids (oldest forgotten first).
+    pub max_cached_alerts: usize,
+    /// Start-up replay of the compacted topics stops after this long without a record.
+    pub restore_idle_ms: u64,
+    /// API tokens (`name`, `role`, `teams`, `sha256`); see `hash_token`.
+    pub tokens: Vec<TokenConfig>,
+    /// Kafka client settings.
+    pub kafka: KafkaConfig,
+    /// Logs and traces.
+    pub telemetry: TelemetryConfig,
+}
+
+impl Default for PostmortemConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8090".to_owned(),
+            topic_prefix: String::new(),
+            group_id: "opsline-postmortem".to_owned(),
+            index_group_id: "opsline-postmortem-index".to_owned(),
+            index_dir: None,
+            runbooks_dir: Some(PathBuf::from("runbooks")),
+            alert_wait_ms: 30_000,
+            max_cached_alerts: 200_000,
+            restore_idle_ms: 1_500,
+            tokens: Vec::new(),
+            kafka: KafkaConfig {
+                client_id: "opsline-postmortem".to_owned(),
+                ..KafkaConfig::default()
+            },
+            telemetry: TelemetryConfig::default(),
+        }
+    }
+}

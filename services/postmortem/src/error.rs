@@ -1,0 +1,103 @@
+//! Errors of the postmortem service and their HTTP mapping: every API error is a JSON body
+//! `{"error": code, "reason": text}`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Failures of the postmortem service.
+#[derive(Debug, thiserror::Error)]
+pub enum PostmortemError {
+    /// No token, or an unknown one.
+    #[error("missing or unknown API token (send Authorization: Bearer <token>)")]
+    Unauthorized,
+    /// The token's role may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// No such document, or not visible to the caller.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Bad query or path parameters.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The workflow does not allow this transition.
+    #[error("{0}")]
+    Conflict(String),
+    /// Kafka did not acknowledge in time.
+    #[error("event bus unavailable: {0}")]
+    Unavailable(String),
+    /// The search index failed.
+    #[error("search index error: {0}")]
+    Search(#[from] opsline_search::SearchError),
+    /// Start-up failure (bind, Kafka client, index, configuration).
+    #[error("startup failed: {0}")]
+    Startup(String),
+}
+
+impl PostmortemError {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::BadRequest(_) => "bad_request",
+            Self::Conflict(_) => "conflict",
+            Self::Unavailable(_) => "unavailable",
+            Self::Search(opsline_search::SearchError::Query(_)) => "bad_query",
+            Self::Search(_) => "search_error",
+            Self::Startup(_) => "startup",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) | Self::Search(opsline_search::SearchError::Query(_)) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Search(_) | Self::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The JSON body of an error answer.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    /// Stable code.
+    pub error: &'static str,
+    /// Human-readable reason.
+    pub reason: String,
+}
+
+impl IntoResponse for PostmortemError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: self.code(),
+                reason: self.to_string(),
+            }),
+        )
+            .into_response();
+        match status {
+            StatusCode::UNAUTHORIZED => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}

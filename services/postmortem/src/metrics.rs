@@ -1,0 +1,57 @@
+//! Postmortem service metrics.
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `opsline_postmortem_drafts_total` | counter | `model`, `outcome` (`accepted`, `fallback`) |
+//! | `opsline_postmortem_transitions_total` | counter | `status` (`reviewed`, `published`) |
+//! | `opsline_postmortem_indexed_total` | counter | `kind` (`postmortem`, `runbook`) |
+
+use opsline_runtime::metrics::Metrics;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+
+/// Labels of the drafts counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct DraftLabel {
+    pub(crate) model: String,
+    pub(crate) outcome: &'static str,
+}
+
+/// A label with one bounded value.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct StatusLabel {
+    pub(crate) status: &'static str,
+}
+
+/// A label with one bounded value.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct KindLabel {
+    pub(crate) kind: &'static str,
+}
+
+/// The service's counters.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PostmortemMetrics {
+    pub(crate) drafts: Family<DraftLabel, Counter>,
+    pub(crate) transitions: Family<StatusLabel, Counter>,
+    pub(crate) indexed: Family<KindLabel, Counter>,
+}
+
+impl PostmortemMetrics {
+    pub(crate) fn register(metrics: &Metrics) -> Self {
+        let this = Self::default();
+        metrics.register(
+            "postmortem_drafts",
+            "Postmortems drafted, by model and outcome of the citation check.",
+            this.drafts.clone(),
+        );
+        metrics.register(
+            "postmortem_transitions",
+            "Review workflow transitions.",
+            this.transitions.clone(),
+        );
+        metrics.register("postmortem_indexed", "Documents indexed.", this.indexed.clone());
+        this
+    }
+}

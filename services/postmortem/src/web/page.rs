@@ -1,0 +1,268 @@
+//! The server-rendered page (no JavaScript): `/` search form and results with highlighted
+//! snippets, `/postmortems/{id}` reading view with "Mark reviewed" / "Publish" buttons for
+//! SREs, and `/login`. The token travels in an `HttpOnly`, `SameSite=Strict` cookie, set by
+//! the login form or once from a `?token=` query parameter (then redirected away, so the token
+//! does not stay in the address bar). Everything shown is HTML-escaped.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use opsline_events::ops::PostmortemStatus;
+use opsline_search::{Page, SearchResults};
+use serde::Deserialize;
+
+use crate::auth::Principal;
+use crate::error::PostmortemError;
+use crate::web::html::{encode_component, escape, layout, markdown_to_html};
+use crate::web::{TOKEN_COOKIE, WebState};
+
+/// Results per page.
+const PAGE_SIZE: usize = 10;
+
+/// Query of the page routes.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageParams {
+    /// Search query.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// Hits to skip.
+    #[serde(default)]
+    pub offset: Option<usize>,
+    /// A token to sign in with (set as a cookie, then redirected away).
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// Body of `POST /login`.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    /// The API token.
+    pub token: String,
+}
+
+fn cookie_safe(token: &str) -> bool {
+    !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'"' | b'\\'))
+}
+
+fn redirect(location: &str, cookie: Option<String>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    response
+}
+
+fn sign_in_cookie(token: &str) -> String {
+    format!("{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict")
+}
+
+fn denied(status: StatusCode, message: &str) -> Response {
+    let body = format!("<p class=\"error\">{}</p>{}", escape(message), login_body());
+    (status, Html(layout("Sign in", None, &body))).into_response()
+}
+
+fn login_body() -> String {
+    "<form method=\"post\" action=\"/login\"><label>API token <input type=\"password\" name=\"token\" autocomplete=\"off\"></label> \
+<button type=\"submit\">Sign in</button></form>"
+        .to_owned()
+}
+
+/// When `?token=` is given: the redirect that stores it (or a 401 page). `path` is the
+/// current path, `query` the other parameters to keep.
+fn token_sign_in(state: &WebState, token: &str, path: &str, query: &[(&str, String)]) -> Response {
+    if !cookie_safe(token) || state.tokens.authenticate(token).is_none() {
+        return denied(StatusCode::UNAUTHORIZED, "Unknown token.");
+    }
+    let kept: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode_component(v)))
+        .collect();
+    let location = if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    };
+    redirect(&location, Some(sign_in_cookie(token)))
+}
+
+fn results_html(query: &str, results: &SearchResults) -> String {
+    let mut out = format!(
+        "<p class=\"total\">{} result{} for <q>{}</q></p>\n<ol class=\"results\" start=\"{}\">\n",
+        results.total,
+        if results.total == 1 { "" } else { "s" },
+        escape(query),
+        results.offset + 1
+    );
+    for hit in &results.hits {
+        out.push_str(&format!(
+            "<li class=\"hit\" data-id=\"{id_attr}\"><a href=\"/postmortems/{href}\">{title}</a> \
+<span class=\"meta\">{kind} · {status}{service}</span><div class=\"snippet\">{snippet}</div></li>\n",
+            id_attr = escape(&hit.id),
+            href = encode_component(&hit.id),
+            title = escape(&hit.title),
+            kind = escape(hit.kind.as_str()),
+            status = escape(hit.status.as_str()),
+            service = hit
+                .service
+                .as_deref()
+                .map(|s| format!(" · {}", escape(s)))
+                .unwrap_or_default(),
+            // Built by the search crate from escaped text; only <b> highlights are markup.
+            snippet = hit.snippet_html,
+        ));
+    }
+    out.push_str("</ol>\n");
+    let q = encode_component(query);
+    if results.offset > 0 {
+        out.push_str(&format!(
+            "<a rel=\"prev\" href=\"/?q={q}&offset={}\">Previous</a> ",
+            results.offset.saturating_sub(PAGE_SIZE)
+        ));
+    }
+    if results.offset + results.hits.len() < results.total {
+        out.push_str(&format!(
+            "<a rel=\"next\" href=\"/?q={q}&offset={}\">Next</a>",
+            results.offset + PAGE_SIZE
+        ));
+    }
+    out
+}
+
+pub(crate) async fn home(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(params): Query<PageParams>,
+) -> Response {
+    if let Some(token) = &params.token {
+        let mut keep = Vec::new();
+        if let Some(q) = &params.q {
+            keep.push(("q", q.clone()));
+        }
+        if let Some(offset) = params.offset {
+            keep.push(("offset", offset.to_string()));
+        }
+        return token_sign_in(&state, token, "/", &keep);
+    }
+    let Some(who) = state.page_principal(&headers) else {
+        return denied(StatusCode::UNAUTHORIZED, "Sign in with your API token.");
+    };
+    let query = params.q.unwrap_or_default();
+    let mut body = format!(
+        "<form method=\"get\" action=\"/\" role=\"search\"><input type=\"text\" name=\"q\" value=\"{}\" \
+placeholder=\"service:hdfs receiveBlock\" autofocus> <button type=\"submit\">Search</button></form>\n",
+        escape(&query)
+    );
+    if !query.trim().is_empty() {
+        let page = Page {
+            offset: params.offset.unwrap_or(0),
+            limit: PAGE_SIZE,
+        };
+        match state.store.index().search(&who.viewer, &query, page) {
+            Ok(results) => body.push_str(&results_html(&query, &results)),
+            Err(error) => body.push_str(&format!("<p class=\"error\">{}</p>", escape(&error.to_string()))),
+        }
+    }
+    Html(layout("Search", Some(&who.name), &body)).into_response()
+}
+
+pub(crate) async fn login_form() -> Response {
+    Html(layout("Sign in", None, &login_body())).into_response()
+}
+
+pub(crate) async fn login(State(state): State<WebState>, Form(form): Form<LoginForm>) -> Response {
+    let token = form.token.trim();
+    if !cookie_safe(token) || state.tokens.authenticate(token).is_none() {
+        return denied(StatusCode::UNAUTHORIZED, "Unknown token.");
+    }
+    redirect("/", Some(sign_in_cookie(token)))
+}
+
+pub(crate) async fn logout() -> Response {
+    redirect(
+        "/login",
+        Some(format!("{TOKEN_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")),
+    )
+}
+
+fn buttons(who: &Principal, id: &str, status: PostmortemStatus) -> String {
+    if !who.may_review() {
+        return String::new();
+    }
+    let (action, label) = match status {
+        PostmortemStatus::Draft => ("review", "Mark reviewed"),
+        PostmortemStatus::Reviewed => ("publish", "Publish"),
+        PostmortemStatus::Published => return String::new(),
+    };
+    format!(
+        "<form method=\"post\" action=\"/postmortems/{}/{action}\"><button type=\"submit\">{label}</button></form>",
+        encode_component(id)
+    )
+}
+
+pub(crate) async fn reading_view(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<PageParams>,
+) -> Response {
+    let path = format!("/postmortems/{}", encode_component(&id));
+    if let Some(token) = &params.token {
+        return token_sign_in(&state, token, &path, &[]);
+    }
+    let Some(who) = state.page_principal(&headers) else {
+        return denied(StatusCode::UNAUTHORIZED, "Sign in with your API token.");
+    };
+    let postmortem = uuid::Uuid::parse_str(&id)
+        .ok()
+        .and_then(|uuid| state.store.visible_postmortem(&who.viewer, uuid));
+    let (title, markdown, controls) = match postmortem {
+        Some(pm) => (pm.title.clone(), pm.markdown.clone(), buttons(&who, &id, pm.status)),
+        None => match state.store.index().get(&who.viewer, &id) {
+            Ok(Some(doc)) => (doc.title, doc.body, String::new()),
+            _ => {
+                let body = "<p>No such document, or you may not read it.</p>";
+                return (StatusCode::NOT_FOUND, Html(layout("Not found", Some(&who.name), body))).into_response();
+            }
+        },
+    };
+    let body = format!(
+        "{controls}<article>{}</article><p><a href=\"/v1/postmortems/{}?format=md\">Markdown</a></p>",
+        markdown_to_html(&markdown),
+        encode_component(&id)
+    );
+    Html(layout(&title, Some(&who.name), &body)).into_response()
+}
+
+async fn page_transition(state: WebState, headers: HeaderMap, id: String, target: PostmortemStatus) -> Response {
+    let Some(who) = state.page_principal(&headers) else {
+        return denied(StatusCode::UNAUTHORIZED, "Sign in with your API token.");
+    };
+    match state.transition(&who, &id, target).await {
+        Ok(_) => redirect(&format!("/postmortems/{}", encode_component(&id)), None),
+        Err(error) => {
+            let status = error.status();
+            let body = format!("<p class=\"error\">{}</p>", escape(&error_message(&error)));
+            (status, Html(layout("Not done", Some(&who.name), &body))).into_response()
+        }
+    }
+}
+
+fn error_message(error: &PostmortemError) -> String {
+    error.to_string()
+}
+
+pub(crate) async fn review(State(state): State<WebState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    page_transition(state, headers, id, PostmortemStatus::Reviewed).await
+}
+
+pub(crate) async fn publish(State(state): State<WebState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    page_transition(state, headers, id, PostmortemStatus::Published).await
+}
