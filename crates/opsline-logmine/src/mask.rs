@@ -78,6 +78,8 @@ const PATH_DELIM: u8 = 4;
 const TOKEN_DELIM: u8 = 8;
 /// ASCII whitespace, which separates tokens.
 pub(crate) const BLANK: u8 = 16;
+/// Any other byte (letters, other punctuation, non-ASCII).
+const OTHER: u8 = 32;
 
 /// Class bits of every byte value.
 static CLASS: [u8; 256] = {
@@ -103,6 +105,9 @@ static CLASS: [u8; 256] = {
         }
         if matches!(byte, b'.' | b'-' | b'+' | b'@' | b'#' | b'$' | b'%' | b'&') {
             class |= TOKEN_DELIM;
+        }
+        if class == 0 {
+            class = OTHER;
         }
         table[b] = class;
         b += 1;
@@ -153,7 +158,34 @@ pub(crate) fn mask_classified(token: &str, class: u8, max_len: usize, out: &mut 
         // Words joined by punctuation (`dfs.DataNode$PacketResponder:`): nothing variable.
         return Masked::Unchanged;
     }
+    if class & (OTHER | SLASH) == 0 {
+        // Digits and delimiters only: numbers, dates, times, addresses.
+        return mask_numeric(token, out);
+    }
     mask_pieces(token, out)
+}
+
+/// [`mask_pieces`] for tokens made of digits and delimiters only: every piece is a number, so
+/// each becomes a wildcard and the delimiters stay (`17:41:44,747` → `<*>:<*>:<*>,<*>`,
+/// `10.0.0.1` → `<*>`).
+fn mask_numeric(token: &str, out: &mut String) -> Masked {
+    let start = out.len();
+    let mut in_number = false;
+    for b in token.bytes() {
+        if byte_class(b) & TOKEN_DELIM != 0 {
+            out.push(char::from(b));
+            in_number = false;
+        } else if !in_number {
+            push_wildcard(out, start);
+            in_number = true;
+        }
+    }
+    if &out[start..] == WILDCARD {
+        out.truncate(start);
+        Masked::Wildcard
+    } else {
+        Masked::Rewritten
+    }
 }
 
 /// Whether any piece of the token (split on token delimiters) is a keyword.
@@ -310,6 +342,11 @@ mod tests {
         assert_eq!(mask("blk_38865049064139660"), "<*>");
         assert_eq!(mask("15ms"), "<*>");
         assert_eq!(mask("v6.1.7601.23505"), "<*>");
+        assert_eq!(mask("17:41:44,747"), "<*>:<*>:<*>,<*>");
+        assert_eq!(mask("2005-06-03-15.42.50.675872"), "<*>");
+        assert_eq!(mask("-1"), "-<*>");
+        assert_eq!(mask("(12)"), "(<*>)");
+        assert_eq!(mask("12345678-1234-1234-1234-123456789012:8"), "<*>:<*>");
     }
 
     #[test]
@@ -334,6 +371,29 @@ mod tests {
         assert_eq!(mask_token("0", 256, &mut out), Masked::Wildcard);
         assert_eq!(mask_token("x=1", 256, &mut out), Masked::Rewritten);
         assert_eq!(&out[11..], "x=<*>");
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_path() {
+        const ALPHABET: &[u8] = b"0123456789abfxyzTR.-+:,=/_@#()[]<*>";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = 1 + (seed % 20) as usize;
+            let token: String = (0..len)
+                .map(|i| char::from(ALPHABET[((seed >> (i * 3)) as usize + i * 7) % ALPHABET.len()]))
+                .collect();
+            let fast = mask(&token);
+            let mut out = String::new();
+            let general = match mask_pieces(&token, &mut out) {
+                Masked::Unchanged => token.clone(),
+                Masked::Wildcard => WILDCARD.to_string(),
+                Masked::Rewritten => out,
+            };
+            assert_eq!(fast, general, "token {token:?}");
+        }
     }
 
     #[test]
