@@ -258,3 +258,41 @@ fn borrowed_and_owned_results_agree() {
         assert_eq!(a.changes, b.changes);
     }
 }
+
+#[test]
+fn adversarial_random_bytes_with_every_header_strategy() {
+    const ALPHABET: &[u8] = b"0123456789 abcXYZ.-+:,=/_@#()[]<*>\t\xc3\xa9\xff\x80INFOWARN";
+    let configs = [
+        MinerConfig::default(),
+        MinerConfig {
+            header_format: Some("<date> <time> <level> <comp>: <content>".into()),
+            ..MinerConfig::default()
+        },
+        MinerConfig {
+            header_format: Some("[<ts>] <any> - <content>".into()),
+            ..MinerConfig::default()
+        },
+        MinerConfig {
+            header_regex: Some(r"^(?P<level>[A-Z]+) (?P<content>.*)$".into()),
+            ..MinerConfig::default()
+        },
+    ];
+    for config in configs {
+        let mut owned = Miner::new(config.clone()).unwrap();
+        let mut borrowed = Miner::new(config).unwrap();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for n in 0..3000usize {
+            let line: Vec<u8> = (0..n % 180)
+                .map(|i| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    ALPHABET[(seed as usize + i) % ALPHABET.len()]
+                })
+                .collect();
+            let a = owned.ingest(&line);
+            let b = borrowed.ingest_ref(&line);
+            assert_eq!(a, b.to_parsed());
+        }
+    }
+}
