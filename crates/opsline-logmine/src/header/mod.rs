@@ -7,6 +7,7 @@
 //! does not match keep an empty header and their whole text as content.
 
 mod format;
+mod step;
 
 use std::ops::Range;
 
