@@ -14,7 +14,7 @@
 //!   and for the locked header format, tokens interned once and compared as integers;
 //! * caps on line length, tokens per line and templates per tree leaf against adversarial input.
 //!
-//! [`eval`] scores the miner on LogHub data with the Loghub-2.0 metrics and [`bench`] measures
+//! [`eval`] scores the miner on LogHub data with the Loghub-2.0 metrics and [`bench`](mod@bench) measures
 //! throughput; both do file I/O, the miner itself does none.
 //!
 //! ```
