@@ -7,3 +7,4 @@ cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "setup: cargo is required" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "setup: python3 (with pip) is required" >&2; exit 1; }
 scripts/install-brokers.sh
+scripts/install-chromium.sh
