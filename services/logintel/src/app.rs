@@ -8,6 +8,8 @@
 //!   `404` when no service of this replica knows the incident.
 //! - `GET /v1/incidents/{id}`: the incident's current state.
 //! - `GET /v1/stats`: lines in, alerts out and the noise reduction.
+//! - `POST /v1/admin/flush`: emits every pending suppression summary now (end of a
+//!   replay), answers `{"alerts": n}` once they are acknowledged.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,7 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use opsline_events::{TopicNames, topics};
+use opsline_events::TopicNames;
 use opsline_kafka::{ConsumerLoop, KafkaMetrics, OutRecord, Producer};
 use opsline_runtime::Shutdown;
 use opsline_runtime::http::{OpsState, ops_router};
@@ -89,6 +91,7 @@ impl Application {
             .route("/v1/incidents/{id}/resolve", post(resolve_incident))
             .route("/v1/incidents/{id}", get(get_incident))
             .route("/v1/stats", get(stats))
+            .route("/v1/admin/flush", post(flush))
             .with_state(api.clone())
             .merge(ops_router(ops.clone()));
         let listener = TcpListener::bind(&config.listen)
@@ -289,6 +292,21 @@ async fn resolve_incident(State(api): State<ApiState>, Path(id): Path<String>, b
     (StatusCode::OK, Json(ResolveResponse { outcome, incident })).into_response()
 }
 
+async fn flush(State(api): State<ApiState>) -> Response {
+    let outputs = lock(&api.shared).engine.finish();
+    api.metrics.count_outputs(&outputs);
+    let records = match encode_outputs(&outputs, &api.topics) {
+        Ok(records) => records,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "encode", e.to_string()),
+    };
+    for record in &records {
+        if let Err(e) = api.producer.send(record).await {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string());
+        }
+    }
+    (StatusCode::OK, Json(serde_json::json!({ "alerts": outputs.alerts.len() }))).into_response()
+}
+
 async fn get_incident(State(api): State<ApiState>, Path(id): Path<String>) -> Response {
     let Ok(id) = id.parse::<Uuid>() else {
         return error(StatusCode::BAD_REQUEST, "bad_request", format!("{id:?} is not an incident id"));
@@ -310,8 +328,3 @@ async fn stats(State(api): State<ApiState>) -> Response {
     });
     (StatusCode::OK, Json(body)).into_response()
 }
-
-#[allow(dead_code)]
-const _: () = {
-    let _ = topics::LOGINTEL_STATE;
-};

@@ -71,7 +71,11 @@ pub fn take_snapshot(engine: &mut Engine, service: &str) -> Option<ServiceSnapsh
         service: service.to_owned(),
         position: state.position,
         miner: state.miner.snapshot(),
-        detector: state.detector.clone(),
+        detector: {
+            let mut detector = state.detector.clone();
+            detector.compact();
+            detector
+        },
         incidents: state.incidents.clone(),
         recent_alerts: state.recent_alerts.clone(),
     })
@@ -80,6 +84,8 @@ pub fn take_snapshot(engine: &mut Engine, service: &str) -> Option<ServiceSnapsh
 /// Installs `snapshot` in `engine`; returns what to emit again (latest alerts, open incidents).
 pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs, LogintelError> {
     let miner = opsline_logmine::Miner::restore(snapshot.miner)?;
+    let mut detector = snapshot.detector;
+    detector.refill_texts(|id| miner.template(id).map(|t| t.text.to_string()));
     let again = Outputs {
         templates: Vec::new(),
         alerts: snapshot.recent_alerts.clone(),
@@ -87,7 +93,7 @@ pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs
     };
     let state = ServiceState {
         miner,
-        detector: snapshot.detector,
+        detector,
         incidents: snapshot.incidents,
         position: snapshot.position,
         recent_alerts: snapshot.recent_alerts,

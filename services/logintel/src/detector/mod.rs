@@ -56,7 +56,8 @@ pub struct Observation<'a> {
 /// What the detector keeps per template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TemplateStats {
-    /// Latest template text.
+    /// Latest template text (not persisted: refilled from the miner on restore).
+    #[serde(skip)]
     pub text: String,
     /// First line's event time (ms).
     pub first_ms: i64,
@@ -227,6 +228,32 @@ impl ServiceDetector {
             if let Some(alert) = suppression.take_summary(&self.service, now) {
                 self.alerts_emitted = self.alerts_emitted.saturating_add(1);
                 out.push(alert);
+            }
+        }
+    }
+
+    /// Drops what a later line would discard anyway (the contents of windows that are
+    /// already over), to keep snapshots small.
+    pub fn compact(&mut self) {
+        for stats in self.templates.values_mut() {
+            if stats.rate.window < self.window {
+                stats.rate.evidence.clear();
+                stats.rate.samples.clear();
+            }
+        }
+        for rate in [&mut self.errors, &mut self.fatal] {
+            if rate.window < self.window {
+                rate.evidence.clear();
+                rate.samples.clear();
+            }
+        }
+    }
+
+    /// Refills template texts after a restore.
+    pub fn refill_texts(&mut self, text_of: impl Fn(u64) -> Option<String>) {
+        for (id, stats) in &mut self.templates {
+            if let Some(text) = text_of(*id) {
+                stats.text = text;
             }
         }
     }
