@@ -48,7 +48,9 @@ async fn start(kafka: &KafkaConfig, names: &TopicNames) -> (String, Shutdown, to
         kafka: kafka.clone(),
         ..PostmortemConfig::default()
     };
-    let app = Application::build(config, Metrics::new()).await.expect("build postmortem service");
+    let app = Application::build(config, Metrics::new())
+        .await
+        .expect("build postmortem service");
     let url = format!("http://127.0.0.1:{}", app.port());
     let shutdown = Shutdown::new();
     let stop = shutdown.clone();
@@ -123,7 +125,11 @@ async fn post(client: &reqwest::Client, url: &str, token: &str) -> (u16, Value) 
 fn hit_ids(results: &Value) -> Vec<String> {
     results["hits"]
         .as_array()
-        .map(|hits| hits.iter().filter_map(|h| h["id"].as_str().map(str::to_owned)).collect())
+        .map(|hits| {
+            hits.iter()
+                .filter_map(|h| h["id"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -132,7 +138,9 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
     let broker = spawn_broker().await;
     let kafka = broker.config();
     let names = TopicNames::with_prefix(unique_prefix("postmortem"));
-    opsline_kafka::admin::create_topics(&kafka, &names.all_to_create()).await.expect("create topics");
+    opsline_kafka::admin::create_topics(&kafka, &names.all_to_create())
+        .await
+        .expect("create topics");
     let (url, shutdown, task) = start(&kafka, &names).await;
     let client = reqwest::Client::new();
 
@@ -144,12 +152,38 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
     assert_eq!(status, 401);
 
     let raw = names.name(&topics::RAW_LOGS);
-    let first = alert(&raw, 11, AlertKind::ErrorSurge, "Ledger write timeout for shard <*>", 88_412, 1_780_000_060);
-    let second = alert(&raw, 12, AlertKind::RateBurst, "Retrying settlement batch <*> after <*> ms", 88_977, 1_780_000_120);
-    let open_alert = alert(&raw, 13, AlertKind::NewTemplate, "Settlement cache warmup skipped for <*>", 91_001, 1_780_000_200);
+    let first = alert(
+        &raw,
+        11,
+        AlertKind::ErrorSurge,
+        "Ledger write timeout for shard <*>",
+        88_412,
+        1_780_000_060,
+    );
+    let second = alert(
+        &raw,
+        12,
+        AlertKind::RateBurst,
+        "Retrying settlement batch <*> after <*> ms",
+        88_977,
+        1_780_000_120,
+    );
+    let open_alert = alert(
+        &raw,
+        13,
+        AlertKind::NewTemplate,
+        "Settlement cache warmup skipped for <*>",
+        91_001,
+        1_780_000_200,
+    );
     let restricted_id = Uuid::now_v7();
     let public_id = Uuid::now_v7();
-    let restricted = incident(restricted_id, &[&first, &second], Some("payments"), "Ledger write timeouts in payments-api");
+    let restricted = incident(
+        restricted_id,
+        &[&first, &second],
+        Some("payments"),
+        "Ledger write timeouts in payments-api",
+    );
     let public = incident(public_id, &[&open_alert], None, "Settlement cache warmup skipped");
 
     let producer = Producer::new(&kafka, &KafkaMetrics::register(&Metrics::new())).unwrap();
@@ -158,7 +192,13 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
     for a in [&first, &second, &open_alert] {
         produce(&producer, &alerts_topic, &a.service, a.clone()).await;
     }
-    produce(&producer, &incidents_topic, &restricted_id.to_string(), restricted.clone()).await;
+    produce(
+        &producer,
+        &incidents_topic,
+        &restricted_id.to_string(),
+        restricted.clone(),
+    )
+    .await;
     produce(&producer, &incidents_topic, &public_id.to_string(), public.clone()).await;
     let produced = Instant::now();
 
@@ -175,7 +215,10 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
         assert!(Instant::now() < deadline, "draft not searchable in 30 s: {body}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    eprintln!("draft searchable {:?} after the incident was produced", produced.elapsed());
+    eprintln!(
+        "draft searchable {:?} after the incident was produced",
+        produced.elapsed()
+    );
 
     // The draft cites real offsets, is marked, and records the model.
     let (status, doc) = get(&client, &format!("{url}/v1/postmortems/{pm_id}"), Some(TEAM_SRE)).await;
@@ -187,7 +230,10 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
     assert!(markdown.contains("_Draft, needs review._"), "{markdown}");
     assert!(markdown.contains(&format!("{raw}/2@88412")), "{markdown}");
     assert!(markdown.contains(&format!("{raw}/2@88977")), "{markdown}");
-    assert!(markdown.contains("[T3]") && markdown.contains("## Root causes"), "{markdown}");
+    assert!(
+        markdown.contains("[T3]") && markdown.contains("## Root causes"),
+        "{markdown}"
+    );
 
     // Hidden from an SRE outside the team and from a viewer: search, get, similar.
     for token in [OTHER_SRE, VIEWER] {
@@ -196,7 +242,12 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
         assert!(!hit_ids(&body).contains(&pm_id), "{body}");
         let (status, _) = get(&client, &format!("{url}/v1/postmortems/{pm_id}"), Some(token)).await;
         assert_eq!(status, 404);
-        let (status, body) = get(&client, &format!("{url}/v1/similar?q=ledger%20write%20timeout%20shard"), Some(token)).await;
+        let (status, body) = get(
+            &client,
+            &format!("{url}/v1/similar?q=ledger%20write%20timeout%20shard"),
+            Some(token),
+        )
+        .await;
         assert_eq!(status, 200);
         assert!(!body.to_string().contains(&pm_id), "{body}");
     }
@@ -221,7 +272,12 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
         .send()
         .await
         .unwrap();
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/markdown"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/markdown")
+    );
     let text = response.text().await.unwrap();
     assert!(text.contains("_Published, reviewed by alice._"), "{text}");
 
@@ -232,8 +288,15 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
     // The unrestricted incident's draft is visible to any SRE, and not to a viewer until published.
     let public_pm = postmortem_id(public_id).to_string();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while get(&client, &format!("{url}/v1/postmortems/{public_pm}"), Some(OTHER_SRE)).await.0 != 200 {
-        assert!(Instant::now() < deadline, "unrestricted draft not readable by another SRE");
+    while get(&client, &format!("{url}/v1/postmortems/{public_pm}"), Some(OTHER_SRE))
+        .await
+        .0
+        != 200
+    {
+        assert!(
+            Instant::now() < deadline,
+            "unrestricted draft not readable by another SRE"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let (status, _) = get(&client, &format!("{url}/v1/postmortems/{public_pm}"), Some(VIEWER)).await;
@@ -250,9 +313,17 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
     assert_eq!(revisions, vec!["Draft", "Reviewed", "Published"]);
 
     // Runbooks are indexed at start and visible to a viewer (they are published).
-    let (_, body) = get(&client, &format!("{url}/v1/search?q=rate%20burst&limit=3"), Some(VIEWER)).await;
+    let (_, body) = get(
+        &client,
+        &format!("{url}/v1/search?q=rate%20burst&limit=3"),
+        Some(VIEWER),
+    )
+    .await;
     assert!(body["total"].as_u64().unwrap_or(0) > 0, "{body}");
 
     shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(30), task).await.expect("stops").expect("joins");
+    tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .expect("stops")
+        .expect("joins");
 }

@@ -29,10 +29,10 @@ pub mod web;
 
 pub use app::Application;
 pub use auth::{TokenConfig, hash_token};
+pub use config::PostmortemConfig;
+pub use draft::{Drafter, postmortem_id};
+pub use error::PostmortemError;
 /// The time type of events and timelines (re-exported for callers that build events).
 pub use jiff::Timestamp;
 /// The roles a token can have (re-exported from the search crate, which enforces them).
 pub use opsline_search::{Role, Viewer};
-pub use config::PostmortemConfig;
-pub use draft::{Drafter, postmortem_id};
-pub use error::PostmortemError;
