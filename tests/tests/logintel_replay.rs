@@ -231,6 +231,11 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
     assert_eq!(through_kafka.alerts, in_process.alerts);
     assert!(through_kafka.recall() > 0.5, "recall {}", through_kafka.recall());
 
+    // A new fatal pattern after the replay opens an incident that is still open.
+    let marker = "- 1136301200 2006.01.03 R00-M0-N0-C:J00-U00 2006-01-03-15.20.00.000000 R00-M0-N0-C:J00-U00 RAS KERNEL FATAL synthetic controller meltdown on node 7";
+    post_lines(&gateway.url, service, &[marker.to_owned()]).await;
+    wait_for_offset(&running.shared, service, offsets.last().expect("offsets").1 + 1).await;
+
     // Incidents: every alert id and its evidence are cited; resolve one by the API.
     let incidents_topic = gateway.names.name(&topics::INCIDENTS);
     let incident_records = read_all(&gateway, &incidents_topic, 3).await;
@@ -242,6 +247,7 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
     }
     let cited: HashSet<Uuid> = latest.values().flat_map(|i| i.alert_ids.iter().copied()).collect();
     assert!(alerts.iter().all(|a| cited.contains(&a.alert_id)), "every alert belongs to an incident");
+    assert!(latest.values().any(|i| i.status == IncidentStatus::Resolved && i.resolved_by.as_deref() == Some("quiet-period")));
     let open = latest.values().find(|i| i.status == IncidentStatus::Open).expect("an open incident").clone();
     assert!(!open.evidence.is_empty());
     let response = client
