@@ -73,6 +73,7 @@ impl Miner {
         };
         let mut leaves = std::mem::take(&mut self.scratch.leaves);
         self.tree.candidate_leaves(&tokens, self.config.tree_depth, &mut leaves);
+        self.scratch.leaves_for = None;
         let mut twins: Vec<usize> = Vec::new();
         for &leaf in &leaves {
             if let Some(node) = self.tree.nodes.get(leaf as usize) {

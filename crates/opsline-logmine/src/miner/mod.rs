@@ -124,6 +124,8 @@ pub(super) struct Scratch {
     pub(super) line: LineTokens,
     /// Candidate tree leaves of the last line.
     pub(super) leaves: Vec<u32>,
+    /// What `leaves` were computed for (`None`: not reusable).
+    pub(super) leaves_for: Option<LeavesKey>,
     /// The last line, when it was not valid UTF-8 (lossily converted).
     pub(super) lossy: String,
     /// Template changes caused by the last line.
@@ -136,11 +138,38 @@ pub(super) struct Scratch {
     pub(super) empty: Arc<str>,
 }
 
+/// Everything the candidate leaves of a line depend on: its length, its leading token ids (up to
+/// the tree depth, at most 4) and the tree's size (nodes are only ever added).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct LeavesKey {
+    len: usize,
+    prefix: [u32; 4],
+    nodes: usize,
+}
+
+impl LeavesKey {
+    fn new(ids: &[u32], depth: usize, nodes: usize) -> Option<Self> {
+        if depth > 4 {
+            return None;
+        }
+        let mut prefix = [0; 4];
+        for (slot, &id) in prefix.iter_mut().zip(ids.iter().take(depth)) {
+            *slot = id;
+        }
+        Some(Self {
+            len: ids.len(),
+            prefix,
+            nodes,
+        })
+    }
+}
+
 impl Default for Scratch {
     fn default() -> Self {
         Self {
             line: LineTokens::default(),
             leaves: Vec::new(),
+            leaves_for: None,
             lossy: String::new(),
             changes: Vec::new(),
             split: HeaderMatch::default(),
@@ -282,7 +311,12 @@ impl Miner {
     /// template already covers the line).
     fn best_match(&mut self, lt: &LineTokens, content: &str) -> Option<(usize, bool)> {
         let mut leaves = std::mem::take(&mut self.scratch.leaves);
-        self.tree.candidate_leaves(&lt.ids, self.config.tree_depth, &mut leaves);
+        // Consecutive lines often share their length and leading tokens: reuse the leaves then.
+        let key = LeavesKey::new(&lt.ids, self.config.tree_depth, self.tree.nodes.len());
+        if key.is_none() || key != self.scratch.leaves_for {
+            self.tree.candidate_leaves(&lt.ids, self.config.tree_depth, &mut leaves);
+            self.scratch.leaves_for = key;
+        }
         // A template matching every position wins outright: nothing scores higher, and all such
         // templates have their wildcards exactly where the line has variables, so they tie and
         // the first one found wins. Checking for that first is much cheaper than scoring.
