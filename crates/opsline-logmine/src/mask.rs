@@ -169,6 +169,22 @@ pub(crate) fn mask_classified(token: &str, class: u8, max_len: usize, out: &mut 
 /// each becomes a wildcard and the delimiters stay (`17:41:44,747` → `<*>:<*>:<*>,<*>`,
 /// `10.0.0.1` → `<*>`).
 fn mask_numeric(token: &str, out: &mut String) -> Masked {
+    // Numbers joined by single `.`, `-` or `+` (`10.0.0.1`, `2005-06-03`) collapse into one
+    // wildcard: decide that without writing anything.
+    let mut after_digit = false;
+    let dotted = token.bytes().all(|b| {
+        if b.is_ascii_digit() {
+            after_digit = true;
+            true
+        } else {
+            let joins = after_digit && matches!(b, b'.' | b'-' | b'+');
+            after_digit = false;
+            joins
+        }
+    });
+    if dotted && after_digit {
+        return Masked::Wildcard;
+    }
     let start = out.len();
     let mut in_number = false;
     for b in token.bytes() {
@@ -345,6 +361,9 @@ mod tests {
         assert_eq!(mask("17:41:44,747"), "<*>:<*>:<*>,<*>");
         assert_eq!(mask("2005-06-03-15.42.50.675872"), "<*>");
         assert_eq!(mask("-1"), "-<*>");
+        assert_eq!(mask("1..2"), "<*>..<*>");
+        assert_eq!(mask("1.2."), "<*>.");
+        assert_eq!(mask("10.0.0.1"), "<*>");
         assert_eq!(mask("(12)"), "(<*>)");
         assert_eq!(mask("12345678-1234-1234-1234-123456789012:8"), "<*>:<*>");
     }
