@@ -68,10 +68,31 @@ impl FieldKind {
         }
     }
 
-    pub(super) fn accepts_byte(self, b: u8, first: bool) -> bool {
+    /// Number of kinds (for tables indexed by `kind as usize`).
+    pub(super) const COUNT: usize = 11;
+
+    /// All kinds, in discriminant order.
+    pub(super) const ALL: [Self; Self::COUNT] = [
+        Self::Date,
+        Self::Time,
+        Self::Month,
+        Self::Day,
+        Self::Ts,
+        Self::Num,
+        Self::Word,
+        Self::Level,
+        Self::Comp,
+        Self::Any,
+        Self::Content,
+    ];
+
+    /// Whether the field accepts byte `b` (as its first byte when `first`).
+    pub(super) const fn accepts_byte(self, b: u8, first: bool) -> bool {
         match self {
-            Self::Date => b.is_ascii_digit() || (!first && b"-/.:,TZ+".contains(&b)),
-            Self::Time => b.is_ascii_digit() || (!first && b":.,".contains(&b)),
+            Self::Date => {
+                b.is_ascii_digit() || (!first && matches!(b, b'-' | b'/' | b'.' | b':' | b',' | b'T' | b'Z' | b'+'))
+            }
+            Self::Time => b.is_ascii_digit() || (!first && matches!(b, b':' | b'.' | b',')),
             Self::Num => b.is_ascii_digit() || (first && b == b'-'),
             Self::Day => b.is_ascii_digit(),
             Self::Month | Self::Level => b.is_ascii_alphabetic(),

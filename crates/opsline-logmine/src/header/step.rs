@@ -3,28 +3,86 @@
 
 use super::format::{Element, FieldKind};
 
-/// A set of byte values.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct ByteSet([u64; 4]);
+/// A set of byte values: one of the static tables below, so testing a byte is one load.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ByteSet(&'static [bool; 256]);
+
+impl Default for ByteSet {
+    fn default() -> Self {
+        Self(&NONE)
+    }
+}
 
 impl ByteSet {
-    /// The set of bytes for which `f` holds.
-    fn from_fn(f: impl Fn(u8) -> bool) -> Self {
-        let mut set = [0u64; 4];
-        for b in 0..=255u8 {
-            if f(b) {
-                set[usize::from(b >> 6)] |= 1 << (b & 63);
-            }
-        }
-        Self(set)
-    }
-
     /// Whether `b` is in the set.
     #[inline(always)]
     pub(super) fn contains(&self, b: u8) -> bool {
-        (self.0[usize::from(b >> 6)] >> (b & 63)) & 1 != 0
+        self.0[usize::from(b)]
     }
 }
+
+/// `b < 0x80 || b >= 0xC0`: the byte starts a character.
+const fn starts_char(b: u8) -> bool {
+    (b as i8) >= -0x40
+}
+
+/// What a field accepts: `[kind][first as usize][byte]`.
+static ACCEPT: [[[bool; 256]; 2]; FieldKind::COUNT] = {
+    let mut table = [[[false; 256]; 2]; FieldKind::COUNT];
+    let mut k = 0;
+    while k < FieldKind::COUNT {
+        let mut b = 0;
+        while b < 256 {
+            table[k][0][b] = FieldKind::ALL[k].accepts_byte(b as u8, false);
+            table[k][1][b] = FieldKind::ALL[k].accepts_byte(b as u8, true);
+            b += 1;
+        }
+        k += 1;
+    }
+    table
+};
+
+/// Bytes where a field of each kind can start: `[kind][byte]` (a character start it accepts).
+static STARTS: [[bool; 256]; FieldKind::COUNT] = {
+    let mut table = [[false; 256]; FieldKind::COUNT];
+    let mut k = 0;
+    while k < FieldKind::COUNT {
+        let mut b = 0;
+        while b < 256 {
+            table[k][b] = starts_char(b as u8) && FieldKind::ALL[k].accepts_byte(b as u8, true);
+            b += 1;
+        }
+        k += 1;
+    }
+    table
+};
+
+/// Blanks.
+static BLANKS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_whitespace();
+        b += 1;
+    }
+    table
+};
+
+/// Character starts.
+static CHAR_STARTS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = starts_char(b as u8);
+        b += 1;
+    }
+    table
+};
+
+/// No byte.
+static NONE: [bool; 256] = [false; 256];
+/// Every byte.
+static EVERY: [bool; 256] = [true; 256];
 
 /// Precomputed tests for one element: which bytes a field accepts, and where the element may end
 /// (where the next element can start).
@@ -54,39 +112,25 @@ impl Step {
     /// The tests for element `at` of a compiled format.
     pub(super) fn new(elements: &[Element], at: usize) -> Self {
         let (accept_first, accept_rest) = match elements.get(at) {
-            Some(Element::Field(k)) => (
-                ByteSet::from_fn(|b| k.accepts_byte(b, true)),
-                ByteSet::from_fn(|b| k.accepts_byte(b, false)),
-            ),
+            Some(Element::Field(k)) => (ByteSet(&ACCEPT[*k as usize][1]), ByteSet(&ACCEPT[*k as usize][0])),
             _ => (ByteSet::default(), ByteSet::default()),
         };
-        // `b < 0x80 || b >= 0xC0`: the byte starts a character.
-        let starts_char = |b: u8| (b as i8) >= -0x40;
+        // Where the element may end: where the next one can start. A literal is checked whole
+        // (`end_lit`), so its set admits every byte and `end_byte` jumps to its first byte.
         let (end_before, end_at_eol, end_lit) = match elements.get(at + 1) {
-            None => (ByteSet::default(), true, None),
-            Some(Element::Space) => (ByteSet::from_fn(|b| b.is_ascii_whitespace()), false, None),
-            Some(Element::Lit(lit)) => {
-                let first = lit.as_bytes().first().copied();
-                (
-                    ByteSet::from_fn(|b| Some(b) == first),
-                    false,
-                    Some(lit.as_bytes().into()),
-                )
-            }
-            Some(Element::Field(FieldKind::Content)) => (ByteSet::from_fn(starts_char), true, None),
-            Some(Element::Field(k)) => (
-                ByteSet::from_fn(|b| starts_char(b) && k.accepts_byte(b, true)),
-                false,
-                None,
-            ),
+            None => (ByteSet(&NONE), true, None),
+            Some(Element::Space) => (ByteSet(&BLANKS), false, None),
+            Some(Element::Lit(lit)) => (ByteSet(&EVERY), false, Some(Box::<[u8]>::from(lit.as_bytes()))),
+            Some(Element::Field(FieldKind::Content)) => (ByteSet(&CHAR_STARTS), true, None),
+            Some(Element::Field(k)) => (ByteSet(&STARTS[*k as usize]), false, None),
         };
+        let lit_first = end_lit.as_deref().and_then(<[u8]>::first).copied();
         let accepts_all = (0..=255u8).all(|b| accept_first.contains(b) && accept_rest.contains(b));
-        let mut members = (0..=255u8).filter(|&b| end_before.contains(b));
-        let end_byte = match (members.next(), members.next(), end_at_eol) {
-            (Some(b), None, false) => Some(b),
-            _ => None,
+        let end_byte = lit_first;
+        let single_end = match lit_first {
+            Some(first) => !accept_rest.contains(first),
+            None => (0..=255u8).all(|b| !(accept_rest.contains(b) && end_before.contains(b))),
         };
-        let single_end = (0..=255u8).all(|b| !(accept_rest.contains(b) && end_before.contains(b)));
         Self {
             accept_first,
             accept_rest,
@@ -134,6 +178,26 @@ impl Step {
                         .end_lit
                         .as_deref()
                         .is_none_or(|lit| bytes.get(end..).is_some_and(|rest| rest.starts_with(lit)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_follow_the_field_definitions() {
+        for (i, kind) in FieldKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, i);
+            for b in 0..=255u8 {
+                assert_eq!(ACCEPT[i][1][usize::from(b)], kind.accepts_byte(b, true));
+                assert_eq!(ACCEPT[i][0][usize::from(b)], kind.accepts_byte(b, false));
+                let starts = (b as char).is_ascii() || b >= 0xC0;
+                assert_eq!(STARTS[i][usize::from(b)], starts && kind.accepts_byte(b, true));
+                assert_eq!(CHAR_STARTS[usize::from(b)], starts);
+                assert_eq!(BLANKS[usize::from(b)], b.is_ascii_whitespace());
             }
         }
     }
