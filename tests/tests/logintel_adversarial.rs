@@ -4,6 +4,8 @@
 //! number-only lines are mined without crashing; records that are not raw-log
 //! envelopes go to the dead-letter topic; normal lines after them are processed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use opsline_e2e::gateway::spawn_gateway;
@@ -32,18 +34,35 @@ async fn adversarial_lines_neither_crash_nor_poison() {
         "9999-99-99 99:99:99 ERROR x: y password=hunter2".to_owned(),
     ];
     for i in 0..50 {
-        lines.push(format!("081109 2036{:02} 148 INFO dfs.DataNode: Receiving block blk_{i} src /10.0.0.{}", i % 60, i % 7));
+        lines.push(format!(
+            "081109 2036{:02} 148 INFO dfs.DataNode: Receiving block blk_{i} src /10.0.0.{}",
+            i % 60,
+            i % 7
+        ));
     }
     let mut sent = 0;
     for (i, line) in lines.iter().enumerate() {
-        let data = RawLog { service: service.into(), source: "adv".into(), line: line.clone(), timestamp: None, attributes: Default::default() };
+        let data = RawLog {
+            service: service.into(),
+            source: "adv".into(),
+            line: line.clone(),
+            timestamp: None,
+            attributes: Default::default(),
+        };
         let record = OutRecord::event(raw.clone(), service, &Envelope::new("test", data)).expect("encode");
         producer.send(&record).await.expect("send");
         sent += 1;
         if i == 3 {
             // Poison candidates between the lines: not JSON, JSON of the wrong type, empty.
-            for payload in [vec![0xff, 0x00, 0x13], br#"{"type":"ticket.raw","data":{}}"#.to_vec(), Vec::new()] {
-                producer.send(&OutRecord::new(raw.clone(), Some(service), payload)).await.expect("send poison");
+            for payload in [
+                vec![0xff, 0x00, 0x13],
+                br#"{"type":"ticket.raw","data":{}}"#.to_vec(),
+                Vec::new(),
+            ] {
+                producer
+                    .send(&OutRecord::new(raw.clone(), Some(service), payload))
+                    .await
+                    .expect("send poison");
             }
         }
     }
@@ -63,10 +82,18 @@ async fn adversarial_lines_neither_crash_nor_poison() {
 
     let dlq = TopicNames::dead_letter(&raw);
     let dead = opsline_e2e::read_n(&gateway.kafka, &dlq, 3, Duration::from_secs(60)).await;
-    assert_eq!(dead.len(), 3, "the three records that are not raw-log envelopes are dead-lettered");
+    assert_eq!(
+        dead.len(),
+        3,
+        "the three records that are not raw-log envelopes are dead-lettered"
+    );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while lock(&shared).engine.totals().lines_in < sent as u64 {
-        assert!(tokio::time::Instant::now() < deadline, "stuck at {:?}", lock(&shared).engine.totals());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "stuck at {:?}",
+            lock(&shared).engine.totals()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let templates = opsline_kafka::reader::read_topic(
@@ -78,13 +105,27 @@ async fn adversarial_lines_neither_crash_nor_poison() {
     )
     .await
     .expect("read templates");
-    let texts: Vec<String> = templates.iter().map(|r| r.envelope::<TemplateEvent>().expect("template").data.template).collect();
-    assert!(texts.iter().any(|t| t.contains("Receiving block")), "normal lines still mined: {texts:?}");
+    let texts: Vec<String> = templates
+        .iter()
+        .map(|r| r.envelope::<TemplateEvent>().expect("template").data.template)
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("Receiving block")),
+        "normal lines still mined: {texts:?}"
+    );
     let health = reqwest::get(format!("{url}/healthz")).await.expect("healthz");
     assert_eq!(health.status(), 200);
-    let stats: serde_json::Value = reqwest::get(format!("{url}/v1/stats")).await.expect("stats").json().await.expect("json");
+    let stats: serde_json::Value = reqwest::get(format!("{url}/v1/stats"))
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(stats["lines_in"], sent);
     shutdown.cancel();
     task.await.expect("join").expect("clean stop");
-    eprintln!("adversarial: {sent} lines mined, 3 dead letters, {} template records", templates.len());
+    eprintln!(
+        "adversarial: {sent} lines mined, 3 dead letters, {} template records",
+        templates.len()
+    );
 }

@@ -11,6 +11,8 @@
 //! graceful stop (like SIGTERM). Idle-clock advance is off so replays are
 //! deterministic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
@@ -42,18 +44,25 @@ fn service_config(gateway: &TestGateway, group: &str) -> LogintelConfig {
         advance_idle_clock: false,
         snapshot_interval_ms: 300,
         tick_interval_ms: 100,
-        restore_idle_ms: 1000,
+        restore_idle_ms: 5000,
         ..LogintelConfig::default()
     }
 }
 
 async fn start(config: LogintelConfig) -> Running {
-    let app = Application::build(config, Metrics::new()).await.expect("build logintel");
+    let app = Application::build(config, Metrics::new())
+        .await
+        .expect("build logintel");
     let url = format!("http://127.0.0.1:{}", app.port());
     let shared = app.shared();
     let shutdown = Shutdown::new();
     let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    Running { url, shared, shutdown, task }
+    Running {
+        url,
+        shared,
+        shutdown,
+        task,
+    }
 }
 
 async fn post_lines(url: &str, service: &str, lines: &[String]) {
@@ -78,23 +87,39 @@ async fn post_lines(url: &str, service: &str, lines: &[String]) {
 async fn wait_for_offset(shared: &SharedState, service: &str, offset: i64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     loop {
-        let at = lock(shared).engine.service(service).and_then(|s| s.position).map(|p| p.offset);
+        let at = lock(shared)
+            .engine
+            .service(service)
+            .and_then(|s| s.position)
+            .map(|p| p.offset);
         if at.is_some_and(|o| o >= offset) {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "service stuck at {at:?}, want {offset}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "service stuck at {at:?}, want {offset}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 async fn read_all(gateway: &TestGateway, topic: &str, idle_secs: u64) -> Vec<InRecord> {
-    opsline_kafka::reader::read_topic(&gateway.kafka, topic, |_| false, Duration::from_secs(idle_secs), Duration::from_secs(90))
-        .await
-        .expect("read topic")
+    opsline_kafka::reader::read_topic(
+        &gateway.kafka,
+        topic,
+        |_| false,
+        Duration::from_secs(idle_secs),
+        Duration::from_secs(90),
+    )
+    .await
+    .expect("read topic")
 }
 
 fn alerts_of(records: &[InRecord]) -> Vec<Alert> {
-    records.iter().map(|r| r.envelope::<Alert>().expect("alert envelope").data).collect()
+    records
+        .iter()
+        .map(|r| r.envelope::<Alert>().expect("alert envelope").data)
+        .collect()
 }
 
 fn masked_lines(system: &str) -> (Vec<String>, Vec<bool>) {
@@ -105,12 +130,27 @@ fn masked_lines(system: &str) -> (Vec<String>, Vec<bool>) {
 
 fn reference_run(lines: &[String], service: &str) -> (HashSet<Uuid>, BTreeMap<u64, String>) {
     let config = LogintelConfig::default();
-    let mut engine = Engine::new(EngineConfig { miner: config.miner, detector: config.detector, incidents: config.incidents })
-        .expect("engine");
+    let mut engine = Engine::new(EngineConfig {
+        miner: config.miner,
+        detector: config.detector,
+        incidents: config.incidents,
+    })
+    .expect("engine");
     let mut ids = HashSet::new();
     for (index, line) in lines.iter().enumerate() {
-        let evidence = LogOffset { topic: "ref".into(), partition: 0, offset: index as i64 };
-        let out = engine.ingest(&LineInput { service, line: line.as_bytes(), fallback_time: None, evidence }).expect("ingest");
+        let evidence = LogOffset {
+            topic: "ref".into(),
+            partition: 0,
+            offset: index as i64,
+        };
+        let out = engine
+            .ingest(&LineInput {
+                service,
+                line: line.as_bytes(),
+                fallback_time: None,
+                evidence,
+            })
+            .expect("ingest");
         ids.extend(out.alerts.iter().map(|a| a.alert_id));
     }
     let templates = engine
@@ -175,7 +215,10 @@ async fn restart_mid_stream_keeps_template_ids_and_alerts_once() {
         skipped
     );
     assert!(!expected_alerts.is_empty());
-    assert_eq!(ids, expected_alerts, "after dedup by id: exactly the alerts of an uninterrupted run");
+    assert_eq!(
+        ids, expected_alerts,
+        "after dedup by id: exactly the alerts of an uninterrupted run"
+    );
 
     let template_records = read_all(&gateway, &gateway.names.name(&topics::TEMPLATES), 3).await;
     let mut latest: HashMap<String, TemplateEvent> = HashMap::new();
@@ -185,9 +228,16 @@ async fn restart_mid_stream_keeps_template_ids_and_alerts_once() {
     }
     for (id, text) in &expected_templates {
         let got = latest.get(&format!("{service}/{id}")).map(|t| t.template.as_str());
-        assert_eq!(got, Some(text.as_str()), "template {id} keeps its id and text across the restart");
+        assert_eq!(
+            got,
+            Some(text.as_str()),
+            "template {id} keeps its id and text across the restart"
+        );
     }
-    eprintln!("templates: {} live, all with the ids of an uninterrupted run", expected_templates.len());
+    eprintln!(
+        "templates: {} live, all with the ids of an uninterrupted run",
+        expected_templates.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,7 +262,11 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
     wait_for_offset(&running.shared, service, offsets.last().expect("offsets").1).await;
 
     let client = reqwest::Client::new();
-    let flushed = client.post(format!("{}/v1/admin/flush", running.url)).send().await.expect("flush");
+    let flushed = client
+        .post(format!("{}/v1/admin/flush", running.url))
+        .send()
+        .await
+        .expect("flush");
     assert_eq!(flushed.status(), 200);
 
     let alert_records = read_all(&gateway, &gateway.names.name(&topics::ALERTS), 5).await;
@@ -242,13 +296,27 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
     let mut latest: BTreeMap<Uuid, Incident> = BTreeMap::new();
     for record in &incident_records {
         let incident = record.envelope::<Incident>().expect("incident").data;
-        assert_eq!(String::from_utf8_lossy(record.key.as_deref().unwrap_or_default()), incident.incident_id.to_string());
+        assert_eq!(
+            String::from_utf8_lossy(record.key.as_deref().unwrap_or_default()),
+            incident.incident_id.to_string()
+        );
         latest.insert(incident.incident_id, incident);
     }
     let cited: HashSet<Uuid> = latest.values().flat_map(|i| i.alert_ids.iter().copied()).collect();
-    assert!(alerts.iter().all(|a| cited.contains(&a.alert_id)), "every alert belongs to an incident");
-    assert!(latest.values().any(|i| i.status == IncidentStatus::Resolved && i.resolved_by.as_deref() == Some("quiet-period")));
-    let open = latest.values().find(|i| i.status == IncidentStatus::Open).expect("an open incident").clone();
+    assert!(
+        alerts.iter().all(|a| cited.contains(&a.alert_id)),
+        "every alert belongs to an incident"
+    );
+    assert!(
+        latest
+            .values()
+            .any(|i| i.status == IncidentStatus::Resolved && i.resolved_by.as_deref() == Some("quiet-period"))
+    );
+    let open = latest
+        .values()
+        .find(|i| i.status == IncidentStatus::Open)
+        .expect("an open incident")
+        .clone();
     assert!(!open.evidence.is_empty());
     let response = client
         .post(format!("{}/v1/incidents/{}/resolve", running.url, open.incident_id))
@@ -259,15 +327,30 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["outcome"], "resolved");
-    let again = client.post(format!("{}/v1/incidents/{}/resolve", running.url, open.incident_id)).send().await.expect("again");
-    assert_eq!(again.json::<serde_json::Value>().await.expect("json")["outcome"], "already_resolved");
-    let unknown = client.post(format!("{}/v1/incidents/{}/resolve", running.url, Uuid::nil())).send().await.expect("unknown");
+    let again = client
+        .post(format!("{}/v1/incidents/{}/resolve", running.url, open.incident_id))
+        .send()
+        .await
+        .expect("again");
+    assert_eq!(
+        again.json::<serde_json::Value>().await.expect("json")["outcome"],
+        "already_resolved"
+    );
+    let unknown = client
+        .post(format!("{}/v1/incidents/{}/resolve", running.url, Uuid::nil()))
+        .send()
+        .await
+        .expect("unknown");
     assert_eq!(unknown.status(), 404);
     let after = read_all(&gateway, &incidents_topic, 3).await;
     let resolved = after
         .iter()
         .filter_map(|r| r.envelope::<Incident>().ok().map(|e| e.data))
-        .any(|i| i.incident_id == open.incident_id && i.status == IncidentStatus::Resolved && i.resolved_by.as_deref() == Some("alice"));
+        .any(|i| {
+            i.incident_id == open.incident_id
+                && i.status == IncidentStatus::Resolved
+                && i.resolved_by.as_deref() == Some("alice")
+        });
     assert!(resolved, "the resolved state is on the incidents topic");
     stop(running, false).await;
 }

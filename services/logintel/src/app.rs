@@ -33,7 +33,9 @@ use crate::engine::{Engine, EngineConfig, Outputs, RawPosition};
 use crate::error::LogintelError;
 use crate::incidents::ResolveOutcome;
 use crate::metrics::LogintelMetrics;
-use crate::processor::{Cadence, LogProcessor, Shared, SharedState, Topics, encode_outputs, final_snapshots, lock, tick};
+use crate::processor::{
+    Cadence, LogProcessor, Shared, SharedState, Topics, encode_outputs, final_snapshots, lock, tick,
+};
 use crate::state::{ServiceSnapshot, restore};
 
 #[derive(Clone)]
@@ -61,19 +63,28 @@ impl Application {
     pub async fn build(config: LogintelConfig, metrics: Metrics) -> Result<Self, LogintelError> {
         let kafka_metrics = KafkaMetrics::register(&metrics);
         let logintel_metrics = LogintelMetrics::register(&metrics);
-        let producer = Producer::new(&config.kafka, &kafka_metrics).map_err(|e| LogintelError::Startup(e.to_string()))?;
+        let producer =
+            Producer::new(&config.kafka, &kafka_metrics).map_err(|e| LogintelError::Startup(e.to_string()))?;
         let names = TopicNames::with_prefix(config.topic_prefix.clone());
         let topics = Topics::new(&names);
         let wanted: Vec<_> = names
             .all_to_create()
             .into_iter()
             .filter(|(name, _)| {
-                [&topics.raw, &topics.templates, &topics.alerts, &topics.incidents, &topics.state]
-                    .iter()
-                    .any(|t| name == *t || *name == TopicNames::dead_letter(&topics.raw))
+                [
+                    &topics.raw,
+                    &topics.templates,
+                    &topics.alerts,
+                    &topics.incidents,
+                    &topics.state,
+                ]
+                .iter()
+                .any(|t| name == *t || *name == TopicNames::dead_letter(&topics.raw))
             })
             .collect();
-        opsline_kafka::admin::create_topics(&config.kafka, &wanted).await.map_err(|e| LogintelError::Kafka(e.to_string()))?;
+        opsline_kafka::admin::create_topics(&config.kafka, &wanted)
+            .await
+            .map_err(|e| LogintelError::Kafka(e.to_string()))?;
 
         let mut engine = Engine::new(EngineConfig {
             miner: config.miner.clone(),
@@ -86,7 +97,12 @@ impl Application {
         let shared = Shared::new(engine, restored);
 
         let ops = OpsState::new(metrics);
-        let api = ApiState { shared, producer, topics, metrics: logintel_metrics };
+        let api = ApiState {
+            shared,
+            producer,
+            topics,
+            metrics: logintel_metrics,
+        };
         let router = Router::new()
             .route("/v1/incidents/{id}/resolve", post(resolve_incident))
             .route("/v1/incidents/{id}", get(get_incident))
@@ -97,7 +113,15 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)
             .await
             .map_err(|e| LogintelError::Startup(format!("cannot listen on {}: {e}", config.listen)))?;
-        Ok(Self { listener, router, ops, api, kafka_metrics, config, pending })
+        Ok(Self {
+            listener,
+            router,
+            ops,
+            api,
+            kafka_metrics,
+            config,
+            pending,
+        })
     }
 
     /// The bound port.
@@ -114,7 +138,15 @@ impl Application {
     /// writes final snapshots and flushes. Dropping the future stops everything abruptly
     /// (no final snapshot, no commit), like a killed process.
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> Result<(), LogintelError> {
-        let Self { listener, router, ops, api, kafka_metrics, config, pending } = self;
+        let Self {
+            listener,
+            router,
+            ops,
+            api,
+            kafka_metrics,
+            config,
+            pending,
+        } = self;
         for record in &pending {
             if let Err(error) = api.producer.send(record).await {
                 return Err(LogintelError::Kafka(format!("re-emitting restored outputs: {error}")));
@@ -137,7 +169,9 @@ impl Application {
         ops.set_ready(true);
         let signal = shutdown.clone();
         let server = async move {
-            axum::serve(listener, router).with_graceful_shutdown(async move { signal.cancelled().await }).await
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { signal.cancelled().await })
+                .await
         };
         let ticker = tick_loop(api.clone(), cadence, &config, shutdown.clone());
         let consuming = async {
@@ -183,7 +217,9 @@ async fn restore_state(
             Ok(snapshot) => {
                 latest.insert(snapshot.service.clone(), snapshot);
             }
-            Err(error) => tracing::warn!(partition = record.partition, offset = record.offset, %error, "skipping bad snapshot"),
+            Err(error) => {
+                tracing::warn!(partition = record.partition, offset = record.offset, %error, "skipping bad snapshot")
+            }
         }
     }
     let mut positions = HashMap::new();
@@ -225,7 +261,11 @@ async fn tick_loop(api: ApiState, cadence: Cadence, config: &LogintelConfig, shu
 /// Logs the noise reduction and updates its gauge.
 fn report(api: &ApiState, always: bool) {
     let totals = lock(&api.shared).engine.totals();
-    let per_alert = if totals.alerts_out == 0 { totals.lines_in as f64 } else { totals.lines_in as f64 / totals.alerts_out as f64 };
+    let per_alert = if totals.alerts_out == 0 {
+        totals.lines_in as f64
+    } else {
+        totals.lines_in as f64 / totals.alerts_out as f64
+    };
     api.metrics.lines_per_alert.set(per_alert);
     if always || totals.lines_in > 0 {
         tracing::info!(
@@ -257,7 +297,11 @@ fn error(status: StatusCode, code: &'static str, reason: String) -> Response {
 
 async fn resolve_incident(State(api): State<ApiState>, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let Ok(id) = id.parse::<Uuid>() else {
-        return error(StatusCode::BAD_REQUEST, "bad_request", format!("{id:?} is not an incident id"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("{id:?} is not an incident id"),
+        );
     };
     let request: ResolveRequest = if body.is_empty() {
         ResolveRequest::default()
@@ -267,13 +311,25 @@ async fn resolve_incident(State(api): State<ApiState>, Path(id): Path<String>, b
             Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
         }
     };
-    let by: String = request.by.unwrap_or_else(|| "operator".to_owned()).chars().take(128).collect();
+    let by: String = request
+        .by
+        .unwrap_or_else(|| "operator".to_owned())
+        .chars()
+        .take(128)
+        .collect();
     let outcome = lock(&api.shared).engine.resolve_incident(id, &by);
     let Some((outcome, incident)) = outcome else {
-        return error(StatusCode::NOT_FOUND, "not_found", format!("incident {id} is not known here"));
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("incident {id} is not known here"),
+        );
     };
     if outcome == ResolveOutcome::Resolved {
-        let outputs = Outputs { incidents: vec![incident.clone()], ..Outputs::default() };
+        let outputs = Outputs {
+            incidents: vec![incident.clone()],
+            ..Outputs::default()
+        };
         api.metrics.count_outputs(&outputs);
         let records = match encode_outputs(&outputs, &api.topics) {
             Ok(records) => records,
@@ -304,16 +360,28 @@ async fn flush(State(api): State<ApiState>) -> Response {
             return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string());
         }
     }
-    (StatusCode::OK, Json(serde_json::json!({ "alerts": outputs.alerts.len() }))).into_response()
+    (
+        StatusCode::OK,
+        Json(serde_json::json!({ "alerts": outputs.alerts.len() })),
+    )
+        .into_response()
 }
 
 async fn get_incident(State(api): State<ApiState>, Path(id): Path<String>) -> Response {
     let Ok(id) = id.parse::<Uuid>() else {
-        return error(StatusCode::BAD_REQUEST, "bad_request", format!("{id:?} is not an incident id"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("{id:?} is not an incident id"),
+        );
     };
     match lock(&api.shared).engine.incident(id).cloned() {
         Some(incident) => (StatusCode::OK, Json(incident)).into_response(),
-        None => error(StatusCode::NOT_FOUND, "not_found", format!("incident {id} is not known here")),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("incident {id} is not known here"),
+        ),
     }
 }
 

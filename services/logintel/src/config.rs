@@ -90,7 +90,11 @@ pub struct IncidentConfig {
 
 impl Default for IncidentConfig {
     fn default() -> Self {
-        Self { correlation_secs: 900, quiet_period_secs: 1800, max_evidence: 1000 }
+        Self {
+            correlation_secs: 900,
+            quiet_period_secs: 1800,
+            max_evidence: 1000,
+        }
     }
 }
 
@@ -140,12 +144,15 @@ impl Default for LogintelConfig {
             snapshot_interval_ms: 2000,
             tick_interval_ms: 1000,
             advance_idle_clock: true,
-            restore_idle_ms: 2000,
+            restore_idle_ms: 5000,
             report_interval_secs: 60,
             miner: MinerConfig::default(),
             detector: DetectorConfig::default(),
             incidents: IncidentConfig::default(),
-            kafka: KafkaConfig { client_id: "opsline-logintel".to_owned(), ..KafkaConfig::default() },
+            kafka: KafkaConfig {
+                client_id: "opsline-logintel".to_owned(),
+                ..KafkaConfig::default()
+            },
             telemetry: TelemetryConfig::default(),
         }
     }

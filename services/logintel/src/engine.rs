@@ -120,7 +120,11 @@ impl Engine {
     /// An empty engine; fails when the miner configuration is invalid.
     pub fn new(config: EngineConfig) -> Result<Self, LogintelError> {
         Miner::new(config.miner.clone())?;
-        Ok(Self { config, services: BTreeMap::new(), totals: Totals::default() })
+        Ok(Self {
+            config,
+            services: BTreeMap::new(),
+            totals: Totals::default(),
+        })
     }
 
     /// The configuration.
@@ -176,16 +180,37 @@ impl Engine {
             match change {
                 TemplateChange::Created { id, template } => {
                     created |= *id == parsed.template_id;
-                    outputs.templates.push(template_event(input.service, *id, template, TemplateChangeKind::Created, None, 1));
+                    outputs.templates.push(template_event(
+                        input.service,
+                        *id,
+                        template,
+                        TemplateChangeKind::Created,
+                        None,
+                        1,
+                    ));
                 }
                 TemplateChange::Updated { id, old, new } => {
                     let count = state.miner.template(*id).map(|t| t.count).unwrap_or_default();
-                    outputs.templates.push(template_event(input.service, *id, new, TemplateChangeKind::Updated, Some(old), count));
+                    outputs.templates.push(template_event(
+                        input.service,
+                        *id,
+                        new,
+                        TemplateChangeKind::Updated,
+                        Some(old),
+                        count,
+                    ));
                 }
                 TemplateChange::Merged { from, into, template } => {
                     state.detector.forget_template(*from);
                     let count = state.miner.template(*into).map(|t| t.count).unwrap_or_default();
-                    outputs.templates.push(template_event(input.service, *into, template, TemplateChangeKind::Updated, None, count));
+                    outputs.templates.push(template_event(
+                        input.service,
+                        *into,
+                        template,
+                        TemplateChangeKind::Updated,
+                        None,
+                        count,
+                    ));
                 }
             }
         }
@@ -202,7 +227,10 @@ impl Engine {
         };
         let mut alerts = Vec::new();
         state.detector.observe(&observation, &self.config.detector, &mut alerts);
-        state.position = Some(RawPosition { partition: input.evidence.partition, offset: input.evidence.offset });
+        state.position = Some(RawPosition {
+            partition: input.evidence.partition,
+            offset: input.evidence.offset,
+        });
         state.lines_since_snapshot += 1;
         state.dirty = true;
         self.totals.lines_in += 1;
@@ -214,9 +242,13 @@ impl Engine {
     /// Moves `service`'s event clock to `now` (a tick for idle live traffic): silence,
     /// suppression summaries and quiet-period resolutions that are due.
     pub fn advance(&mut self, service: &str, now: Timestamp) -> Outputs {
-        let Some(state) = self.services.get_mut(service) else { return Outputs::default() };
+        let Some(state) = self.services.get_mut(service) else {
+            return Outputs::default();
+        };
         let mut alerts = Vec::new();
-        state.detector.advance(now.as_millisecond(), &self.config.detector, &mut alerts);
+        state
+            .detector
+            .advance(now.as_millisecond(), &self.config.detector, &mut alerts);
         self.after_alerts(service, alerts)
     }
 
@@ -224,7 +256,9 @@ impl Engine {
     pub fn finish(&mut self) -> Outputs {
         let mut outputs = Outputs::default();
         for service in self.service_names() {
-            let Some(state) = self.services.get_mut(&service) else { continue };
+            let Some(state) = self.services.get_mut(&service) else {
+                continue;
+            };
             let mut alerts = Vec::new();
             state.detector.flush(&mut alerts);
             outputs.extend(self.after_alerts(&service, alerts));
@@ -261,9 +295,13 @@ impl Engine {
 
     fn after_alerts(&mut self, service: &str, alerts: Vec<Alert>) -> Outputs {
         let mut outputs = Outputs::default();
-        let Some(state) = self.services.get_mut(service) else { return outputs };
+        let Some(state) = self.services.get_mut(service) else {
+            return outputs;
+        };
         let now = state.detector.clock_ms;
-        outputs.incidents.extend(state.incidents.expire(now, &self.config.incidents));
+        outputs
+            .incidents
+            .extend(state.incidents.expire(now, &self.config.incidents));
         for alert in &alerts {
             if let Some(incident) = state.incidents.on_alert(alert, now, &self.config.incidents) {
                 outputs.incidents.push(incident);
@@ -285,10 +323,29 @@ impl Engine {
 
 /// Whether a level text is of the fatal class (`FATAL`, `CRITICAL`, `EMERG`, `ALERT`, `PANIC`, logcat `F`/`A`).
 pub fn is_fatal_level(level: &str) -> bool {
-    let trimmed = level.trim().trim_start_matches(['[', '<', '(']).trim_end_matches([']', '>', ')', ':']);
-    ["FATAL", "CRITICAL", "CRIT", "EMERG", "EMERGENCY", "ALERT", "PANIC", "F", "A"]
-        .iter()
-        .any(|f| if f.len() == 1 { trimmed == *f } else { trimmed.eq_ignore_ascii_case(f) })
+    let trimmed = level
+        .trim()
+        .trim_start_matches(['[', '<', '('])
+        .trim_end_matches([']', '>', ')', ':']);
+    [
+        "FATAL",
+        "CRITICAL",
+        "CRIT",
+        "EMERG",
+        "EMERGENCY",
+        "ALERT",
+        "PANIC",
+        "F",
+        "A",
+    ]
+    .iter()
+    .any(|f| {
+        if f.len() == 1 {
+            trimmed == *f
+        } else {
+            trimmed.eq_ignore_ascii_case(f)
+        }
+    })
 }
 
 fn ensure_state<'a>(
@@ -308,7 +365,9 @@ fn ensure_state<'a>(
         };
         services.insert(service.to_owned(), state);
     }
-    services.get_mut(service).ok_or_else(|| LogintelError::Internal("service state vanished".into()))
+    services
+        .get_mut(service)
+        .ok_or_else(|| LogintelError::Internal("service state vanished".into()))
 }
 
 fn template_event(

@@ -13,8 +13,9 @@ use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use regex::{Captures, Regex};
 
-static ISO_DATE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?:[-T ](\d{1,2})[:.](\d{2})[:.](\d{2})(?:[.,](\d{1,9}))?)?").ok());
+static ISO_DATE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?:[-T ](\d{1,2})[:.](\d{2})[:.](\d{2})(?:[.,](\d{1,9}))?)?").ok()
+});
 static SLASH_DATE: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\b(\d{2})/(\d{2})/(\d{2})\b").ok());
 static COMPACT: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"\b(\d{2})(\d{2})(\d{2})\s+(\d{2})(\d{2})(\d{2})\b").ok());
@@ -32,13 +33,20 @@ static EPOCH: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\b(1\d{9})
 /// Returns `None` when no date is recognised or the fields are out of range.
 pub fn parse_timestamp(text: &str, fallback: Option<Timestamp>) -> Option<Timestamp> {
     let text = text.get(..text.len().min(128)).unwrap_or(text);
-    let default_year = fallback.map(|t| i32::from(t.to_zoned(TimeZone::UTC).year())).unwrap_or(2000);
+    let default_year = fallback
+        .map(|t| i32::from(t.to_zoned(TimeZone::UTC).year()))
+        .unwrap_or(2000);
     if let Some(found) = iso_date(text) {
         return Some(found);
     }
     if let Some(caps) = COMPACT.as_ref().and_then(|re| re.captures(text)) {
         let year = 2000 + num(&caps, 1)?;
-        return civil(year, num(&caps, 2)?, num(&caps, 3)?, (num(&caps, 4)?, num(&caps, 5)?, num(&caps, 6)?, 0));
+        return civil(
+            year,
+            num(&caps, 2)?,
+            num(&caps, 3)?,
+            (num(&caps, 4)?, num(&caps, 5)?, num(&caps, 6)?, 0),
+        );
     }
     if let Some(caps) = SLASH_DATE.as_ref().and_then(|re| re.captures(text)) {
         let (a, b, c) = (num(&caps, 1)?, num(&caps, 2)?, num(&caps, 3)?);
@@ -55,7 +63,12 @@ pub fn parse_timestamp(text: &str, fallback: Option<Timestamp>) -> Option<Timest
         return civil(year, month, num(&caps, 2)?, time_of(text).unwrap_or_default());
     }
     if let Some(caps) = MONTH_DAY.as_ref().and_then(|re| re.captures(text)) {
-        return civil(default_year, num(&caps, 1)?, num(&caps, 2)?, time_of(text).unwrap_or_default());
+        return civil(
+            default_year,
+            num(&caps, 1)?,
+            num(&caps, 2)?,
+            time_of(text).unwrap_or_default(),
+        );
     }
     if let Some(caps) = EPOCH.as_ref().and_then(|re| re.captures(text)) {
         let seconds: i64 = caps.get(1)?.as_str().parse().ok()?;
@@ -71,7 +84,12 @@ fn iso_date(text: &str) -> Option<Timestamp> {
         let (year, month, day) = (num(&caps, 1)?, num(&caps, 2)?, num(&caps, 3)?);
         if caps.get(4).is_some() {
             let nanos = fraction(caps.get(7).map(|m| m.as_str()));
-            return civil(year, month, day, (num(&caps, 4)?, num(&caps, 5)?, num(&caps, 6)?, nanos));
+            return civil(
+                year,
+                month,
+                day,
+                (num(&caps, 4)?, num(&caps, 5)?, num(&caps, 6)?, nanos),
+            );
         }
         if date_only.is_none() {
             date_only = Some((year, month, day));
@@ -83,7 +101,12 @@ fn iso_date(text: &str) -> Option<Timestamp> {
 
 fn time_of(text: &str) -> Option<(i32, i32, i32, i32)> {
     let caps = TIME.as_ref()?.captures(text)?;
-    Some((num(&caps, 1)?, num(&caps, 2)?, num(&caps, 3)?, fraction(caps.get(4).map(|m| m.as_str()))))
+    Some((
+        num(&caps, 1)?,
+        num(&caps, 2)?,
+        num(&caps, 3)?,
+        fraction(caps.get(4).map(|m| m.as_str())),
+    ))
 }
 
 fn num(caps: &Captures<'_>, index: usize) -> Option<i32> {
@@ -101,7 +124,9 @@ fn fraction(digits: Option<&str>) -> i32 {
 }
 
 fn month_number(name: &str) -> Option<i32> {
-    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
     let lower = name.get(..3)?.to_ascii_lowercase();
     let index = MONTHS.iter().position(|m| *m == lower)?;
     i32::try_from(index + 1).ok()
@@ -130,12 +155,17 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> String {
-        parse_timestamp(text, Timestamp::from_second(1_700_000_000).ok()).map(|t| t.to_string()).unwrap_or_default()
+        parse_timestamp(text, Timestamp::from_second(1_700_000_000).ok())
+            .map(|t| t.to_string())
+            .unwrap_or_default()
     }
 
     #[test]
     fn parses_the_common_shapes() {
-        assert_eq!(at("2005.06.05 R36-M1-ND-C:J13-U01 2005-06-05-10.01.26.040379"), "2005-06-05T10:01:26.040379Z");
+        assert_eq!(
+            at("2005.06.05 R36-M1-ND-C:J13-U01 2005-06-05-10.01.26.040379"),
+            "2005-06-05T10:01:26.040379Z"
+        );
         assert_eq!(at("081109 211403"), "2008-11-09T21:14:03Z");
         assert_eq!(at("Sun Dec 04 04:54:15 2005"), "2005-12-04T04:54:15Z");
         assert_eq!(at("Jun 15 14:53:33"), "2023-06-15T14:53:33Z");

@@ -113,7 +113,10 @@ impl IncidentBook {
 
     /// Looks an incident up by id.
     pub fn get(&self, id: Uuid) -> Option<&Incident> {
-        self.open.iter().chain(&self.recently_resolved).find(|i| i.incident_id == id)
+        self.open
+            .iter()
+            .chain(&self.recently_resolved)
+            .find(|i| i.incident_id == id)
     }
 
     fn remember(&mut self, incident: Incident) {
@@ -160,7 +163,11 @@ mod tests {
     use opsline_events::Event;
 
     fn alert(id: u128, kind: AlertKind) -> Alert {
-        Alert { alert_id: Uuid::from_u128(id), kind, ..Alert::sample() }
+        Alert {
+            alert_id: Uuid::from_u128(id),
+            kind,
+            ..Alert::sample()
+        }
     }
 
     #[test]
@@ -171,16 +178,24 @@ mod tests {
         let opened = book.on_alert(&alert(1, AlertKind::NewTemplate), t0, &config).unwrap();
         assert_eq!(opened.status, IncidentStatus::Open);
         assert!(opened.title.starts_with("New log pattern in hdfs"));
-        let updated = book.on_alert(&alert(2, AlertKind::ErrorSurge), t0 + 60_000, &config).unwrap();
+        let updated = book
+            .on_alert(&alert(2, AlertKind::ErrorSurge), t0 + 60_000, &config)
+            .unwrap();
         assert_eq!(updated.incident_id, opened.incident_id);
         assert_eq!(updated.alert_ids.len(), 2);
-        assert!(book.on_alert(&alert(2, AlertKind::ErrorSurge), t0 + 61_000, &config).is_none(), "replayed alert");
+        assert!(
+            book.on_alert(&alert(2, AlertKind::ErrorSurge), t0 + 61_000, &config)
+                .is_none(),
+            "replayed alert"
+        );
         assert!(book.expire(t0 + 60_000 + 1_000, &config).is_empty());
         let resolved = book.expire(t0 + 60_000 + 1_800_000, &config);
         assert_eq!(resolved.len(), 1);
         assert_eq!(resolved[0].resolved_by.as_deref(), Some("quiet-period"));
         assert_eq!(resolved[0].evidence.len(), 1, "evidence deduplicated");
-        let later = book.on_alert(&alert(3, AlertKind::Silence), t0 + 10_000_000, &config).unwrap();
+        let later = book
+            .on_alert(&alert(3, AlertKind::Silence), t0 + 10_000_000, &config)
+            .unwrap();
         assert_ne!(later.incident_id, opened.incident_id);
     }
 
@@ -189,10 +204,14 @@ mod tests {
         let config = IncidentConfig::default();
         let mut book = IncidentBook::default();
         let incident = book.on_alert(&alert(1, AlertKind::RateBurst), 0, &config).unwrap();
-        let (outcome, resolved) = book.resolve(incident.incident_id, "operator", Timestamp::UNIX_EPOCH).unwrap();
+        let (outcome, resolved) = book
+            .resolve(incident.incident_id, "operator", Timestamp::UNIX_EPOCH)
+            .unwrap();
         assert_eq!(outcome, ResolveOutcome::Resolved);
         assert_eq!(resolved.resolved_by.as_deref(), Some("operator"));
-        let (again, _) = book.resolve(incident.incident_id, "operator", Timestamp::UNIX_EPOCH).unwrap();
+        let (again, _) = book
+            .resolve(incident.incident_id, "operator", Timestamp::UNIX_EPOCH)
+            .unwrap();
         assert_eq!(again, ResolveOutcome::AlreadyResolved);
         assert!(book.resolve(Uuid::nil(), "x", Timestamp::UNIX_EPOCH).is_none());
     }

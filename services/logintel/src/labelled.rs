@@ -71,12 +71,19 @@ pub struct LabelledReport {
 impl LabelledReport {
     /// Scores `alerts` against `is_alert`; `line_of` maps an evidence offset to a line index.
     pub fn score(is_alert: &[bool], alerts: &[Alert], line_of: impl Fn(&LogOffset) -> Option<usize>) -> Self {
-        let covered: BTreeSet<usize> = alerts.iter().flat_map(|a| a.evidence.iter()).filter_map(&line_of).collect();
+        let covered: BTreeSet<usize> = alerts
+            .iter()
+            .flat_map(|a| a.evidence.iter())
+            .filter_map(&line_of)
+            .collect();
         let mut by_kind = BTreeMap::new();
         for alert in alerts {
             *by_kind.entry(kind_name(alert.kind).to_owned()).or_insert(0) += 1;
         }
-        let covered_alert_lines = covered.iter().filter(|&&i| is_alert.get(i).copied().unwrap_or(false)).count();
+        let covered_alert_lines = covered
+            .iter()
+            .filter(|&&i| is_alert.get(i).copied().unwrap_or(false))
+            .count();
         Self {
             lines: is_alert.len(),
             labelled_alert_lines: is_alert.iter().filter(|&&a| a).count(),
@@ -102,7 +109,10 @@ impl LabelledReport {
 
     /// Share of the lines cited by alerts that are labelled alert lines.
     pub fn cited_precision(&self) -> f64 {
-        ratio(self.covered_alert_lines, self.covered_alert_lines + self.covered_normal_lines)
+        ratio(
+            self.covered_alert_lines,
+            self.covered_alert_lines + self.covered_normal_lines,
+        )
     }
 }
 
@@ -154,7 +164,10 @@ pub fn labelled_check(path: &Path) -> Result<LabelledReport, LogintelError> {
 pub fn labelled_check_with(path: &Path, config: &LogintelConfig) -> Result<LabelledReport, LogintelError> {
     let labelled = read_labelled(path)?;
     let service = service_name(path);
-    let topic = format!("file:{}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+    let topic = format!(
+        "file:{}",
+        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    );
     let mut engine = Engine::new(EngineConfig {
         miner: config.miner.clone(),
         detector: config.detector.clone(),
@@ -163,8 +176,17 @@ pub fn labelled_check_with(path: &Path, config: &LogintelConfig) -> Result<Label
     let mut alerts = Vec::new();
     let mut incidents = BTreeSet::new();
     for (index, line) in labelled.lines.iter().enumerate() {
-        let evidence = LogOffset { topic: topic.clone(), partition: 0, offset: i64::try_from(index).unwrap_or(i64::MAX) };
-        let input = LineInput { service: &service, line: line.as_bytes(), fallback_time: None, evidence };
+        let evidence = LogOffset {
+            topic: topic.clone(),
+            partition: 0,
+            offset: i64::try_from(index).unwrap_or(i64::MAX),
+        };
+        let input = LineInput {
+            service: &service,
+            line: line.as_bytes(),
+            fallback_time: None,
+            evidence,
+        };
         let outputs = engine.ingest(&input)?;
         incidents.extend(outputs.incidents.iter().map(|i| i.incident_id));
         alerts.extend(outputs.alerts);
@@ -172,14 +194,23 @@ pub fn labelled_check_with(path: &Path, config: &LogintelConfig) -> Result<Label
     let outputs = engine.finish();
     incidents.extend(outputs.incidents.iter().map(|i| i.incident_id));
     alerts.extend(outputs.alerts);
-    let mut report = LabelledReport::score(&labelled.is_alert, &alerts, |offset| usize::try_from(offset.offset).ok());
+    let mut report = LabelledReport::score(&labelled.is_alert, &alerts, |offset| {
+        usize::try_from(offset.offset).ok()
+    });
     report.incidents = incidents.len();
     Ok(report)
 }
 
 /// The service name used for a replayed file: its stem, lower case, up to the first `_`.
 pub fn service_name(path: &Path) -> String {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     let name = stem.split('_').next().unwrap_or_default();
-    if name.is_empty() { "replay".to_owned() } else { name.to_owned() }
+    if name.is_empty() {
+        "replay".to_owned()
+    } else {
+        name.to_owned()
+    }
 }

@@ -66,14 +66,46 @@ impl LogintelMetrics {
     pub(crate) fn register(metrics: &Metrics) -> Self {
         let this = Self::default();
         metrics.register("logintel_lines", "Raw log lines processed.", this.lines.clone());
-        metrics.register("logintel_alerts", "Alerts emitted, summaries included, by kind.", this.alerts.clone());
-        metrics.register("logintel_suppressed_repeats", "Repeated alert lines suppressed, by kind.", this.suppressed.clone());
-        metrics.register("logintel_templates", "Template changes, by change.", this.templates.clone());
-        metrics.register("logintel_incidents", "Incident state changes, by new status.", this.incidents.clone());
-        metrics.register("logintel_snapshots", "State snapshots, by outcome.", this.snapshots.clone());
-        metrics.register("logintel_replays_skipped", "Replayed records already in the restored state.", this.replays_skipped.clone());
-        metrics.register("logintel_state_gaps", "Restores that found committed records missing from the snapshot.", this.state_gaps.clone());
-        metrics.register("logintel_lines_per_alert", "Noise reduction: lines in per alert out.", this.lines_per_alert.clone());
+        metrics.register(
+            "logintel_alerts",
+            "Alerts emitted, summaries included, by kind.",
+            this.alerts.clone(),
+        );
+        metrics.register(
+            "logintel_suppressed_repeats",
+            "Repeated alert lines suppressed, by kind.",
+            this.suppressed.clone(),
+        );
+        metrics.register(
+            "logintel_templates",
+            "Template changes, by change.",
+            this.templates.clone(),
+        );
+        metrics.register(
+            "logintel_incidents",
+            "Incident state changes, by new status.",
+            this.incidents.clone(),
+        );
+        metrics.register(
+            "logintel_snapshots",
+            "State snapshots, by outcome.",
+            this.snapshots.clone(),
+        );
+        metrics.register(
+            "logintel_replays_skipped",
+            "Replayed records already in the restored state.",
+            this.replays_skipped.clone(),
+        );
+        metrics.register(
+            "logintel_state_gaps",
+            "Restores that found committed records missing from the snapshot.",
+            this.state_gaps.clone(),
+        );
+        metrics.register(
+            "logintel_lines_per_alert",
+            "Noise reduction: lines in per alert out.",
+            this.lines_per_alert.clone(),
+        );
         this
     }
 
@@ -82,7 +114,9 @@ impl LogintelMetrics {
             let kind = kind_name(alert.kind);
             self.alerts.get_or_create(&KindLabel { kind }).inc();
             if alert.suppressed > 0 {
-                self.suppressed.get_or_create(&KindLabel { kind }).inc_by(alert.suppressed);
+                self.suppressed
+                    .get_or_create(&KindLabel { kind })
+                    .inc_by(alert.suppressed);
             }
         }
         for template in &outputs.templates {

@@ -79,7 +79,11 @@ pub type SharedState = Arc<Mutex<Shared>>;
 impl Shared {
     /// Wraps `engine`; `restored` are the positions of the restored snapshots (for gap detection).
     pub fn new(engine: Engine, restored: HashMap<String, RawPosition>) -> SharedState {
-        Arc::new(Mutex::new(Self { engine, activity: HashMap::new(), restored }))
+        Arc::new(Mutex::new(Self {
+            engine,
+            activity: HashMap::new(),
+            restored,
+        }))
     }
 }
 
@@ -109,14 +113,28 @@ pub struct LogProcessor {
 
 impl LogProcessor {
     pub(crate) fn new(shared: SharedState, topics: Topics, metrics: LogintelMetrics, cadence: Cadence) -> Self {
-        Self { shared, topics, metrics, cadence }
+        Self {
+            shared,
+            topics,
+            metrics,
+            cadence,
+        }
     }
 
     fn handle(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, LogintelError> {
-        let envelope = record.envelope::<RawLog>().map_err(|e| LogintelError::InvalidInput(e.to_string()))?;
+        let envelope = record
+            .envelope::<RawLog>()
+            .map_err(|e| LogintelError::InvalidInput(e.to_string()))?;
         let raw = envelope.data;
-        let service = if raw.service.is_empty() { "unknown" } else { raw.service.as_str() };
-        let position = RawPosition { partition: record.partition, offset: record.offset };
+        let service = if raw.service.is_empty() {
+            "unknown"
+        } else {
+            raw.service.as_str()
+        };
+        let position = RawPosition {
+            partition: record.partition,
+            offset: record.offset,
+        };
         let mut shared = lock(&self.shared);
         if shared.engine.already_processed(service, position) {
             self.metrics.replays_skipped.inc();
@@ -138,8 +156,17 @@ impl LogProcessor {
             .timestamp
             .or_else(|| record.timestamp_ms.and_then(|ms| Timestamp::from_millisecond(ms).ok()))
             .or(Some(envelope.occurred_at));
-        let evidence = LogOffset { topic: record.topic.clone(), partition: record.partition, offset: record.offset };
-        let input = LineInput { service, line: raw.line.as_bytes(), fallback_time: fallback, evidence };
+        let evidence = LogOffset {
+            topic: record.topic.clone(),
+            partition: record.partition,
+            offset: record.offset,
+        };
+        let input = LineInput {
+            service,
+            line: raw.line.as_bytes(),
+            fallback_time: fallback,
+            evidence,
+        };
         let outputs = shared.engine.ingest(&input)?;
         let now = Instant::now();
         let (clock, lines_since_snapshot) = shared
@@ -182,14 +209,21 @@ impl Processor for LogProcessor {
 }
 
 /// One tick: advances idle services' clocks (if enabled) and snapshots changed idle services.
-pub(crate) fn tick(shared: &SharedState, cadence: Cadence, metrics: &LogintelMetrics, topics: &Topics) -> Vec<OutRecord> {
+pub(crate) fn tick(
+    shared: &SharedState,
+    cadence: Cadence,
+    metrics: &LogintelMetrics,
+    topics: &Topics,
+) -> Vec<OutRecord> {
     let mut guard = lock(shared);
     let shared = &mut *guard;
     let now = Instant::now();
     let mut outputs = Outputs::default();
     let mut snapshots = Vec::new();
     for service in shared.engine.service_names() {
-        let Some(activity) = shared.activity.get_mut(&service) else { continue };
+        let Some(activity) = shared.activity.get_mut(&service) else {
+            continue;
+        };
         let idle = now.duration_since(activity.last_line);
         if cadence.advance_idle_clock && idle >= cadence.interval {
             let elapsed = i64::try_from(idle.as_millis()).unwrap_or(i64::MAX);
@@ -254,10 +288,18 @@ fn envelope<T: Event>(id: uuid::Uuid, occurred_at: Timestamp, data: T) -> Envelo
 fn template_record(template: &TemplateEvent, topics: &Topics) -> Result<OutRecord, LogintelError> {
     let id = derived_v7(
         Timestamp::now().as_millisecond(),
-        &[template.service.as_bytes(), &template.template_id.to_le_bytes(), template.template.as_bytes()],
+        &[
+            template.service.as_bytes(),
+            &template.template_id.to_le_bytes(),
+            template.template.as_bytes(),
+        ],
     );
     let key = format!("{}/{}", template.service, template.template_id);
-    Ok(OutRecord::event(topics.templates.clone(), &key, &envelope(id, Timestamp::now(), template.clone()))?)
+    Ok(OutRecord::event(
+        topics.templates.clone(),
+        &key,
+        &envelope(id, Timestamp::now(), template.clone()),
+    )?)
 }
 
 fn alert_record(alert: &Alert, topics: &Topics) -> Result<OutRecord, LogintelError> {
@@ -269,13 +311,24 @@ fn incident_record(incident: &Incident, topics: &Topics) -> Result<OutRecord, Lo
     let status = format!("{:?}", incident.status);
     let count = incident.alert_ids.len() as u64;
     let at = incident.resolved_at.unwrap_or(incident.updated_at);
-    let id = derived_v7(at.as_millisecond(), &[incident.incident_id.as_bytes(), &count.to_le_bytes(), status.as_bytes()]);
+    let id = derived_v7(
+        at.as_millisecond(),
+        &[incident.incident_id.as_bytes(), &count.to_le_bytes(), status.as_bytes()],
+    );
     let key = incident.incident_id.to_string();
-    Ok(OutRecord::event(topics.incidents.clone(), &key, &envelope(id, at, incident.clone()))?)
+    Ok(OutRecord::event(
+        topics.incidents.clone(),
+        &key,
+        &envelope(id, at, incident.clone()),
+    )?)
 }
 
 /// Encodes a snapshot record (keyed by service); `None` (and a warning) when it is too large.
-pub(crate) fn encode_snapshot(snapshot: &ServiceSnapshot, topics: &Topics, metrics: &LogintelMetrics) -> Option<OutRecord> {
+pub(crate) fn encode_snapshot(
+    snapshot: &ServiceSnapshot,
+    topics: &Topics,
+    metrics: &LogintelMetrics,
+) -> Option<OutRecord> {
     let bytes = match snapshot.to_json() {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -291,6 +344,9 @@ pub(crate) fn encode_snapshot(snapshot: &ServiceSnapshot, topics: &Topics, metri
     }
     metrics.snapshot("written");
     let mut record = OutRecord::new(topics.state.clone(), Some(&snapshot.service), bytes);
-    record.headers.push((opsline_kafka::record::EVENT_TYPE_HEADER.to_owned(), topics::LOGINTEL_STATE.event_type.as_bytes().to_vec()));
+    record.headers.push((
+        opsline_kafka::record::EVENT_TYPE_HEADER.to_owned(),
+        topics::LOGINTEL_STATE.event_type.as_bytes().to_vec(),
+    ));
     Some(record)
 }

@@ -82,11 +82,17 @@ mod tests {
 
     #[test]
     fn key_value_secrets() {
-        assert_eq!(r("login user=bob password=hunter2 ok"), "login user=bob password=[REDACTED] ok");
+        assert_eq!(
+            r("login user=bob password=hunter2 ok"),
+            "login user=bob password=[REDACTED] ok"
+        );
         assert_eq!(r("db_password: s3cr3t!"), "db_password: [REDACTED]");
         assert_eq!(r("api_key=AbC123&next=1"), "api_key=[REDACTED]&next=1");
         assert_eq!(r(r#"{"token": "abc.def", "x": 1}"#), r#"{"token": [REDACTED], "x": 1}"#);
-        assert_eq!(r("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG"), "AWS_SECRET_ACCESS_KEY=[REDACTED]");
+        assert_eq!(
+            r("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG"),
+            "AWS_SECRET_ACCESS_KEY=[REDACTED]"
+        );
         assert_eq!(r("pwd='x y z' done"), "pwd=[REDACTED] done");
     }
 
@@ -97,16 +103,24 @@ mod tests {
             "Authorization: Bearer [REDACTED]"
         );
         assert_eq!(r("header bearer abcdefghijklmnop1234"), "header bearer [REDACTED]");
-        assert_eq!(r("connect postgres://app:pa55word@db:5432/x"), "connect postgres://app:[REDACTED]@db:5432/x");
-        assert_eq!(r("mail from alice.smith@example.com failed"), "mail from [EMAIL] failed");
+        assert_eq!(
+            r("connect postgres://app:pa55word@db:5432/x"),
+            "connect postgres://app:[REDACTED]@db:5432/x"
+        );
+        assert_eq!(
+            r("mail from alice.smith@example.com failed"),
+            "mail from [EMAIL] failed"
+        );
         assert_eq!(r("key AKIAIOSFODNN7EXAMPLE used"), "key [REDACTED] used");
     }
 
     #[test]
     fn ordinary_lines_are_unchanged() {
-        let line = "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_3886 terminating";
+        let line =
+            "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_3886 terminating";
         assert_eq!(r(line), line);
-        let bgl = "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected";
+        let bgl =
+            "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected";
         assert_eq!(r(bgl), bgl);
     }
 

@@ -15,7 +15,7 @@
 //! committed are not replayed; that gap is detected, counted
 //! (`opsline_logintel_state_gaps_total`) and logged.
 
-use opsline_events::logs::{Alert, Incident};
+use opsline_events::logs::Alert;
 use serde::{Deserialize, Serialize};
 
 use crate::detector::ServiceDetector;
@@ -55,7 +55,10 @@ impl ServiceSnapshot {
     pub fn from_json(bytes: &[u8]) -> Result<Self, LogintelError> {
         let snapshot: Self = serde_json::from_slice(bytes).map_err(|e| LogintelError::Snapshot(e.to_string()))?;
         if snapshot.version != STATE_VERSION {
-            return Err(LogintelError::Snapshot(format!("unsupported state version {}", snapshot.version)));
+            return Err(LogintelError::Snapshot(format!(
+                "unsupported state version {}",
+                snapshot.version
+            )));
         }
         Ok(snapshot)
     }
@@ -89,7 +92,7 @@ pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs
     let again = Outputs {
         templates: Vec::new(),
         alerts: snapshot.recent_alerts.clone(),
-        incidents: snapshot.incidents.open.iter().cloned().collect::<Vec<Incident>>(),
+        incidents: snapshot.incidents.open.clone(),
     };
     let state = ServiceState {
         miner,

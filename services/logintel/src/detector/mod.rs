@@ -100,12 +100,18 @@ pub struct ServiceDetector {
 impl ServiceDetector {
     /// A fresh detector for `service`.
     pub fn new(service: &str) -> Self {
-        Self { service: service.to_owned(), ..Self::default() }
+        Self {
+            service: service.to_owned(),
+            ..Self::default()
+        }
     }
 
     /// Whether the warm-up is over.
     pub fn warmed_up(&self, config: &DetectorConfig) -> bool {
-        let elapsed = self.first_ms.map(|first| self.clock_ms.saturating_sub(first)).unwrap_or(0);
+        let elapsed = self
+            .first_ms
+            .map(|first| self.clock_ms.saturating_sub(first))
+            .unwrap_or(0);
         self.lines >= config.warmup_lines && elapsed >= secs_to_ms(config.warmup_secs)
     }
 
@@ -139,7 +145,11 @@ impl ServiceDetector {
         }
         stats.rate.add(&obs.evidence, sample, config);
         let template_age = now.saturating_sub(stats.first_ms);
-        let one_line = || TriggerLines { count: 1, samples: vec![sample()], evidence: vec![obs.evidence.clone()] };
+        let one_line = || TriggerLines {
+            count: 1,
+            samples: vec![sample()],
+            evidence: vec![obs.evidence.clone()],
+        };
 
         let mut triggers: Vec<(AlertKind, Severity, Option<f64>, i64, TriggerLines)> = Vec::new();
         let mut repeats: Vec<AlertKind> = Vec::new();
@@ -166,7 +176,13 @@ impl ServiceDetector {
                     samples: stats.rate.samples.clone(),
                     evidence: stats.rate.evidence.clone(),
                 };
-                triggers.push((AlertKind::RateBurst, severity, Some(stats.rate.ewma), window * window_ms, lines));
+                triggers.push((
+                    AlertKind::RateBurst,
+                    severity,
+                    Some(stats.rate.ewma),
+                    window * window_ms,
+                    lines,
+                ));
             }
         }
         if error {
@@ -183,10 +199,19 @@ impl ServiceDetector {
                 self.errors.fired |= error_burst;
                 self.fatal.fired |= fatal_burst;
                 let rate = if error_burst { &self.errors } else { &self.fatal };
-                let lines =
-                    TriggerLines { count: rate.count, samples: rate.samples.clone(), evidence: rate.evidence.clone() };
+                let lines = TriggerLines {
+                    count: rate.count,
+                    samples: rate.samples.clone(),
+                    evidence: rate.evidence.clone(),
+                };
                 let baseline = Some(rate.ewma);
-                triggers.push((AlertKind::ErrorSurge, Severity::Critical, baseline, window * window_ms, lines));
+                triggers.push((
+                    AlertKind::ErrorSurge,
+                    Severity::Critical,
+                    baseline,
+                    window * window_ms,
+                    lines,
+                ));
             } else if warm && (self.errors.fired || obs.fatal) {
                 // Error lines in a surging window, and any fatal line while the surge is
                 // suppressing (fatal lines are rare by definition), repeat the surge.
@@ -197,8 +222,19 @@ impl ServiceDetector {
             self.repeat(kind, obs.template_id, one_line(), config, out);
         }
         for (kind, severity, baseline, start_ms, lines) in triggers {
-            let key_template = if kind == AlertKind::ErrorSurge { 0 } else { obs.template_id };
-            let pattern = Pattern { kind, key_template, template_id: obs.template_id, template: obs.template, severity, baseline };
+            let key_template = if kind == AlertKind::ErrorSurge {
+                0
+            } else {
+                obs.template_id
+            };
+            let pattern = Pattern {
+                kind,
+                key_template,
+                template_id: obs.template_id,
+                template: obs.template,
+                severity,
+                baseline,
+            };
             self.trigger(pattern, start_ms, lines, config, out);
         }
     }
@@ -207,7 +243,11 @@ impl ServiceDetector {
     /// checks (silence, suppression expiry and summaries) when a new window starts.
     pub fn advance(&mut self, time_ms: i64, config: &DetectorConfig, out: &mut Vec<Alert>) {
         let first_time = self.first_ms.is_none() && self.lines == 0;
-        self.clock_ms = if first_time { time_ms } else { self.clock_ms.max(time_ms) };
+        self.clock_ms = if first_time {
+            time_ms
+        } else {
+            self.clock_ms.max(time_ms)
+        };
         let window = self.clock_ms.div_euclid(window_ms(config));
         if first_time {
             self.window = window;
@@ -279,10 +319,16 @@ impl ServiceDetector {
             .collect();
         for id in silent {
             self.steady.remove(&id);
-            let Some(stats) = self.templates.get_mut(&id) else { continue };
+            let Some(stats) = self.templates.get_mut(&id) else {
+                continue;
+            };
             stats.rate.presence = 0.0;
             let start_ms = stats.rate.last_present.saturating_add(1).saturating_mul(window_ms);
-            let lines = TriggerLines { count: 0, samples: Vec::new(), evidence: stats.rate.evidence.clone() };
+            let lines = TriggerLines {
+                count: 0,
+                samples: Vec::new(),
+                evidence: stats.rate.evidence.clone(),
+            };
             let text = stats.text.clone();
             let baseline = Some(stats.rate.ewma);
             let pattern = Pattern {
@@ -320,10 +366,19 @@ impl ServiceDetector {
         self.alerts_emitted = self.alerts_emitted.saturating_add((out.len() - before) as u64);
     }
 
-    fn repeat(&mut self, kind: AlertKind, template_id: u64, lines: TriggerLines, config: &DetectorConfig, out: &mut Vec<Alert>) {
+    fn repeat(
+        &mut self,
+        kind: AlertKind,
+        template_id: u64,
+        lines: TriggerLines,
+        config: &DetectorConfig,
+        out: &mut Vec<Alert>,
+    ) {
         let key_template = if kind == AlertKind::ErrorSurge { 0 } else { template_id };
         let now = self.clock_ms;
-        let Some(suppression) = self.suppressions.get_mut(&pattern_key(kind, key_template)) else { return };
+        let Some(suppression) = self.suppressions.get_mut(&pattern_key(kind, key_template)) else {
+            return;
+        };
         if !suppression.alive(now, config) {
             return;
         }
@@ -337,13 +392,23 @@ impl ServiceDetector {
         }
     }
 
-    fn trigger(&mut self, pattern: Pattern<'_>, start_ms: i64, lines: TriggerLines, config: &DetectorConfig, out: &mut Vec<Alert>) {
+    fn trigger(
+        &mut self,
+        pattern: Pattern<'_>,
+        start_ms: i64,
+        lines: TriggerLines,
+        config: &DetectorConfig,
+        out: &mut Vec<Alert>,
+    ) {
         let now = self.clock_ms;
         let key = pattern_key(pattern.kind, pattern.key_template);
         if let Some(suppression) = self.suppressions.get_mut(&key) {
             if suppression.alive(now, config) {
                 self.repeats_suppressed = self.repeats_suppressed.saturating_add(lines.count.max(1));
-                let lines = TriggerLines { count: lines.count.max(1), ..lines };
+                let lines = TriggerLines {
+                    count: lines.count.max(1),
+                    ..lines
+                };
                 suppression.absorb(lines, now, config);
                 if suppression.summary_due(now, config)
                     && let Some(alert) = suppression.take_summary(&self.service, now)
@@ -392,7 +457,6 @@ impl ServiceDetector {
             },
         );
     }
-
 }
 
 struct Pattern<'a> {

@@ -99,7 +99,11 @@ mod tests {
     use super::*;
 
     fn offset() -> LogOffset {
-        LogOffset { topic: "t".into(), partition: 0, offset: 0 }
+        LogOffset {
+            topic: "t".into(),
+            partition: 0,
+            offset: 0,
+        }
     }
 
     #[test]

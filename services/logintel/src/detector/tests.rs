@@ -13,7 +13,12 @@ struct Feed {
 
 impl Feed {
     fn new() -> Self {
-        Self { detector: ServiceDetector::new("svc"), config: DetectorConfig::default(), alerts: Vec::new(), offset: 0 }
+        Self {
+            detector: ServiceDetector::new("svc"),
+            config: DetectorConfig::default(),
+            alerts: Vec::new(),
+            offset: 0,
+        }
     }
 
     fn line(&mut self, time_ms: i64, template_id: u64, created: bool, level: Option<Level>) {
@@ -26,7 +31,11 @@ impl Feed {
             level,
             fatal: false,
             line: "user=bob password=hunter2 did a thing",
-            evidence: LogOffset { topic: "raw".into(), partition: 0, offset: self.offset },
+            evidence: LogOffset {
+                topic: "raw".into(),
+                partition: 0,
+                offset: self.offset,
+            },
         };
         self.detector.observe(&obs, &self.config, &mut self.alerts);
     }
@@ -48,7 +57,11 @@ impl Feed {
 fn quiet_warmup_then_new_template_with_suppressed_repeats() {
     let mut feed = Feed::new();
     feed.steady(0, 60);
-    assert!(feed.alerts.is_empty(), "steady traffic alerts nothing: {:?}", feed.kinds());
+    assert!(
+        feed.alerts.is_empty(),
+        "steady traffic alerts nothing: {:?}",
+        feed.kinds()
+    );
     let t = 60 * MIN;
     feed.line(t, 2, true, Some(Level::Error));
     assert_eq!(feed.kinds(), vec![AlertKind::NewTemplate]);

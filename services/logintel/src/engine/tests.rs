@@ -5,14 +5,28 @@ use crate::state::{ServiceSnapshot, restore, take_snapshot};
 
 fn engine() -> Engine {
     let config = crate::config::LogintelConfig::default();
-    Engine::new(EngineConfig { miner: config.miner, detector: config.detector, incidents: config.incidents }).unwrap()
+    Engine::new(EngineConfig {
+        miner: config.miner,
+        detector: config.detector,
+        incidents: config.incidents,
+    })
+    .unwrap()
 }
 
 fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: usize) -> Outputs {
     let mut all = Outputs::default();
     for (i, line) in lines.iter().enumerate().skip(from) {
-        let evidence = LogOffset { topic: "raw".into(), partition: 0, offset: i as i64 };
-        let input = LineInput { service, line, fallback_time: None, evidence };
+        let evidence = LogOffset {
+            topic: "raw".into(),
+            partition: 0,
+            offset: i as i64,
+        };
+        let input = LineInput {
+            service,
+            line,
+            fallback_time: None,
+            evidence,
+        };
         all.extend(engine.ingest(&input).unwrap());
     }
     all
@@ -23,10 +37,19 @@ fn lines() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for second in (0..3600).step_by(20) {
         let (m, s) = (second / 60, second % 60);
-        out.push(format!("081109 20{m:02}{s:02} 148 INFO dfs.DataNode: Receiving block blk_{second} src /10.0.0.{}", second % 7).into_bytes());
+        out.push(
+            format!(
+                "081109 20{m:02}{s:02} 148 INFO dfs.DataNode: Receiving block blk_{second} src /10.0.0.{}",
+                second % 7
+            )
+            .into_bytes(),
+        );
     }
     for i in 0..12 {
-        out.push(format!("081109 210{i}00 148 ERROR dfs.DataNode: Disk failure on volume /data/{i} token=abc{i}").into_bytes());
+        out.push(
+            format!("081109 210{i}00 148 ERROR dfs.DataNode: Disk failure on volume /data/{i} token=abc{i}")
+                .into_bytes(),
+        );
     }
     out
 }
@@ -37,8 +60,15 @@ fn templates_alerts_and_incident_from_lines() {
     let out = feed(&mut engine, "hdfs", &lines(), 0);
     assert!(out.templates.iter().any(|t| t.change == TemplateChangeKind::Created));
     let kinds: Vec<_> = out.alerts.iter().map(|a| a.kind).collect();
-    assert!(kinds.contains(&opsline_events::logs::AlertKind::NewTemplate), "{kinds:?}");
-    assert!(out.alerts.iter().all(|a| a.sample_lines.iter().all(|s| !s.contains("token=abc"))));
+    assert!(
+        kinds.contains(&opsline_events::logs::AlertKind::NewTemplate),
+        "{kinds:?}"
+    );
+    assert!(
+        out.alerts
+            .iter()
+            .all(|a| a.sample_lines.iter().all(|s| !s.contains("token=abc")))
+    );
     assert!(!out.incidents.is_empty());
     let incident = out.incidents.last().unwrap();
     assert!(!incident.alert_ids.is_empty());
@@ -55,21 +85,41 @@ fn snapshot_restore_continues_like_an_uninterrupted_run() {
     let cut = 150;
     let mut first = engine();
     let before = feed(&mut first, "hdfs", &lines, 0);
-    let before = Outputs { alerts: before.alerts, ..Outputs::default() };
+    let before = Outputs {
+        alerts: before.alerts,
+        ..Outputs::default()
+    };
     let _ = before;
     let mut first = engine();
-    let head = feed(&mut first, "hdfs", &lines[..cut].to_vec(), 0);
+    let head = feed(&mut first, "hdfs", &lines[..cut], 0);
     let snapshot = take_snapshot(&mut first, "hdfs").unwrap();
     let bytes = snapshot.to_json().unwrap();
     let mut second = engine();
     restore(&mut second, ServiceSnapshot::from_json(&bytes).unwrap()).unwrap();
-    assert!(second.already_processed("hdfs", RawPosition { partition: 0, offset: (cut - 1) as i64 }));
-    assert!(!second.already_processed("hdfs", RawPosition { partition: 0, offset: cut as i64 }));
+    assert!(second.already_processed(
+        "hdfs",
+        RawPosition {
+            partition: 0,
+            offset: (cut - 1) as i64
+        }
+    ));
+    assert!(!second.already_processed(
+        "hdfs",
+        RawPosition {
+            partition: 0,
+            offset: cut as i64
+        }
+    ));
     let tail = feed(&mut second, "hdfs", &lines, cut);
     let joined: Vec<_> = head.alerts.iter().chain(&tail.alerts).map(|a| a.alert_id).collect();
     let expected: Vec<_> = all.alerts.iter().map(|a| a.alert_id).collect();
     assert_eq!(joined, expected);
-    let ids = |o: &Outputs| o.templates.iter().map(|t| (t.template_id, t.template.clone())).collect::<Vec<_>>();
+    let ids = |o: &Outputs| {
+        o.templates
+            .iter()
+            .map(|t| (t.template_id, t.template.clone()))
+            .collect::<Vec<_>>()
+    };
     let mut joined_templates = ids(&head);
     joined_templates.extend(ids(&tail));
     assert_eq!(joined_templates, ids(&all));
