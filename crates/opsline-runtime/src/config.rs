@@ -45,7 +45,7 @@ where
     };
     let env = Env::prefixed(ENV_PREFIX).filter(move |key| {
         let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();
-        top_level.iter().any(|field| *field == first)
+        top_level.contains(&first)
     });
     figment = figment.merge(env.split("__"));
     figment.extract().map_err(|e| ConfigError(Box::new(e)))

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_pipeline;
+mod demo;
 mod eval;
 mod replay;
 mod search;

@@ -1,21 +1,26 @@
 //! `opsline up`: every service in one process, on an embedded broker by default.
 //!
 //! With `--demo` it replays sample data from the reference folder through the
-//! gateway, prints what arrived on each topic, and exits.
+//! gateway, waits for the log service to digest it, resolves the incidents it
+//! opened (as an operator would), waits for the postmortem drafts, prints what
+//! happened on each topic, and exits.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
-use opsline_events::{TopicNames, topics};
-use opsline_gateway::{Application, GatewayConfig};
+use opsline_events::TopicNames;
+use opsline_gateway::GatewayConfig;
 use opsline_kafka::KafkaConfig;
 use opsline_kafka::embedded::{BrokerKind, EmbeddedBroker};
+use opsline_logintel::LogintelConfig;
+use opsline_postmortem::PostmortemConfig;
 use opsline_runtime::metrics::Metrics;
 use opsline_runtime::telemetry::TelemetryConfig;
 use opsline_runtime::{Shutdown, shutdown, telemetry};
 use serde::{Deserialize, Serialize};
 
+use super::demo;
 use crate::cli::{BrokerChoice, UpArgs};
 
 /// The configuration file of `opsline up`: shared sections plus one per service.
@@ -30,6 +35,21 @@ pub struct UpConfig {
     pub telemetry: TelemetryConfig,
     /// The ingest gateway (its own `kafka`/`topic_prefix` are replaced by the shared ones).
     pub gateway: GatewayConfig,
+    /// The log service.
+    pub logintel: LogintelConfig,
+    /// The postmortem service (drafts, search API and page).
+    pub postmortem: PostmortemConfig,
+}
+
+/// Where the running services answer.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// Gateway base URL.
+    pub gateway: String,
+    /// Log service base URL.
+    pub logintel: String,
+    /// Postmortem service base URL.
+    pub postmortem: String,
 }
 
 /// Runs the pipeline until Ctrl-C / SIGTERM, or through the demo.
@@ -77,23 +97,20 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
         created.len()
     );
 
-    let metrics = Metrics::new();
-    let gateway_config = GatewayConfig {
-        listen: args.listen.clone(),
-        kafka: KafkaConfig {
-            client_id: "opsline-gateway".to_owned(),
-            ..config.kafka.clone()
-        },
-        topic_prefix: config.topic_prefix.clone(),
-        ..config.gateway.clone()
-    };
-    let gateway = Application::build(gateway_config, metrics.clone()).await?;
-    let gateway_url = format!("http://127.0.0.1:{}", gateway.port());
-    println!("gateway     {gateway_url}  (POST /v1/logs, POST /v1/tickets; GET /healthz /readyz /metrics)");
-    let gateway_task = tokio::spawn(gateway.run_until_stopped(shutdown.clone()));
+    let (endpoints, tasks) = start_services(&mut config, &args, &shutdown).await?;
+    println!("gateway     {}  (POST /v1/logs, POST /v1/tickets)", endpoints.gateway);
+    println!(
+        "logintel    {}  (GET /v1/stats, POST /v1/incidents/{{id}}/resolve)",
+        endpoints.logintel
+    );
+    println!(
+        "postmortem  {}  (search page /, GET /v1/search?q=)",
+        endpoints.postmortem
+    );
+    println!("every service: GET /healthz /readyz /metrics");
 
     let outcome = if args.demo {
-        let result = demo(&gateway_url, &args.data, args.demo_tickets, &config.kafka, &names).await;
+        let result = demo::run(&endpoints, &args.data, args.demo_tickets, &config.kafka, &names).await;
         shutdown.cancel();
         result
     } else {
@@ -101,7 +118,13 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
         shutdown.cancelled().await;
         Ok(())
     };
-    gateway_task.await.context("gateway task")??;
+    for (name, task) in tasks {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => eprintln!("{name} stopped with an error: {error:#}"),
+            Err(error) => eprintln!("{name} task failed: {error}"),
+        }
+    }
     if let Some(mut broker) = broker {
         broker.stop().await;
     }
@@ -109,65 +132,80 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
     outcome
 }
 
-/// Replays sample logs and tickets and prints what arrived where.
-async fn demo(
-    gateway: &str,
-    data: &Path,
-    tickets: usize,
-    kafka: &KafkaConfig,
-    names: &TopicNames,
-) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let loghub = data.join("loghub");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&loghub)
-        .with_context(|| format!("reference data not found at {}", loghub.display()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .filter_map(|dir| {
-            let name = dir.file_name()?.to_string_lossy().into_owned();
-            let file = dir.join(format!("{name}_2k.log"));
-            file.is_file().then_some(file)
-        })
-        .collect();
-    files.sort();
-    println!(
-        "\n== demo: replaying {} LogHub files and {tickets} tickets through the gateway",
-        files.len()
-    );
-    let logs = super::replay::replay_log_files(gateway, &files, None, 1000).await?;
-    let ticket_file = data.join("tickets/topic-train.csv");
-    let tickets = super::replay::replay_ticket_file(gateway, &ticket_file, &[], Some(tickets), 100).await?;
-    println!(
-        "sent        {} log lines ({} accepted, {} rejected)",
-        logs.sent, logs.accepted, logs.rejected
-    );
-    println!(
-        "sent        {} tickets ({} accepted, {} rejected)",
-        tickets.sent, tickets.accepted, tickets.rejected
-    );
+type ServiceTask = (&'static str, tokio::task::JoinHandle<anyhow::Result<()>>);
 
-    println!("\n== what is on the bus");
-    println!("{:<44} {:>9}", "topic", "records");
-    for spec in [
-        topics::RAW_LOGS,
-        topics::RAW_TICKETS,
-        topics::INGEST_REJECTED,
-        topics::TEMPLATES,
-        topics::ALERTS,
-        topics::INCIDENTS,
-    ] {
-        let topic = names.name(&spec);
-        let records = opsline_kafka::reader::read_topic(
-            kafka,
-            &topic,
-            |_| false,
-            Duration::from_secs(2),
-            Duration::from_secs(60),
-        )
-        .await?;
-        println!("{topic:<44} {:>9}", records.len());
-    }
-    println!("\ndemo finished in {:.1}s", started.elapsed().as_secs_f64());
-    Ok(())
+/// Builds every service on the shared Kafka settings and spawns it.
+async fn start_services(
+    config: &mut UpConfig,
+    args: &UpArgs,
+    shutdown: &Shutdown,
+) -> anyhow::Result<(Endpoints, Vec<ServiceTask>)> {
+    let metrics = Metrics::new();
+    let kafka = |client_id: &str| KafkaConfig {
+        client_id: client_id.to_owned(),
+        ..config.kafka.clone()
+    };
+    // The demo binds every service to a free port so it never collides with a running installation.
+    let port = |listen: &str| {
+        if args.demo {
+            "127.0.0.1:0".to_owned()
+        } else {
+            listen.to_owned()
+        }
+    };
+
+    let gateway = opsline_gateway::Application::build(
+        GatewayConfig {
+            listen: port(&args.listen),
+            kafka: kafka("opsline-gateway"),
+            topic_prefix: config.topic_prefix.clone(),
+            ..config.gateway.clone()
+        },
+        metrics.clone(),
+    )
+    .await?;
+    let logintel_config = LogintelConfig {
+        listen: port(&config.logintel.listen),
+        kafka: kafka("opsline-logintel"),
+        topic_prefix: config.topic_prefix.clone(),
+        ..config.logintel.clone()
+    };
+    let logintel = opsline_logintel::Application::build(logintel_config, metrics.clone()).await?;
+    let postmortem_listen = if config.postmortem.listen == PostmortemConfig::default().listen {
+        "127.0.0.1:8093"
+    } else {
+        config.postmortem.listen.as_str()
+    };
+    let postmortem_config = PostmortemConfig {
+        listen: port(postmortem_listen),
+        kafka: kafka("opsline-postmortem"),
+        topic_prefix: config.topic_prefix.clone(),
+        runbooks_dir: config
+            .postmortem
+            .runbooks_dir
+            .clone()
+            .or_else(|| Some("runbooks".into())),
+        ..config.postmortem.clone()
+    };
+    let postmortem = opsline_postmortem::Application::build(postmortem_config, metrics.clone()).await?;
+
+    let endpoints = Endpoints {
+        gateway: format!("http://127.0.0.1:{}", gateway.port()),
+        logintel: format!("http://127.0.0.1:{}", logintel.port()),
+        postmortem: format!("http://127.0.0.1:{}", postmortem.port()),
+    };
+    let stop = shutdown.clone();
+    let gateway_task = tokio::spawn(async move { gateway.run_until_stopped(stop).await.map_err(anyhow::Error::from) });
+    let stop = shutdown.clone();
+    let logintel_task =
+        tokio::spawn(async move { logintel.run_until_stopped(stop).await.map_err(anyhow::Error::from) });
+    let stop = shutdown.clone();
+    let postmortem_task =
+        tokio::spawn(async move { postmortem.run_until_stopped(stop).await.map_err(anyhow::Error::from) });
+    let tasks = vec![
+        ("gateway", gateway_task),
+        ("logintel", logintel_task),
+        ("postmortem", postmortem_task),
+    ];
+    Ok((endpoints, tasks))
 }

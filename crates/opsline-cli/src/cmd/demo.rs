@@ -1,0 +1,210 @@
+//! The demo behind `opsline up --demo`: sample data in, a report of what the pipeline did out.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use opsline_events::logs::{Alert, Incident, IncidentStatus, TemplateEvent};
+use opsline_events::ops::Postmortem;
+use opsline_events::{TopicNames, topics};
+use opsline_kafka::{InRecord, KafkaConfig};
+use serde_json::Value;
+
+use super::up::Endpoints;
+
+async fn read_all(kafka: &KafkaConfig, topic: &str) -> anyhow::Result<Vec<InRecord>> {
+    Ok(opsline_kafka::reader::read_topic(
+        kafka,
+        topic,
+        |_| false,
+        Duration::from_secs(2),
+        Duration::from_secs(120),
+    )
+    .await?)
+}
+
+fn loghub_files(data: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let loghub = data.join("loghub");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&loghub)
+        .with_context(|| format!("reference data not found at {}", loghub.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .filter_map(|dir| {
+            let name = dir.file_name()?.to_string_lossy().into_owned();
+            let file = dir.join(format!("{name}_2k.log"));
+            file.is_file().then_some(file)
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Waits until the log service has read `lines` lines.
+async fn wait_for_logintel(client: &reqwest::Client, logintel: &str, lines: usize) -> anyhow::Result<u64> {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let stats: Value = client.get(format!("{logintel}/v1/stats")).send().await?.json().await?;
+        let seen = stats["lines_in"].as_u64().unwrap_or(0);
+        if seen as usize >= lines || Instant::now() > deadline {
+            return Ok(seen);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Replays the samples and reports.
+pub async fn run(
+    endpoints: &Endpoints,
+    data: &Path,
+    tickets: usize,
+    kafka: &KafkaConfig,
+    names: &TopicNames,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let client = reqwest::Client::new();
+    let files = loghub_files(data)?;
+    println!(
+        "\n== demo: replaying {} LogHub files and {tickets} tickets through the gateway",
+        files.len()
+    );
+    let logs = super::replay::replay_log_files(&endpoints.gateway, &files, None, 1000).await?;
+    let ticket_file = data.join("tickets/topic-train.csv");
+    let tickets = super::replay::replay_ticket_file(&endpoints.gateway, &ticket_file, &[], Some(tickets), 100).await?;
+    println!(
+        "sent        {} log lines ({} accepted, {} rejected)",
+        logs.sent, logs.accepted, logs.rejected
+    );
+    println!(
+        "sent        {} tickets ({} accepted, {} rejected)",
+        tickets.sent, tickets.accepted, tickets.rejected
+    );
+
+    let seen = wait_for_logintel(&client, &endpoints.logintel, logs.accepted).await?;
+    client
+        .post(format!("{}/v1/admin/flush", endpoints.logintel))
+        .send()
+        .await?;
+    println!("logintel    read {seen} lines; windows flushed");
+
+    // Resolve what is still open, as the on-call engineer would at the end of the day.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut incidents: BTreeMap<uuid::Uuid, Incident> = BTreeMap::new();
+    for record in read_all(kafka, &names.name(&topics::INCIDENTS)).await? {
+        if let Ok(envelope) = record.envelope::<Incident>() {
+            incidents.insert(envelope.data.incident_id, envelope.data);
+        }
+    }
+    let open: Vec<uuid::Uuid> = incidents
+        .values()
+        .filter(|i| i.status == IncidentStatus::Open)
+        .map(|i| i.incident_id)
+        .collect();
+    for id in &open {
+        client
+            .post(format!("{}/v1/incidents/{id}/resolve", endpoints.logintel))
+            .header("content-type", "application/json")
+            .body(r#"{"by":"opsline-demo"}"#)
+            .send()
+            .await?;
+    }
+    println!(
+        "incidents   {} opened, {} resolved now by the demo operator",
+        incidents.len(),
+        open.len()
+    );
+
+    // Wait for the drafts.
+    let postmortem_topic = names.name(&topics::POSTMORTEMS);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut postmortems = Vec::new();
+    while Instant::now() < deadline {
+        postmortems = read_all(kafka, &postmortem_topic).await?;
+        if postmortems.len() >= incidents.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    report(kafka, names, logs.accepted, &postmortems).await?;
+    println!(
+        "\nsearch page: {}/  (API: {}/v1/search?q=...)",
+        endpoints.postmortem, endpoints.postmortem
+    );
+    println!("demo finished in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+async fn report(kafka: &KafkaConfig, names: &TopicNames, lines: usize, postmortems: &[InRecord]) -> anyhow::Result<()> {
+    println!("\n== what is on the bus");
+    println!("{:<44} {:>9}", "topic", "records");
+    let mut alerts = Vec::new();
+    let mut templates = 0usize;
+    for spec in [
+        topics::RAW_LOGS,
+        topics::RAW_TICKETS,
+        topics::INGEST_REJECTED,
+        topics::TEMPLATES,
+        topics::ALERTS,
+        topics::INCIDENTS,
+        topics::POSTMORTEMS,
+    ] {
+        let topic = names.name(&spec);
+        let records = read_all(kafka, &topic).await?;
+        println!("{topic:<44} {:>9}", records.len());
+        if spec == topics::ALERTS {
+            alerts = records
+                .iter()
+                .filter_map(|r| r.envelope::<Alert>().ok())
+                .map(|e| e.data)
+                .collect();
+        }
+        if spec == topics::TEMPLATES {
+            templates = records
+                .iter()
+                .filter_map(|r| r.envelope::<TemplateEvent>().ok())
+                .count();
+        }
+    }
+    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
+    for alert in &alerts {
+        *by_kind.entry(format!("{:?}", alert.kind)).or_default() += 1;
+    }
+    println!("\n== log intelligence");
+    println!(
+        "lines in {lines}, template events {templates}, alerts out {} ({:.1} lines per alert)",
+        alerts.len(),
+        lines as f64 / alerts.len().max(1) as f64
+    );
+    println!("alerts by kind: {by_kind:?}");
+    for alert in alerts
+        .iter()
+        .filter(|a| a.severity == opsline_events::logs::Severity::Critical)
+        .take(5)
+    {
+        println!(
+            "  [{:?}] {} {:?}: {}",
+            alert.severity,
+            alert.service,
+            alert.kind,
+            alert.template.chars().take(90).collect::<String>()
+        );
+    }
+    println!("\n== postmortem drafts ({})", postmortems.len());
+    for record in postmortems.iter().take(5) {
+        if let Ok(envelope) = record.envelope::<Postmortem>() {
+            println!(
+                "  {:?}  {}  ({})",
+                envelope.data.status, envelope.data.title, envelope.data.postmortem_id
+            );
+        }
+    }
+    if let Some(first) = postmortems.first().and_then(|r| r.envelope::<Postmortem>().ok()) {
+        println!("\n--- first draft (first 30 lines) ---");
+        for line in first.data.markdown.lines().take(30) {
+            println!("{line}");
+        }
+        println!("---");
+    }
+    Ok(())
+}
