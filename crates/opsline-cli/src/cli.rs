@@ -152,6 +152,18 @@ pub enum EvalCommand {
     Tickets(EvalTicketsArgs),
     /// Chat intent accuracy on a Rasa NLU YAML file, with the confusion matrix.
     Intents(EvalIntentsArgs),
+    /// Alert recall on a labelled log (BGL: first column `-` = normal) and alerts per line.
+    Alerts(EvalAlertsArgs),
+}
+
+/// `opsline eval alerts`.
+#[derive(Debug, Args)]
+pub struct EvalAlertsArgs {
+    /// Labelled log file, e.g. ../shared/data/loghub/BGL/BGL_2k.log.
+    pub file: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `opsline eval logs`.

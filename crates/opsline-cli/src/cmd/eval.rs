@@ -1,6 +1,6 @@
 //! `opsline eval logs|tickets|intents`: quality measured on the data given, never hard-coded.
 
-use crate::cli::{EvalIntentsArgs, EvalLogsArgs, EvalTicketsArgs};
+use crate::cli::{EvalAlertsArgs, EvalIntentsArgs, EvalLogsArgs, EvalTicketsArgs};
 
 /// Log parsing accuracy per dataset and the mean.
 pub fn logs(args: EvalLogsArgs) -> anyhow::Result<()> {
@@ -36,4 +36,24 @@ pub fn intents(args: EvalIntentsArgs) -> anyhow::Result<()> {
     } else {
         super::print_text(&report.render_text())
     }
+}
+
+/// Alert recall on a labelled log, replayed in process through the log service's detector.
+pub fn alerts(args: EvalAlertsArgs) -> anyhow::Result<()> {
+    let report = opsline_logintel::labelled_check(&args.file)?;
+    if !args.json {
+        return super::print_text(&format!("{report}\n"));
+    }
+    super::print_json(&serde_json::json!({
+        "lines": report.lines,
+        "labelled_alert_lines": report.labelled_alert_lines,
+        "covered_alert_lines": report.covered_alert_lines,
+        "recall": report.recall(),
+        "alerts": report.alerts,
+        "alerts_per_line": report.alerts_per_line(),
+        "cited_precision": report.cited_precision(),
+        "alerts_by_kind": report.alerts_by_kind,
+        "suppressed": report.suppressed,
+        "incidents": report.incidents,
+    }))
 }
