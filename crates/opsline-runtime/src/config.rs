@@ -88,6 +88,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
     fn unrelated_env_vars_are_ignored_and_known_ones_apply() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("OPSLINE_BIN_DIR", "/somewhere");
