@@ -14,7 +14,8 @@ async fn full_queue_answers_503_and_keeps_what_it_acknowledged() {
     let mut broker = opsline_e2e::spawn_broker().await;
     let gateway = spawn_gateway(broker.config(), "overload", |c| {
         c.kafka.queue_buffering_max_messages = 20;
-        c.kafka.message_timeout_ms = 120_000;
+        // Records stuck in the queue fail after this long, which bounds how long the request waits.
+        c.kafka.message_timeout_ms = 8_000;
         c.queue_wait_ms = 200;
     })
     .await;
@@ -45,7 +46,8 @@ async fn full_queue_answers_503_and_keeps_what_it_acknowledged() {
             .body(body)
             .send(),
     );
-    // The request either gets 503 quickly (queue full) or is held until Kafka returns; start Kafka again meanwhile.
+    // The request waits for what it enqueued (delivered after the restart, or failed after
+    // message.timeout.ms where the broker cannot come back with its data), then answers 503.
     let restart = async {
         tokio::time::sleep(Duration::from_secs(3)).await;
         if broker.broker.kind().is_persistent() {
