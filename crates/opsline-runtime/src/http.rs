@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -61,4 +61,31 @@ async fn metrics(State(state): State<OpsState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         state.metrics.encode(),
     )
+}
+
+/// The JSON body of every error answer: `{"error": code, "reason": text}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ErrorBody {
+    /// Stable, machine-readable code.
+    pub error: &'static str,
+    /// Human-readable reason.
+    pub reason: String,
+}
+
+/// An error answer with a JSON body; 503 answers also say `Retry-After: 1`.
+pub fn json_error(status: StatusCode, code: &'static str, reason: impl Into<String>) -> Response {
+    let mut response = (
+        status,
+        Json(ErrorBody {
+            error: code,
+            reason: reason.into(),
+        }),
+    )
+        .into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
 }

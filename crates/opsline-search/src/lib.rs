@@ -37,3 +37,4 @@ pub use error::{Result, SearchError};
 pub use import::{ImportOptions, ImportProblem, ImportProgress, ImportSummary, import_path, import_path_with};
 pub use index::{IndexConfig, SearchIndex};
 pub use search::{Page, SearchHit, SearchResults, SimilarTo};
+pub use text::html_escape;

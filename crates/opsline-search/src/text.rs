@@ -1,7 +1,7 @@
 //! Small text helpers: HTML escaping, sentence and length trimming, Markdown clean-up.
 
 /// Escapes `&`, `<`, `>`, `"` and `'` for HTML.
-pub(crate) fn html_escape(text: &str) -> String {
+pub fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -1,9 +1,8 @@
 //! Gateway errors and their HTTP mapping: every error is a JSON body `{"error": code, "reason": text}`.
 
-use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use opsline_runtime::http::json_error;
 
 /// Request-level failures of the gateway.
 #[derive(Debug, thiserror::Error)]
@@ -61,31 +60,8 @@ impl GatewayError {
     }
 }
 
-/// The JSON body of an error answer.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody {
-    /// Stable code.
-    pub error: &'static str,
-    /// Human-readable reason.
-    pub reason: String,
-}
-
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let mut response = (
-            status,
-            Json(ErrorBody {
-                error: self.code(),
-                reason: self.to_string(),
-            }),
-        )
-            .into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        response
+        json_error(self.status(), self.code(), self.to_string())
     }
 }

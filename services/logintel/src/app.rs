@@ -292,7 +292,7 @@ struct ResolveResponse {
 }
 
 fn error(status: StatusCode, code: &'static str, reason: String) -> Response {
-    (status, Json(serde_json::json!({ "error": code, "reason": reason }))).into_response()
+    opsline_runtime::http::json_error(status, code, reason)
 }
 
 async fn resolve_incident(State(api): State<ApiState>, Path(id): Path<String>, body: axum::body::Bytes) -> Response {

@@ -1,10 +1,9 @@
 //! Errors of the postmortem service and their HTTP mapping: every API error is a JSON body
 //! `{"error": code, "reason": text}`.
 
-use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use opsline_runtime::http::json_error;
 
 /// Failures of the postmortem service.
 #[derive(Debug, thiserror::Error)]
@@ -65,38 +64,14 @@ impl PostmortemError {
     }
 }
 
-/// The JSON body of an error answer.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody {
-    /// Stable code.
-    pub error: &'static str,
-    /// Human-readable reason.
-    pub reason: String,
-}
-
 impl IntoResponse for PostmortemError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut response = (
-            status,
-            Json(ErrorBody {
-                error: self.code(),
-                reason: self.to_string(),
-            }),
-        )
-            .into_response();
-        match status {
-            StatusCode::UNAUTHORIZED => {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            StatusCode::SERVICE_UNAVAILABLE => {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            }
-            _ => {}
+        let mut response = json_error(status, self.code(), self.to_string());
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

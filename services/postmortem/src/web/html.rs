@@ -4,18 +4,7 @@
 
 /// `text` with `& < > " '` escaped.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    opsline_search::html_escape(text)
 }
 
 /// `text` percent-encoded for a URL path segment or query value (unreserved characters kept).
