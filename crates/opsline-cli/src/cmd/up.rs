@@ -55,6 +55,10 @@ pub struct Endpoints {
 /// Runs the pipeline until Ctrl-C / SIGTERM, or through the demo.
 pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()> {
     let mut config: UpConfig = opsline_runtime::config::load(config_file)?;
+    if args.demo && config.telemetry.filter == TelemetryConfig::default().filter {
+        // The demo's report is its output; only warnings go to the log (RUST_LOG still overrides).
+        config.telemetry.filter = "warn".to_owned();
+    }
     let _telemetry = telemetry::init("opsline", &config.telemetry)?;
     let shutdown = Shutdown::new();
     shutdown::cancel_on_signal(&shutdown);
