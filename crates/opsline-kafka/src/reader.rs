@@ -54,3 +54,14 @@ pub async fn read_topic(
     }
     Ok(records)
 }
+
+/// Reads the whole of `topic` (a compacted topic, typically, to rebuild state): everything
+/// until nothing arrived for `idle`, or `max_wait` passed.
+pub async fn read_until_idle(
+    config: &KafkaConfig,
+    topic: &str,
+    idle: Duration,
+    max_wait: Duration,
+) -> Result<Vec<InRecord>, KafkaSetupError> {
+    read_topic(config, topic, |_| false, idle, max_wait).await
+}

@@ -202,10 +202,9 @@ async fn restore_state(
     topics: &Topics,
     engine: &mut Engine,
 ) -> Result<(HashMap<String, RawPosition>, Outputs), LogintelError> {
-    let records = opsline_kafka::reader::read_topic(
+    let records = opsline_kafka::reader::read_until_idle(
         &config.kafka,
         &topics.state,
-        |_| false,
         Duration::from_millis(config.restore_idle_ms.max(100)),
         Duration::from_secs(60),
     )
@@ -330,15 +329,8 @@ async fn resolve_incident(State(api): State<ApiState>, Path(id): Path<String>, b
             incidents: vec![incident.clone()],
             ..Outputs::default()
         };
-        api.metrics.count_outputs(&outputs);
-        let records = match encode_outputs(&outputs, &api.topics) {
-            Ok(records) => records,
-            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "encode", e.to_string()),
-        };
-        for record in &records {
-            if let Err(e) = api.producer.send(record).await {
-                return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string());
-            }
+        if let Err(response) = publish_outputs(&api, &outputs).await {
+            return response;
         }
     }
     let outcome = match outcome {
@@ -348,17 +340,24 @@ async fn resolve_incident(State(api): State<ApiState>, Path(id): Path<String>, b
     (StatusCode::OK, Json(ResolveResponse { outcome, incident })).into_response()
 }
 
+/// Counts, encodes and sends outputs made by an API call; the error is the answer to give.
+async fn publish_outputs(api: &ApiState, outputs: &Outputs) -> Result<(), Response> {
+    api.metrics.count_outputs(outputs);
+    let records = encode_outputs(outputs, &api.topics)
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "encode", e.to_string()))?;
+    for record in &records {
+        api.producer
+            .send(record)
+            .await
+            .map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()))?;
+    }
+    Ok(())
+}
+
 async fn flush(State(api): State<ApiState>) -> Response {
     let outputs = lock(&api.shared).engine.finish();
-    api.metrics.count_outputs(&outputs);
-    let records = match encode_outputs(&outputs, &api.topics) {
-        Ok(records) => records,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "encode", e.to_string()),
-    };
-    for record in &records {
-        if let Err(e) = api.producer.send(record).await {
-            return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string());
-        }
+    if let Err(response) = publish_outputs(&api, &outputs).await {
+        return response;
     }
     (
         StatusCode::OK,

@@ -204,15 +204,10 @@ async fn restore_postmortems(
     store: &Store,
     idle: Duration,
 ) -> Result<usize, PostmortemError> {
-    let records = opsline_kafka::reader::read_topic(
-        &config.kafka,
-        &topics.postmortems,
-        |_| false,
-        idle,
-        Duration::from_secs(120),
-    )
-    .await
-    .map_err(|e| PostmortemError::Startup(e.to_string()))?;
+    let records =
+        opsline_kafka::reader::read_until_idle(&config.kafka, &topics.postmortems, idle, Duration::from_secs(120))
+            .await
+            .map_err(|e| PostmortemError::Startup(e.to_string()))?;
     let mut restored = 0;
     for record in &records {
         if record.payload.is_none() {
@@ -238,15 +233,10 @@ async fn queue_undrafted_incidents(
     drafting: &Drafting,
     idle: Duration,
 ) -> Result<usize, PostmortemError> {
-    let records = opsline_kafka::reader::read_topic(
-        &config.kafka,
-        &topics.incidents,
-        |_| false,
-        idle,
-        Duration::from_secs(120),
-    )
-    .await
-    .map_err(|e| PostmortemError::Startup(e.to_string()))?;
+    let records =
+        opsline_kafka::reader::read_until_idle(&config.kafka, &topics.incidents, idle, Duration::from_secs(120))
+            .await
+            .map_err(|e| PostmortemError::Startup(e.to_string()))?;
     let mut latest = std::collections::BTreeMap::new();
     for record in &records {
         if let Ok(envelope) = Envelope::<Incident>::from_json(record.payload_bytes()) {

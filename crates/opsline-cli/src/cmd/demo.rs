@@ -14,14 +14,7 @@ use serde_json::Value;
 use super::up::Endpoints;
 
 async fn read_all(kafka: &KafkaConfig, topic: &str) -> anyhow::Result<Vec<InRecord>> {
-    Ok(opsline_kafka::reader::read_topic(
-        kafka,
-        topic,
-        |_| false,
-        Duration::from_secs(2),
-        Duration::from_secs(120),
-    )
-    .await?)
+    Ok(opsline_kafka::reader::read_until_idle(kafka, topic, Duration::from_secs(2), Duration::from_secs(120)).await?)
 }
 
 fn loghub_files(data: &Path) -> anyhow::Result<Vec<PathBuf>> {
