@@ -23,7 +23,7 @@ use opsline_kafka::InRecord;
 use opsline_kafka::embedded::BrokerKind;
 use opsline_logintel::labelled::{LabelledReport, read_labelled};
 use opsline_logintel::processor::{SharedState, lock};
-use opsline_logintel::{Application, Engine, EngineConfig, LineInput, LogintelConfig, LogintelError, labelled_check};
+use opsline_logintel::{Application, Engine, LineInput, LogintelConfig, LogintelError, labelled_check};
 use opsline_runtime::Shutdown;
 use opsline_runtime::metrics::Metrics;
 use uuid::Uuid;
@@ -130,12 +130,7 @@ fn masked_lines(system: &str) -> (Vec<String>, Vec<bool>) {
 
 fn reference_run(lines: &[String], service: &str) -> (HashSet<Uuid>, BTreeMap<u64, String>) {
     let config = LogintelConfig::default();
-    let mut engine = Engine::new(EngineConfig {
-        miner: config.miner,
-        detector: config.detector,
-        incidents: config.incidents,
-    })
-    .expect("engine");
+    let mut engine = Engine::new(config.engine_config()).expect("engine");
     let mut ids = HashSet::new();
     for (index, line) in lines.iter().enumerate() {
         let evidence = LogOffset {

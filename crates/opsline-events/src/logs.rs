@@ -112,6 +112,18 @@ pub enum AlertKind {
     Silence,
 }
 
+impl AlertKind {
+    /// The wire name (`new_template`, `rate_burst`, `error_surge`, `silence`), as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NewTemplate => "new_template",
+            Self::RateBurst => "rate_burst",
+            Self::ErrorSurge => "error_surge",
+            Self::Silence => "silence",
+        }
+    }
+}
+
 /// How urgent an alert or incident is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -122,6 +134,17 @@ pub enum Severity {
     Warning,
     /// Needs action now.
     Critical,
+}
+
+impl Severity {
+    /// The wire name (`info`, `warning`, `critical`), as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Critical => "critical",
+        }
+    }
 }
 
 /// An event in the logs that needs attention.
@@ -249,6 +272,26 @@ impl Event for Incident {
                 offset: 88_412,
             }],
             restricted_team: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_match_serde() {
+        for kind in [
+            AlertKind::NewTemplate,
+            AlertKind::RateBurst,
+            AlertKind::ErrorSurge,
+            AlertKind::Silence,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        for severity in [Severity::Info, Severity::Warning, Severity::Critical] {
+            assert_eq!(serde_json::to_value(severity).unwrap(), severity.as_str());
         }
     }
 }

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use opsline_events::logs::LogOffset;
-use opsline_logintel::{Engine, EngineConfig, LineInput, LogintelConfig, labelled_check};
+use opsline_logintel::{Engine, LineInput, LogintelConfig, labelled_check};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args_os()
@@ -33,11 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path().join(format!("{name}_2k.log"));
         let Ok(bytes) = std::fs::read(&path) else { continue };
-        let mut engine = Engine::new(EngineConfig {
-            miner: config.miner.clone(),
-            detector: config.detector.clone(),
-            incidents: config.incidents.clone(),
-        })?;
+        let mut engine = Engine::new(config.engine_config())?;
         let mut alerts = Vec::new();
         let mut incidents = std::collections::BTreeSet::new();
         let mut lines = 0usize;

@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use uuid::Uuid;
 
 use crate::config::LogintelConfig;
-use crate::engine::{Engine, EngineConfig, Outputs, RawPosition};
+use crate::engine::{Engine, Outputs, RawPosition};
 use crate::error::LogintelError;
 use crate::incidents::ResolveOutcome;
 use crate::metrics::LogintelMetrics;
@@ -86,11 +86,7 @@ impl Application {
             .await
             .map_err(|e| LogintelError::Kafka(e.to_string()))?;
 
-        let mut engine = Engine::new(EngineConfig {
-            miner: config.miner.clone(),
-            detector: config.detector.clone(),
-            incidents: config.incidents.clone(),
-        })?;
+        let mut engine = Engine::new(config.engine_config())?;
         let (restored, again) = restore_state(&config, &topics, &mut engine).await?;
         let pending = encode_outputs(&again, &topics)?;
         tracing::info!(services = restored.len(), re_emitted = pending.len(), "state restored");

@@ -157,3 +157,14 @@ impl Default for LogintelConfig {
         }
     }
 }
+
+impl LogintelConfig {
+    /// The settings of the per-service engine (miner, detector, incidents).
+    pub fn engine_config(&self) -> crate::engine::EngineConfig {
+        crate::engine::EngineConfig {
+            miner: self.miner.clone(),
+            detector: self.detector.clone(),
+            incidents: self.incidents.clone(),
+        }
+    }
+}

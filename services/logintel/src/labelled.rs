@@ -16,8 +16,7 @@ use std::path::Path;
 use opsline_events::logs::{Alert, LogOffset};
 
 use crate::config::LogintelConfig;
-use crate::detector::suppress::kind_name;
-use crate::engine::{Engine, EngineConfig, LineInput};
+use crate::engine::{Engine, LineInput};
 use crate::error::LogintelError;
 
 /// The lines of a labelled file with the label column masked, and the labels.
@@ -78,7 +77,7 @@ impl LabelledReport {
             .collect();
         let mut by_kind = BTreeMap::new();
         for alert in alerts {
-            *by_kind.entry(kind_name(alert.kind).to_owned()).or_insert(0) += 1;
+            *by_kind.entry(alert.kind.as_str().to_owned()).or_insert(0) += 1;
         }
         let covered_alert_lines = covered
             .iter()
@@ -168,11 +167,7 @@ pub fn labelled_check_with(path: &Path, config: &LogintelConfig) -> Result<Label
         "file:{}",
         path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
     );
-    let mut engine = Engine::new(EngineConfig {
-        miner: config.miner.clone(),
-        detector: config.detector.clone(),
-        incidents: config.incidents.clone(),
-    })?;
+    let mut engine = Engine::new(config.engine_config())?;
     let mut alerts = Vec::new();
     let mut incidents = BTreeSet::new();
     for (index, line) in labelled.lines.iter().enumerate() {

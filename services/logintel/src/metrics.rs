@@ -21,7 +21,6 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 
-use crate::detector::suppress::kind_name;
 use crate::engine::Outputs;
 
 /// `kind` label.
@@ -111,7 +110,7 @@ impl LogintelMetrics {
 
     pub(crate) fn count_outputs(&self, outputs: &Outputs) {
         for alert in &outputs.alerts {
-            let kind = kind_name(alert.kind);
+            let kind = alert.kind.as_str();
             self.alerts.get_or_create(&KindLabel { kind }).inc();
             if alert.suppressed > 0 {
                 self.suppressed

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use jiff::Timestamp;
-use opsline_events::logs::{Alert, AlertKind, Incident, LogOffset, Severity};
+use opsline_events::logs::{Alert, Incident, LogOffset};
 use uuid::Uuid;
 
 /// Most evidence offsets printed per entry (the rest are counted).
@@ -82,25 +82,6 @@ pub fn format_offset(offset: &LogOffset) -> String {
     format!("{}/{}@{}", offset.topic, offset.partition, offset.offset)
 }
 
-/// The wire name of an alert kind (`rate_burst`, ...).
-pub fn kind_name(kind: AlertKind) -> &'static str {
-    match kind {
-        AlertKind::NewTemplate => "new_template",
-        AlertKind::RateBurst => "rate_burst",
-        AlertKind::ErrorSurge => "error_surge",
-        AlertKind::Silence => "silence",
-    }
-}
-
-/// The wire name of a severity (`critical`, ...).
-pub fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Info => "info",
-        Severity::Warning => "warning",
-        Severity::Critical => "critical",
-    }
-}
-
 /// `text` on one line, cut to `max` characters, safe to quote in a draft: backticks become
 /// spaces, double quotes single quotes, and square brackets round ones (so a log line's
 /// `[Thread-1]` is never read as a citation).
@@ -129,9 +110,9 @@ pub fn quote(text: &str, max: usize) -> String {
 fn alert_text(alert: &Alert) -> String {
     let mut text = format!(
         "alert {} on {} ({}): template \"{}\" {} lines in window {} to {}",
-        kind_name(alert.kind),
+        alert.kind.as_str(),
         quote(&alert.service, 80),
-        severity_name(alert.severity),
+        alert.severity.as_str(),
         quote(&alert.template, MAX_QUOTE_CHARS),
         alert.count,
         alert.window_start,
@@ -160,10 +141,10 @@ impl Timeline {
             .filter(|a| wanted.contains(&a.alert_id) && seen.insert(a.alert_id))
             .collect();
         own.sort_by(|a, b| {
-            (a.window_end, a.window_start, kind_name(a.kind), a.alert_id).cmp(&(
+            (a.window_end, a.window_start, a.kind.as_str(), a.alert_id).cmp(&(
                 b.window_end,
                 b.window_start,
-                kind_name(b.kind),
+                b.kind.as_str(),
                 b.alert_id,
             ))
         });
@@ -200,7 +181,7 @@ impl Timeline {
                 text: format!(
                     "incident opened on {} ({}): \"{}\"",
                     quote(&incident.service, 80),
-                    severity_name(incident.severity),
+                    incident.severity.as_str(),
                     quote(&incident.title, MAX_QUOTE_CHARS)
                 ),
                 evidence: uncited_incident_evidence,
@@ -287,7 +268,7 @@ impl Timeline {
 pub(crate) mod tests {
     use super::*;
     use opsline_events::Event;
-    use opsline_events::logs::IncidentStatus;
+    use opsline_events::logs::{AlertKind, IncidentStatus, Severity};
 
     pub(crate) fn ts(second: i64) -> Timestamp {
         Timestamp::from_second(second).unwrap()

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::DetectorConfig;
 use crate::redaction::redact;
 use rate::WindowRate;
-use suppress::{AlertParts, Suppression, TriggerLines, build_alert, kind_name, secs_to_ms};
+use suppress::{AlertParts, Suppression, TriggerLines, build_alert, secs_to_ms};
 
 /// One mined line, as the detector sees it.
 #[derive(Debug, Clone)]
@@ -469,7 +469,7 @@ struct Pattern<'a> {
 }
 
 fn pattern_key(kind: AlertKind, template_id: u64) -> String {
-    format!("{}/{template_id}", kind_name(kind))
+    format!("{}/{template_id}", kind.as_str())
 }
 
 fn window_ms(config: &DetectorConfig) -> i64 {

@@ -147,7 +147,7 @@ pub struct AlertParts<'a> {
 
 /// Builds an alert whose id is derived from (service, kind, template, window start, summary).
 pub fn build_alert(parts: AlertParts<'_>) -> Alert {
-    let kind = kind_name(parts.kind);
+    let kind = parts.kind.as_str();
     let alert_id = derived_v7(
         parts.start_ms,
         &[
@@ -172,16 +172,6 @@ pub fn build_alert(parts: AlertParts<'_>) -> Alert {
         window_end: ms_to_ts(parts.end_ms.max(parts.start_ms)),
         suppressed: parts.suppressed,
         evidence: parts.evidence,
-    }
-}
-
-/// The wire name of an alert kind.
-pub fn kind_name(kind: AlertKind) -> &'static str {
-    match kind {
-        AlertKind::NewTemplate => "new_template",
-        AlertKind::RateBurst => "rate_burst",
-        AlertKind::ErrorSurge => "error_surge",
-        AlertKind::Silence => "silence",
     }
 }
 

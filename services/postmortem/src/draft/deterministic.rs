@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::draft::{DraftFuture, DraftInput, Drafter, Narrative, NarrativeSection, SectionKind};
-use crate::timeline::{MAX_QUOTE_CHARS, TimelineEntry, kind_name, quote, severity_name};
+use crate::timeline::{MAX_QUOTE_CHARS, TimelineEntry, quote};
 use opsline_events::logs::{Alert, AlertKind};
 
 /// Model name recorded for the deterministic draft.
@@ -78,7 +78,7 @@ pub fn deterministic_narrative(input: &DraftInput<'_>) -> Narrative {
     if let Some(open) = opened {
         summary.push(format!(
             "A {} incident on {service}, \"{}\", opened at {} {}.",
-            severity_name(incident.severity),
+            incident.severity.as_str(),
             quote(&incident.title, MAX_QUOTE_CHARS),
             open.at,
             open.citation()
@@ -101,7 +101,7 @@ pub fn deterministic_narrative(input: &DraftInput<'_>) -> Narrative {
             ));
         }
     } else {
-        let mut kinds: Vec<&str> = alerts.iter().map(|(_, a)| kind_name(a.kind)).collect();
+        let mut kinds: Vec<&str> = alerts.iter().map(|(_, a)| a.kind.as_str()).collect();
         kinds.sort_unstable();
         kinds.dedup();
         summary.push(format!(
@@ -125,14 +125,14 @@ pub fn deterministic_narrative(input: &DraftInput<'_>) -> Narrative {
         if let Some((entry, worst)) = alerts.iter().max_by_key(|(_, a)| a.severity) {
             impact.push(format!(
                 "The highest alert severity was {} {}.",
-                severity_name(worst.severity),
+                worst.severity.as_str(),
                 entry.citation()
             ));
         }
     } else if let Some(open) = opened {
         impact.push(format!(
             "The incident's severity was {} {}.",
-            severity_name(incident.severity),
+            incident.severity.as_str(),
             open.citation()
         ));
     }
@@ -181,7 +181,7 @@ pub fn deterministic_narrative(input: &DraftInput<'_>) -> Narrative {
     let trigger = match (first, opened) {
         (Some((entry, alert)), _) => format!(
             "The first sign was {} on {service} in the window starting {}: template \"{}\" {}.",
-            kind_name(alert.kind),
+            alert.kind.as_str(),
             alert.window_start,
             quote(&alert.template, MAX_QUOTE_CHARS),
             entry.citation()
@@ -196,8 +196,8 @@ pub fn deterministic_narrative(input: &DraftInput<'_>) -> Narrative {
     let detection = match (first, opened) {
         (Some((entry, alert)), _) => format!(
             "Opsline log intelligence detected it automatically with a {} {} alert at {} {}.",
-            severity_name(alert.severity),
-            kind_name(alert.kind),
+            alert.severity.as_str(),
+            alert.kind.as_str(),
             entry.at,
             entry.citation()
         ),
@@ -236,7 +236,7 @@ pub fn deterministic_narrative(input: &DraftInput<'_>) -> Narrative {
             kinds_seen.push(alert.kind);
             actions.push(format!(
                 "- Check the runbook `runbooks/alert-{}.md` against what happened {}.",
-                kind_name(alert.kind).replace('_', "-"),
+                alert.kind.as_str().replace('_', "-"),
                 entry.citation()
             ));
         }

@@ -10,7 +10,7 @@ use opsline_events::ops::PostmortemStatus;
 use uuid::Uuid;
 
 use crate::draft::{Narrative, SectionKind};
-use crate::timeline::{MAX_QUOTE_CHARS, Timeline, format_offset, quote, severity_name};
+use crate::timeline::{MAX_QUOTE_CHARS, Timeline, format_offset, quote};
 
 /// Marker line of a draft.
 pub const DRAFT_MARKER: &str = "_Draft, needs review._";
@@ -64,7 +64,7 @@ pub fn render(doc: &Document<'_>) -> String {
     out.push_str(&format!("- **Postmortem:** {}\n", doc.postmortem_id));
     out.push_str(&format!("- **Incident:** {}\n", incident.incident_id));
     out.push_str(&format!("- **Service:** {}\n", quote(&incident.service, 80)));
-    out.push_str(&format!("- **Severity:** {}\n", severity_name(incident.severity)));
+    out.push_str(&format!("- **Severity:** {}\n", incident.severity.as_str()));
     match incident.resolved_at {
         Some(end) => out.push_str(&format!("- **Date:** {} to {}\n", incident.opened_at, end)),
         None => out.push_str(&format!("- **Date:** from {}\n", incident.opened_at)),
