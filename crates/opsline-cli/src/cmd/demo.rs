@@ -159,9 +159,9 @@ async fn report(kafka: &KafkaConfig, names: &TopicNames, lines: usize, postmorte
                 .count();
         }
     }
-    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
     for alert in &alerts {
-        *by_kind.entry(format!("{:?}", alert.kind)).or_default() += 1;
+        *by_kind.entry(alert.kind.as_str()).or_default() += 1;
     }
     println!("\n== log intelligence");
     println!(
@@ -176,10 +176,10 @@ async fn report(kafka: &KafkaConfig, names: &TopicNames, lines: usize, postmorte
         .take(5)
     {
         println!(
-            "  [{:?}] {} {:?}: {}",
-            alert.severity,
+            "  [{}] {} {}: {}",
+            alert.severity.as_str(),
             alert.service,
-            alert.kind,
+            alert.kind.as_str(),
             alert.template.chars().take(90).collect::<String>()
         );
     }
