@@ -1,0 +1,1 @@
+//! Opsline selfservice service (being built).

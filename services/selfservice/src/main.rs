@@ -1,0 +1,3 @@
+//! `opsline-selfservice` (being built).
+
+fn main() {}

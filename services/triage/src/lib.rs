@@ -1,0 +1,1 @@
+//! Opsline triage service (being built).

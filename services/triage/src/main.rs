@@ -1,0 +1,3 @@
+//! `opsline-triage` (being built).
+
+fn main() {}
