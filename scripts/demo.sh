@@ -5,5 +5,5 @@
 # Extra arguments go to `opsline up --demo` (see `opsline up --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+OPSLINE_LLM_MODELS=all scripts/setup.sh
 cargo run --quiet -p opsline-cli --bin opsline -- up --demo "$@"

