@@ -52,6 +52,7 @@ impl Application {
             rejected_topic: names.name(&topics::INGEST_REJECTED),
             queue_wait: Duration::from_millis(config.queue_wait_ms),
         });
+        let chat = crate::chat::router(&config.chat, producer.clone(), &names, ingest.metrics.clone());
         let state = AppState {
             ingest,
             raw_logs_topic: names.name(&topics::RAW_LOGS),
@@ -64,6 +65,7 @@ impl Application {
             .route("/v1/logs", post(routes::logs::post_logs))
             .route("/v1/tickets", post(routes::tickets::post_tickets))
             .with_state(state)
+            .merge(chat)
             .merge(ops_router(ops.clone()));
         let listener = TcpListener::bind(&config.listen)
             .await

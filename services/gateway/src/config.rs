@@ -1,6 +1,8 @@
 //! Gateway configuration (file + `OPSLINE_*` environment variables).
 
 use opsline_kafka::KafkaConfig;
+
+use crate::chat::ChatConfig;
 use opsline_runtime::telemetry::TelemetryConfig;
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +24,8 @@ pub struct GatewayConfig {
     pub kafka: KafkaConfig,
     /// Logs and traces.
     pub telemetry: TelemetryConfig,
+    /// The signed chat webhook (`/v1/chat/slack`, `/v1/chat/webhook`).
+    pub chat: ChatConfig,
 }
 
 impl Default for GatewayConfig {
@@ -37,6 +41,7 @@ impl Default for GatewayConfig {
                 ..KafkaConfig::default()
             },
             telemetry: TelemetryConfig::default(),
+            chat: ChatConfig::default(),
         }
     }
 }

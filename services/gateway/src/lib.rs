@@ -3,6 +3,7 @@
 //! - `POST /v1/logs`: NDJSON records (`application/x-ndjson`, `application/json`)
 //!   or raw lines (`text/plain` with `service` and `source` query parameters).
 //! - `POST /v1/tickets`: one JSON ticket, or a JSON array of tickets.
+//! - `POST /v1/chat/slack`, `POST /v1/chat/webhook`: signed chat messages (see [`chat`]).
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics`.
 //!
 //! # Delivery guarantee
@@ -16,6 +17,7 @@
 //! the gateway answers `503` with what it did accept so far.
 
 pub mod app;
+pub mod chat;
 pub mod config;
 pub mod error;
 mod ingest;
@@ -23,5 +25,6 @@ mod metrics;
 mod routes;
 
 pub use app::Application;
+pub use chat::ChatConfig;
 pub use config::GatewayConfig;
 pub use error::GatewayError;

@@ -1,0 +1,270 @@
+//! The chat webhook: `POST /v1/chat/slack` (Slack Events API and slash commands) and
+//! `POST /v1/chat/webhook` (a generic JSON format), both signed with `v0=` HMAC-SHA256
+//! over `v0:{timestamp}:{raw body}`, each with its own secret.
+//!
+//! A verified message becomes a `chat.message` event on `opsline.chat.messages.v1`
+//! (keyed by the verified user id) and is answered at once (Slack wants an answer
+//! within 3 s); the self-service service replies later through the platform.
+//! A refused request (missing, forged or stale signature, replay, malformed body)
+//! is answered `401` (or `400`) with `{"error", "reason"}` and audited as a
+//! `selfservice.action` (`action: chat_request`, `outcome: refused`).
+//!
+//! # Delivery guarantee
+//!
+//! A message is answered `200`/`202` only after the broker acknowledged it with
+//! `acks=all`; otherwise `503` and the platform retries. Audit events of refusals
+//! are produced without waiting (a failure to audit is logged, never blocks).
+
+mod platform;
+mod signature;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use opsline_events::ops::{ChatMessage, SelfServiceAction};
+use opsline_events::{Envelope, TopicNames, topics};
+use opsline_kafka::{OutRecord, Producer};
+use opsline_runtime::http::json_error;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::metrics::{GatewayMetrics, RequestLabel};
+use crate::routes::{media_type, read_body};
+use platform::SlackRequest;
+use signature::{Refusal, SignatureVerifier};
+
+const SLACK_ENDPOINT: &str = "/v1/chat/slack";
+const WEBHOOK_ENDPOINT: &str = "/v1/chat/webhook";
+
+/// Settings of the chat webhook (`[chat]` in the gateway config). An endpoint whose
+/// secret is not set answers `503 not_configured`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChatConfig {
+    /// Slack's signing secret (`OPSLINE_CHAT__SLACK_SIGNING_SECRET`).
+    #[serde(skip_serializing)]
+    pub slack_signing_secret: Option<SecretString>,
+    /// Secret of the generic webhook (`OPSLINE_CHAT__WEBHOOK_SECRET`).
+    #[serde(skip_serializing)]
+    pub webhook_secret: Option<SecretString>,
+    /// Largest accepted difference between a request's timestamp and now, either way.
+    pub max_skew_secs: u64,
+    /// Signatures and event ids remembered per platform against replays (full: refuse).
+    pub replay_memory: usize,
+    /// Largest chat request body, in bytes.
+    pub max_body_bytes: usize,
+    /// How long a message waits for the broker's acknowledgement before `503`.
+    pub publish_timeout_ms: u64,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            slack_signing_secret: None,
+            webhook_secret: None,
+            max_skew_secs: 300,
+            replay_memory: 100_000,
+            max_body_bytes: 64 * 1024,
+            publish_timeout_ms: 2_500,
+        }
+    }
+}
+
+/// What the chat handlers share.
+#[derive(Clone)]
+pub(crate) struct ChatState {
+    producer: Producer,
+    messages_topic: String,
+    audit_topic: String,
+    slack: Option<Arc<SignatureVerifier>>,
+    webhook: Option<Arc<SignatureVerifier>>,
+    max_body_bytes: usize,
+    publish_timeout: Duration,
+    metrics: GatewayMetrics,
+}
+
+/// The chat routes with their state.
+pub(crate) fn router(config: &ChatConfig, producer: Producer, names: &TopicNames, metrics: GatewayMetrics) -> Router {
+    let verifier = |secret: &Option<SecretString>| {
+        secret
+            .clone()
+            .map(|s| Arc::new(SignatureVerifier::new(s, config.max_skew_secs, config.replay_memory)))
+    };
+    let state = ChatState {
+        producer,
+        messages_topic: names.name(&topics::CHAT_MESSAGES),
+        audit_topic: names.name(&topics::SELFSERVICE_AUDIT),
+        slack: verifier(&config.slack_signing_secret),
+        webhook: verifier(&config.webhook_secret),
+        max_body_bytes: config.max_body_bytes,
+        publish_timeout: Duration::from_millis(config.publish_timeout_ms),
+        metrics,
+    };
+    Router::new()
+        .route(SLACK_ENDPOINT, post(post_slack))
+        .route(WEBHOOK_ENDPOINT, post(post_webhook))
+        .with_state(state)
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn now_secs() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+async fn post_slack(State(state): State<ChatState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let response = match handle_slack(&state, &headers, body).await {
+        Ok(response) => response,
+        Err(refusal) => state.refuse("slack", refusal, started),
+    };
+    state.count(SLACK_ENDPOINT, &response);
+    response
+}
+
+async fn handle_slack(state: &ChatState, headers: &HeaderMap, body: Body) -> Result<Response, Refusal> {
+    let Some(verifier) = &state.slack else {
+        return Err(Refusal::new("not_configured", "Slack signing secret not configured"));
+    };
+    let body = read_body(headers, body, state.max_body_bytes)
+        .await
+        .map_err(|e| Refusal::new("bad_request", e.to_string()))?;
+    let now = now_secs();
+    verifier.verify(
+        header(headers, "x-slack-request-timestamp"),
+        header(headers, "x-slack-signature"),
+        &body,
+        now,
+    )?;
+    match platform::parse_slack(&media_type(headers), &body)? {
+        SlackRequest::Challenge(challenge) => Ok(axum::Json(json!({ "challenge": challenge })).into_response()),
+        SlackRequest::Ignored(why) => Ok(axum::Json(json!({ "ok": true, "ignored": why })).into_response()),
+        SlackRequest::Message {
+            event_id,
+            message,
+            slash_command,
+        } => {
+            if let Some(event_id) = &event_id {
+                verifier.remember_event(event_id, now)?;
+            }
+            state.publish(message).await?;
+            if slash_command {
+                Ok(axum::Json(json!({
+                    "response_type": "ephemeral",
+                    "text": "Got it, I am on it. I will answer here privately."
+                }))
+                .into_response())
+            } else {
+                Ok(axum::Json(json!({ "ok": true })).into_response())
+            }
+        }
+    }
+}
+
+async fn post_webhook(State(state): State<ChatState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let response = match handle_webhook(&state, &headers, body).await {
+        Ok(response) => response,
+        Err(refusal) => state.refuse("webhook", refusal, started),
+    };
+    state.count(WEBHOOK_ENDPOINT, &response);
+    response
+}
+
+async fn handle_webhook(state: &ChatState, headers: &HeaderMap, body: Body) -> Result<Response, Refusal> {
+    let Some(verifier) = &state.webhook else {
+        return Err(Refusal::new("not_configured", "webhook secret not configured"));
+    };
+    let body = read_body(headers, body, state.max_body_bytes)
+        .await
+        .map_err(|e| Refusal::new("bad_request", e.to_string()))?;
+    verifier.verify(
+        header(headers, "x-opsline-request-timestamp"),
+        header(headers, "x-opsline-signature"),
+        &body,
+        now_secs(),
+    )?;
+    let message = platform::parse_webhook(&body)?;
+    let id = state.publish(message).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({ "accepted": true, "id": id }))).into_response())
+}
+
+impl ChatState {
+    /// Produces a verified message and waits for the broker's acknowledgement.
+    async fn publish(&self, message: ChatMessage) -> Result<uuid::Uuid, Refusal> {
+        let key = message.user_id.clone();
+        let envelope = Envelope::new("gateway", message).with_trace(opsline_kafka::record::current_trace_context());
+        let record = OutRecord::event(self.messages_topic.clone(), &key, &envelope)
+            .map_err(|e| Refusal::new("internal", format!("cannot encode message: {e}")))?;
+        match tokio::time::timeout(self.publish_timeout, self.producer.send(&record)).await {
+            Ok(Ok(_)) => Ok(envelope.id),
+            Ok(Err(error)) => Err(Refusal::new("unavailable", format!("event bus unavailable: {error}"))),
+            Err(_) => Err(Refusal::new("unavailable", "event bus did not acknowledge in time")),
+        }
+    }
+
+    /// Answers a refusal and audits it (without waiting for the audit's acknowledgement).
+    fn refuse(&self, platform: &str, refusal: Refusal, started: Instant) -> Response {
+        let status = match refusal.code {
+            "bad_request" => StatusCode::BAD_REQUEST,
+            "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not_configured" | "unavailable" | "overloaded" => StatusCode::SERVICE_UNAVAILABLE,
+            "internal" => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        if status != StatusCode::SERVICE_UNAVAILABLE || refusal.code == "overloaded" {
+            self.audit_refusal(platform, &refusal, started);
+        }
+        tracing::info!(platform, code = refusal.code, "chat request refused");
+        json_error(status, refusal.code, refusal.reason)
+    }
+
+    fn audit_refusal(&self, platform: &str, refusal: &Refusal, started: Instant) {
+        let action = SelfServiceAction {
+            action_id: uuid::Uuid::now_v7(),
+            user_id: "unverified".to_owned(),
+            action: "chat_request".to_owned(),
+            outcome: "refused".to_owned(),
+            reason: Some(format!("{}: {} ({platform})", refusal.code, refusal.reason)),
+            target: None,
+            handling_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            cost_saved: 0.0,
+        };
+        let record = match OutRecord::event(self.audit_topic.clone(), "unverified", &Envelope::new("gateway", action)) {
+            Ok(record) => record,
+            Err(error) => {
+                tracing::warn!(%error, "cannot encode chat refusal audit");
+                return;
+            }
+        };
+        match self.producer.enqueue(&record) {
+            Ok(delivery) => {
+                tokio::spawn(async move {
+                    if let Err(error) = delivery.wait().await {
+                        tracing::warn!(%error, "chat refusal audit not delivered");
+                    }
+                });
+            }
+            Err(error) => tracing::warn!(%error, "chat refusal audit not enqueued"),
+        }
+    }
+
+    fn count(&self, endpoint: &'static str, response: &Response) {
+        self.metrics
+            .requests
+            .get_or_create(&RequestLabel {
+                endpoint,
+                status: response.status().as_u16(),
+            })
+            .inc();
+    }
+}
