@@ -239,7 +239,11 @@ impl ChatState {
             handling_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             cost_saved: 0.0,
         };
-        let record = match OutRecord::event(self.audit_topic.clone(), "unverified", &Envelope::new("gateway", action)) {
+        let record = match OutRecord::event(
+            self.audit_topic.clone(),
+            "unverified",
+            &Envelope::new("gateway", action),
+        ) {
             Ok(record) => record,
             Err(error) => {
                 tracing::warn!(%error, "cannot encode chat refusal audit");

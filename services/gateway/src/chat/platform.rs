@@ -162,8 +162,7 @@ pub(crate) fn parse_slack(media: &str, body: &[u8]) -> Result<SlackRequest, Refu
 
 /// Parses a verified generic-webhook body (`{user_id, channel_id, text, reply_url?}`).
 pub(crate) fn parse_webhook(body: &[u8]) -> Result<ChatMessage, Refusal> {
-    let input: WebhookMessage =
-        serde_json::from_slice(body).map_err(|e| bad(format!("invalid webhook JSON: {e}")))?;
+    let input: WebhookMessage = serde_json::from_slice(body).map_err(|e| bad(format!("invalid webhook JSON: {e}")))?;
     checked(ChatMessage {
         platform: "webhook".to_owned(),
         user_id: input.user_id,
@@ -206,7 +205,10 @@ mod tests {
             b"user_id=U2&channel_id=D2&command=%2Fhelpdesk&text=reset+my+password&response_url=https%3A%2F%2Fhooks.example%2Fx",
         )
         .unwrap();
-        let SlackRequest::Message { message, slash_command, .. } = slash else {
+        let SlackRequest::Message {
+            message, slash_command, ..
+        } = slash
+        else {
             panic!("not a message")
         };
         assert!(slash_command);

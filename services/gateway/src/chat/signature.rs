@@ -57,7 +57,10 @@ impl SignatureVerifier {
         now: i64,
     ) -> Result<(), Refusal> {
         let (Some(timestamp), Some(signature)) = (timestamp, signature) else {
-            return Err(Refusal::new("missing_signature", "signature or timestamp header missing"));
+            return Err(Refusal::new(
+                "missing_signature",
+                "signature or timestamp header missing",
+            ));
         };
         let sent: i64 = timestamp
             .trim()
@@ -178,7 +181,9 @@ mod tests {
         let sig = v.sign("1700000000", b"{}");
         assert!(v.verify(Some("1700000000"), Some(&sig), b"{}", now).is_ok());
         assert_eq!(
-            v.verify(Some("1700000000"), Some(&sig), b"{}", now + 1).unwrap_err().code,
+            v.verify(Some("1700000000"), Some(&sig), b"{}", now + 1)
+                .unwrap_err()
+                .code,
             "replayed"
         );
         let old = v.sign("1699999000", b"{}");
@@ -188,14 +193,21 @@ mod tests {
         );
         let future = v.sign("1700000400", b"{}");
         assert_eq!(
-            v.verify(Some("1700000400"), Some(&future), b"{}", now).unwrap_err().code,
+            v.verify(Some("1700000400"), Some(&future), b"{}", now)
+                .unwrap_err()
+                .code,
             "stale_timestamp"
         );
         assert_eq!(
-            v.verify(Some("1700000000"), Some("v0=00"), b"{}", now).unwrap_err().code,
+            v.verify(Some("1700000000"), Some("v0=00"), b"{}", now)
+                .unwrap_err()
+                .code,
             "bad_signature"
         );
-        assert_eq!(v.verify(None, Some(&sig), b"{}", now).unwrap_err().code, "missing_signature");
+        assert_eq!(
+            v.verify(None, Some(&sig), b"{}", now).unwrap_err().code,
+            "missing_signature"
+        );
     }
 
     #[test]

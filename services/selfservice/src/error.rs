@@ -1,0 +1,81 @@
+//! The service's one error type and its mapping to the consumer loop's retryable or
+//! fatal [`ProcessError`]s. Messages never carry a secret.
+
+use opsline_kafka::ProcessError;
+
+/// Everything that can go wrong in the self-service service.
+#[derive(Debug, thiserror::Error)]
+pub enum SelfServiceError {
+    /// The input record is not a chat-message envelope (fatal: dead-lettered).
+    #[error("invalid chat message: {0}")]
+    InvalidInput(String),
+    /// An output could not be encoded (fatal).
+    #[error("cannot encode output: {0}")]
+    Encode(#[from] serde_json::Error),
+    /// The directory is unreachable or failed (retryable by the user; answered, not re-consumed).
+    #[error("directory unavailable: {0}")]
+    Directory(String),
+    /// The directory refused an operation (e.g. missing rights).
+    #[error("directory refused: {0}")]
+    DirectoryRefused(String),
+    /// A one-time code could not be sent.
+    #[error("one-time code not sent: {0}")]
+    Notify(String),
+    /// A reply could not be delivered to the platform after retries.
+    #[error("reply not delivered: {0}")]
+    Reply(String),
+    /// Kafka is unreachable or rejected an operation (retryable).
+    #[error("event bus: {0}")]
+    Kafka(String),
+    /// Start-up failed (bind, Kafka client, configuration).
+    #[error("startup failed: {0}")]
+    Startup(String),
+}
+
+impl SelfServiceError {
+    /// A stable, bounded code (metrics label and dead-letter field).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "invalid_input",
+            Self::Encode(_) => "encode",
+            Self::Directory(_) => "directory_unavailable",
+            Self::DirectoryRefused(_) => "directory_refused",
+            Self::Notify(_) => "notify_failed",
+            Self::Reply(_) => "reply_undeliverable",
+            Self::Kafka(_) => "kafka",
+            Self::Startup(_) => "startup",
+        }
+    }
+
+    /// Whether trying again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Kafka(_) | Self::Directory(_) | Self::Notify(_) | Self::Reply(_)
+        )
+    }
+}
+
+impl From<SelfServiceError> for ProcessError {
+    fn from(error: SelfServiceError) -> Self {
+        if error.is_retryable() {
+            ProcessError::retryable(error.code(), error.to_string())
+        } else {
+            ProcessError::fatal(error.code(), error.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_to_retryable_or_fatal() {
+        let fatal: ProcessError = SelfServiceError::InvalidInput("x".into()).into();
+        assert!(!fatal.retryable);
+        let retry: ProcessError = SelfServiceError::Kafka("down".into()).into();
+        assert!(retry.retryable);
+        assert_eq!(retry.code, "kafka");
+    }
+}

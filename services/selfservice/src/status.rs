@@ -1,0 +1,127 @@
+//! Ticket and service status, materialized from the compacted ticket-state topic
+//! (`ticket.state`, latest per ticket id) and the incidents topic (`incident`, latest
+//! per incident id): rebuilt at start with `reader::read_until_idle`, then followed by a
+//! consumer of its own (a fresh group, so every replica sees every partition).
+//! Applying a record is an idempotent upsert (or a delete for a tombstone), so
+//! replays are harmless. Status answers only show a user their own tickets.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use jiff::Timestamp;
+use opsline_events::logs::{Incident, IncidentStatus};
+use opsline_events::tickets::TicketStateChange;
+use opsline_kafka::{InRecord, OutRecord, ProcessError, Processor};
+use uuid::Uuid;
+
+/// The materialized tickets and incidents.
+#[derive(Debug, Default)]
+pub struct StatusBook {
+    tickets: HashMap<String, TicketStateChange>,
+    incidents: HashMap<Uuid, Incident>,
+}
+
+/// The book shared by the follower and the chat handler.
+pub type SharedStatus = Arc<RwLock<StatusBook>>;
+
+impl StatusBook {
+    /// Applies one record of the ticket-state or incidents topic (other records are ignored).
+    pub fn apply(&mut self, ticket_topic: &str, record: &InRecord) {
+        let key = record.key.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        if record.topic == ticket_topic {
+            match record.payload {
+                None => {
+                    self.tickets.remove(key.as_ref());
+                }
+                Some(_) => {
+                    if let Ok(envelope) = record.envelope::<TicketStateChange>() {
+                        let state = envelope.data;
+                        let newer = self
+                            .tickets
+                            .get(&state.ticket_id)
+                            .is_none_or(|old| old.updated_at <= state.updated_at);
+                        if newer {
+                            self.tickets.insert(state.ticket_id.clone(), state);
+                        }
+                    }
+                }
+            }
+        } else if record.payload.is_none() {
+            if let Ok(id) = Uuid::parse_str(&key) {
+                self.incidents.remove(&id);
+            }
+        } else if let Ok(envelope) = record.envelope::<Incident>() {
+            let incident = envelope.data;
+            let newer = self
+                .incidents
+                .get(&incident.incident_id)
+                .is_none_or(|old| old.updated_at <= incident.updated_at || incident.status == IncidentStatus::Resolved);
+            if newer {
+                self.incidents.insert(incident.incident_id, incident);
+            }
+        }
+    }
+
+    /// The tickets whose requester is one of `identities` (case-insensitive), newest first.
+    pub fn tickets_of(&self, identities: &[String]) -> Vec<TicketStateChange> {
+        let mut mine: Vec<TicketStateChange> = self
+            .tickets
+            .values()
+            .filter(|t| identities.iter().any(|id| id.eq_ignore_ascii_case(&t.requester)))
+            .cloned()
+            .collect();
+        mine.sort_by_key(|t| std::cmp::Reverse(t.updated_at));
+        mine
+    }
+
+    /// Open (not resolved) incidents, most recently updated first.
+    pub fn open_incidents(&self) -> Vec<Incident> {
+        let mut open: Vec<Incident> = self
+            .incidents
+            .values()
+            .filter(|i| i.status != IncidentStatus::Resolved)
+            .cloned()
+            .collect();
+        open.sort_by_key(|i| std::cmp::Reverse(i.updated_at));
+        open
+    }
+
+    /// Every service named by a known incident (open or resolved).
+    pub fn known_services(&self) -> Vec<String> {
+        let mut services: Vec<String> = self.incidents.values().map(|i| i.service.clone()).collect();
+        services.sort();
+        services.dedup();
+        services
+    }
+
+    /// Numbers of tickets and incidents held.
+    pub fn len(&self) -> (usize, usize) {
+        (self.tickets.len(), self.incidents.len())
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.tickets.is_empty() && self.incidents.is_empty()
+    }
+}
+
+/// A short UTC time for replies, e.g. `2026-11-23 10:21 UTC`.
+pub fn short_time(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Follows the ticket-state and incidents topics into the book (produces nothing).
+pub(crate) struct StatusFollower {
+    pub(crate) book: SharedStatus,
+    pub(crate) ticket_topic: String,
+}
+
+impl Processor for StatusFollower {
+    async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
+        match self.book.write() {
+            Ok(mut book) => book.apply(&self.ticket_topic, record),
+            Err(_) => return Err(ProcessError::fatal("internal", "status book lock poisoned")),
+        }
+        Ok(Vec::new())
+    }
+}
