@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use opsline_classify::{GuardReason, Intent, IntentClassifier};
+use opsline_classify::{Intent, IntentClassifier};
 use opsline_events::ops::ChatMessage;
 use opsline_events::tickets::RawTicket;
 use regex::Regex;
@@ -12,6 +12,7 @@ use regex::Regex;
 use crate::directory::{Directory, Lookup};
 use crate::error::SelfServiceError;
 use crate::reset::ResetFlow;
+use crate::screen::{Screen, Screened};
 use crate::status::{SharedStatus, short_time};
 use crate::turn::{Auditor, Turn};
 
@@ -22,6 +23,7 @@ pub struct Handler {
     directory: Directory,
     status: SharedStatus,
     auditor: Auditor,
+    screen: Screen,
     ticket_id: Regex,
 }
 
@@ -40,6 +42,7 @@ impl Handler {
             directory,
             status,
             auditor,
+            screen: Screen::new()?,
             ticket_id: Regex::new(r"\b([A-Za-z]{1,6}-?\d{2,})\b")
                 .map_err(|e| SelfServiceError::Startup(e.to_string()))?,
         })
@@ -54,13 +57,13 @@ impl Handler {
             return (Intent::PasswordReset, turn);
         }
         let prediction = self.classifier.classify(&message.text);
-        match prediction.guard {
-            Some(GuardReason::Injection) => {
+        match self.screen.check(&prediction, &message.text) {
+            Some(Screened::PromptInjection) => {
                 turn.audits.push(self.auditor.action(
                     user,
                     "chat_request",
                     "refused",
-                    Some("prompt_injection"),
+                    Some(Screened::PromptInjection.reason()),
                     None,
                     started,
                 ));
@@ -71,11 +74,11 @@ impl Handler {
                 );
                 return (prediction.intent, turn);
             }
-            Some(GuardReason::OtherAccount) => {
+            Some(Screened::OtherAccount) => {
                 self.reset.refuse_other_account(&mut turn, user, started);
                 return (prediction.intent, turn);
             }
-            _ => {}
+            None => {}
         }
         match prediction.intent {
             Intent::PasswordReset => self.reset.request(&mut turn, user, &message.text, started).await,

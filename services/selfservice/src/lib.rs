@@ -23,7 +23,7 @@
 //!
 //! # Modules
 //! [`config`], [`error`], [`directory`] (LDAP), [`password`], [`otp`] (codes and
-//! notifiers), [`reset`] (the reset/unlock flow), [`status`] (materialized state),
+//! notifiers), [`reset`] (the reset/unlock flow), [`screen`] (injection and other-account screening), [`status`] (materialized state),
 //! [`handler`] (one message to one [`turn::Turn`]), [`reply`] (private replies),
 //! [`processor`] (Kafka), [`app`] (the runnable service).
 
@@ -38,6 +38,7 @@ pub mod password;
 pub mod processor;
 pub mod reply;
 pub mod reset;
+pub mod screen;
 pub mod status;
 pub mod turn;
 
