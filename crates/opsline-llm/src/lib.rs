@@ -1,53 +1,46 @@
-//! The LLM gateway: the only crate that talks to a language model.
+//! The LLM gateway: the only crate that talks to a language model (and the
+//! only one that imports `async-openai`).
 //!
 //! Callers hand it a task name, a prompt id and already-redacted variables; it
 //! renders the versioned prompt from the prompt library (`prompts/`), calls the
 //! approved model for the task on an OpenAI-compatible endpoint, checks the
 //! answer against the prompt's JSON Schema and returns the typed value with the
 //! model and prompt version that produced it. Every call, cached or not, is one
-//! [`LlmUsage`] record handed to the [`UsageSink`] (the Kafka usage ledger).
+//! [`LlmUsage`] record handed to the [`UsageSink`] (the Kafka usage ledger,
+//! [`KafkaUsageSink`]).
 //!
-//! Delivery: best effort. A failure is returned to the caller, which carries on
-//! without the enrichment; nothing on the routing path waits for a model.
+//! Delivery: best effort, never on the routing path. A failure is returned to
+//! the caller, which carries on without the enrichment; nothing on the routing
+//! path waits for a model. Usage records are best effort too (see [`ledger`]).
 //!
-//! SKELETON: being implemented; the API below is the contract.
+//! Protection: a per-call timeout, retries with backoff on endpoint errors
+//! only, a circuit breaker ([`breaker`]), a concurrency limit, a bounded
+//! response cache ([`cache`]) and one repair request for an invalid answer.
+//! The gateway never sees unredacted text: callers redact with
+//! `opsline-privacy` first; only the sha256 of what was sent is logged.
+//!
+//! Modules: [`config`] (settings), [`prompts`] (the prompt library),
+//! [`endpoint`] (HTTP and response-format fallback), [`output`] (answer
+//! parsing), [`breaker`], [`cache`], [`ledger`], `gateway` (the call path).
+
+pub mod breaker;
+pub mod cache;
+pub mod config;
+pub mod endpoint;
+mod gateway;
+pub mod ledger;
+mod metrics;
+pub mod output;
+pub mod prompts;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
+pub use breaker::BreakerState;
+pub use config::{BreakerConfig, LlmConfig, PriceConfig, RetryConfig, TaskConfig};
+pub use gateway::LlmGateway;
+pub use ledger::KafkaUsageSink;
 use opsline_events::ops::LlmUsage;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-
-/// Settings of one task (e.g. `ticket_enrichment`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TaskConfig {
-    /// The model used for the task; must be in the task's approved list.
-    pub model: String,
-    /// Sampling temperature.
-    #[serde(default)]
-    pub temperature: f32,
-    /// Completion token limit.
-    #[serde(default = "default_max_tokens")]
-    pub max_tokens: u32,
-}
-
-fn default_max_tokens() -> u32 {
-    512
-}
-
-/// Gateway settings. The default is disabled: everything works without summaries.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LlmConfig {
-    /// Whether a model is configured at all.
-    pub enabled: bool,
-    /// OpenAI-compatible base URL, e.g. `http://127.0.0.1:8080/v1`.
-    pub base_url: String,
-    /// API key, if the endpoint needs one.
-    pub api_key: Option<secrecy::SecretString>,
-}
+pub use prompts::{Prompt, PromptLibrary};
 
 /// A structured-output request; `vars` must already be redacted.
 #[derive(Debug, Clone)]
@@ -107,41 +100,27 @@ impl UsageSink for NoLedger {
     fn record(&self, _usage: LlmUsage) {}
 }
 
-/// The gateway; cheap to clone.
-#[derive(Clone)]
-pub struct LlmGateway {
-    config: Arc<LlmConfig>,
-    sink: Arc<dyn UsageSink>,
+/// A sink that keeps records in memory (tests, tools).
+#[derive(Debug, Default)]
+pub struct MemoryLedger {
+    records: std::sync::Mutex<Vec<LlmUsage>>,
 }
 
-impl std::fmt::Debug for LlmGateway {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LlmGateway").field("enabled", &self.config.enabled).finish()
+impl MemoryLedger {
+    /// The records so far.
+    pub fn records(&self) -> Vec<LlmUsage> {
+        self.records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
-impl LlmGateway {
-    /// Builds the gateway (loads the prompt library, checks the approved models).
-    pub fn new(config: LlmConfig, sink: Arc<dyn UsageSink>) -> Result<Self, LlmError> {
-        Ok(Self { config: Arc::new(config), sink })
-    }
-
-    /// A gateway with no model: every call returns [`LlmError::Disabled`].
-    pub fn disabled() -> Self {
-        Self { config: Arc::new(LlmConfig::default()), sink: Arc::new(NoLedger) }
-    }
-
-    /// Whether a model is configured.
-    pub fn is_enabled(&self) -> bool {
-        self.config.enabled
-    }
-
-    /// Renders the prompt, calls the model and returns the schema-valid answer.
-    pub async fn structured<T: DeserializeOwned>(
-        &self,
-        request: StructuredRequest<'_>,
-    ) -> Result<StructuredOutput<T>, LlmError> {
-        let _ = (&self.sink, request);
-        Err(LlmError::Disabled)
+impl UsageSink for MemoryLedger {
+    fn record(&self, usage: LlmUsage) {
+        self.records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(usage);
     }
 }

@@ -1,0 +1,227 @@
+//! The HTTP side: one chat completion on the OpenAI-compatible endpoint
+//! (this module is the only user of `async-openai` in the workspace).
+//!
+//! Structured output is requested as `response_format: json_schema` (strict)
+//! first; an endpoint that rejects it (HTTP 4xx) is asked again with
+//! `json_object`, then with no response format at all. The level that worked
+//! is remembered, so the rejection costs one extra request per process.
+//! Errors are classified for the retry policy: connection failures, timeouts,
+//! 408, 429 and 5xx are transient; other 4xx are rejections.
+
+use std::sync::Once;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use async_openai::Client;
+use async_openai::config::OpenAIConfig;
+use async_openai::error::OpenAIError;
+use async_openai::middleware::ReqwestService;
+use async_openai::types::chat::{
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+    ChatCompletionRequestUserMessage, CreateChatCompletionRequest, FinishReason, ResponseFormat,
+    ResponseFormatJsonSchema,
+};
+
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+/// A message of the conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// Instructions.
+    System(String),
+    /// The request (or the repair request).
+    User(String),
+    /// An earlier answer (sent back for repair).
+    Assistant(String),
+}
+
+/// What one call asks for.
+#[derive(Debug, Clone)]
+pub struct CallSpec<'a> {
+    /// Model name.
+    pub model: &'a str,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Completion token limit.
+    pub max_tokens: u32,
+    /// Schema name (`a-zA-Z0-9_-`, at most 64 characters).
+    pub schema_name: &'a str,
+    /// The answer's JSON Schema.
+    pub schema: &'a Value,
+}
+
+/// A completion.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Completion {
+    /// The answer text (may be empty).
+    pub content: String,
+    /// Whether generation stopped at the token limit.
+    pub truncated: bool,
+    /// Prompt tokens reported by the endpoint.
+    pub prompt_tokens: u32,
+    /// Completion tokens reported by the endpoint.
+    pub completion_tokens: u32,
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// Worth retrying: connection, timeout, 408, 429, 5xx.
+    #[error("{0}")]
+    Transient(String),
+    /// The endpoint refused the request (4xx).
+    #[error("{0}")]
+    Rejected(String),
+}
+
+impl CallError {
+    /// Whether the retry policy should try again.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
+/// Response format levels, strongest first.
+const JSON_SCHEMA: u8 = 0;
+const JSON_OBJECT: u8 = 1;
+const PLAIN: u8 = 2;
+
+/// The endpoint client.
+#[derive(Debug)]
+pub struct Endpoint {
+    client: Client<OpenAIConfig>,
+    timeout: Duration,
+    /// The strongest response format the endpoint accepted so far.
+    format_level: AtomicU8,
+}
+
+/// Connecting should be quick; a dead endpoint must fail fast.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+static CRYPTO_PROVIDER: Once = Once::new();
+
+/// Installs rustls' `ring` provider for the process (once; an already
+/// installed provider is kept). The workspace's one TLS stack.
+pub fn install_crypto_provider() {
+    CRYPTO_PROVIDER.call_once(|| {
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+impl Endpoint {
+    /// A client for `base_url` with an optional API key. The HTTP stack has
+    /// no retry layer of its own: retries are the gateway's (`backon`), so
+    /// they are counted once and the breaker sees every failure.
+    pub fn new(base_url: &str, api_key: Option<&secrecy::SecretString>, timeout: Duration) -> Result<Self, String> {
+        install_crypto_provider();
+        let mut config = OpenAIConfig::new().with_api_base(base_url.trim_end_matches('/'));
+        config = config.with_api_key(api_key.map(|k| k.expose_secret().to_owned()).unwrap_or_default());
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout.min(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| format!("http client: {e}"))?;
+        let client = Client::with_config(config).with_http_service(ReqwestService::new(http));
+        Ok(Self {
+            client,
+            timeout,
+            format_level: AtomicU8::new(JSON_SCHEMA),
+        })
+    }
+
+    /// One completion, degrading the response format on rejection.
+    pub async fn complete(&self, spec: &CallSpec<'_>, messages: &[Message]) -> Result<Completion, CallError> {
+        let mut level = self.format_level.load(Ordering::Relaxed);
+        loop {
+            match self.call(spec, messages, level).await {
+                Err(CallError::Rejected(reason)) if level < PLAIN => {
+                    tracing::debug!(level, %reason, "response format rejected, falling back");
+                    level += 1;
+                }
+                Ok(completion) => {
+                    self.format_level.fetch_max(level, Ordering::Relaxed);
+                    return Ok(completion);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    async fn call(&self, spec: &CallSpec<'_>, messages: &[Message], level: u8) -> Result<Completion, CallError> {
+        let response_format = match level {
+            JSON_SCHEMA => Some(ResponseFormat::JsonSchema {
+                json_schema: ResponseFormatJsonSchema {
+                    description: None,
+                    name: spec.schema_name.to_owned(),
+                    schema: spec.schema.clone(),
+                    strict: Some(true),
+                },
+            }),
+            JSON_OBJECT => Some(ResponseFormat::JsonObject),
+            _ => None,
+        };
+        let request = CreateChatCompletionRequest {
+            model: spec.model.to_owned(),
+            messages: messages.iter().map(to_request_message).collect(),
+            temperature: Some(spec.temperature),
+            max_completion_tokens: Some(spec.max_tokens),
+            response_format,
+            ..Default::default()
+        };
+        let response = tokio::time::timeout(self.timeout, self.client.chat().create(request))
+            .await
+            .map_err(|_| CallError::Transient(format!("timed out after {:?}", self.timeout)))?
+            .map_err(classify)?;
+        let usage = response.usage.as_ref();
+        let choice = response.choices.into_iter().next();
+        Ok(Completion {
+            truncated: choice
+                .as_ref()
+                .is_some_and(|c| c.finish_reason == Some(FinishReason::Length)),
+            content: choice.and_then(|c| c.message.content).unwrap_or_default(),
+            prompt_tokens: usage.map_or(0, |u| u.prompt_tokens),
+            completion_tokens: usage.map_or(0, |u| u.completion_tokens),
+        })
+    }
+}
+
+fn to_request_message(message: &Message) -> ChatCompletionRequestMessage {
+    match message {
+        Message::System(text) => ChatCompletionRequestSystemMessage {
+            content: text.clone().into(),
+            name: None,
+        }
+        .into(),
+        Message::User(text) => ChatCompletionRequestUserMessage {
+            content: text.clone().into(),
+            name: None,
+        }
+        .into(),
+        Message::Assistant(text) => ChatCompletionRequestAssistantMessage::from(text.clone()).into(),
+    }
+}
+
+fn classify(error: OpenAIError) -> CallError {
+    match error {
+        OpenAIError::ApiError(api) => {
+            let status = api.status_code.as_u16();
+            let message = format!("HTTP {status}: {}", truncate(&api.api_error.message, 300));
+            if status == 408 || status == 429 || status >= 500 {
+                CallError::Transient(message)
+            } else {
+                CallError::Rejected(message)
+            }
+        }
+        OpenAIError::Reqwest(error) => CallError::Transient(format!("http: {error}")),
+        // An error body that is not OpenAI-shaped (llama.cpp, proxies) or an
+        // unexpected answer shape: treat as a rejection of this request form.
+        OpenAIError::JSONDeserialize(error, body) => {
+            CallError::Rejected(format!("unexpected response ({error}): {}", truncate(&body, 300)))
+        }
+        other => CallError::Rejected(other.to_string()),
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
