@@ -53,6 +53,18 @@ pub enum TemplateChangeKind {
     Created,
     /// The template text changed (it generalised or was split).
     Updated,
+    /// The template was retired because it was split into several (listed in `split_into`);
+    /// lines labelled with it belong to whichever of those matches them.
+    Split,
+}
+
+/// One of the templates that replace a split template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TemplatePart {
+    /// The part's template id (new, or an identical template that already existed).
+    pub template_id: u64,
+    /// The part's template text.
+    pub template: String,
 }
 
 /// A log template created or changed by the miner.
@@ -71,6 +83,12 @@ pub struct TemplateEvent {
     pub previous: Option<String>,
     /// Lines matched by the template so far.
     pub count: u64,
+    /// When `change` is `split`: the templates replacing this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub split_into: Vec<TemplatePart>,
+    /// When this template is one part of a split: the retired template's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_from: Option<u64>,
 }
 
 impl Event for TemplateEvent {
@@ -83,6 +101,8 @@ impl Event for TemplateEvent {
             change: TemplateChangeKind::Updated,
             previous: Some("PacketResponder 1 for block <*> terminating".into()),
             count: 311,
+            split_into: Vec::new(),
+            split_from: None,
         }
     }
 }

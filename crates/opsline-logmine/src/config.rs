@@ -30,6 +30,10 @@ pub struct MinerConfig {
     pub header_regex: Option<String>,
     /// Whether to extract parameter values for every line.
     pub extract_params: bool,
+    /// Split a template whose wildcard, born from plain words, keeps taking only a few distinct
+    /// words (a constant set, not a variable) into one template per word; see
+    /// [`crate::SPLIT_EVIDENCE_LINES`].
+    pub split_low_cardinality: bool,
 }
 
 impl Default for MinerConfig {
@@ -46,6 +50,7 @@ impl Default for MinerConfig {
             header_format: None,
             header_regex: None,
             extract_params: true,
+            split_low_cardinality: true,
         }
     }
 }

@@ -8,7 +8,8 @@
 //!   user format string / regex;
 //! * masking of obvious variables (numbers, hex, IPs, UUIDs, paths, …);
 //! * a Drain-class prefix tree with a similarity threshold on constant tokens; templates
-//!   generalise and merge as lines arrive and every change is reported as a [`TemplateChange`];
+//!   generalise, merge and split as lines arrive and every change is reported as a
+//!   [`TemplateChange`];
 //! * [`Snapshot`]s (serde) so a restarted service keeps the same template ids;
 //! * a hot path without regexes or per-line allocations: table-driven byte scanners for masking
 //!   and for the locked header format, tokens interned once and compared as integers;
@@ -55,6 +56,6 @@ mod snapshot;
 pub use config::MinerConfig;
 pub use header::{BUILTIN_FORMATS, FormatError, Header};
 pub use mask::WILDCARD;
-pub use miner::{HeaderRef, Miner, MinerError, Parsed, ParsedRef, Template, TemplateChange};
+pub use miner::{HeaderRef, Miner, MinerError, Parsed, ParsedRef, SPLIT_EVIDENCE_LINES, Template, TemplateChange};
 pub use severity::{Severity, classify_level};
-pub use snapshot::{HeaderState, NodeState, SNAPSHOT_VERSION, Snapshot, TemplateState};
+pub use snapshot::{HeaderState, NodeState, SNAPSHOT_VERSION, Snapshot, TemplateState, WatchedState};

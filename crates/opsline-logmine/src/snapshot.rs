@@ -9,7 +9,7 @@ use crate::config::MinerConfig;
 use crate::header::{Detector, HeaderFormat, HeaderStrategy};
 use crate::intern::Interner;
 use crate::miner::tree::Tree;
-use crate::miner::{Cluster, Miner, MinerError, header_strategy};
+use crate::miner::{Cluster, Miner, MinerError, WatchedPosition, WildWatch, header_strategy};
 
 /// Current snapshot format version.
 pub const SNAPSHOT_VERSION: u32 = 1;
@@ -60,6 +60,23 @@ pub struct TemplateState {
     pub leaf: u32,
     /// The id it was merged into, if retired.
     pub merged_into: Option<u64>,
+    /// The ids that replaced it, if it was split.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub split_into: Vec<u64>,
+    /// Wildcard positions watched for splitting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub watched: Vec<WatchedState>,
+}
+
+/// A wildcard position watched for splitting, and the words it took so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchedState {
+    /// Token position.
+    pub position: u32,
+    /// Lines observed since it became a wildcard.
+    pub observed: u64,
+    /// Each distinct word with its line count, in first-seen order.
+    pub values: Vec<(String, u64)>,
 }
 
 /// The complete, serde-serializable state of a [`Miner`].
@@ -120,6 +137,21 @@ impl Miner {
                 count: c.count,
                 leaf: c.leaf,
                 merged_into: c.merged_into,
+                split_into: c.split_into.clone(),
+                watched: c
+                    .wild
+                    .iter()
+                    .flat_map(|w| w.positions.iter())
+                    .map(|w| WatchedState {
+                        position: w.pos,
+                        observed: w.observed,
+                        values: w
+                            .values
+                            .iter()
+                            .map(|&(word, n)| (self.interner.text(word).to_string(), n))
+                            .collect(),
+                    })
+                    .collect(),
             })
             .collect();
         Snapshot {
@@ -187,6 +219,18 @@ impl Miner {
             }
             let tokens: Vec<u32> = t.tokens.iter().map(|s| interner.intern(s)).collect();
             let text: Arc<str> = Arc::from(t.tokens.join(" "));
+            let positions: Vec<WatchedPosition> = t
+                .watched
+                .iter()
+                .map(|w| WatchedPosition {
+                    pos: w.position,
+                    observed: w.observed,
+                    values: w.values.iter().map(|(word, n)| (interner.intern(word), *n)).collect(),
+                })
+                .collect();
+            if t.split_into.iter().any(|&id| id == 0 || id > n_templates) {
+                return Err(bad(format!("template {}: split into an unknown template", t.id)));
+            }
             clusters.push(Cluster {
                 id: t.id,
                 tokens,
@@ -194,6 +238,8 @@ impl Miner {
                 text,
                 leaf: t.leaf,
                 merged_into: t.merged_into,
+                wild: (!positions.is_empty()).then(|| Box::new(WildWatch { positions })),
+                split_into: t.split_into,
             });
         }
         Ok(Miner::with_parts(config, header, interner, tree, clusters))

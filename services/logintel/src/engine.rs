@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use opsline_events::logs::{Alert, Incident, LogOffset, TemplateChangeKind, TemplateEvent};
-use opsline_logmine::{Miner, MinerConfig, TemplateChange, classify_level};
+use opsline_events::logs::{Alert, Incident, LogOffset, TemplateChangeKind, TemplateEvent, TemplatePart};
+use opsline_logmine::{Miner, MinerConfig, Template, TemplateChange, classify_level};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -200,6 +200,13 @@ impl Engine {
                         count,
                     ));
                 }
+                TemplateChange::Split { from, template, into } => {
+                    state.detector.forget_template(*from);
+                    let count = state.miner.template(*from).map(|t| t.count).unwrap_or_default();
+                    split_events(&mut outputs.templates, input.service, *from, template, into, count);
+                    // A part of a split is not a new pattern: no new-template alert for it.
+                    created &= !into.iter().any(|t| t.id == parsed.template_id);
+                }
                 TemplateChange::Merged { from, into, template } => {
                     state.detector.forget_template(*from);
                     let count = state.miner.template(*into).map(|t| t.count).unwrap_or_default();
@@ -370,6 +377,43 @@ fn ensure_state<'a>(
         .ok_or_else(|| LogintelError::Internal("service state vanished".into()))
 }
 
+/// The events of a split: the retired template (change `split`, listing its parts) and, for each
+/// part, its `created` event from this batch or a new `updated` one, marked with `split_from`.
+fn split_events(events: &mut Vec<TemplateEvent>, service: &str, from: u64, text: &str, into: &[Template], count: u64) {
+    let mut retired = template_event(service, from, text, TemplateChangeKind::Split, None, count);
+    retired.split_into = into
+        .iter()
+        .map(|t| TemplatePart {
+            template_id: t.id,
+            template: t.text.to_string(),
+        })
+        .collect();
+    for part in into {
+        match events
+            .iter_mut()
+            .find(|e| e.template_id == part.id && e.change == TemplateChangeKind::Created)
+        {
+            Some(created) => {
+                created.split_from = Some(from);
+                created.count = part.count;
+            }
+            None => {
+                let mut updated = template_event(
+                    service,
+                    part.id,
+                    &part.text,
+                    TemplateChangeKind::Updated,
+                    None,
+                    part.count,
+                );
+                updated.split_from = Some(from);
+                events.push(updated);
+            }
+        }
+    }
+    events.push(retired);
+}
+
 fn template_event(
     service: &str,
     id: u64,
@@ -385,6 +429,8 @@ fn template_event(
         change,
         previous: previous.map(str::to_owned),
         count,
+        split_into: Vec::new(),
+        split_from: None,
     }
 }
 

@@ -122,6 +122,7 @@ impl LogintelMetrics {
             let change = match template.change {
                 TemplateChangeKind::Created => "created",
                 TemplateChangeKind::Updated => "updated",
+                TemplateChangeKind::Split => "split",
             };
             self.templates.get_or_create(&ChangeLabel { change }).inc();
         }

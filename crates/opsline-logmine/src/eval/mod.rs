@@ -226,12 +226,17 @@ fn read_truth(path: &Path) -> Result<Vec<(usize, String)>, EvalError> {
 pub fn mine_file(path: &Path, config: &MinerConfig) -> Result<Vec<String>, EvalError> {
     let data = std::fs::read(path).map_err(io_err(path))?;
     let mut miner = Miner::new(config.clone())?;
-    let mut ids = Vec::new();
-    for line in data.split(|&b| b == b'\n') {
-        ids.push(miner.ingest(line).template_id);
-    }
+    let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
     if data.ends_with(b"\n") {
-        ids.pop();
+        lines.pop();
+    }
+    let mut ids: Vec<u64> = lines.iter().map(|line| miner.ingest(line).template_id).collect();
+    // Lines of a template that was later split belong to one of its parts: mining them again
+    // finds it (it only changes counts).
+    for (id, line) in ids.iter_mut().zip(&lines) {
+        if miner.split_into(*id).is_some() {
+            *id = miner.ingest(line).template_id;
+        }
     }
     // Label every line with its template's final text, as a batch parser's output would.
     Ok(ids

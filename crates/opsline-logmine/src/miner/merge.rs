@@ -103,6 +103,7 @@ impl Miner {
         if let Some(node) = self.tree.nodes.get_mut(leaf as usize) {
             node.templates.retain(|&ci| ci as usize != drop);
         }
+        self.combine_watches(drop, keep);
         let Some(k) = self.clusters.get_mut(keep) else {
             return;
         };

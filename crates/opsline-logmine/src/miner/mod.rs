@@ -2,55 +2,26 @@
 //! similarity threshold on constant tokens, template generalisation, and merging of templates
 //! that become identical. Pure: no I/O.
 
+mod change;
 mod compare;
 mod line;
 mod merge;
 mod parsed;
+mod split;
 pub(crate) mod tree;
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::config::MinerConfig;
 use crate::header::{Detector, Header, HeaderFormat, HeaderMatch, HeaderStrategy};
 use crate::intern::{Interner, WILD};
+pub use change::{Template, TemplateChange};
 use compare::{fits, generalise, render, similarity, wildcards};
 use line::LineTokens;
 pub use parsed::{HeaderRef, ParsedRef};
+pub use split::SPLIT_EVIDENCE_LINES;
+pub(crate) use split::{WatchedPosition, WildWatch};
 use tree::Tree;
-
-/// A change to the template set, reported so downstream consumers can re-label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum TemplateChange {
-    /// A new template was created.
-    Created {
-        /// The new template's id.
-        id: u64,
-        /// Its text.
-        template: Arc<str>,
-    },
-    /// A template was generalised (some constant became a wildcard).
-    Updated {
-        /// The template's id.
-        id: u64,
-        /// Text before.
-        old: Arc<str>,
-        /// Text after.
-        new: Arc<str>,
-    },
-    /// Template `from` became identical to `into` and was merged into it; `from` is retired and
-    /// lines labelled `from` should be re-labelled `into`.
-    Merged {
-        /// The retired id.
-        from: u64,
-        /// The surviving id.
-        into: u64,
-        /// The surviving template text.
-        template: Arc<str>,
-    },
-}
 
 /// The result of mining one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,17 +38,6 @@ pub struct Parsed {
     pub changes: Vec<TemplateChange>,
 }
 
-/// A template as currently known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Template {
-    /// Its id (stable across snapshot/restore).
-    pub id: u64,
-    /// Its text.
-    pub text: Arc<str>,
-    /// How many lines matched it (including lines of templates merged into it).
-    pub count: u64,
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct Cluster {
     pub(crate) id: u64,
@@ -86,6 +46,10 @@ pub(crate) struct Cluster {
     pub(crate) text: Arc<str>,
     pub(crate) leaf: u32,
     pub(crate) merged_into: Option<u64>,
+    /// Wildcard positions watched for splitting (see [`split`]); `None` for most templates.
+    pub(crate) wild: Option<Box<WildWatch>>,
+    /// The ids that replaced this template when it was split (empty: not split).
+    pub(crate) split_into: Vec<u64>,
 }
 
 /// Error building a miner from a configuration.
@@ -282,21 +246,19 @@ impl Miner {
         );
         let idx = match self.best_match(&lt, content) {
             Some((idx, true)) => {
-                // A perfect match changes nothing but the count.
+                // A perfect match changes nothing but the count (and has variables, not words, at
+                // the template's wildcards: watched positions stop being watched).
                 if let Some(c) = self.clusters.get_mut(idx) {
                     c.count += 1;
+                    if c.wild.is_some() {
+                        self.observe_watched(idx, &lt, content);
+                    }
                 }
                 idx
             }
-            Some((idx, false)) => {
-                self.absorb(idx, &mut lt, content, &mut changes);
-                self.resolve(idx)
-            }
+            Some((idx, false)) => self.absorb(idx, &mut lt, content, &mut changes),
             None => match self.merge_siblings(&lt, content, &mut changes) {
-                Some(idx) => {
-                    self.absorb(idx, &mut lt, content, &mut changes);
-                    self.resolve(idx)
-                }
+                Some(idx) => self.absorb(idx, &mut lt, content, &mut changes),
                 None => self.create(&mut lt, content, &mut changes),
             },
         };
@@ -362,25 +324,13 @@ impl Miner {
 
     fn create(&mut self, lt: &mut LineTokens, content: &str, changes: &mut Vec<TemplateChange>) -> usize {
         lt.intern_all(content, &mut self.interner);
-        let tokens: Vec<u32> = lt.ids.clone();
-        let leaf = self
-            .tree
-            .leaf_for_insert(&tokens, self.config.tree_depth, self.config.max_children);
-        let idx = self.clusters.len();
-        let id = idx as u64 + 1;
-        let text = render(&self.interner, &tokens);
-        if let Some(node) = self.tree.nodes.get_mut(leaf as usize) {
-            node.templates.push(idx as u32);
+        let idx = self.insert_cluster(lt.ids.clone(), 1);
+        if let Some(c) = self.clusters.get(idx) {
+            changes.push(TemplateChange::Created {
+                id: c.id,
+                template: c.text.clone(),
+            });
         }
-        self.clusters.push(Cluster {
-            id,
-            tokens,
-            count: 1,
-            text: text.clone(),
-            leaf,
-            merged_into: None,
-        });
-        changes.push(TemplateChange::Created { id, template: text });
         idx
     }
 
@@ -396,18 +346,23 @@ impl Miner {
         })
     }
 
-    fn absorb(&mut self, idx: usize, lt: &mut LineTokens, content: &str, changes: &mut Vec<TemplateChange>) {
+    /// Adds the line to cluster `idx`, generalising the template where the line differs, and
+    /// returns the index of the live template the line ends up in (after merges and splits).
+    fn absorb(&mut self, idx: usize, lt: &mut LineTokens, content: &str, changes: &mut Vec<TemplateChange>) -> usize {
         let mut new_tokens = match self.clusters.get(idx) {
             Some(c) if self.covers(&c.tokens, lt, content) => {
                 if let Some(c) = self.clusters.get_mut(idx) {
                     c.count += 1;
                 }
-                return;
+                self.observe_watched(idx, lt, content);
+                return self.split_if_ready(idx, lt, content, changes);
             }
             Some(c) => c.tokens.clone(),
-            None => return,
+            None => return idx,
         };
         let mut changed = false;
+        // Positions where a constant word became a wildcard against another plain word.
+        let mut word_wilds: Vec<(usize, u32, u32)> = Vec::new();
         for (pos, slot) in new_tokens.iter_mut().enumerate() {
             let t = *slot;
             let Some(&id) = lt.ids.get(pos) else { break };
@@ -425,14 +380,20 @@ impl Miner {
                 Some(g) => self.interner.intern(&g),
                 None => WILD,
             };
+            let plain_word = |span: Option<&line::TokenSpan>| span.is_some_and(|s| !s.is_rewritten());
+            if *slot == WILD && id != WILD && self.interner.pattern(t).is_none() && plain_word(lt.spans.get(pos)) {
+                word_wilds.push((pos, t, self.interner.intern(line_text)));
+            }
             changed = true;
         }
         let Some(c) = self.clusters.get_mut(idx) else {
-            return;
+            return idx;
         };
         c.count += 1;
+        let old_count = c.count - 1;
         if !changed {
-            return;
+            self.observe_watched(idx, lt, content);
+            return self.split_if_ready(idx, lt, content, changes);
         }
         let old = c.text.clone();
         let new = render(&self.interner, &new_tokens);
@@ -440,7 +401,13 @@ impl Miner {
         c.text = new.clone();
         let id = c.id;
         changes.push(TemplateChange::Updated { id, old, new });
+        self.observe_watched(idx, lt, content);
+        for (pos, old_word, new_word) in word_wilds {
+            self.watch(idx, pos, old_word, old_count, new_word);
+        }
         self.merge_duplicates(idx, changes);
+        let live = self.resolve(idx);
+        self.split_if_ready(live, lt, content, changes)
     }
 
     /// Follows merges to the surviving cluster index.
@@ -454,7 +421,8 @@ impl Miner {
         idx
     }
 
-    /// The current template with this id (a merged id resolves to its survivor).
+    /// The current template with this id (a merged id resolves to its survivor; a split id gives
+    /// its last text, see [`Self::split_into`]).
     pub fn template(&self, id: u64) -> Option<Template> {
         let idx = usize::try_from(id).ok()?.checked_sub(1)?;
         self.clusters.get(idx)?;
@@ -466,11 +434,18 @@ impl Miner {
         })
     }
 
+    /// The ids that replaced a split template (`None` when the id is unknown or was not split).
+    pub fn split_into(&self, id: u64) -> Option<&[u64]> {
+        let idx = usize::try_from(id).ok()?.checked_sub(1)?;
+        let c = self.clusters.get(self.resolve(idx))?;
+        (!c.split_into.is_empty()).then_some(c.split_into.as_slice())
+    }
+
     /// All live templates, ordered by id.
     pub fn templates(&self) -> Vec<Template> {
         self.clusters
             .iter()
-            .filter(|c| c.merged_into.is_none())
+            .filter(|c| c.merged_into.is_none() && c.split_into.is_empty())
             .map(|c| Template {
                 id: c.id,
                 text: c.text.clone(),
@@ -481,7 +456,10 @@ impl Miner {
 
     /// Number of live templates.
     pub fn template_count(&self) -> usize {
-        self.clusters.iter().filter(|c| c.merged_into.is_none()).count()
+        self.clusters
+            .iter()
+            .filter(|c| c.merged_into.is_none() && c.split_into.is_empty())
+            .count()
     }
 }
 
@@ -512,3 +490,7 @@ fn truncate_at_boundary(raw: &[u8], max: usize) -> &[u8] {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod split_tests;

@@ -106,6 +106,25 @@ impl Tree {
         out.extend_from_slice(&frontier[..width]);
     }
 
+    /// How many templates the leaf that [`Self::leaf_for_insert`] would choose holds now (0 when
+    /// it would create the leaf), without changing the tree.
+    pub(crate) fn leaf_size(&self, ids: &[u32], depth: usize) -> usize {
+        let Some(&root) = self.roots.get(&(ids.len() as u32)) else {
+            return 0;
+        };
+        let mut node = root;
+        for &token in ids.iter().take(depth.min(ids.len())) {
+            let Some(n) = self.nodes.get(node as usize) else {
+                return 0;
+            };
+            match n.children.get(&token).or_else(|| n.children.get(&WILD)) {
+                Some(&c) => node = c,
+                None => return 0,
+            }
+        }
+        self.nodes.get(node as usize).map_or(0, |n| n.templates.len())
+    }
+
     /// Finds or creates the leaf for a new template with these (interned) token ids.
     pub(crate) fn leaf_for_insert(&mut self, ids: &[u32], depth: usize, max_children: usize) -> u32 {
         let len_key = ids.len() as u32;

@@ -160,3 +160,51 @@ fn explicit_resolve_through_the_engine() {
     assert_eq!(incident.resolved_by.as_deref(), Some("alice"));
     assert!(engine.resolve_incident(uuid::Uuid::nil(), "x").is_none());
 }
+
+#[test]
+fn split_templates_reach_the_templates_output() {
+    let config = crate::config::LogintelConfig::default();
+    let mut engine = Engine::new(EngineConfig {
+        miner: MinerConfig {
+            max_templates_per_leaf: 2,
+            ..config.miner
+        },
+        detector: config.detector,
+        incidents: config.incidents,
+    })
+    .unwrap();
+    let mut lines: Vec<Vec<u8>> = ["up", "down", "testing"]
+        .iter()
+        .map(|w| format!("port state changed to {w}").into_bytes())
+        .collect();
+    for i in 0..opsline_logmine::SPLIT_EVIDENCE_LINES {
+        let word = if i % 2 == 0 { "up" } else { "testing" };
+        lines.push(format!("port state changed to {word}").into_bytes());
+    }
+    let out = feed(&mut engine, "net", &lines, 0);
+    let retired = out
+        .templates
+        .iter()
+        .find(|t| t.change == TemplateChangeKind::Split)
+        .expect("a split event");
+    assert_eq!(retired.template, "port state changed to <*>");
+    let parts: Vec<&str> = retired.split_into.iter().map(|p| p.template.as_str()).collect();
+    assert_eq!(parts, ["port state changed to up", "port state changed to testing"]);
+    for part in &retired.split_into {
+        let created = out
+            .templates
+            .iter()
+            .find(|t| t.template_id == part.template_id && t.change == TemplateChangeKind::Created)
+            .expect("each new part is created");
+        assert_eq!(created.split_from, Some(retired.template_id));
+        assert!(created.count > 1);
+    }
+    // Parts of a split are not new patterns.
+    let new_template_alerts = out
+        .alerts
+        .iter()
+        .filter(|a| a.kind == opsline_events::logs::AlertKind::NewTemplate)
+        .filter(|a| retired.split_into.iter().any(|p| p.template_id == a.template_id))
+        .count();
+    assert_eq!(new_template_alerts, 0);
+}
