@@ -45,6 +45,18 @@ pub struct TicketEvalReport {
     pub model_bytes: usize,
     /// Expected calibration error over 10 confidence bins (lower is better calibrated).
     pub expected_calibration_error: f64,
+    /// SVM regularization the model chose by cross-validation on its training rows.
+    #[serde(default)]
+    pub c: f32,
+    /// Neighbours in the nearest-neighbour vote the model chose (0 = none).
+    #[serde(default)]
+    pub knn_k: usize,
+    /// Weight of the nearest-neighbour vote the model chose on its validation slice.
+    #[serde(default)]
+    pub knn_weight: f32,
+    /// Validation accuracy of the linear model alone.
+    #[serde(default)]
+    pub validation_linear_accuracy: Option<f64>,
 }
 
 /// Trains with the default [`TrainConfig`] on `train_csv` and evaluates on `test_csv`.
@@ -156,6 +168,10 @@ pub fn evaluate_model<S: AsRef<str>>(
         n_features: model.meta().n_features,
         model_bytes: model.to_bytes()?.len(),
         expected_calibration_error,
+        c: model.meta().c,
+        knn_k: model.meta().knn_k,
+        knn_weight: model.meta().knn_weight,
+        validation_linear_accuracy: model.meta().validation_linear_accuracy,
     })
 }
 
@@ -181,6 +197,15 @@ impl TicketEvalReport {
             self.validation_accuracy
                 .map_or("n/a".to_string(), |v| format!("{v:.4}")),
             self.expected_calibration_error
+        );
+        let _ = writeln!(
+            out,
+            "chosen C {} | linear validation accuracy {} | neighbour vote k {} weight {:.2}",
+            self.c,
+            self.validation_linear_accuracy
+                .map_or("n/a".to_string(), |v| format!("{v:.4}")),
+            self.knn_k,
+            self.knn_weight
         );
         let _ = writeln!(
             out,

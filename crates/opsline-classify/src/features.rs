@@ -16,6 +16,7 @@ use crate::hashing::{PremixedBuildHasher, combine, finalize, fnv_start, fnv_step
 
 const WORD_SEED: u64 = 0x5157_4f52_4453;
 const CHAR_SEED: u64 = 0x4348_4152_5331;
+const HEAD_SEED: u64 = 0x4845_4144_5331;
 const WORD_BLOCK: u32 = 0;
 const CHAR_BLOCK: u32 = 1;
 
@@ -43,6 +44,8 @@ pub struct FeatureConfig {
     pub char_weight: f32,
     /// Replace every ASCII digit by `0` (ticket numbers, dates and sizes become shapes).
     pub fold_digits: bool,
+    /// The first this many words (usually the subject) also yield position-marked word features.
+    pub head_words: usize,
 }
 
 impl Default for FeatureConfig {
@@ -58,6 +61,7 @@ impl Default for FeatureConfig {
             sublinear_tf: true,
             char_weight: 1.0,
             fold_digits: true,
+            head_words: 8,
         }
     }
 }
@@ -179,6 +183,9 @@ pub(crate) fn raw_buckets(text: &str, config: &FeatureConfig, scratch: &mut Scra
         if config.word_ngram_max >= 3 && position >= 2 {
             let trigram = combine(combine(history[1], history[0]), word_hash);
             scratch.buckets.push(word_bucket(trigram));
+        }
+        if position < config.head_words {
+            scratch.buckets.push(word_bucket(combine(HEAD_SEED, word_hash)));
         }
         history = [word_hash, history[0]];
         if config.char_ngram_max == 0 {
@@ -305,6 +312,12 @@ impl Vectorizer {
         self.buckets.len()
     }
 
+    /// Number of word features; they come first in feature-index order (word buckets sort first).
+    pub(crate) fn n_word_features(&self) -> usize {
+        let bits = u32::from(self.config.hash_bits);
+        self.buckets.partition_point(|&bucket| bucket >> bits == WORD_BLOCK)
+    }
+
     /// Kept buckets, in feature-index order.
     pub(crate) fn buckets(&self) -> &[u32] {
         &self.buckets
@@ -403,8 +416,8 @@ mod tests {
             let expected = ((hash_bytes(CHAR_SEED, gram.as_bytes()) & mask) as u32) | (CHAR_BLOCK << config.hash_bits);
             assert!(scratch.buckets.contains(&expected), "{gram}");
         }
-        // 1 word + (5 + 4 + 3 + 2) char n-grams of " wifi " (6 chars).
-        assert_eq!(scratch.buckets.len(), 1 + 5 + 4 + 3 + 2);
+        // 1 word + 1 head word + (5 + 4 + 3 + 2) char n-grams of " wifi " (6 chars).
+        assert_eq!(scratch.buckets.len(), 1 + 1 + 5 + 4 + 3 + 2);
     }
 
     #[test]

@@ -19,10 +19,12 @@ mod eval;
 mod features;
 mod hashing;
 mod intents;
+mod knn;
 mod linear;
 mod metrics;
 mod model;
 mod persist;
+mod select;
 
 pub use dataset::{LabeledTexts, SplitSummary, read_labeled_csv, split_csv};
 pub use error::{ClassifyError, Result};

@@ -10,8 +10,10 @@ use crate::dataset::read_labeled_csv;
 use crate::error::{ClassifyError, Result};
 use crate::features::{FeatureConfig, Scratch, SparseVec, Vectorizer};
 use crate::hashing::SplitMix64;
+use crate::knn::{KnnIndex, choose_mix};
 use crate::linear::{LinearModel, SvmParams, fit_temperature, nb_log_count_ratios, softmax, train_one_vs_rest};
 use crate::metrics::score;
+use crate::select::choose_c;
 
 /// Temperature used when there are too few rows to fit one on a held-out slice.
 const FALLBACK_TEMPERATURE: f32 = 0.3;
@@ -46,6 +48,17 @@ pub struct TrainConfig {
     pub alternatives: usize,
     /// Scale features by naive-Bayes log-count ratios per class before the SVM (NBSVM).
     pub nb_scaling: bool,
+    /// Values of `c` compared by cross-validation on the training rows (ties keep the
+    /// earlier one); fewer than two means `c` is used as given.
+    pub c_candidates: Vec<f32>,
+    /// Folds of that cross-validation (data sets above 20,000 rows use the validation slice).
+    pub cv_folds: usize,
+    /// Neighbour counts tried for the nearest-neighbour vote (empty, the default, disables it:
+    /// on held-out tickets it did not beat the linear model; see `EVAL.md`).
+    pub knn_k_candidates: Vec<usize>,
+    /// Mixture weights tried for the vote; the best (k, weight) on the validation slice is kept,
+    /// and the linear model alone wins ties.
+    pub knn_weight_candidates: Vec<f32>,
 }
 
 impl Default for TrainConfig {
@@ -63,6 +76,10 @@ impl Default for TrainConfig {
             threads: 1,
             alternatives: 3,
             nb_scaling: false,
+            c_candidates: vec![0.5, 0.25, 1.0],
+            cv_folds: 3,
+            knn_k_candidates: Vec::new(),
+            knn_weight_candidates: vec![0.15, 0.3, 0.45, 0.6],
         }
     }
 }
@@ -96,6 +113,21 @@ pub struct ModelMeta {
     pub train_seconds: f64,
     /// The configuration used.
     pub config: TrainConfig,
+    /// The `c` used (chosen among the candidates, or as configured).
+    #[serde(default)]
+    pub c: f32,
+    /// Held-out accuracy that chose `c` (None when it was not chosen).
+    #[serde(default)]
+    pub c_selection_accuracy: Option<f64>,
+    /// Neighbours that vote (0 = no nearest-neighbour member).
+    #[serde(default)]
+    pub knn_k: usize,
+    /// Weight of the neighbour vote in the probability mixture (chosen on the validation slice).
+    #[serde(default)]
+    pub knn_weight: f32,
+    /// Validation accuracy of the linear model alone, before the neighbour vote was mixed in.
+    #[serde(default)]
+    pub validation_linear_accuracy: Option<f64>,
 }
 
 /// A predicted label with its calibrated confidence.
@@ -115,6 +147,7 @@ pub struct Model {
     pub(crate) meta: ModelMeta,
     pub(crate) vectorizer: Vectorizer,
     pub(crate) linear: LinearModel,
+    pub(crate) knn: KnnIndex,
 }
 
 /// Trains on a CSV file of past tickets, using `config.text_cols` and `config.label_col`.
@@ -180,6 +213,7 @@ pub fn train<S: AsRef<str>>(texts: &[S], labels: &[S], config: &TrainConfig) -> 
     };
     let n_classes = label_names.len();
     let n_features = vectorizer.n_features();
+    let n_word_features = vectorizer.n_word_features();
 
     let mut order: Vec<usize> = (0..texts.len()).collect();
     SplitMix64::new(config.seed).shuffle(&mut order);
@@ -191,7 +225,7 @@ pub fn train<S: AsRef<str>>(texts: &[S], labels: &[S], config: &TrainConfig) -> 
     };
     let (validation_rows, fit_rows) = order.split_at(n_validation);
 
-    let fit = |rows: &[usize]| {
+    let fit_with_c = |c: f32, rows: &[usize]| {
         let scales = config
             .nb_scaling
             .then(|| nb_log_count_ratios(&vectors, &label_ids, rows, n_classes, n_features));
@@ -202,12 +236,26 @@ pub fn train<S: AsRef<str>>(texts: &[S], labels: &[S], config: &TrainConfig) -> 
             n_classes,
             n_features,
             scales.as_deref(),
-            params,
+            SvmParams { c, ..params },
         )
     };
+    let c_choice = choose_c(
+        &config.c_candidates,
+        config.cv_folds,
+        &vectors,
+        &label_ids,
+        &order,
+        (validation_rows, fit_rows),
+        fit_with_c,
+    );
+    let c = c_choice.map_or(config.c, |choice| choice.c);
+    let fit = |rows: &[usize]| fit_with_c(c, rows);
     let mut temperature = FALLBACK_TEMPERATURE;
     let mut validation_accuracy = None;
     let mut validation_macro_f1 = None;
+    let mut validation_linear_accuracy = None;
+    let mut knn_k = 0;
+    let mut knn_weight = 0.0;
     let linear = if n_validation > 0 {
         let held_out_model = fit(fit_rows);
         let mut all_scores = Vec::with_capacity(n_validation);
@@ -219,7 +267,41 @@ pub fn train<S: AsRef<str>>(texts: &[S], labels: &[S], config: &TrainConfig) -> 
             gold.push(label_ids[row]);
         }
         temperature = fit_temperature(&all_scores, &gold);
-        let predicted: Vec<usize> = all_scores.iter().map(|s| argmax(s)).collect();
+        let probabilities: Vec<Vec<f32>> = all_scores
+            .iter()
+            .map(|s| {
+                let mut p = Vec::with_capacity(s.len());
+                softmax(s, temperature, &mut p);
+                p
+            })
+            .collect();
+        validation_linear_accuracy = Some(
+            probabilities
+                .iter()
+                .zip(&gold)
+                .filter(|(p, g)| argmax(p) == usize::from(**g))
+                .count() as f64
+                / n_validation as f64,
+        );
+        let mut mixed = probabilities;
+        if !config.knn_k_candidates.is_empty() && !config.knn_weight_candidates.is_empty() {
+            let index = KnnIndex::build(&vectors, &label_ids, fit_rows, n_word_features);
+            let choice = choose_mix(
+                &index,
+                &vectors,
+                validation_rows,
+                &gold,
+                &mixed,
+                &config.knn_k_candidates,
+                &config.knn_weight_candidates,
+            );
+            knn_k = choice.k;
+            knn_weight = choice.weight;
+            for (p, &row) in mixed.iter_mut().zip(validation_rows) {
+                index.mix_into(&vectors[row], knn_k, knn_weight, p);
+            }
+        }
+        let predicted: Vec<usize> = mixed.iter().map(|p| argmax(p)).collect();
         let scores = score(
             gold.iter()
                 .zip(&predicted)
@@ -234,6 +316,11 @@ pub fn train<S: AsRef<str>>(texts: &[S], labels: &[S], config: &TrainConfig) -> 
         }
     } else {
         fit(&order)
+    };
+    let knn = if knn_weight > 0.0 {
+        KnnIndex::build(&vectors, &label_ids, &order, n_word_features)
+    } else {
+        KnnIndex::default()
     };
     let trained_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -252,11 +339,17 @@ pub fn train<S: AsRef<str>>(texts: &[S], labels: &[S], config: &TrainConfig) -> 
         temperature,
         train_seconds: started.elapsed().as_secs_f64(),
         config: config.clone(),
+        c,
+        c_selection_accuracy: c_choice.map(|choice| choice.accuracy),
+        knn_k,
+        knn_weight,
+        validation_linear_accuracy,
     };
     Ok(Model {
         meta,
         vectorizer,
         linear,
+        knn,
     })
 }
 
@@ -289,6 +382,8 @@ impl Model {
         self.linear.scores_into(&vector, &mut scores);
         let mut probabilities = Vec::with_capacity(scores.len());
         softmax(&scores, self.meta.temperature, &mut probabilities);
+        self.knn
+            .mix_into(&vector, self.meta.knn_k, self.meta.knn_weight, &mut probabilities);
         probabilities
     }
 

@@ -4,17 +4,23 @@
 //! JSON (labels, columns, date, sizes, validation metrics, configuration),
 //! `u32` feature count, `u32` class count, the kept hash buckets (`u32`), their
 //! IDF (`f32`), the class biases (`f32`), the weight matrix (`f32`, feature-major),
-//! and a trailing 64-bit checksum of everything before it.
+//! then (format 2, magic `OPSLCLF2`) the nearest-neighbour index: `u32` word-feature
+//! count, `u32` document count, `u32` posting count, document labels (`u32`), posting
+//! starts (`u32`, word-feature count + 1), posting documents (`u32`) and weights (`f32`);
+//! and a trailing 64-bit checksum of everything before it. Format 1 files (no index)
+//! still load.
 
 use std::path::Path;
 
 use crate::error::{ClassifyError, Result};
 use crate::features::Vectorizer;
 use crate::hashing::hash_bytes;
+use crate::knn::KnnIndex;
 use crate::linear::LinearModel;
 use crate::model::{Model, ModelMeta};
 
-const MAGIC: &[u8; 8] = b"OPSLCLF1";
+const MAGIC: &[u8; 8] = b"OPSLCLF2";
+const MAGIC_V1: &[u8; 8] = b"OPSLCLF1";
 const CHECKSUM_SEED: u64 = 0x4f50_534c;
 
 fn put_u32(out: &mut Vec<u8>, value: u32) {
@@ -64,6 +70,42 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Reads and checks the nearest-neighbour section.
+fn read_knn(cursor: &mut Cursor<'_>, n_features: usize, n_classes: usize) -> std::result::Result<KnnIndex, String> {
+    let n_word_features = cursor.u32()? as usize;
+    let n_docs = cursor.u32()? as usize;
+    let n_postings = cursor.u32()? as usize;
+    if n_docs == 0 && n_postings == 0 && n_word_features == 0 {
+        return Ok(KnnIndex::default());
+    }
+    if n_word_features > n_features {
+        return Err("index has more word features than the model".into());
+    }
+    let labels = cursor
+        .u32s(n_docs)?
+        .into_iter()
+        .map(|label| u16::try_from(label).ok().filter(|&l| usize::from(l) < n_classes))
+        .collect::<Option<Vec<u16>>>()
+        .ok_or("index label out of range")?;
+    let starts = cursor.u32s(n_word_features + 1)?;
+    let docs = cursor.u32s(n_postings)?;
+    let values = cursor.f32s(n_postings)?;
+    let ordered = starts.windows(2).all(|w| w[0] <= w[1]);
+    if !ordered || starts.last().map(|&s| s as usize) != Some(n_postings) || starts.first() != Some(&0) {
+        return Err("index posting ranges are inconsistent".into());
+    }
+    if docs.iter().any(|&doc| doc as usize >= n_docs) {
+        return Err("index document out of range".into());
+    }
+    Ok(KnnIndex {
+        n_word_features,
+        labels,
+        starts,
+        docs,
+        values,
+    })
+}
+
 impl Model {
     /// Serializes the model to bytes (see the module documentation for the layout).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
@@ -82,6 +124,20 @@ impl Model {
         put_f32s(&mut out, self.vectorizer.idf());
         put_f32s(&mut out, &self.linear.bias);
         put_f32s(&mut out, &self.linear.weights);
+        let knn = &self.knn;
+        // An empty index is written as three zeros.
+        put_u32(&mut out, if knn.is_empty() { 0 } else { knn.n_word_features as u32 });
+        put_u32(&mut out, knn.labels.len() as u32);
+        put_u32(&mut out, knn.docs.len() as u32);
+        for &label in &knn.labels {
+            put_u32(&mut out, u32::from(label));
+        }
+        if !knn.is_empty() {
+            for &value in knn.starts.iter().chain(&knn.docs) {
+                put_u32(&mut out, value);
+            }
+            put_f32s(&mut out, &knn.values);
+        }
         let checksum = hash_bytes(CHECKSUM_SEED, &out);
         out.extend_from_slice(&checksum.to_le_bytes());
         Ok(out)
@@ -93,7 +149,8 @@ impl Model {
             path: origin.to_path_buf(),
             reason,
         };
-        if bytes.len() < MAGIC.len() + 8 || &bytes[..MAGIC.len()] != MAGIC {
+        let magic = bytes.get(..MAGIC.len());
+        if bytes.len() < MAGIC.len() + 8 || (magic != Some(MAGIC) && magic != Some(MAGIC_V1)) {
             return Err(bad("not an opsline-classify model (bad magic)".into()));
         }
         let (body, tail) = bytes.split_at(bytes.len() - 8);
@@ -120,6 +177,11 @@ impl Model {
             .checked_mul(n_classes)
             .ok_or_else(|| bad("size overflow".into()))?;
         let weights = cursor.f32s(weight_count).map_err(bad)?;
+        let knn = if magic == Some(MAGIC) {
+            read_knn(&mut cursor, n_features, n_classes).map_err(bad)?
+        } else {
+            KnnIndex::default()
+        };
         if cursor.position != body.len() {
             return Err(bad("trailing bytes".into()));
         }
@@ -133,6 +195,7 @@ impl Model {
                 weights,
                 bias,
             },
+            knn,
         })
     }
 
@@ -152,6 +215,7 @@ impl Model {
 
 #[cfg(test)]
 mod tests {
+    use crate::knn::KnnIndex;
     use crate::model::{TrainConfig, train};
 
     #[test]
@@ -189,5 +253,23 @@ mod tests {
         assert!(crate::Model::load(&path).is_err());
         std::fs::write(&path, b"OPSL").unwrap();
         assert!(crate::Model::load(&path).is_err());
+    }
+
+    #[test]
+    fn neighbour_index_round_trips() {
+        let texts: Vec<String> = (0..40).map(|i| format!("vpn {} down {i}", i % 3)).collect();
+        let labels: Vec<String> = (0..40).map(|i| format!("L{}", i % 3)).collect();
+        let mut model = train(&texts, &labels, &TrainConfig::default()).unwrap();
+        let vectors: Vec<_> = texts.iter().map(|t| model.vectorizer.transform(t)).collect();
+        let ids: Vec<u16> = (0..40).map(|i| (i % 3) as u16).collect();
+        let rows: Vec<usize> = (0..40).collect();
+        model.knn = KnnIndex::build(&vectors, &ids, &rows, model.vectorizer.n_word_features());
+        model.meta.knn_k = 5;
+        model.meta.knn_weight = 0.5;
+        assert!(!model.knn.is_empty());
+        let bytes = model.to_bytes().unwrap();
+        let loaded = crate::Model::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
+        assert_eq!(loaded.knn, model.knn);
+        assert_eq!(loaded.predict("vpn 1 down"), model.predict("vpn 1 down"));
     }
 }
