@@ -10,7 +10,9 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod gateway;
+pub mod ldap;
 pub mod relay;
+pub mod selfservice;
 
 use std::path::PathBuf;
 use std::time::Duration;

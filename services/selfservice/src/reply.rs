@@ -28,6 +28,7 @@ struct Failure {
 impl ReplySender {
     /// A sender with `config`.
     pub fn new(config: ReplyConfig) -> Result<Self, SelfServiceError> {
+        opsline_llm::endpoint::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.timeout_ms.max(100)))
             .redirect(reqwest::redirect::Policy::none())
