@@ -1,0 +1,202 @@
+//! Context for the enrichment: the runbooks most related to a ticket (the
+//! `opsline-search` index of `runbooks/*.md`, MoreLikeThis on the redacted text)
+//! and similar recently routed tickets (a small in-memory ring, term overlap).
+//! Every item has a reference (`runbooks/<file>.md` or a ticket id); only
+//! citations of references that were in the context are kept.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::path::Path;
+
+use opsline_search::{DocKind, Role, SearchIndex, SimilarTo, Viewer};
+
+use crate::text::{jaccard, terms};
+
+/// One grounding item shown to the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContextItem {
+    /// `runbook` or `ticket`.
+    pub kind: &'static str,
+    /// Runbook path or ticket id: what the model may cite.
+    pub reference: String,
+    /// A line of text about it (title and snippet, or queue and subject), redacted.
+    pub text: String,
+}
+
+/// The runbook index (in memory, built once at start-up).
+pub struct Runbooks {
+    index: Option<SearchIndex>,
+    viewer: Viewer,
+}
+
+impl std::fmt::Debug for Runbooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runbooks")
+            .field("indexed", &self.index.is_some())
+            .finish()
+    }
+}
+
+impl Runbooks {
+    /// Indexes the runbooks under `dir`; without a readable directory there is no runbook context.
+    pub fn load(dir: Option<&Path>) -> Self {
+        let viewer = Viewer::new(Role::Helpdesk, Vec::<String>::new());
+        let Some(dir) = dir.filter(|d| d.is_dir()) else {
+            return Self { index: None, viewer };
+        };
+        let index = SearchIndex::in_memory().and_then(|index| {
+            let summary = opsline_search::import_path(&index, dir, &|_| {})?;
+            tracing::info!(documents = summary.documents_indexed, dir = %dir.display(), "runbooks indexed");
+            Ok(index)
+        });
+        match index {
+            Ok(index) => Self {
+                index: Some(index),
+                viewer,
+            },
+            Err(error) => {
+                tracing::warn!(%error, dir = %dir.display(), "runbooks not indexed; enrichment without runbooks");
+                Self { index: None, viewer }
+            }
+        }
+    }
+
+    /// Up to `limit` runbooks related to `text`.
+    pub fn related(&self, text: &str, limit: usize) -> Vec<ContextItem> {
+        let Some(index) = &self.index else {
+            return Vec::new();
+        };
+        let hits = match index.similar(&self.viewer, SimilarTo::Text(text), limit.saturating_mul(3)) {
+            Ok(hits) => hits,
+            Err(error) => {
+                tracing::debug!(%error, "runbook search failed");
+                return Vec::new();
+            }
+        };
+        hits.into_iter()
+            .filter(|hit| hit.kind == DocKind::Runbook)
+            .filter_map(|hit| {
+                let file = hit
+                    .source_path
+                    .as_deref()
+                    .and_then(|p| Path::new(p).file_name())
+                    .map(|f| f.to_string_lossy().into_owned())?;
+                let snippet: String = hit.snippet_text.chars().take(300).collect();
+                Some(ContextItem {
+                    kind: "runbook",
+                    reference: format!("runbooks/{file}"),
+                    text: format!("{}: {}", hit.title, snippet.replace('\n', " ")),
+                })
+            })
+            .take(limit)
+            .collect()
+    }
+}
+
+struct RecentTicket {
+    ticket_id: String,
+    queue: String,
+    subject: String,
+    terms: BTreeSet<String>,
+}
+
+/// The most recently routed tickets (redacted), for similar-ticket context.
+pub struct RecentTickets {
+    capacity: usize,
+    tickets: VecDeque<RecentTicket>,
+}
+
+impl std::fmt::Debug for RecentTickets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecentTickets")
+            .field("len", &self.tickets.len())
+            .finish()
+    }
+}
+
+impl RecentTickets {
+    /// An empty ring keeping `capacity` tickets.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            tickets: VecDeque::new(),
+        }
+    }
+
+    /// Remembers a routed ticket (redacted subject and description); a replayed id replaces the old entry.
+    pub fn remember(&mut self, ticket_id: &str, queue: &str, subject: &str, description: &str) {
+        self.tickets.retain(|t| t.ticket_id != ticket_id);
+        self.tickets.push_back(RecentTicket {
+            ticket_id: ticket_id.to_owned(),
+            queue: queue.to_owned(),
+            subject: subject.chars().take(200).collect(),
+            terms: terms(&format!("{subject} {description}")),
+        });
+        while self.tickets.len() > self.capacity {
+            self.tickets.pop_front();
+        }
+    }
+
+    /// Up to `limit` tickets most similar to `text`, excluding `ticket_id` itself.
+    pub fn similar(&self, ticket_id: &str, text: &str, limit: usize) -> Vec<ContextItem> {
+        let query = terms(text);
+        let mut scored: Vec<(f64, &RecentTicket)> = self
+            .tickets
+            .iter()
+            .filter(|t| t.ticket_id != ticket_id)
+            .map(|t| (jaccard(&query, &t.terms), t))
+            .filter(|(score, _)| *score >= 0.1)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        scored
+            .into_iter()
+            .take(limit)
+            .map(|(_, t)| ContextItem {
+                kind: "ticket",
+                reference: t.ticket_id.clone(),
+                text: format!("[{}] {}", t.queue, t.subject),
+            })
+            .collect()
+    }
+}
+
+/// Renders context items as the prompt's list (`- [reference] text` per line), or `(none)`.
+pub fn render(items: &[ContextItem]) -> String {
+    if items.is_empty() {
+        return "(none)".to_owned();
+    }
+    items
+        .iter()
+        .map(|item| format!("- [{}] {}", item.reference, item.text))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn similar_tickets_rank_by_overlap_and_skip_self() {
+        let mut recent = RecentTickets::new(2);
+        recent.remember("T-1", "Network", "vpn drops", "vpn tunnel disconnects");
+        recent.remember("T-2", "Printing", "printer jam", "paper stuck");
+        recent.remember("T-3", "Network", "vpn slow", "vpn tunnel slow");
+        // Capacity 2: T-1 is gone.
+        let hits = recent.similar("T-9", "vpn tunnel keeps dropping", 3);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].reference, "T-3");
+        assert!(recent.similar("T-3", "vpn tunnel slow", 3).is_empty());
+    }
+
+    #[test]
+    fn repository_runbooks_are_found() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../runbooks");
+        let runbooks = Runbooks::load(Some(&dir));
+        let hits = runbooks.related("VPN keeps disconnecting, the vpn client drops the tunnel", 3);
+        assert!(
+            hits.iter().any(|h| h.reference == "runbooks/vpn-connectivity.md"),
+            "{hits:?}"
+        );
+        assert!(render(&hits).starts_with("- [runbooks/"));
+    }
+}

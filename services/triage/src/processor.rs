@@ -1,0 +1,169 @@
+//! The Kafka processors: raw tickets in, triage outputs out; and the follower
+//! that keeps the open-incident book current.
+//!
+//! Delivery: at least once. The raw-ticket offset is committed by the
+//! `ConsumerLoop` only after the triaged ticket, routed revision 1 and the ticket
+//! state (or the dead letter of a bad record) are acknowledged. A replayed ticket
+//! produces the same decision again (the model and rules are deterministic;
+//! only a newly opened incident may add a link), with new envelope ids.
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use opsline_events::logs::{Alert, Incident};
+use opsline_events::tickets::RawTicket;
+use opsline_events::{Envelope, TopicNames, topics};
+use opsline_kafka::{InRecord, OutRecord, ProcessError, Processor};
+
+use crate::enrichment::{EnrichmentJob, EnrichmentQueue};
+use crate::error::TriageError;
+use crate::grounding::RecentTickets;
+use crate::incidents::IncidentBook;
+use crate::metrics::TriageMetrics;
+use crate::routing::Router;
+use crate::webhook::WebhookSender;
+
+/// The component name in envelopes and dead letters.
+pub const COMPONENT: &str = "triage";
+
+/// The incident book shared by the follower (writer) and the ticket processor (reader).
+pub type SharedBook = Arc<RwLock<IncidentBook>>;
+
+/// Full topic names the service uses.
+#[derive(Debug, Clone)]
+pub struct Topics {
+    /// Raw tickets (input).
+    pub raw: String,
+    /// Incidents (followed).
+    pub incidents: String,
+    /// Alerts (followed, for templates).
+    pub alerts: String,
+    /// Triaged tickets.
+    pub triaged: String,
+    /// Routed tickets.
+    pub routed: String,
+    /// Ticket state (compacted).
+    pub state: String,
+}
+
+impl Topics {
+    /// The names under `names`' prefix.
+    pub fn new(names: &TopicNames) -> Self {
+        Self {
+            raw: names.name(&topics::RAW_TICKETS),
+            incidents: names.name(&topics::INCIDENTS),
+            alerts: names.name(&topics::ALERTS),
+            triaged: names.name(&topics::TICKETS_TRIAGED),
+            routed: names.name(&topics::TICKETS_ROUTED),
+            state: names.name(&topics::TICKET_STATE),
+        }
+    }
+}
+
+/// Triages raw tickets.
+pub struct TicketProcessor {
+    pub(crate) router: Router,
+    pub(crate) book: SharedBook,
+    pub(crate) recent: Arc<Mutex<RecentTickets>>,
+    pub(crate) enrichment: EnrichmentQueue,
+    pub(crate) webhook: Option<WebhookSender>,
+    pub(crate) topics: Topics,
+    pub(crate) metrics: TriageMetrics,
+}
+
+impl TicketProcessor {
+    fn triage(&self, record: &InRecord) -> Result<Vec<OutRecord>, TriageError> {
+        let envelope = record
+            .envelope::<RawTicket>()
+            .map_err(|e| TriageError::InvalidInput(e.to_string()))?;
+        let ticket = envelope.data;
+        if ticket.ticket_id.trim().is_empty() {
+            return Err(TriageError::InvalidInput("empty ticket_id".to_owned()));
+        }
+        let decision = {
+            let book = self
+                .book
+                .read()
+                .map_err(|_| TriageError::InvalidInput("incident book poisoned".to_owned()))?;
+            self.router.decide(&ticket, envelope.occurred_at, &book)
+        };
+        let key = ticket.ticket_id.as_str();
+        let trace = envelope.trace;
+        let mut outputs = vec![
+            OutRecord::event(
+                self.topics.triaged.clone(),
+                key,
+                &Envelope::new(COMPONENT, decision.triaged.clone()).with_trace(trace.clone()),
+            )?,
+            OutRecord::event(
+                self.topics.routed.clone(),
+                key,
+                &Envelope::new(COMPONENT, decision.routed.clone()).with_trace(trace.clone()),
+            )?,
+            OutRecord::event(
+                self.topics.state.clone(),
+                key,
+                &Envelope::new(COMPONENT, decision.state.clone()).with_trace(trace),
+            )?,
+        ];
+        self.metrics.ticket(decision.triaged.disposition);
+        if decision.routed.incident_id.is_some() {
+            self.metrics.incident_link();
+        }
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.remember(
+                key,
+                &decision.routed.queue,
+                &decision.triaged.redacted_subject,
+                &decision.triaged.redacted_description,
+            );
+        }
+        if let Some(webhook) = &self.webhook
+            && let Some(dead_letter) = webhook.try_offer(decision.routed.clone())
+        {
+            outputs.push(dead_letter);
+        }
+        self.enrichment.offer(EnrichmentJob {
+            subject: decision.triaged.redacted_subject,
+            description: decision.triaged.redacted_description,
+            routed: decision.routed,
+            session: decision.session,
+            routed_at: Instant::now(),
+        });
+        Ok(outputs)
+    }
+}
+
+impl Processor for TicketProcessor {
+    async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
+        self.triage(record).map_err(ProcessError::from)
+    }
+}
+
+/// Keeps the open-incident book current from the incidents and alerts topics.
+/// Produces nothing; records it cannot read are skipped (they belong to another service).
+pub struct IncidentFollower {
+    pub(crate) book: SharedBook,
+    pub(crate) topics: Topics,
+    pub(crate) max_alerts: usize,
+}
+
+impl Processor for IncidentFollower {
+    async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
+        let Ok(mut book) = self.book.write() else {
+            return Ok(Vec::new());
+        };
+        if record.topic == self.topics.incidents {
+            match record.envelope::<Incident>() {
+                Ok(envelope) => book.apply_incident(envelope.data),
+                Err(error) => tracing::debug!(%error, "unreadable incident skipped"),
+            }
+        } else if record.topic == self.topics.alerts {
+            match record.envelope::<Alert>() {
+                Ok(envelope) => book.apply_alert(&envelope.data, self.max_alerts),
+                Err(error) => tracing::debug!(%error, "unreadable alert skipped"),
+            }
+        }
+        Ok(Vec::new())
+    }
+}
