@@ -9,6 +9,7 @@ mod search;
 mod topics;
 mod train;
 mod up;
+mod up_selfservice;
 
 use crate::cli::{BenchCommand, Cli, Command, EvalCommand, ImportCommand, ReplayCommand, TrainCommand};
 

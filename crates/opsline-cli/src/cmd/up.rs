@@ -39,6 +39,9 @@ pub struct UpConfig {
     pub logintel: LogintelConfig,
     /// The postmortem service (drafts, search API and page).
     pub postmortem: PostmortemConfig,
+    /// The self-service service (directory, second factor, private replies); without a
+    /// directory URL it uses the seeded slapd that `opsline up` starts.
+    pub selfservice: opsline_selfservice::SelfServiceConfig,
 }
 
 /// Where the running services answer.
@@ -101,7 +104,11 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
         created.len()
     );
 
-    let (endpoints, tasks) = start_services(&mut config, &args, &shutdown).await?;
+    let (endpoints, mut tasks) = start_services(&mut config, &args, &shutdown).await?;
+    let directory = super::up_selfservice::start_directory(&args.data_dir);
+    let (selfservice_url, selfservice_task) =
+        super::up_selfservice::spawn(&config, &args, directory.as_ref(), &shutdown).await?;
+    tasks.push(("selfservice", selfservice_task));
     println!("gateway     {}  (POST /v1/logs, POST /v1/tickets)", endpoints.gateway);
     println!(
         "logintel    {}  (GET /v1/stats, POST /v1/incidents/{{id}}/resolve)",
@@ -111,6 +118,7 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
         "postmortem  {}  (search page /, GET /v1/search?q=)",
         endpoints.postmortem
     );
+    println!("selfservice {selfservice_url}  (answers POST /v1/chat/slack and /v1/chat/webhook on the gateway)");
     println!("every service: GET /healthz /readyz /metrics");
 
     let outcome = if args.demo {
