@@ -42,7 +42,7 @@ pub struct SelfServiceConfig {
 impl Default for SelfServiceConfig {
     fn default() -> Self {
         Self {
-            listen: "127.0.0.1:8094".to_owned(),
+            listen: "127.0.0.1:8092".to_owned(),
             group_id: "opsline-selfservice".to_owned(),
             topic_prefix: String::new(),
             cost_per_ticket: 22.0,
