@@ -44,6 +44,9 @@ pub enum Command {
     Import(ImportCommand),
     /// Search postmortems and runbooks in a local index, without a server.
     Search(SearchArgs),
+    /// Value report: per use case, tickets handled, LLM calls, cache hits, tokens, cost,
+    /// auto-routed share, deflected tickets and estimated savings (read from the broker).
+    Report(ReportArgs),
 }
 
 /// Which embedded broker `up` starts.
@@ -186,8 +189,8 @@ pub struct EvalTicketsArgs {
     /// Test CSV.
     #[arg(long)]
     pub test: PathBuf,
-    /// Text column(s), joined.
-    #[arg(long = "text-col", required = true)]
+    /// Text column(s), joined in order; repeat the flag or separate names with commas.
+    #[arg(long = "text-col", required = true, value_delimiter = ',')]
     pub text_cols: Vec<String>,
     /// Label column.
     #[arg(long = "label-col")]
@@ -308,8 +311,8 @@ pub struct SplitArgs {
 pub struct TrainTicketsArgs {
     /// CSV of past tickets.
     pub file: PathBuf,
-    /// Text column(s), joined; default: every column but the label.
-    #[arg(long = "text-col")]
+    /// Text column(s), joined in order (repeat or separate with commas); default: every column but the label.
+    #[arg(long = "text-col", value_delimiter = ',')]
     pub text_cols: Vec<String>,
     /// Label column; default: the last column.
     #[arg(long = "label-col", default_value = "")]
@@ -360,6 +363,23 @@ pub struct SearchArgs {
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
     /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `opsline report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Kafka bootstrap servers.
+    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS", default_value = "127.0.0.1:9092")]
+    pub bootstrap: String,
+    /// Topic name prefix.
+    #[arg(long, env = "OPSLINE_TOPIC_PREFIX", default_value = "")]
+    pub prefix: String,
+    /// Estimated helpdesk cost of one ticket handled by a person (for the savings).
+    #[arg(long, default_value_t = 15.0)]
+    pub cost_per_ticket: f64,
+    /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
 }

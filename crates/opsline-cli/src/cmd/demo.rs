@@ -120,6 +120,7 @@ pub async fn run(
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     report(kafka, names, logs.accepted, &postmortems).await?;
+    triage_report(kafka, names, tickets.accepted).await?;
     println!(
         "\nsearch page: {}/  (API: {}/v1/search?q=...)",
         endpoints.postmortem, endpoints.postmortem
@@ -198,6 +199,55 @@ async fn report(kafka: &KafkaConfig, names: &TopicNames, lines: usize, postmorte
             println!("{line}");
         }
         println!("---");
+    }
+    Ok(())
+}
+
+/// Waits for the triage of the replayed tickets, then prints routed counts per disposition and queue.
+async fn triage_report(kafka: &KafkaConfig, names: &TopicNames, tickets: usize) -> anyhow::Result<()> {
+    use opsline_events::tickets::{RoutedTicket, TriagedTicket};
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut triaged: Vec<TriagedTicket> = Vec::new();
+    while Instant::now() < deadline {
+        triaged = read_all(kafka, &names.name(&topics::TICKETS_TRIAGED))
+            .await?
+            .iter()
+            .filter_map(|r| r.envelope::<TriagedTicket>().ok())
+            .map(|e| e.data)
+            .collect();
+        if triaged.len() >= tickets {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let routed: Vec<RoutedTicket> = read_all(kafka, &names.name(&topics::TICKETS_ROUTED))
+        .await?
+        .iter()
+        .filter_map(|r| r.envelope::<RoutedTicket>().ok())
+        .map(|e| e.data)
+        .filter(|r| r.revision == 1)
+        .collect();
+    let mut by_disposition: BTreeMap<String, usize> = BTreeMap::new();
+    for ticket in &triaged {
+        let name = serde_json::to_value(ticket.disposition)?
+            .as_str()
+            .unwrap_or("?")
+            .to_owned();
+        *by_disposition.entry(name).or_default() += 1;
+    }
+    let mut by_queue: BTreeMap<&str, usize> = BTreeMap::new();
+    for ticket in &routed {
+        *by_queue.entry(ticket.queue.as_str()).or_default() += 1;
+    }
+    let linked = routed.iter().filter(|r| r.incident_id.is_some()).count();
+    println!(
+        "\n== ticket triage ({} of {tickets} tickets triaged, {linked} linked to an incident)",
+        triaged.len()
+    );
+    println!("by disposition: {by_disposition:?}");
+    println!("{:<28} {:>7}", "queue", "routed");
+    for (queue, count) in &by_queue {
+        println!("{queue:<28} {count:>7}");
     }
     Ok(())
 }

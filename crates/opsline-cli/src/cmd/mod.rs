@@ -5,6 +5,7 @@ mod bench_pipeline;
 mod demo;
 mod eval;
 mod replay;
+mod report;
 mod search;
 mod topics;
 mod train;
@@ -31,6 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(TrainCommand::Split(args)) => train::split(args),
         Command::Import(ImportCommand::Postmortems(args)) => search::import(args),
         Command::Search(args) => search::search(args),
+        Command::Report(args) => report::run(args).await,
     }
 }
 

@@ -18,6 +18,7 @@ use opsline_postmortem::PostmortemConfig;
 use opsline_runtime::metrics::Metrics;
 use opsline_runtime::telemetry::TelemetryConfig;
 use opsline_runtime::{Shutdown, shutdown, telemetry};
+use opsline_triage::TriageConfig;
 use serde::{Deserialize, Serialize};
 
 use super::demo;
@@ -39,6 +40,9 @@ pub struct UpConfig {
     pub logintel: LogintelConfig,
     /// The postmortem service (drafts, search API and page).
     pub postmortem: PostmortemConfig,
+    /// The ticket triage service (without `classifier.model_path`, a model is trained at
+    /// start-up from `<--data>/tickets/topic-train.csv`).
+    pub triage: TriageConfig,
     /// The self-service service (directory, second factor, private replies); without a
     /// directory URL it uses the seeded slapd that `opsline up` starts.
     pub selfservice: opsline_selfservice::SelfServiceConfig,
@@ -53,6 +57,8 @@ pub struct Endpoints {
     pub logintel: String,
     /// Postmortem service base URL.
     pub postmortem: String,
+    /// Triage service base URL (health and metrics).
+    pub triage: String,
 }
 
 /// Runs the pipeline until Ctrl-C / SIGTERM, or through the demo.
@@ -117,6 +123,10 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
     println!(
         "postmortem  {}  (search page /, GET /v1/search?q=)",
         endpoints.postmortem
+    );
+    println!(
+        "triage      {}  (health and metrics; routes opsline.tickets.raw.v1)",
+        endpoints.triage
     );
     println!("selfservice {selfservice_url}  (answers POST /v1/chat/slack and /v1/chat/webhook on the gateway)");
     println!("every service: GET /healthz /readyz /metrics");
@@ -200,11 +210,13 @@ async fn start_services(
         ..config.postmortem.clone()
     };
     let postmortem = opsline_postmortem::Application::build(postmortem_config, metrics.clone()).await?;
+    let triage = build_triage(config, args, &port, &kafka, &metrics).await?;
 
     let endpoints = Endpoints {
         gateway: format!("http://127.0.0.1:{}", gateway.port()),
         logintel: format!("http://127.0.0.1:{}", logintel.port()),
         postmortem: format!("http://127.0.0.1:{}", postmortem.port()),
+        triage: format!("http://127.0.0.1:{}", triage.port()),
     };
     let stop = shutdown.clone();
     let gateway_task = tokio::spawn(async move { gateway.run_until_stopped(stop).await.map_err(anyhow::Error::from) });
@@ -214,10 +226,46 @@ async fn start_services(
     let stop = shutdown.clone();
     let postmortem_task =
         tokio::spawn(async move { postmortem.run_until_stopped(stop).await.map_err(anyhow::Error::from) });
+    let stop = shutdown.clone();
+    let triage_task = tokio::spawn(async move { triage.run_until_stopped(stop).await.map_err(anyhow::Error::from) });
     let tasks = vec![
         ("gateway", gateway_task),
         ("logintel", logintel_task),
         ("postmortem", postmortem_task),
+        ("triage", triage_task),
     ];
     Ok((endpoints, tasks))
+}
+
+/// Builds the triage service: the configured model file, or one trained now from the reference tickets.
+async fn build_triage(
+    config: &UpConfig,
+    args: &UpArgs,
+    port: &dyn Fn(&str) -> String,
+    kafka: &dyn Fn(&str) -> KafkaConfig,
+    metrics: &Metrics,
+) -> anyhow::Result<opsline_triage::Application> {
+    let triage_config = TriageConfig {
+        listen: port(&config.triage.listen),
+        kafka: kafka("opsline-triage"),
+        topic_prefix: config.topic_prefix.clone(),
+        ..config.triage.clone()
+    };
+    if triage_config.classifier.model_path.is_some() {
+        return Ok(opsline_triage::Application::build(triage_config, metrics.clone()).await?);
+    }
+    let csv = args.data.join("tickets/topic-train.csv");
+    println!("triage      training the ticket classifier on {} ...", csv.display());
+    let started = std::time::Instant::now();
+    let model = tokio::task::spawn_blocking(move || {
+        opsline_classify::train_from_csv(&csv, &opsline_classify::TrainConfig::default())
+    })
+    .await?
+    .context("cannot train the ticket classifier (set triage.classifier.model_path, or pass --data)")?;
+    println!(
+        "triage      {} queues trained in {:.1}s",
+        model.labels().len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(opsline_triage::Application::build_with_model(triage_config, metrics.clone(), model).await?)
 }

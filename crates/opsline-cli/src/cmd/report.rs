@@ -1,0 +1,311 @@
+//! `opsline report`: what the automation did and what it cost, per use case,
+//! from the broker (LLM usage ledger, triaged and routed tickets, self-service
+//! audit events), as a table or `--json`.
+//!
+//! Use cases: `ticket_enrichment` (triage: tickets handled, auto-routed share and
+//! the enrichment calls), `self_service` (chat and self-service: deflected
+//! tickets, i.e. succeeded actions, and the tickets triage handed over),
+//! `postmortem`, and any other LLM task under its own name. Estimated savings are
+//! the deflected tickets times `--cost-per-ticket` (or the `cost_saved` the
+//! self-service service reported, when it is larger).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use opsline_events::ops::{LlmUsage, SelfServiceAction};
+use opsline_events::tickets::{Disposition, RoutedTicket, TriagedTicket};
+use opsline_events::{Event, TopicNames, topics};
+use opsline_kafka::KafkaConfig;
+use serde::Serialize;
+
+use crate::cli::ReportArgs;
+
+/// One row of the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UseCaseReport {
+    /// `ticket_enrichment`, `self_service`, `postmortem` or another LLM task.
+    pub use_case: String,
+    /// Tickets (or requests) the use case handled.
+    pub tickets_handled: u64,
+    /// LLM calls, cached ones included.
+    pub llm_calls: u64,
+    /// Calls answered from the response cache.
+    pub cache_hits: u64,
+    /// `cache_hits / llm_calls` (0 without calls).
+    pub cache_hit_rate: f64,
+    /// Prompt plus completion tokens.
+    pub tokens: u64,
+    /// Estimated LLM cost from the gateway's price table.
+    pub llm_cost: f64,
+    /// Share of triaged tickets routed without a person (triage only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_routed_share: Option<f64>,
+    /// Tickets that never reached a person (succeeded self-service actions).
+    pub deflected: u64,
+    /// Estimated helpdesk cost saved.
+    pub estimated_savings: f64,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Report {
+    /// One row per use case.
+    pub use_cases: Vec<UseCaseReport>,
+    /// Tickets triaged in total.
+    pub tickets_triaged: u64,
+    /// Triaged tickets by disposition.
+    pub dispositions: BTreeMap<String, u64>,
+    /// Total estimated LLM cost.
+    pub total_llm_cost: f64,
+    /// Total estimated savings.
+    pub total_savings: f64,
+}
+
+fn use_case_of(task: &str) -> String {
+    if task.starts_with("postmortem") {
+        "postmortem".to_owned()
+    } else if task.starts_with("chat") || task.starts_with("selfservice") || task.starts_with("self_service") {
+        "self_service".to_owned()
+    } else {
+        task.to_owned()
+    }
+}
+
+fn disposition_name(disposition: Disposition) -> &'static str {
+    match disposition {
+        Disposition::AutoRouted => "auto_routed",
+        Disposition::HumanReview => "human_review",
+        Disposition::SelfService => "self_service",
+    }
+}
+
+/// Aggregates the events into the report (replayed tickets count once, by id).
+pub fn aggregate(
+    usage: &[LlmUsage],
+    triaged: &[TriagedTicket],
+    routed: &[RoutedTicket],
+    actions: &[SelfServiceAction],
+    cost_per_ticket: f64,
+) -> Report {
+    let mut rows: BTreeMap<String, UseCaseReport> = BTreeMap::new();
+    let row = |rows: &mut BTreeMap<String, UseCaseReport>, name: &str| {
+        rows.entry(name.to_owned())
+            .or_insert_with(|| UseCaseReport {
+                use_case: name.to_owned(),
+                ..UseCaseReport::default()
+            })
+            .clone()
+    };
+    for call in usage {
+        let name = use_case_of(&call.task);
+        let mut r = row(&mut rows, &name);
+        r.llm_calls += 1;
+        r.cache_hits += u64::from(call.cache_hit);
+        r.tokens += u64::from(call.prompt_tokens) + u64::from(call.completion_tokens);
+        r.llm_cost += call.cost;
+        rows.insert(name, r);
+    }
+
+    // The latest triage decision per ticket.
+    let mut latest: BTreeMap<&str, Disposition> = BTreeMap::new();
+    for ticket in triaged {
+        latest.insert(ticket.ticket_id.as_str(), ticket.disposition);
+    }
+    let mut dispositions: BTreeMap<String, u64> = BTreeMap::new();
+    for disposition in latest.values() {
+        *dispositions
+            .entry(disposition_name(*disposition).to_owned())
+            .or_default() += 1;
+    }
+    let routed_ids: BTreeSet<&str> = routed.iter().map(|r| r.ticket_id.as_str()).collect();
+    let handled = routed_ids.len().max(latest.len()) as u64;
+    if handled > 0 || rows.contains_key("ticket_enrichment") {
+        let mut r = row(&mut rows, "ticket_enrichment");
+        r.tickets_handled = handled;
+        let auto = dispositions.get("auto_routed").copied().unwrap_or(0);
+        let decided = latest.len() as u64;
+        r.auto_routed_share = (decided > 0).then(|| auto as f64 / decided as f64);
+        rows.insert("ticket_enrichment".to_owned(), r);
+    }
+
+    let handed_over = dispositions.get("self_service").copied().unwrap_or(0);
+    if !actions.is_empty() || handed_over > 0 || rows.contains_key("self_service") {
+        let mut r = row(&mut rows, "self_service");
+        let ids: BTreeSet<_> = actions.iter().map(|a| a.action_id).collect();
+        let succeeded: Vec<&SelfServiceAction> = actions.iter().filter(|a| a.outcome == "succeeded").collect();
+        r.tickets_handled = ids.len() as u64 + handed_over;
+        r.deflected = succeeded.len() as u64;
+        let reported: f64 = succeeded.iter().map(|a| a.cost_saved).sum();
+        r.estimated_savings = reported.max(r.deflected as f64 * cost_per_ticket);
+        rows.insert("self_service".to_owned(), r);
+    }
+
+    let mut use_cases: Vec<UseCaseReport> = rows.into_values().collect();
+    for r in &mut use_cases {
+        r.cache_hit_rate = if r.llm_calls > 0 {
+            r.cache_hits as f64 / r.llm_calls as f64
+        } else {
+            0.0
+        };
+    }
+    Report {
+        tickets_triaged: latest.len() as u64,
+        dispositions,
+        total_llm_cost: use_cases.iter().map(|r| r.llm_cost).sum(),
+        total_savings: use_cases.iter().map(|r| r.estimated_savings).sum(),
+        use_cases,
+    }
+}
+
+/// Renders the report as a text table.
+pub fn render(report: &Report) -> String {
+    let mut out = format!(
+        "{:<18} {:>8} {:>9} {:>7} {:>10} {:>10} {:>8} {:>9} {:>10}\n",
+        "use case", "handled", "llm calls", "cache%", "tokens", "llm cost", "auto%", "deflected", "savings"
+    );
+    for r in &report.use_cases {
+        let auto = r
+            .auto_routed_share
+            .map_or_else(|| "-".to_owned(), |s| format!("{:.1}", s * 100.0));
+        out.push_str(&format!(
+            "{:<18} {:>8} {:>9} {:>7.1} {:>10} {:>10.4} {:>8} {:>9} {:>10.2}\n",
+            r.use_case,
+            r.tickets_handled,
+            r.llm_calls,
+            r.cache_hit_rate * 100.0,
+            r.tokens,
+            r.llm_cost,
+            auto,
+            r.deflected,
+            r.estimated_savings
+        ));
+    }
+    out.push_str(&format!(
+        "\ntickets triaged {} {:?}\ntotal llm cost {:.4}, estimated savings {:.2}\n",
+        report.tickets_triaged, report.dispositions, report.total_llm_cost, report.total_savings
+    ));
+    out
+}
+
+async fn read<T: Event>(kafka: &KafkaConfig, topic: &str) -> anyhow::Result<Vec<T>> {
+    let records =
+        opsline_kafka::reader::read_until_idle(kafka, topic, Duration::from_secs(2), Duration::from_secs(120)).await?;
+    Ok(records
+        .iter()
+        .filter_map(|r| r.envelope::<T>().ok())
+        .map(|e| e.data)
+        .collect())
+}
+
+/// Reads the topics and prints the report.
+pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
+    let kafka = KafkaConfig::with_bootstrap(args.bootstrap.clone());
+    let names = TopicNames::with_prefix(args.prefix.clone());
+    let usage: Vec<LlmUsage> = read(&kafka, &names.name(&topics::LLM_USAGE)).await?;
+    let triaged: Vec<TriagedTicket> = read(&kafka, &names.name(&topics::TICKETS_TRIAGED)).await?;
+    let routed: Vec<RoutedTicket> = read(&kafka, &names.name(&topics::TICKETS_ROUTED)).await?;
+    let actions: Vec<SelfServiceAction> = read(&kafka, &names.name(&topics::SELFSERVICE_AUDIT)).await?;
+    let report = aggregate(&usage, &triaged, &routed, &actions, args.cost_per_ticket);
+    if args.json {
+        super::print_json(&report)
+    } else {
+        super::print_text(&render(&report))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn usage(task: &str, cache_hit: bool, cost: f64) -> LlmUsage {
+        LlmUsage {
+            task: task.into(),
+            cache_hit,
+            cost,
+            prompt_tokens: 100,
+            completion_tokens: 20,
+            ..LlmUsage::sample()
+        }
+    }
+
+    fn triaged(id: &str, disposition: Disposition) -> TriagedTicket {
+        TriagedTicket {
+            ticket_id: id.into(),
+            disposition,
+            ..TriagedTicket::sample()
+        }
+    }
+
+    fn action(outcome: &str, cost_saved: f64) -> SelfServiceAction {
+        SelfServiceAction {
+            action_id: uuid::Uuid::now_v7(),
+            outcome: outcome.into(),
+            cost_saved,
+            ..SelfServiceAction::sample()
+        }
+    }
+
+    #[test]
+    fn aggregates_per_use_case() {
+        let usage = vec![
+            usage("ticket_enrichment", false, 0.01),
+            usage("ticket_enrichment", true, 0.0),
+            usage("postmortem_draft", false, 0.02),
+            usage("chat_reply", false, 0.005),
+        ];
+        let triaged = vec![
+            triaged("T-1", Disposition::AutoRouted),
+            triaged("T-2", Disposition::HumanReview),
+            triaged("T-3", Disposition::SelfService),
+            // A replay of T-1 counts once.
+            triaged("T-1", Disposition::AutoRouted),
+            triaged("T-4", Disposition::AutoRouted),
+        ];
+        let routed: Vec<RoutedTicket> = ["T-1", "T-2", "T-3", "T-4"]
+            .iter()
+            .map(|id| RoutedTicket {
+                ticket_id: (*id).into(),
+                ..RoutedTicket::sample()
+            })
+            .collect();
+        let actions = vec![
+            action("succeeded", 0.0),
+            action("succeeded", 0.0),
+            action("refused", 0.0),
+        ];
+        let report = aggregate(&usage, &triaged, &routed, &actions, 20.0);
+
+        let row = |name: &str| report.use_cases.iter().find(|r| r.use_case == name).unwrap();
+        let triage = row("ticket_enrichment");
+        assert_eq!(triage.tickets_handled, 4);
+        assert_eq!(triage.llm_calls, 2);
+        assert_eq!(triage.cache_hits, 1);
+        assert!((triage.cache_hit_rate - 0.5).abs() < 1e-9);
+        assert_eq!(triage.tokens, 240);
+        assert!((triage.auto_routed_share.unwrap() - 0.5).abs() < 1e-9);
+        let selfservice = row("self_service");
+        assert_eq!(selfservice.deflected, 2);
+        assert_eq!(selfservice.llm_calls, 1);
+        assert_eq!(
+            selfservice.tickets_handled, 4,
+            "3 actions + 1 ticket handed over by triage"
+        );
+        assert!((selfservice.estimated_savings - 40.0).abs() < 1e-9);
+        assert_eq!(row("postmortem").llm_calls, 1);
+        assert_eq!(report.tickets_triaged, 4);
+        assert_eq!(report.dispositions["auto_routed"], 2);
+        assert!((report.total_llm_cost - 0.035).abs() < 1e-9);
+        assert!(render(&report).contains("ticket_enrichment"));
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["use_cases"][0]["use_case"], "postmortem");
+    }
+
+    #[test]
+    fn reported_savings_win_when_larger() {
+        let report = aggregate(&[], &[], &[], &[action("succeeded", 50.0)], 20.0);
+        assert!((report.total_savings - 50.0).abs() < 1e-9);
+        assert!(report.use_cases.iter().all(|r| r.use_case != "ticket_enrichment"));
+    }
+}
