@@ -137,4 +137,15 @@ async fn status_answers_show_only_own_tickets_and_open_incidents() {
     let names: Vec<&str> = actions.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(names, ["ticket_status", "ticket_status", "service_status"]);
     assert!(actions.iter().all(|a| a.outcome == "succeeded" && a.cost_saved > 0.0));
+
+    // The platform refuses every reply: retried, then a redacted dead letter.
+    recorder.set_failing(true);
+    ask("is the vpn down right now?").await;
+    let dlq = opsline_events::TopicNames::dead_letter(&gateway.names.name(&topics::CHAT_REPLIES));
+    let letters = read_n(&broker.config(), &dlq, 1, Duration::from_secs(60)).await;
+    let letter = Envelope::<opsline_events::ops::DeadLetter>::from_json(letters[0].payload_bytes())
+        .unwrap()
+        .data;
+    assert_eq!(letter.error_code, "reply_undeliverable");
+    assert!(letter.reason.contains("500"), "{}", letter.reason);
 }
