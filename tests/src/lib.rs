@@ -10,6 +10,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod gateway;
+pub mod postmortem;
 pub mod ldap;
 pub mod relay;
 pub mod selfservice;

@@ -7,12 +7,12 @@
 
 use std::time::{Duration, Instant};
 
-use opsline_e2e::{read_n, repo_root, spawn_broker, unique_prefix};
+use opsline_e2e::postmortem::spawn_postmortem;
+use opsline_e2e::{read_n, spawn_broker, unique_prefix};
 use opsline_events::logs::{Alert, AlertKind, Incident, IncidentStatus, LogOffset, Severity};
 use opsline_events::{Envelope, Event, TopicNames, topics};
-use opsline_kafka::{KafkaConfig, KafkaMetrics, OutRecord, Producer};
-use opsline_postmortem::{Application, PostmortemConfig, Role, Timestamp, TokenConfig, hash_token, postmortem_id};
-use opsline_runtime::Shutdown;
+use opsline_kafka::{KafkaMetrics, OutRecord, Producer};
+use opsline_postmortem::{Role, Timestamp, TokenConfig, hash_token, postmortem_id};
 use opsline_runtime::metrics::Metrics;
 use serde_json::Value;
 use uuid::Uuid;
@@ -33,31 +33,6 @@ fn tokens() -> Vec<TokenConfig> {
         token("bob", Role::Sre, &[], OTHER_SRE),
         token("carol", Role::Viewer, &[], VIEWER),
     ]
-}
-
-async fn start(kafka: &KafkaConfig, names: &TopicNames) -> (String, Shutdown, tokio::task::JoinHandle<()>) {
-    let config = PostmortemConfig {
-        listen: "127.0.0.1:0".into(),
-        topic_prefix: names.prefix.clone(),
-        group_id: format!("{}postmortem", names.prefix),
-        index_group_id: format!("{}postmortem-index", names.prefix),
-        runbooks_dir: Some(repo_root().join("runbooks")),
-        alert_wait_ms: 5_000,
-        restore_idle_ms: 500,
-        tokens: tokens(),
-        kafka: kafka.clone(),
-        ..PostmortemConfig::default()
-    };
-    let app = Application::build(config, Metrics::new())
-        .await
-        .expect("build postmortem service");
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = Shutdown::new();
-    let stop = shutdown.clone();
-    let task = tokio::spawn(async move {
-        app.run_until_stopped(stop).await.expect("postmortem service run");
-    });
-    (url, shutdown, task)
 }
 
 fn ts(second: i64) -> Timestamp {
@@ -141,7 +116,8 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
     opsline_kafka::admin::create_topics(&kafka, &names.all_to_create())
         .await
         .expect("create topics");
-    let (url, shutdown, task) = start(&kafka, &names).await;
+    let service = spawn_postmortem(kafka.clone(), &names, tokens(), |c| c.alert_wait_ms = 5_000).await;
+    let url = service.url.clone();
     let client = reqwest::Client::new();
 
     // Access control before any data: no token, unknown token.
@@ -321,9 +297,5 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
     .await;
     assert!(body["total"].as_u64().unwrap_or(0) > 0, "{body}");
 
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(30), task)
-        .await
-        .expect("stops")
-        .expect("joins");
+    service.stop().await;
 }

@@ -11,12 +11,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use opsline_e2e::{repo_root, spawn_broker, unique_prefix};
+use opsline_e2e::postmortem::spawn_postmortem;
+use opsline_e2e::{spawn_broker, unique_prefix};
 use opsline_events::logs::{Alert, Incident, IncidentStatus};
 use opsline_events::{Envelope, Event, TopicNames, topics};
 use opsline_kafka::{KafkaMetrics, OutRecord, Producer};
-use opsline_postmortem::{Application, PostmortemConfig, Role, TokenConfig, hash_token, postmortem_id};
-use opsline_runtime::Shutdown;
+use opsline_postmortem::{Role, TokenConfig, hash_token, postmortem_id};
 use opsline_runtime::metrics::Metrics;
 use uuid::Uuid;
 
@@ -78,21 +78,9 @@ async fn search_page_and_reading_view_render_in_headless_chromium() {
         teams: Vec::new(),
         sha256: hash_token(secret),
     };
-    let config = PostmortemConfig {
-        listen: "127.0.0.1:0".into(),
-        topic_prefix: names.prefix.clone(),
-        group_id: format!("{}postmortem", names.prefix),
-        index_group_id: format!("{}postmortem-index", names.prefix),
-        runbooks_dir: Some(repo_root().join("runbooks")),
-        restore_idle_ms: 500,
-        tokens: vec![token("sam", Role::Sre, SRE), token("val", Role::Viewer, VIEWER)],
-        kafka: kafka.clone(),
-        ..PostmortemConfig::default()
-    };
-    let app = Application::build(config, Metrics::new()).await.expect("build");
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let tokens = vec![token("sam", Role::Sre, SRE), token("val", Role::Viewer, VIEWER)];
+    let service = spawn_postmortem(kafka.clone(), &names, tokens, |_| {}).await;
+    let url = service.url.clone();
 
     // A resolved incident whose title tries to inject markup.
     let alert = Alert::sample();
@@ -181,6 +169,5 @@ async fn search_page_and_reading_view_render_in_headless_chromium() {
     let size = std::fs::metadata(&screenshot).map(|m| m.len()).unwrap_or(0);
     assert!(size > 1_000, "screenshot missing or empty ({size} bytes)");
 
-    shutdown.cancel();
-    let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+    service.stop().await;
 }

@@ -4,6 +4,8 @@
 //! relative to baselines learned per service and per template, never tuned to
 //! one data set.
 
+use std::collections::BTreeMap;
+
 use opsline_kafka::KafkaConfig;
 use opsline_logmine::MinerConfig;
 use opsline_runtime::telemetry::TelemetryConfig;
@@ -86,6 +88,9 @@ pub struct IncidentConfig {
     pub quiet_period_secs: u64,
     /// Raw-log offsets kept per incident.
     pub max_evidence: usize,
+    /// Incidents of these services (key) are restricted to the team (value): only its members
+    /// may read their postmortems.
+    pub restricted_teams: BTreeMap<String, String>,
 }
 
 impl Default for IncidentConfig {
@@ -94,6 +99,7 @@ impl Default for IncidentConfig {
             correlation_secs: 900,
             quiet_period_secs: 1800,
             max_evidence: 1000,
+            restricted_teams: BTreeMap::new(),
         }
     }
 }

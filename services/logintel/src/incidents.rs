@@ -72,7 +72,7 @@ impl IncidentBook {
             resolved_by: None,
             alert_ids: vec![alert.alert_id],
             evidence: Vec::new(),
-            restricted_team: None,
+            restricted_team: config.restricted_teams.get(&alert.service).cloned(),
         };
         add_evidence(&mut incident, alert, config);
         self.open.push(incident.clone());
@@ -168,6 +168,21 @@ mod tests {
             kind,
             ..Alert::sample()
         }
+    }
+
+    #[test]
+    fn configured_services_open_restricted_incidents() {
+        let config = IncidentConfig {
+            restricted_teams: [("hdfs".to_owned(), "storage".to_owned())].into(),
+            ..IncidentConfig::default()
+        };
+        let mut book = IncidentBook::default();
+        let opened = book.on_alert(&alert(1, AlertKind::NewTemplate), 0, &config).unwrap();
+        assert_eq!(opened.restricted_team.as_deref(), Some("storage"));
+        let mut other = alert(2, AlertKind::NewTemplate);
+        other.service = "web".into();
+        let opened = IncidentBook::default().on_alert(&other, 0, &config).unwrap();
+        assert_eq!(opened.restricted_team, None);
     }
 
     #[test]
