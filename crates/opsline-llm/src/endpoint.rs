@@ -8,14 +8,12 @@
 //! Errors are classified for the retry policy: connection failures, timeouts,
 //! 408, 429 and 5xx are transient; other 4xx are rejections.
 
-use std::sync::Once;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
-use async_openai::middleware::ReqwestService;
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
     ChatCompletionRequestUserMessage, CreateChatCompletionRequest, FinishReason, ResponseFormat,
@@ -23,6 +21,8 @@ use async_openai::types::chat::{
 };
 
 use secrecy::ExposeSecret;
+
+use crate::transport::Transport;
 use serde_json::Value;
 
 /// A message of the conversation.
@@ -99,29 +99,15 @@ pub struct Endpoint {
 /// Connecting should be quick; a dead endpoint must fail fast.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-static CRYPTO_PROVIDER: Once = Once::new();
-
-/// Installs rustls' `ring` provider for the process (once; an already
-/// installed provider is kept). The workspace's one TLS stack.
-pub fn install_crypto_provider() {
-    CRYPTO_PROVIDER.call_once(|| {
-        let _already_installed = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 impl Endpoint {
-    /// A client for `base_url` with an optional API key. The HTTP stack has
-    /// no retry layer of its own: retries are the gateway's (`backon`), so
-    /// they are counted once and the breaker sees every failure.
+    /// A client for `base_url` with an optional API key. The transport
+    /// ([`Transport`]) has no retry layer: retries are the gateway's
+    /// (`backon`), so they are counted once and the breaker sees every failure.
     pub fn new(base_url: &str, api_key: Option<&secrecy::SecretString>, timeout: Duration) -> Result<Self, String> {
-        install_crypto_provider();
         let mut config = OpenAIConfig::new().with_api_base(base_url.trim_end_matches('/'));
         config = config.with_api_key(api_key.map(|k| k.expose_secret().to_owned()).unwrap_or_default());
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout.min(CONNECT_TIMEOUT))
-            .build()
-            .map_err(|e| format!("http client: {e}"))?;
-        let client = Client::with_config(config).with_http_service(ReqwestService::new(http));
+        let transport = Transport::new(base_url, timeout.min(CONNECT_TIMEOUT))?;
+        let client = Client::with_config(config).with_http_service(transport);
         Ok(Self {
             client,
             timeout,
@@ -213,6 +199,8 @@ fn classify(error: OpenAIError) -> CallError {
             }
         }
         OpenAIError::Reqwest(error) => CallError::Transient(format!("http: {error}")),
+        // Transport errors (connection refused, reset, TLS): worth a retry.
+        OpenAIError::Boxed(error) => CallError::Transient(format!("transport: {error}")),
         // An error body that is not OpenAI-shaped (llama.cpp, proxies) or an
         // unexpected answer shape: treat as a rejection of this request form.
         OpenAIError::JSONDeserialize(error, body) => {

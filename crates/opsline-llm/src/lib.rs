@@ -20,7 +20,8 @@
 //! `opsline-privacy` first; only the sha256 of what was sent is logged.
 //!
 //! Modules: [`config`] (settings), [`prompts`] (the prompt library),
-//! [`endpoint`] (HTTP and response-format fallback), [`output`] (answer
+//! [`endpoint`] (chat call and response-format fallback), [`transport`]
+//! (hyper + rustls/ring under async-openai), [`output`] (answer
 //! parsing), [`breaker`], [`cache`], [`ledger`], `gateway` (the call path).
 
 pub mod breaker;
@@ -32,6 +33,7 @@ pub mod ledger;
 mod metrics;
 pub mod output;
 pub mod prompts;
+pub mod transport;
 
 use std::collections::BTreeMap;
 

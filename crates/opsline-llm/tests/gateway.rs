@@ -420,3 +420,22 @@ async fn config_deserializes_with_defaults_and_rejects_unknown_keys() {
     assert!(!format!("{config:?}").contains("sk-test"), "the key never reaches logs");
     assert!(serde_json::from_value::<LlmConfig>(json!({"enabld": true})).is_err());
 }
+
+#[test]
+fn other_http_clients_in_the_process_still_build() {
+    // reqwest stays TLS-free (the gateway owns its rustls/ring transport), so
+    // a plain client elsewhere in a process that links opsline-llm never panics
+    // for want of a crypto provider.
+    let _client = reqwest::Client::new();
+}
+
+#[tokio::test]
+async fn https_endpoint_gets_a_tls_transport() {
+    let mut config = config("https://llm.example.invalid/v1");
+    config.retry.max_attempts = 1;
+    match LlmGateway::new(config, Arc::new(MemoryLedger::default())) {
+        Ok(gateway) => assert!(matches!(ask(&gateway, "x").await, Err(LlmError::Endpoint(_)))),
+        Err(LlmError::Config(message)) => assert!(message.contains("root certificates"), "{message}"),
+        Err(other) => panic!("{other}"),
+    }
+}
