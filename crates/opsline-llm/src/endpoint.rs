@@ -22,6 +22,7 @@ use async_openai::types::chat::{
 
 use secrecy::ExposeSecret;
 
+pub use crate::transport::install_crypto_provider;
 use crate::transport::Transport;
 use serde_json::Value;
 
