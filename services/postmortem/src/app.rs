@@ -9,6 +9,7 @@ use opsline_events::logs::Incident;
 use opsline_events::ops::Postmortem;
 use opsline_events::{Envelope, TopicNames, topics};
 use opsline_kafka::{ConsumerLoop, KafkaMetrics, Producer};
+use opsline_llm::{KafkaUsageSink, LlmGateway};
 use opsline_runtime::Shutdown;
 use opsline_runtime::http::{OpsState, ops_router};
 use opsline_runtime::metrics::Metrics;
@@ -17,6 +18,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::TokenStore;
 use crate::config::PostmortemConfig;
+use crate::draft::llm::LlmDrafter;
 use crate::draft::{DeterministicDrafter, Drafter};
 use crate::error::PostmortemError;
 use crate::metrics::PostmortemMetrics;
@@ -36,9 +38,10 @@ pub struct Application {
 }
 
 impl Application {
-    /// Builds the service with the deterministic drafter.
+    /// Builds the service with the LLM drafter when `llm.enabled` (its usage goes to the LLM
+    /// usage topic), else with the deterministic drafter.
     pub async fn build(config: PostmortemConfig, metrics: Metrics) -> Result<Self, PostmortemError> {
-        Self::build_with_drafter(config, metrics, Arc::new(DeterministicDrafter)).await
+        Self::build_inner(config, metrics, None).await
     }
 
     /// Builds the service with `drafter` (its narratives are checked; the deterministic one
@@ -47,6 +50,14 @@ impl Application {
         config: PostmortemConfig,
         metrics: Metrics,
         drafter: Arc<dyn Drafter>,
+    ) -> Result<Self, PostmortemError> {
+        Self::build_inner(config, metrics, Some(drafter)).await
+    }
+
+    async fn build_inner(
+        config: PostmortemConfig,
+        metrics: Metrics,
+        drafter: Option<Arc<dyn Drafter>>,
     ) -> Result<Self, PostmortemError> {
         let tokens = TokenStore::new(&config.tokens).map_err(|e| PostmortemError::Startup(e.to_string()))?;
         if tokens.is_empty() {
@@ -57,6 +68,10 @@ impl Application {
         let producer =
             Producer::new(&config.kafka, &kafka_metrics).map_err(|e| PostmortemError::Startup(e.to_string()))?;
         let names = TopicNames::with_prefix(config.topic_prefix.clone());
+        let drafter = match drafter {
+            Some(drafter) => drafter,
+            None => configured_drafter(&config, &producer, &names)?,
+        };
         let topics = Topics {
             incidents: names.name(&topics::INCIDENTS),
             alerts: names.name(&topics::ALERTS),
@@ -259,4 +274,20 @@ async fn queue_undrafted_incidents(
         }
     }
     Ok(queued)
+}
+
+/// The LLM drafter when `llm.enabled` (its calls go to the LLM usage topic), else the
+/// deterministic one.
+fn configured_drafter(
+    config: &PostmortemConfig,
+    producer: &Producer,
+    names: &TopicNames,
+) -> Result<Arc<dyn Drafter>, PostmortemError> {
+    if !config.llm.enabled {
+        return Ok(Arc::new(DeterministicDrafter));
+    }
+    let sink = Arc::new(KafkaUsageSink::new(producer.clone(), names, COMPONENT));
+    let gateway = LlmGateway::new(config.llm.clone(), sink).map_err(|e| PostmortemError::Startup(e.to_string()))?;
+    tracing::info!("postmortem narratives drafted by the LLM gateway");
+    Ok(Arc::new(LlmDrafter::new(gateway)))
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use opsline_kafka::KafkaConfig;
+use opsline_llm::LlmConfig;
 use opsline_runtime::telemetry::TelemetryConfig;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,10 @@ pub struct PostmortemConfig {
     pub restore_idle_ms: u64,
     /// API tokens (`name`, `role`, `teams`, `sha256`); see `hash_token`.
     pub tokens: Vec<TokenConfig>,
+    /// The LLM gateway that drafts the narrative (disabled by default: the deterministic draft).
+    /// Not serialized: it may hold an API key.
+    #[serde(skip_serializing)]
+    pub llm: LlmConfig,
     /// Kafka client settings.
     pub kafka: KafkaConfig,
     /// Logs and traces.
@@ -52,6 +57,7 @@ impl Default for PostmortemConfig {
             max_cached_alerts: 200_000,
             restore_idle_ms: 1_500,
             tokens: Vec::new(),
+            llm: LlmConfig::default(),
             kafka: KafkaConfig {
                 client_id: "opsline-postmortem".to_owned(),
                 ..KafkaConfig::default()

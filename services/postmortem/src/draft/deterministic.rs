@@ -249,5 +249,8 @@ pub fn deterministic_narrative(input: &DraftInput<'_>) -> Narrative {
         SectionKind::LessonsLearned,
         "> Reviewer: what went well, what went wrong, where we got lucky.".to_owned(),
     );
-    Narrative { sections }
+    Narrative {
+        sections,
+        ..Narrative::default()
+    }
 }

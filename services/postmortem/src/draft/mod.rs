@@ -6,11 +6,12 @@
 //! not exist, in which case the [`DeterministicDrafter`]'s narrative is used instead; finally
 //! [`markdown::render`] assembles the document, marked "Draft, needs review".
 //!
-//! Today the only drafter is the deterministic template (model `none`); an LLM drafter
-//! (issue 4's gateway) plugs in by implementing [`Drafter`].
+//! Two drafters: the deterministic template (model `none`), and [`llm::LlmDrafter`], which asks
+//! a model through the LLM gateway when one is configured.
 
 pub mod citations;
 pub mod deterministic;
+pub mod llm;
 pub mod markdown;
 
 use std::future::Future;
@@ -93,6 +94,10 @@ pub struct NarrativeSection {
 pub struct Narrative {
     /// The sections, in any order (rendered in template order).
     pub sections: Vec<NarrativeSection>,
+    /// The model that wrote it, when the drafter learns it per call (else [`Drafter::model`]).
+    pub model: Option<String>,
+    /// The prompt id and version, when the drafter learns it per call (else [`Drafter::prompt`]).
+    pub prompt: Option<String>,
 }
 
 impl Narrative {
@@ -166,7 +171,11 @@ pub async fn draft_postmortem(incident: &Incident, alerts: &[Alert], drafter: &d
                 .map_err(|e| format!("citation check failed: {e}"))
         });
     let (narrative, model, prompt, fallback_reason) = match attempt {
-        Ok(narrative) => (narrative, drafter.model().to_owned(), drafter.prompt().to_owned(), None),
+        Ok(narrative) => {
+            let model = narrative.model.clone().unwrap_or_else(|| drafter.model().to_owned());
+            let prompt = narrative.prompt.clone().unwrap_or_else(|| drafter.prompt().to_owned());
+            (narrative, model, prompt, None)
+        }
         Err(reason) => {
             tracing::warn!(incident = %incident.incident_id, model = drafter.model(), %reason, "using the deterministic draft");
             (

@@ -1,0 +1,308 @@
+//! The LLM drafter: the narrative sections written by a model through the LLM gateway
+//! (task `postmortem_narrative`, prompt `postmortem-narrative`), from the incident's timeline.
+//!
+//! The model sees the timeline as lines `[E<n>] <time> <text>` (redacted once more with
+//! `opsline-privacy` before they leave the service) and must cite those numbers; its answer is
+//! turned into a [`Narrative`] citing `[T<n>]`, the timeline's own numbering, so the usual
+//! [`check_citations`](super::check_citations) decides whether it is used or replaced by the
+//! deterministic draft. The narrative records the model and prompt version that wrote it.
+
+use std::collections::BTreeMap;
+
+use opsline_llm::{LlmGateway, StructuredRequest};
+use opsline_privacy::{Redactor, RedactorConfig};
+use serde::Deserialize;
+
+use super::{DraftFuture, DraftInput, Drafter, DrafterError, Narrative, NarrativeSection, SectionKind};
+
+/// The gateway task of the narrative.
+pub const NARRATIVE_TASK: &str = "postmortem_narrative";
+/// The prompt id of the narrative.
+pub const NARRATIVE_PROMPT: &str = "postmortem-narrative";
+
+/// The model's answer, as the prompt's JSON Schema defines it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NarrativeAnswer {
+    /// What happened.
+    pub summary: String,
+    /// Who and what was affected.
+    pub impact: String,
+    /// Why it happened (hypotheses).
+    pub root_causes: String,
+    /// What set it off.
+    pub trigger: String,
+    /// How it was noticed.
+    pub detection: String,
+    /// How it ended.
+    pub resolution: String,
+    /// What went well or wrong.
+    pub lessons_learned: String,
+    /// What to do next, one action per item.
+    pub action_items: Vec<String>,
+}
+
+/// Writes narratives with a model through the LLM gateway.
+pub struct LlmDrafter {
+    gateway: LlmGateway,
+    redactor: Redactor,
+}
+
+impl std::fmt::Debug for LlmDrafter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmDrafter").finish_non_exhaustive()
+    }
+}
+
+impl LlmDrafter {
+    /// A drafter calling `gateway`; timeline text is redacted with the default redactor first.
+    pub fn new(gateway: LlmGateway) -> Self {
+        Self {
+            gateway,
+            redactor: Redactor::new(RedactorConfig::default()),
+        }
+    }
+
+    /// The prompt variables for `input`: `title`, `service`, `severity` and `timeline`.
+    pub fn vars(&self, input: &DraftInput<'_>) -> BTreeMap<String, String> {
+        let timeline: Vec<String> = input
+            .timeline
+            .entries
+            .iter()
+            .map(|e| format!("[E{}] {} {}", e.number, e.at, e.text))
+            .collect();
+        BTreeMap::from([
+            ("title".to_owned(), self.redactor.redact(&input.incident.title)),
+            ("service".to_owned(), self.redactor.redact(&input.incident.service)),
+            ("severity".to_owned(), input.incident.severity.as_str().to_owned()),
+            ("timeline".to_owned(), self.redactor.redact(&timeline.join("\n"))),
+        ])
+    }
+}
+
+impl Drafter for LlmDrafter {
+    fn model(&self) -> &str {
+        "llm"
+    }
+
+    fn prompt(&self) -> &str {
+        NARRATIVE_PROMPT
+    }
+
+    fn draft<'a>(&'a self, input: DraftInput<'a>) -> DraftFuture<'a> {
+        Box::pin(async move {
+            let vars = self.vars(&input);
+            let request = StructuredRequest {
+                task: NARRATIVE_TASK,
+                prompt_id: NARRATIVE_PROMPT,
+                vars: &vars,
+            };
+            let output = self
+                .gateway
+                .structured::<NarrativeAnswer>(request)
+                .await
+                .map_err(|e| DrafterError(e.to_string()))?;
+            let mut narrative = narrative_from_answer(&output.value);
+            narrative.model = Some(output.model);
+            narrative.prompt = Some(output.prompt);
+            Ok(narrative)
+        })
+    }
+}
+
+/// The narrative of a model's answer, its `[E<n>]` citations rewritten as `[T<n>]` (a list
+/// like `[E3, E4]` becomes `[T3][T4]`; anything else in `[E…]` stays malformed and fails the
+/// citation check).
+pub fn narrative_from_answer(answer: &NarrativeAnswer) -> Narrative {
+    let items: Vec<String> = answer
+        .action_items
+        .iter()
+        .map(|item| format!("- {}", item.trim().trim_start_matches("- ")))
+        .collect();
+    let sections = [
+        (SectionKind::Summary, answer.summary.clone()),
+        (SectionKind::Impact, answer.impact.clone()),
+        (SectionKind::RootCauses, answer.root_causes.clone()),
+        (SectionKind::Trigger, answer.trigger.clone()),
+        (SectionKind::Detection, answer.detection.clone()),
+        (SectionKind::Resolution, answer.resolution.clone()),
+        (SectionKind::ActionItems, items.join("\n")),
+        (SectionKind::LessonsLearned, answer.lessons_learned.clone()),
+    ];
+    Narrative {
+        sections: sections
+            .into_iter()
+            .map(|(kind, text)| NarrativeSection {
+                kind,
+                text: rewrite_citations(text.trim()),
+            })
+            .collect(),
+        ..Narrative::default()
+    }
+}
+
+/// Rewrites `[E<n>]` (and `[E<n>, E<m>]`) citations as `[T<n>]`.
+fn rewrite_citations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("[E") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find(']') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let inner = &after[..end];
+        let numbers: Option<Vec<&str>> = inner
+            .split(',')
+            .map(|part| {
+                let n = part.trim().strip_prefix('E')?;
+                (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then_some(n)
+            })
+            .collect();
+        match numbers {
+            Some(numbers) => numbers.iter().for_each(|n| out.push_str(&format!("[T{n}]"))),
+            None => out.push_str(&format!("[T{}]", inner.strip_prefix('E').unwrap_or(inner))),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::draft::{deterministic_narrative, draft_postmortem};
+    use crate::timeline::tests::fixture;
+
+    /// A drafter returning a canned model answer (JSON), converted like the real one.
+    struct Canned(&'static str);
+
+    impl Drafter for Canned {
+        fn model(&self) -> &str {
+            "llm"
+        }
+        fn prompt(&self) -> &str {
+            NARRATIVE_PROMPT
+        }
+        fn draft<'a>(&'a self, _input: DraftInput<'a>) -> DraftFuture<'a> {
+            Box::pin(async move {
+                let answer: NarrativeAnswer = serde_json::from_str(self.0).map_err(|e| DrafterError(e.to_string()))?;
+                let mut narrative = narrative_from_answer(&answer);
+                narrative.model = Some("qwen2.5-coder-1.5b-instruct".into());
+                narrative.prompt = Some("postmortem-narrative@1".into());
+                Ok(narrative)
+            })
+        }
+    }
+
+    const GOOD: &str = r#"{
+        "summary": "Ledger writes timed out for shard 7 [E1]. Settlement batches were retried [E2, E3].",
+        "impact": "Payments were delayed while writes timed out [E1].",
+        "root_causes": "A hypothesis: the ledger shard was overloaded [E1][E2].",
+        "trigger": "The error surge started the incident [E1].",
+        "detection": "The log service raised an error-surge alert [E1].",
+        "resolution": "The incident was resolved after the retries succeeded [E3].",
+        "lessons_learned": "Alerting on the error surge worked well [E1].",
+        "action_items": ["Add capacity to ledger shards [E1]", "Alert on settlement retries"]
+    }"#;
+
+    fn with(field: &str, value: &str) -> &'static str {
+        let mut answer: serde_json::Value = serde_json::from_str(GOOD).unwrap();
+        answer[field] = serde_json::Value::String(value.into());
+        Box::leak(answer.to_string().into_boxed_str())
+    }
+
+    #[test]
+    fn citations_are_renumbered_for_the_timeline() {
+        assert_eq!(rewrite_citations("a [E1]. b [E2, E13]."), "a [T1]. b [T2][T13].");
+        assert_eq!(
+            rewrite_citations("odd [Ex] and [E] and [E3"),
+            "odd [Tx] and [T] and [E3"
+        );
+        assert_eq!(rewrite_citations("no citation"), "no citation");
+    }
+
+    #[tokio::test]
+    async fn a_grounded_answer_is_used_with_its_model_and_prompt() {
+        let (incident, alerts) = fixture();
+        let outcome = draft_postmortem(&incident, &alerts, &Canned(GOOD)).await;
+        assert_eq!(outcome.fallback_reason, None);
+        let pm = outcome.postmortem;
+        assert_eq!(pm.model, "qwen2.5-coder-1.5b-instruct");
+        assert_eq!(pm.prompt, "postmortem-narrative@1");
+        assert!(
+            pm.markdown.contains("Ledger writes timed out for shard 7 [T1]."),
+            "{}",
+            pm.markdown
+        );
+        assert!(pm.markdown.contains("retried [T2][T3]."), "{}", pm.markdown);
+        assert!(
+            pm.markdown.contains("- Add capacity to ledger shards [T1]"),
+            "{}",
+            pm.markdown
+        );
+        assert!(pm.markdown.contains("_Draft, needs review._"));
+    }
+
+    #[tokio::test]
+    async fn an_uncited_fact_falls_back_to_the_deterministic_draft() {
+        let (incident, alerts) = fixture();
+        let answer = with("impact", "Every customer lost money.");
+        let outcome = draft_postmortem(&incident, &alerts, &Canned(answer)).await;
+        assert!(outcome.fallback_reason.unwrap().contains("uncited fact"));
+        assert_eq!(outcome.postmortem.model, "none");
+        assert!(!outcome.postmortem.markdown.contains("lost money"));
+    }
+
+    #[tokio::test]
+    async fn a_citation_of_a_missing_entry_falls_back() {
+        let (incident, alerts) = fixture();
+        let answer = with("trigger", "A deploy started it [E99].");
+        let outcome = draft_postmortem(&incident, &alerts, &Canned(answer)).await;
+        assert!(outcome.fallback_reason.unwrap().contains("[T99]"));
+        assert_eq!(outcome.postmortem.model, "none");
+        let expected = deterministic_narrative(&DraftInput {
+            incident: &incident,
+            timeline: &crate::timeline::Timeline::build(&incident, &alerts),
+        });
+        let summary = expected.section(SectionKind::Summary).unwrap();
+        assert!(outcome.postmortem.markdown.contains(summary.lines().next().unwrap()));
+    }
+
+    #[tokio::test]
+    async fn an_answer_citing_nothing_or_malformed_falls_back() {
+        let (incident, alerts) = fixture();
+        for answer in [
+            with("summary", "Something happened."),
+            with("detection", "Noticed by the on-call [Efoo]."),
+            "{\"summary\": \"not the schema\"}",
+        ] {
+            let outcome = draft_postmortem(&incident, &alerts, &Canned(answer)).await;
+            assert!(outcome.fallback_reason.is_some(), "{answer}");
+            assert_eq!(outcome.postmortem.model, "none");
+        }
+    }
+
+    #[test]
+    fn vars_number_the_timeline_as_events_and_redact() {
+        let (mut incident, alerts) = fixture();
+        incident.title = "Ledger timeouts, contact ops@example.com".into();
+        let timeline = crate::timeline::Timeline::build(&incident, &alerts);
+        let gateway = LlmGateway::new(
+            opsline_llm::LlmConfig::default(),
+            std::sync::Arc::new(opsline_llm::NoLedger),
+        )
+        .expect("a disabled gateway");
+        let drafter = LlmDrafter::new(gateway);
+        let vars = drafter.vars(&DraftInput {
+            incident: &incident,
+            timeline: &timeline,
+        });
+        assert!(vars["timeline"].starts_with("[E1] "), "{}", vars["timeline"]);
+        assert_eq!(vars["timeline"].lines().count(), timeline.entries.len());
+        assert!(!vars["title"].contains("ops@example.com"), "{}", vars["title"]);
+        assert_eq!(vars["service"], incident.service);
+    }
+}
