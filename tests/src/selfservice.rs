@@ -174,7 +174,6 @@ pub async fn signed_post(
         Platform::Slack => ("x-slack-signature", "x-slack-request-timestamp"),
         Platform::Webhook => ("x-opsline-signature", "x-opsline-request-timestamp"),
     };
-    opsline_llm::endpoint::install_crypto_provider();
     let response = reqwest::Client::new()
         .post(url)
         .header("content-type", content_type)

@@ -184,8 +184,11 @@ impl Default for NotifierConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReplyConfig {
-    /// Outbound webhook for messages that carry no response URL.
+    /// Outbound webhook for messages that carry no response URL (or for every reply when
+    /// `use_response_url` is false).
     pub webhook_url: String,
+    /// Whether to answer on a message's own response URL (Slack's `response_url`).
+    pub use_response_url: bool,
     /// When not empty, response URLs must start with one of these prefixes.
     pub allowed_url_prefixes: Vec<String>,
     /// Attempts per reply (first try included).
@@ -200,6 +203,7 @@ impl Default for ReplyConfig {
     fn default() -> Self {
         Self {
             webhook_url: String::new(),
+            use_response_url: true,
             allowed_url_prefixes: Vec::new(),
             attempts: 4,
             retry_delay_ms: 100,

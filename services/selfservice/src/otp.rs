@@ -160,13 +160,10 @@ pub fn notifier_from_config(config: &NotifierConfig) -> Result<Option<Arc<dyn No
             path: PathBuf::from(&config.path),
         }))),
         "webhook" if !config.url.is_empty() => Ok(Some(Arc::new(WebhookNotifier {
-            client: {
-                opsline_llm::endpoint::install_crypto_provider();
-                reqwest::Client::builder()
-                    .timeout(Duration::from_secs(5))
-                    .build()
-                    .map_err(|e| SelfServiceError::Startup(e.to_string()))?
-            },
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .map_err(|e| SelfServiceError::Startup(e.to_string()))?,
             url: config.url.clone(),
         }))),
         other => Err(SelfServiceError::Startup(format!(

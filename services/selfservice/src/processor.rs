@@ -125,7 +125,10 @@ impl ChatProcessor {
             if let Err(error) = self.sender.deliver(&message, &reply.private_text).await {
                 tracing::warn!(code = error.code(), %error, "private reply not delivered");
                 out.push(self.dead_letter(record, &message, &reply.redacted_text, &error)?);
+                // Not resolved for the user (a reset password they never received included).
                 for audit in audits.iter_mut().filter(|a| a.outcome == "succeeded") {
+                    audit.outcome = "failed".to_owned();
+                    audit.cost_saved = 0.0;
                     audit.reason = Some(format!("reply undeliverable: {error}"));
                 }
             }

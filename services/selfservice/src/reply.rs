@@ -3,6 +3,10 @@
 //! retries on connection errors, 429 and 5xx; the caller dead-letters a reply that
 //! still failed (with the redacted text only). The reply text is a `SecretString`
 //! (it may carry a temporary password): it is never logged and no error quotes it.
+//!
+//! The workspace's `reqwest` has no TLS (see `opsline-llm`'s transport for why), so
+//! replies go to `http` URLs: in production set `reply.use_response_url = false` and
+//! `reply.webhook_url` to an in-cluster relay that posts to the platform over TLS.
 
 use std::time::Duration;
 
@@ -28,7 +32,6 @@ struct Failure {
 impl ReplySender {
     /// A sender with `config`.
     pub fn new(config: ReplyConfig) -> Result<Self, SelfServiceError> {
-        opsline_llm::endpoint::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.timeout_ms.max(100)))
             .redirect(reqwest::redirect::Policy::none())
@@ -39,7 +42,7 @@ impl ReplySender {
 
     /// Where a reply to `message` goes: its response URL (if allowed) or the outbound webhook.
     fn target(&self, message: &ChatMessage) -> Result<String, SelfServiceError> {
-        if let Some(url) = &message.response_url {
+        if let Some(url) = message.response_url.as_ref().filter(|_| self.config.use_response_url) {
             let allowed = self.config.allowed_url_prefixes.is_empty()
                 || self.config.allowed_url_prefixes.iter().any(|p| url.starts_with(p));
             if allowed {

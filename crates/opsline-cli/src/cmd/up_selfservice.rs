@@ -54,7 +54,11 @@ pub fn start_directory(data_dir: &Path) -> Option<DirectoryProcess> {
         .map(|a| a.port())
         .ok()?;
     let dir = data_dir.join("ldap");
-    let output = Command::new("bash").arg(script).arg(&dir).arg(port.to_string()).output();
+    let output = Command::new("bash")
+        .arg(script)
+        .arg(&dir)
+        .arg(port.to_string())
+        .output();
     match output {
         Ok(out) if out.status.success() => {
             let url = format!("ldap://127.0.0.1:{port}");
