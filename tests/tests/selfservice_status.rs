@@ -73,7 +73,11 @@ async fn status_answers_show_only_own_tickets_and_open_incidents() {
     )
     .await;
 
-    let _service = spawn_selfservice(broker.config(), &gateway.names, &ldap, "", |_| {}).await;
+    // Tansu's first fetch is slow: wait for a quiet topic as long as logintel does.
+    let _service = spawn_selfservice(broker.config(), &gateway.names, &ldap, "", |c| {
+        c.restore_idle_ms = 5_000
+    })
+    .await;
     // After the start: followed.
     let later = ticket("T-2003", "alice@example.org", TicketState::AwaitingTriage, None);
     send(

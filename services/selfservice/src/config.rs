@@ -52,7 +52,7 @@ impl Default for SelfServiceConfig {
             notifier: NotifierConfig::default(),
             reply: ReplyConfig::default(),
             rate_limit: RateLimitConfig::default(),
-            restore_idle_ms: 3_000,
+            restore_idle_ms: 5_000,
             kafka: KafkaConfig {
                 client_id: "opsline-selfservice".to_owned(),
                 ..KafkaConfig::default()
