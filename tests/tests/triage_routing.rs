@@ -247,6 +247,17 @@ async fn prompt_injection_changes_no_routing() {
         c.classifier.human_review_threshold = 0.0;
         c.llm.enabled = true;
         c.llm.base_url = base_url;
+        c.llm.tasks.insert(
+            "ticket_enrichment".into(),
+            opsline_llm::TaskConfig {
+                model: "hostile".into(),
+                temperature: 0.0,
+                max_tokens: 256,
+            },
+        );
+        c.llm
+            .approved_models
+            .insert("ticket_enrichment".into(), vec!["hostile".into()]);
     })
     .await;
 
@@ -304,6 +315,11 @@ async fn prompt_injection_changes_no_routing() {
             "citations outside the context are dropped"
         );
     }
+    assert!(
+        all.iter()
+            .any(|r| r.ticket_id == "T-attacker" && r.revision == 2 && r.summary.is_some()),
+        "the enrichment ran (revision 2 with the hostile summary): {all:?}"
+    );
     // The victim's description never went to the model with the attacker's request.
     for body in recorded
         .lock()

@@ -10,7 +10,7 @@ use opsline_classify::{IntentClassifier, Model};
 use opsline_events::TopicNames;
 use opsline_events::topics::{self, TopicSpec};
 use opsline_kafka::{ConsumerLoop, KafkaMetrics, Producer};
-use opsline_llm::LlmGateway;
+use opsline_llm::{KafkaUsageSink, LlmGateway};
 use opsline_privacy::Redactor;
 use opsline_runtime::Shutdown;
 use opsline_runtime::http::{OpsState, ops_router};
@@ -22,7 +22,6 @@ use crate::enrichment::{EnrichmentQueue, EnrichmentWorker, WorkerParts};
 use crate::error::TriageError;
 use crate::grounding::{RecentTickets, Runbooks};
 use crate::incidents::IncidentBook;
-use crate::ledger::LedgerSink;
 use crate::metrics::TriageMetrics;
 use crate::processor::{IncidentFollower, SharedBook, TicketProcessor, Topics};
 use crate::routing::Router as TicketRouter;
@@ -80,7 +79,7 @@ impl Application {
             config.incidents.clone(),
         );
         let llm = if config.llm.enabled {
-            let sink = LedgerSink::new(producer.clone(), names.name(&topics::LLM_USAGE));
+            let sink = KafkaUsageSink::new(producer.clone(), &names, crate::processor::COMPONENT);
             LlmGateway::new(config.llm.clone(), Arc::new(sink)).map_err(|e| TriageError::Startup(e.to_string()))?
         } else {
             LlmGateway::disabled()

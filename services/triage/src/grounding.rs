@@ -144,7 +144,8 @@ impl RecentTickets {
             .iter()
             .filter(|t| t.ticket_id != ticket_id)
             .map(|t| (jaccard(&query, &t.terms), t))
-            .filter(|(score, _)| *score >= 0.1)
+            // An exact duplicate teaches nothing (and would make identical tickets miss the LLM cache).
+            .filter(|(score, _)| *score >= 0.1 && *score < 1.0)
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         scored

@@ -27,7 +27,7 @@
 //! # Modules
 //! - [`config`]: settings; [`error`]: the error type;
 //! - [`routing`], [`priority`], [`incidents`], [`text`]: the decision (pure);
-//! - [`grounding`], [`enrichment`], [`ledger`]: the LLM enrichment;
+//! - [`grounding`], [`enrichment`]: the LLM enrichment (usage ledger: `opsline_llm::KafkaUsageSink`);
 //! - [`webhook`]: the helpdesk webhook;
 //! - [`processor`]: the Kafka processors; [`app`]: the runnable service.
 
@@ -37,7 +37,6 @@ pub mod enrichment;
 pub mod error;
 pub mod grounding;
 pub mod incidents;
-pub mod ledger;
 mod metrics;
 pub mod priority;
 pub mod processor;
