@@ -10,8 +10,9 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod gateway;
-pub mod postmortem;
 pub mod ldap;
+pub mod llm;
+pub mod postmortem;
 pub mod relay;
 pub mod selfservice;
 
