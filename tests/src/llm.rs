@@ -97,7 +97,12 @@ pub async fn spawn_llama() -> TestLlm {
         .stderr(log.reopen().expect("log"))
         .spawn()
         .expect("start llama-server");
-    let mut llm = TestLlm { base_url: format!("http://127.0.0.1:{port}/v1"), port, child: Some(child), log };
+    let mut llm = TestLlm {
+        base_url: format!("http://127.0.0.1:{port}/v1"),
+        port,
+        child: Some(child),
+        log,
+    };
     let health = format!("http://127.0.0.1:{port}/health");
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -112,7 +117,11 @@ pub async fn spawn_llama() -> TestLlm {
         {
             return llm;
         }
-        assert!(Instant::now() < deadline, "llama-server not healthy after 120 s:\n{}", llm.log());
+        assert!(
+            Instant::now() < deadline,
+            "llama-server not healthy after 120 s:\n{}",
+            llm.log()
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
