@@ -69,6 +69,8 @@ fn key_value_credentials_keep_the_key() {
         "DB_PASSWORD=<SECRET_1> CLIENT_SECRET=<SECRET_2>"
     );
     assert_eq!(r("token=t0k3n"), "token=<SECRET_1>");
+    assert_eq!(r("Set session=abc123; path=/"), "Set session=<SECRET_1>; path=/");
+    assert_eq!(r("Cookie: session=abc123; path=/"), "Cookie: <SECRET_1>; path=/");
     assert_eq!(
         r("password=x1 again password=x1"),
         "password=<SECRET_1> again password=<SECRET_1>"

@@ -63,7 +63,7 @@ impl SecretRules {
     pub(crate) fn new() -> Option<Self> {
         Some(Self {
             key_value: compile(
-                r#"(?i)\b[a-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?key|credentials?|session[_-]?id|cookie|authorization)[a-z0-9_.-]*["']?\s*[:=]\s*("[^"\n]*"|'[^'\n]*'|[^\s,;&"'}<>)\]]+)"#,
+                r#"(?i)\b[a-z0-9_.-]*(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|client[_-]?key|credentials?|session|cookie|authorization)[a-z0-9_.-]*["']?\s*[:=]\s*("[^"\n]*"|'[^'\n]*'|[^\s,;&"'}<>)\]]+)"#,
             )?,
             auth_scheme: compile(r"(?i)\b(?:bearer|basic|token)\s+([A-Za-z0-9._~+/=-]{8,})")?,
             url_password: compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:([^\s@/]+)@")?,
