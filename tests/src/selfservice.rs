@@ -20,6 +20,8 @@ use crate::ldap::{SERVICE_DN, SERVICE_PASSWORD, TestLdap};
 
 /// A running self-service service owned by one test.
 pub struct TestSelfService {
+    /// `http://127.0.0.1:<port>` (health and metrics).
+    pub url: String,
     /// Codes "mailed" by the service.
     pub notifier: RecordingNotifier,
     /// Stops the service when cancelled (also on drop).
@@ -61,9 +63,11 @@ pub async fn spawn_selfservice(
     let app = Application::build_with_notifier(config, Metrics::new(), Some(Arc::new(notifier.clone())))
         .await
         .expect("build selfservice");
+    let url = format!("http://127.0.0.1:{}", app.port());
     let shutdown = Shutdown::new();
     let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     TestSelfService {
+        url,
         notifier,
         shutdown,
         task,

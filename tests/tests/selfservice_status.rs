@@ -74,7 +74,7 @@ async fn status_answers_show_only_own_tickets_and_open_incidents() {
     .await;
 
     // Tansu's first fetch is slow: wait for a quiet topic as long as logintel does.
-    let _service = spawn_selfservice(broker.config(), &gateway.names, &ldap, "", |c| {
+    let service = spawn_selfservice(broker.config(), &gateway.names, &ldap, "", |c| {
         c.restore_idle_ms = 5_000
     })
     .await;
@@ -141,10 +141,20 @@ async fn status_answers_show_only_own_tickets_and_open_incidents() {
     let names: Vec<&str> = actions.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(names, ["ticket_status", "ticket_status", "service_status"]);
     assert!(actions.iter().all(|a| a.outcome == "succeeded" && a.cost_saved > 0.0));
+    let metrics = reqwest::get(format!("{}/metrics", service.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"opsline_selfservice_actions_total{action="ticket_status",outcome="succeeded"} 2"#),
+        "{metrics}"
+    );
 
     // The platform refuses every reply: retried, then a redacted dead letter.
     recorder.set_failing(true);
-    ask("is the vpn down right now?").await;
+    ask("is vpn down at the moment?").await;
     let dlq = opsline_events::TopicNames::dead_letter(&gateway.names.name(&topics::CHAT_REPLIES));
     let letters = read_n(&broker.config(), &dlq, 1, Duration::from_secs(60)).await;
     let letter = Envelope::<opsline_events::ops::DeadLetter>::from_json(letters[0].payload_bytes())
