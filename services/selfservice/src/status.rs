@@ -125,3 +125,77 @@ impl Processor for StatusFollower {
         Ok(Vec::new())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use opsline_events::tickets::TicketState;
+    use opsline_events::{Envelope, Event};
+
+    use super::*;
+
+    fn record(topic: &str, key: &str, payload: Option<Vec<u8>>) -> InRecord {
+        InRecord {
+            topic: topic.to_owned(),
+            partition: 0,
+            offset: 0,
+            key: Some(key.as_bytes().to_vec()),
+            payload,
+            headers: Vec::new(),
+            timestamp_ms: None,
+        }
+    }
+
+    fn state(id: &str, requester: &str, state: TicketState, second: i64) -> Option<Vec<u8>> {
+        let change = TicketStateChange {
+            ticket_id: id.to_owned(),
+            requester: requester.to_owned(),
+            subject: "s".to_owned(),
+            state,
+            queue: None,
+            updated_at: Timestamp::from_second(second).unwrap(),
+        };
+        Envelope::new("test", change).to_json().ok()
+    }
+
+    #[test]
+    fn latest_state_per_ticket_own_tickets_only_and_tombstones() {
+        let mut book = StatusBook::default();
+        book.apply(
+            "st",
+            &record("st", "T-1", state("T-1", "Alice@Example.org", TicketState::Routed, 20)),
+        );
+        book.apply(
+            "st",
+            &record("st", "T-1", state("T-1", "alice@example.org", TicketState::New, 10)),
+        );
+        book.apply(
+            "st",
+            &record("st", "T-2", state("T-2", "bob@example.org", TicketState::New, 10)),
+        );
+        let mine = book.tickets_of(&["U1".to_owned(), "alice@example.org".to_owned()]);
+        assert_eq!(mine.len(), 1);
+        assert_eq!(
+            mine[0].state,
+            TicketState::Routed,
+            "an older state does not overwrite a newer one"
+        );
+        book.apply("st", &record("st", "T-1", None));
+        assert!(book.tickets_of(&["alice@example.org".to_owned()]).is_empty());
+
+        let mut incident = Incident::sample();
+        incident.status = IncidentStatus::Open;
+        let key = incident.incident_id.to_string();
+        book.apply(
+            "st",
+            &record("inc", &key, Envelope::new("test", incident.clone()).to_json().ok()),
+        );
+        assert_eq!(book.open_incidents().len(), 1);
+        incident.status = IncidentStatus::Resolved;
+        book.apply(
+            "st",
+            &record("inc", &key, Envelope::new("test", incident).to_json().ok()),
+        );
+        assert!(book.open_incidents().is_empty());
+        assert_eq!(book.known_services(), ["hdfs"]);
+    }
+}
