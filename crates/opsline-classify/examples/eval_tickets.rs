@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p opsline-classify --example eval_tickets -- \
-//!     --train TRAIN.csv --test TEST.csv --text-col NAME [--text-col NAME2] --label-col NAME \
+//!     --train TRAIN.csv --test TEST.csv --text-col NAME[,NAME2] --label-col NAME \
 //!     [--threshold 0.8] [--json] [--save MODEL.bin]
 //! cargo run --release -p opsline-classify --example eval_tickets -- \
 //!     --split IN.csv --out-train TRAIN.csv --out-test TEST.csv [--test-fraction 0.2] [--seed 7]
@@ -45,7 +45,7 @@ fn parse_args() -> Result<Args, String> {
             "--split" => args.split = Some(value()?),
             "--out-train" => args.out_train = Some(value()?),
             "--out-test" => args.out_test = Some(value()?),
-            "--text-col" => args.text_cols.push(value()?),
+            "--text-col" => args.text_cols.extend(value()?.split(',').map(str::to_string)),
             "--label-col" => args.label_col = value()?,
             "--threshold" => args.threshold = value()?.parse().map_err(|e| format!("{e}"))?,
             "--test-fraction" => args.test_fraction = value()?.parse().map_err(|e| format!("{e}"))?,

@@ -1,9 +1,11 @@
 //! Fast local text classifiers for Opsline: ticket routing (topic / assignment group)
 //! and chat intents, with no Python and no network at run time.
 //!
-//! * [`train_from_csv`] trains a [`Model`] (hashed word and character n-grams,
-//!   sublinear TF-IDF, one-vs-rest linear SVMs, softmax with a fitted temperature
-//!   for calibrated confidences); [`Model::save`] / [`Model::load`] persist it.
+//! * [`train_from_csv`] trains a [`Model`] (hashed word, subject-word and character
+//!   n-grams, sublinear TF-IDF, one-vs-rest linear SVMs whose C is chosen by
+//!   cross-validation on the training rows, softmax with a fitted temperature for
+//!   calibrated confidences, optionally mixed with a nearest-neighbour vote);
+//!   [`Model::save`] / [`Model::load`] persist it.
 //! * [`evaluate`] trains on one CSV and reports accuracy, macro-F1, coverage at a
 //!   review threshold and throughput on another; [`split_csv`] makes a
 //!   deterministic held-out split.
