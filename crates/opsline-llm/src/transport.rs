@@ -1,33 +1,22 @@
-//! The HTTP transport under `async-openai`: hyper with rustls (`ring`
-//! provider, the system's root certificates), plugged in through
+//! The HTTP transport under `async-openai`: hyper over the workspace's shared
+//! connector ([`opsline_runtime::outbound::https_connector`]: rustls with the
+//! `ring` provider, the system's root certificates), plugged in through
 //! async-openai's middleware hook. No retry layer (retries are the gateway's)
 //! and a connect timeout so a dead endpoint fails fast.
 //!
-//! Why not reqwest's own TLS: its `rustls-no-provider` feature is global to
-//! the build and makes every `reqwest::Client::new()` in the process panic
-//! unless a crypto provider was installed first; keeping reqwest TLS-free and
-//! owning the TLS here keeps the rest of the workspace unaffected.
+//! reqwest's own TLS stays off for the whole workspace (its `rustls-no-provider`
+//! would make every `reqwest::Client::new()` panic without a process-global
+//! provider); here reqwest only supplies async-openai's body and response types.
 
-use std::sync::Once;
 use std::time::Duration;
 
 use async_openai::error::OpenAIError;
 use async_openai::middleware::HttpRequestFactory;
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-
-static CRYPTO_PROVIDER: Once = Once::new();
-
-/// Installs rustls' `ring` provider as the process default (once; a provider
-/// installed earlier is kept). The transport passes `ring` explicitly anyway;
-/// this keeps any other rustls user in the process on the same stack.
-pub fn install_crypto_provider() {
-    CRYPTO_PROVIDER.call_once(|| {
-        let _already_installed = rustls::crypto::ring::default_provider().install_default();
-    });
-}
+pub use opsline_runtime::outbound::install_crypto_provider;
 
 /// A cloneable tower service executing async-openai's requests.
 #[derive(Clone, Debug)]
@@ -39,21 +28,9 @@ impl Transport {
     /// A transport for `base_url`; `https` needs the system's root certificates.
     pub fn new(base_url: &str, connect_timeout: Duration) -> Result<Self, String> {
         install_crypto_provider();
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(connect_timeout));
-        http.set_nodelay(true);
-        let builder = match HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-        {
-            Ok(builder) => builder,
-            Err(error) if base_url.starts_with("https") => {
-                return Err(format!("no TLS root certificates for {base_url}: {error}"));
-            }
-            // Plain http needs no roots (a container without CA certificates).
-            Err(_) => HttpsConnectorBuilder::new().with_tls_config(empty_roots_config()?),
-        };
-        let connector = builder.https_or_http().enable_http1().wrap_connector(http);
+        // Plain http needs no roots (a container without CA certificates).
+        let connector = opsline_runtime::outbound::https_connector(connect_timeout, base_url.starts_with("https"))
+            .map_err(|error| format!("{base_url}: {error}"))?;
         Ok(Self {
             client: HyperClient::builder(TokioExecutor::new()).build(connector),
         })
@@ -74,15 +51,6 @@ impl Transport {
             reqwest::Body::wrap(body),
         )))
     }
-}
-
-fn empty_roots_config() -> Result<rustls::ClientConfig, String> {
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("tls: {e}"))?
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth())
 }
 
 impl tower::Service<HttpRequestFactory> for Transport {

@@ -6,10 +6,12 @@
 //! - [`shutdown`]: one cancellation token per process, tripped by SIGTERM or Ctrl-C.
 //! - [`metrics`]: the Prometheus registry every component registers into.
 //! - [`http`]: `/healthz`, `/readyz` and `/metrics` routes.
+//! - [`outbound`]: the one outbound HTTP(S) client (hyper + rustls/`ring`, no redirects, timeouts).
 
 pub mod config;
 pub mod http;
 pub mod metrics;
+pub mod outbound;
 pub mod shutdown;
 pub mod telemetry;
 

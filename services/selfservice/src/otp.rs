@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
+use opsline_runtime::outbound::OutboundClient;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
@@ -117,10 +118,10 @@ impl Notifier for FileNotifier {
     }
 }
 
-/// POSTs `{"user_id", "mail", "code"}` to a mail relay's webhook.
+/// POSTs `{"user_id", "mail", "code"}` to a mail relay's webhook (`http` or `https`).
 #[derive(Debug, Clone)]
 pub struct WebhookNotifier {
-    client: reqwest::Client,
+    client: OutboundClient,
     url: String,
 }
 
@@ -135,17 +136,15 @@ impl Notifier for WebhookNotifier {
             let body = serde_json::json!({ "user_id": user_id, "mail": mail, "code": code.expose_secret() });
             let response = self
                 .client
-                .post(&self.url)
-                .json(&body)
-                .send()
+                .post_json(&self.url, &body, &[])
                 .await
-                .map_err(|e| SelfServiceError::Notify(format!("mail relay unreachable: {}", e.without_url())))?;
-            if response.status().is_success() {
+                .map_err(|e| SelfServiceError::Notify(format!("mail relay unreachable: {e}")))?;
+            if response.is_success() {
                 Ok(())
             } else {
                 Err(SelfServiceError::Notify(format!(
                     "mail relay answered {}",
-                    response.status()
+                    response.status
                 )))
             }
         })
@@ -160,10 +159,8 @@ pub fn notifier_from_config(config: &NotifierConfig) -> Result<Option<Arc<dyn No
             path: PathBuf::from(&config.path),
         }))),
         "webhook" if !config.url.is_empty() => Ok(Some(Arc::new(WebhookNotifier {
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .map_err(|e| SelfServiceError::Startup(e.to_string()))?,
+            client: OutboundClient::new(Duration::from_secs(5))
+                .map_err(|e| SelfServiceError::Startup(format!("HTTP client: {e}")))?,
             url: config.url.clone(),
         }))),
         other => Err(SelfServiceError::Startup(format!(

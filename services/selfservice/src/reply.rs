@@ -1,17 +1,19 @@
 //! Private replies posted straight to the chat platform: Slack's `response_url`
-//! (an ephemeral message) or the configured outbound webhook. `reqwest` with `backon`
-//! retries on connection errors, 429 and 5xx; the caller dead-letters a reply that
-//! still failed (with the redacted text only). The reply text is a `SecretString`
-//! (it may carry a temporary password): it is never logged and no error quotes it.
+//! (an ephemeral message, always `https`) or the configured outbound webhook, through
+//! the workspace's [`OutboundClient`] (`http` and `https`, no redirects) with `backon`
+//! retries on connection errors, timeouts, 429 and 5xx; the caller dead-letters a reply
+//! that still failed (with the redacted text only). The reply text is a `SecretString`
+//! (it may carry a temporary password): it is never logged and no error quotes it (nor
+//! the URL: a response URL is a credential).
 //!
-//! The workspace's `reqwest` has no TLS (see `opsline-llm`'s transport for why), so
-//! replies go to `http` URLs: in production set `reply.use_response_url = false` and
-//! `reply.webhook_url` to an in-cluster relay that posts to the platform over TLS.
+//! `reply.use_response_url = false` sends every reply to `reply.webhook_url` instead,
+//! e.g. an in-cluster relay when egress to the platform is not allowed.
 
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use opsline_events::ops::ChatMessage;
+use opsline_runtime::outbound::OutboundClient;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::ReplyConfig;
@@ -20,7 +22,7 @@ use crate::error::SelfServiceError;
 /// Posts private replies to the platform.
 #[derive(Debug, Clone)]
 pub struct ReplySender {
-    client: reqwest::Client,
+    client: OutboundClient,
     config: ReplyConfig,
 }
 
@@ -32,10 +34,7 @@ struct Failure {
 impl ReplySender {
     /// A sender with `config`.
     pub fn new(config: ReplyConfig) -> Result<Self, SelfServiceError> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.timeout_ms.max(100)))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
+        let client = OutboundClient::new(Duration::from_millis(config.timeout_ms.max(100)))
             .map_err(|e| SelfServiceError::Startup(format!("HTTP client: {e}")))?;
         Ok(Self { client, config })
     }
@@ -78,17 +77,16 @@ impl ReplySender {
             })
         };
         let attempt = || async {
-            let response = self.client.post(&url).json(&body).send().await.map_err(|e| Failure {
-                retryable: true,
-                reason: format!("platform unreachable: {}", e.without_url()),
+            let response = self.client.post_json(&url, &body, &[]).await.map_err(|e| Failure {
+                retryable: e.is_retryable(),
+                reason: format!("platform unreachable: {e}"),
             })?;
-            let status = response.status();
-            if status.is_success() {
+            if response.is_success() {
                 Ok(())
             } else {
                 Err(Failure {
-                    retryable: status.is_server_error() || status.as_u16() == 429,
-                    reason: format!("platform answered {status}"),
+                    retryable: response.is_retryable_status(),
+                    reason: format!("platform answered {}", response.status),
                 })
             }
         };

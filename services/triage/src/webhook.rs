@@ -1,5 +1,6 @@
 //! The optional helpdesk webhook: every routed-ticket revision is POSTed as JSON
-//! to a configured URL by a background task, retried with `backon`; after the
+//! to a configured `http` or `https` URL (the workspace's [`OutboundClient`]) by a
+//! background task, retried with `backon` on any failure or non-2xx answer; after the
 //! last failure (or when its queue is full) the revision is written as a dead
 //! letter to `<routed topic>.dlq` with the reason, so nothing is dropped silently.
 //!
@@ -15,6 +16,7 @@ use opsline_events::tickets::RoutedTicket;
 use opsline_events::{Envelope, TopicNames};
 use opsline_kafka::{OutRecord, Producer};
 use opsline_runtime::Shutdown;
+use opsline_runtime::outbound::OutboundClient;
 use tokio::sync::mpsc;
 
 use crate::config::WebhookConfig;
@@ -94,7 +96,7 @@ impl WebhookSender {
 
 /// The delivery task.
 pub struct WebhookWorker {
-    client: reqwest::Client,
+    client: OutboundClient,
     config: WebhookConfig,
     producer: Producer,
     routed_topic: String,
@@ -120,10 +122,13 @@ pub(crate) fn webhook(
     if config.url.trim().is_empty() {
         return None;
     }
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(config.timeout_ms.max(1)))
-        .build()
-        .ok()?;
+    let client = match OutboundClient::new(Duration::from_millis(config.timeout_ms.max(1))) {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "helpdesk webhook off: no HTTP client");
+            return None;
+        }
+    };
     let dlq_topic = TopicNames::dead_letter(routed_topic);
     let (sender, receiver) = mpsc::channel(config.queue_capacity.max(1));
     let sender = WebhookSender {
@@ -174,8 +179,16 @@ impl WebhookWorker {
             .with_max_times(self.config.max_attempts.saturating_sub(1))
             .with_jitter();
         let post = || async {
-            let response = self.client.post(&self.config.url).json(&ticket).send().await?;
-            response.error_for_status().map(|_| ())
+            let response = self
+                .client
+                .post_json(&self.config.url, &ticket, &[])
+                .await
+                .map_err(|e| e.to_string())?;
+            if response.is_success() {
+                Ok(())
+            } else {
+                Err(format!("helpdesk answered {}", response.status))
+            }
         };
         match post.retry(backoff).await {
             Ok(()) => self.metrics.webhook("ok"),

@@ -1,0 +1,331 @@
+//! The workspace's one outbound HTTP client: hyper (through `hyper-util`) with
+//! rustls over the `ring` provider, passed explicitly to every connector (no
+//! process-global provider is needed, nothing panics when none is installed).
+//! It speaks `http` and `https` (HTTP/1.1), never follows redirects, and bounds
+//! every call (connect, send, and reading the answer) by one timeout.
+//!
+//! [`https_connector`] is the shared connector builder: [`OutboundClient`] uses
+//! it for JSON webhooks and chat replies, and `opsline-llm`'s transport wraps it
+//! under async-openai. Retries are the callers' (they know what is safe to
+//! repeat); errors never quote the URL (a Slack `response_url` is a credential).
+
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// How many bytes of an answer's body [`OutboundResponse::body_snippet`] keeps.
+pub const BODY_SNIPPET_BYTES: usize = 1024;
+
+/// Why an outbound call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboundError {
+    /// The request cannot be built (bad URL, scheme or header); retrying will not help.
+    #[error("invalid outbound request: {0}")]
+    InvalidRequest(String),
+    /// The TLS setup failed (no root certificates where they are required).
+    #[error("TLS setup: {0}")]
+    Tls(String),
+    /// Connecting, the TLS handshake, sending or reading failed.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// No complete answer within the timeout.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+}
+
+impl OutboundError {
+    /// Whether the same request may succeed later (network trouble, timeouts).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unreachable(_) | Self::Timeout(_))
+    }
+}
+
+/// The status and the start of the body of an answer (any status, 4xx/5xx included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundResponse {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// At most [`BODY_SNIPPET_BYTES`] of the body, lossily decoded as UTF-8.
+    pub body_snippet: String,
+}
+
+impl OutboundResponse {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// Whether the status says "try again later" (5xx or 429).
+    pub fn is_retryable_status(&self) -> bool {
+        self.status.is_server_error() || self.status == StatusCode::TOO_MANY_REQUESTS
+    }
+}
+
+static CRYPTO_PROVIDER: Once = Once::new();
+
+/// Installs rustls' `ring` provider as the process default (once; a provider
+/// installed earlier is kept). Connectors built here pass `ring` explicitly and do
+/// not need this; it keeps any other rustls user in the process on the same stack.
+pub fn install_crypto_provider() {
+    CRYPTO_PROVIDER.call_once(|| {
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// An HTTP-or-HTTPS connector: rustls with the `ring` provider and the system's
+/// root certificates, HTTP/1.1, TCP_NODELAY and `connect_timeout`.
+///
+/// When the system has no root certificates: with `require_roots` this fails,
+/// otherwise it logs a warning and trusts no server (plain `http` still works,
+/// every `https` handshake fails with a certificate error).
+pub fn https_connector(
+    connect_timeout: Duration,
+    require_roots: bool,
+) -> Result<HttpsConnector<HttpConnector>, OutboundError> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(connect_timeout));
+    http.set_nodelay(true);
+    let builder = match HttpsConnectorBuilder::new().with_provider_and_native_roots(ring_provider()) {
+        Ok(builder) => builder,
+        Err(error) if require_roots => return Err(OutboundError::Tls(format!("no root certificates: {error}"))),
+        Err(error) => {
+            tracing::warn!(%error, "no TLS root certificates: outbound https will fail, http works");
+            HttpsConnectorBuilder::new().with_tls_config(empty_roots_config()?)
+        }
+    };
+    Ok(builder.https_or_http().enable_http1().wrap_connector(http))
+}
+
+fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn empty_roots_config() -> Result<rustls::ClientConfig, OutboundError> {
+    Ok(rustls::ClientConfig::builder_with_provider(ring_provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| OutboundError::Tls(e.to_string()))?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth())
+}
+
+/// Posts JSON to webhooks and chat platforms; cheap to clone (one connection pool).
+#[derive(Debug, Clone)]
+pub struct OutboundClient {
+    client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    timeout: Duration,
+}
+
+impl OutboundClient {
+    /// A client whose every call (connect, send, read the answer) ends within `timeout`.
+    pub fn new(timeout: Duration) -> Result<Self, OutboundError> {
+        let timeout = timeout.max(Duration::from_millis(1));
+        let connector = https_connector(timeout, false)?;
+        Ok(Self {
+            client: HyperClient::builder(TokioExecutor::new()).build(connector),
+            timeout,
+        })
+    }
+
+    /// POSTs `body` as JSON to `url` with `extra_headers`; any answered status is `Ok`.
+    pub async fn post_json<T: serde::Serialize + ?Sized>(
+        &self,
+        url: &str,
+        body: &T,
+        extra_headers: &[(&str, &str)],
+    ) -> Result<OutboundResponse, OutboundError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| OutboundError::InvalidRequest(format!("body: {e}")))?;
+        self.post(url, "application/json", Bytes::from(bytes), extra_headers)
+            .await
+    }
+
+    /// POSTs `body` with `content_type` to `url` with `extra_headers`.
+    pub async fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: Bytes,
+        extra_headers: &[(&str, &str)],
+    ) -> Result<OutboundResponse, OutboundError> {
+        let request = build_request(url, content_type, body, extra_headers)?;
+        tokio::time::timeout(self.timeout, self.send(request))
+            .await
+            .map_err(|_| OutboundError::Timeout(self.timeout))?
+    }
+
+    async fn send(&self, request: Request<Full<Bytes>>) -> Result<OutboundResponse, OutboundError> {
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| OutboundError::Unreachable(error_chain(&e)))?;
+        let status = response.status();
+        let mut body = response.into_body();
+        let mut snippet = Vec::new();
+        while snippet.len() < BODY_SNIPPET_BYTES {
+            let Some(frame) = body.frame().await else { break };
+            let frame = frame.map_err(|e| OutboundError::Unreachable(format!("reading the answer: {e}")))?;
+            if let Ok(data) = frame.into_data() {
+                let room = BODY_SNIPPET_BYTES - snippet.len();
+                snippet.extend_from_slice(&data[..data.len().min(room)]);
+            }
+        }
+        Ok(OutboundResponse {
+            status,
+            body_snippet: String::from_utf8_lossy(&snippet).into_owned(),
+        })
+    }
+}
+
+/// The POST request; errors name what is wrong, never the URL itself.
+fn build_request(
+    url: &str,
+    content_type: &str,
+    body: Bytes,
+    extra_headers: &[(&str, &str)],
+) -> Result<Request<Full<Bytes>>, OutboundError> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|_| OutboundError::InvalidRequest("the URL does not parse".to_owned()))?;
+    match uri.scheme_str() {
+        Some("http" | "https") if uri.host().is_some() => {}
+        _ => {
+            return Err(OutboundError::InvalidRequest(
+                "the URL needs an http or https scheme and a host".to_owned(),
+            ));
+        }
+    }
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .body(Full::new(body))
+        .map_err(|e| OutboundError::InvalidRequest(e.to_string()))?;
+    let headers = request.headers_mut();
+    let content_type = HeaderValue::from_str(content_type)
+        .map_err(|_| OutboundError::InvalidRequest("invalid content type".to_owned()))?;
+    headers.insert(CONTENT_TYPE, content_type);
+    for (name, value) in extra_headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| OutboundError::InvalidRequest(format!("invalid header name {name:?}")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| OutboundError::InvalidRequest(format!("invalid value for header {name}")))?;
+        headers.append(name, value);
+    }
+    Ok(request)
+}
+
+/// `error: cause: cause` (hyper's top-level errors alone say little, e.g. "client error (Connect)").
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::Router;
+    use axum::http::HeaderMap;
+    use axum::routing::post;
+
+    use super::*;
+
+    async fn serve(router: Router) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        addr
+    }
+
+    #[tokio::test]
+    async fn posts_json_over_http_and_reads_the_answer() {
+        let router = Router::new()
+            .route(
+                "/hook",
+                post(|headers: HeaderMap, body: axum::Json<serde_json::Value>| async move {
+                    let token = headers.get("x-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    format!("{token}:{}", body.0["text"].as_str().unwrap_or(""))
+                }),
+            )
+            .route(
+                "/busy",
+                post(|| async { (axum::http::StatusCode::TOO_MANY_REQUESTS, "later") }),
+            );
+        let addr = serve(router).await;
+        let client = OutboundClient::new(Duration::from_secs(5)).unwrap();
+        let body = serde_json::json!({ "text": "hello" });
+
+        let answer = client
+            .post_json(&format!("http://{addr}/hook"), &body, &[("x-token", "t1")])
+            .await
+            .unwrap();
+        assert!(answer.is_success());
+        assert_eq!(answer.body_snippet, "t1:hello");
+
+        let answer = client
+            .post_json(&format!("http://{addr}/busy"), &body, &[])
+            .await
+            .unwrap();
+        assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(answer.is_retryable_status());
+    }
+
+    #[tokio::test]
+    async fn https_to_a_closed_port_fails_cleanly() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let client = OutboundClient::new(Duration::from_secs(5)).unwrap();
+        let error = client
+            .post_json(
+                &format!("https://127.0.0.1:{port}/secret-token"),
+                &serde_json::json!({}),
+                &[],
+            )
+            .await
+            .unwrap_err();
+        assert!(error.is_retryable(), "{error}");
+        assert!(!error.to_string().contains("secret-token"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn https_handshake_with_a_plain_http_server_fails_cleanly() {
+        let addr = serve(Router::new().route("/", post(|| async { "ok" }))).await;
+        let client = OutboundClient::new(Duration::from_secs(5)).unwrap();
+        let error = client
+            .post_json(&format!("https://{addr}/"), &serde_json::json!({}), &[])
+            .await
+            .unwrap_err();
+        assert!(matches!(error, OutboundError::Unreachable(_)), "{error}");
+    }
+
+    #[tokio::test]
+    async fn bad_urls_and_headers_are_not_retryable() {
+        let client = OutboundClient::new(Duration::from_secs(1)).unwrap();
+        for (url, headers) in [
+            ("ftp://example.org/x", &[][..]),
+            ("not a url", &[][..]),
+            ("http://127.0.0.1:9/", &[("bad header", "v")][..]),
+        ] {
+            let error = client
+                .post_json(url, &serde_json::json!({}), headers)
+                .await
+                .unwrap_err();
+            assert!(!error.is_retryable(), "{error}");
+        }
+    }
+}
