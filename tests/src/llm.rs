@@ -8,8 +8,9 @@
 //! the test with the command that installs it.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use opsline_llm::local::{LocalServer, LocalServerSpec};
 
 /// The small test model (`.opsline/models/`).
 pub const SMALL_MODEL_FILE: &str = "smollm2-135m-instruct-q4_1.gguf";
@@ -39,22 +40,23 @@ pub fn small_model_path() -> PathBuf {
         .unwrap_or_else(|| crate::repo_root().join(".opsline/models").join(SMALL_MODEL_FILE))
 }
 
-/// A running llama-server owned by one test.
+/// A running llama-server owned by one test (an [`opsline_llm::local::LocalServer`],
+/// the same supervisor `opsline up` uses).
 pub struct TestLlm {
     /// OpenAI-compatible base URL, `http://127.0.0.1:<port>/v1`.
     pub base_url: String,
     /// The port.
     pub port: u16,
-    child: Option<Child>,
+    server: Option<LocalServer>,
     log: tempfile::NamedTempFile,
 }
 
 impl TestLlm {
-    /// Kills the server and waits for it to exit (idempotent).
+    /// Kills the server (idempotent): an LLM outage.
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        // Dropping the server kills the process (kill_on_drop); give it a moment to go.
+        if self.server.take().is_some() {
+            std::thread::sleep(Duration::from_millis(200));
         }
     }
 
@@ -64,64 +66,24 @@ impl TestLlm {
     }
 }
 
-impl Drop for TestLlm {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// Starts llama-server with the small model on a free port and waits until
-/// `/health` answers 200 (up to 120 s; loading is quick, but CI machines are
-/// busy). Sampling: `--repeat-penalty 1.3` keeps the tiny model out of loops.
+/// `/health` answers (up to 180 s; loading is quick, but CI machines are busy).
+/// Sampling: `--repeat-penalty 1.3` keeps the tiny model out of loops.
 pub async fn spawn_llama() -> TestLlm {
-    let server = llama_server_path();
-    let model = small_model_path();
-    assert!(
-        server.is_file() && model.is_file(),
-        "llama-server or model missing ({}, {}): run scripts/install-llm.sh, or set OPSLINE_SKIP_LLM=1",
-        server.display(),
-        model.display()
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
     let log = tempfile::NamedTempFile::new().expect("log file");
-    let child = Command::new(&server)
-        .arg("-m")
-        .arg(&model)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["-c", "4096", "-t", "2", "--parallel", "1", "--repeat-penalty", "1.3"])
-        .stdin(Stdio::null())
-        .stdout(log.reopen().expect("log"))
-        .stderr(log.reopen().expect("log"))
-        .spawn()
-        .expect("start llama-server");
-    let mut llm = TestLlm {
-        base_url: format!("http://127.0.0.1:{port}/v1"),
-        port,
-        child: Some(child),
-        log,
+    let mut spec = LocalServerSpec::new(llama_server_path(), small_model_path(), log.path());
+    spec.extra_args = vec!["--repeat-penalty".into(), "1.3".into()];
+    let server = match LocalServer::start(&spec).await {
+        Ok(server) => server,
+        Err(error) => panic!(
+            "{error}: run scripts/install-llm.sh, or set OPSLINE_SKIP_LLM=1\n{}",
+            std::fs::read_to_string(log.path()).unwrap_or_default()
+        ),
     };
-    let health = format!("http://127.0.0.1:{port}/health");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(child) = llm.child.as_mut()
-            && let Ok(Some(status)) = child.try_wait()
-        {
-            panic!("llama-server exited with {status}:\n{}", llm.log());
-        }
-        if let Ok(response) = client.get(&health).send().await
-            && response.status().is_success()
-        {
-            return llm;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "llama-server not healthy after 120 s:\n{}",
-            llm.log()
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    TestLlm {
+        base_url: server.base_url(),
+        port: server.port(),
+        server: Some(server),
+        log,
     }
 }

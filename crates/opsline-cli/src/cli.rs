@@ -88,6 +88,20 @@ pub struct UpArgs {
     /// Tickets replayed by --demo.
     #[arg(long, default_value_t = 500)]
     pub demo_tickets: usize,
+    /// GGUF model served by the embedded llama-server for ticket summaries (used when it and
+    /// .opsline/bin/llama-server are installed and no [triage.llm] endpoint is configured).
+    #[arg(
+        long,
+        env = "OPSLINE_LLM_MODEL",
+        default_value = ".opsline/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    )]
+    pub llm_model: PathBuf,
+    /// Do not start the embedded model: tickets are routed without summaries.
+    #[arg(long)]
+    pub no_llm: bool,
+    /// How long --demo waits for the first LLM summaries before it prints them and exits.
+    #[arg(long, default_value_t = 240)]
+    pub demo_llm_wait_secs: u64,
 }
 
 /// `opsline topics`.

@@ -22,7 +22,8 @@
 //! Modules: [`config`] (settings), [`prompts`] (the prompt library),
 //! [`endpoint`] (chat call and response-format fallback), [`transport`]
 //! (hyper + rustls/ring under async-openai), [`output`] (answer
-//! parsing), [`breaker`], [`cache`], [`ledger`], `gateway` (the call path).
+//! parsing), [`breaker`], [`cache`], [`ledger`], [`local`] (the embedded
+//! `llama-server` process), `gateway` (the call path).
 
 pub mod breaker;
 pub mod cache;
@@ -30,6 +31,7 @@ pub mod config;
 pub mod endpoint;
 mod gateway;
 pub mod ledger;
+pub mod local;
 mod metrics;
 pub mod output;
 pub mod prompts;

@@ -10,6 +10,7 @@ mod search;
 mod topics;
 mod train;
 mod up;
+mod up_llm;
 mod up_selfservice;
 
 use crate::cli::{BenchCommand, Cli, Command, EvalCommand, ImportCommand, ReplayCommand, TrainCommand};

@@ -110,6 +110,7 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
         created.len()
     );
 
+    let mut local_llm = super::up_llm::start(&mut config, &args).await;
     let (endpoints, mut tasks) = start_services(&mut config, &args, &shutdown).await?;
     let directory = super::up_selfservice::start_directory(&args.data_dir);
     let (selfservice_url, selfservice_task) =
@@ -132,7 +133,11 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
     println!("every service: GET /healthz /readyz /metrics");
 
     let outcome = if args.demo {
-        let result = demo::run(&endpoints, &args.data, args.demo_tickets, &config.kafka, &names).await;
+        let mut result = demo::run(&endpoints, &args.data, args.demo_tickets, &config.kafka, &names).await;
+        if result.is_ok() && config.triage.llm.enabled {
+            let wait = Duration::from_secs(args.demo_llm_wait_secs);
+            result = super::up_llm::report(&config.kafka, &names, wait).await;
+        }
         shutdown.cancel();
         result
     } else {
@@ -146,6 +151,9 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
             Ok(Err(error)) => eprintln!("{name} stopped with an error: {error:#}"),
             Err(error) => eprintln!("{name} task failed: {error}"),
         }
+    }
+    if let Some(server) = local_llm.as_mut() {
+        server.stop().await;
     }
     if let Some(mut broker) = broker {
         broker.stop().await;

@@ -1,0 +1,130 @@
+//! The embedded local model of `opsline up`: when `llama-server` and a GGUF model
+//! are installed (`scripts/install-llm.sh`), `up` starts the server on loopback and
+//! points the triage enrichment at it, unless the configuration already names an
+//! endpoint or `--no-llm` is given. The routing path never waits for it; without a
+//! model every ticket is still routed, only without a summary.
+//!
+//! The postmortem drafter is not switched on here: it drafts inline, and on two CPU
+//! cores a narrative takes minutes; enable it with `[postmortem.llm]` when a faster
+//! endpoint is available.
+
+use std::time::{Duration, Instant};
+
+use opsline_events::tickets::RoutedTicket;
+use opsline_events::{TopicNames, topics};
+use opsline_kafka::KafkaConfig;
+use opsline_llm::local::{LocalServer, LocalServerSpec};
+use opsline_llm::{LlmConfig, TaskConfig};
+
+use super::up::UpConfig;
+use crate::cli::UpArgs;
+
+/// The triage enrichment task and the prompt it uses.
+const ENRICHMENT_TASK: &str = "ticket_enrichment";
+
+/// Starts the local model for triage when installed and not configured otherwise.
+pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> {
+    if args.no_llm || config.triage.llm.enabled {
+        if config.triage.llm.enabled {
+            println!("llm         configured endpoint {}", config.triage.llm.base_url);
+        }
+        return None;
+    }
+    let binary = args.bin_dir.join("llama-server");
+    if !binary.is_file() || !args.llm_model.is_file() {
+        println!("llm         none installed (scripts/install-llm.sh): tickets are routed without summaries");
+        return None;
+    }
+    let log = args.data_dir.join("llama-server.log");
+    if let Some(parent) = log.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let spec = LocalServerSpec::new(&binary, &args.llm_model, &log);
+    println!(
+        "llm         starting llama-server with {} ...",
+        args.llm_model.display()
+    );
+    let started = Instant::now();
+    match LocalServer::start(&spec).await {
+        Ok(server) => {
+            let model = server.model_name();
+            config.triage.llm = local_config(&server.base_url(), &model);
+            println!(
+                "llm         {} serving {model} (ready in {:.1}s; log {})",
+                server.base_url(),
+                started.elapsed().as_secs_f64(),
+                log.display()
+            );
+            Some(server)
+        }
+        Err(error) => {
+            println!("llm         not started ({error}): tickets are routed without summaries");
+            None
+        }
+    }
+}
+
+/// Gateway settings for the local server: one approved model for the enrichment task.
+fn local_config(base_url: &str, model: &str) -> LlmConfig {
+    let mut config = LlmConfig {
+        enabled: true,
+        base_url: base_url.to_owned(),
+        timeout_secs: 180,
+        ..LlmConfig::default()
+    };
+    config.tasks.insert(
+        ENRICHMENT_TASK.to_owned(),
+        TaskConfig {
+            model: model.to_owned(),
+            temperature: 0.0,
+            max_tokens: 384,
+        },
+    );
+    config
+        .approved_models
+        .insert(ENRICHMENT_TASK.to_owned(), vec![model.to_owned()]);
+    config
+}
+
+/// Waits up to `wait` for the first LLM enrichments (routed revision 2) and prints them.
+pub async fn report(kafka: &KafkaConfig, names: &TopicNames, wait: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + wait;
+    println!(
+        "\n== LLM enrichment (asynchronous; waiting up to {}s for the first summaries)",
+        wait.as_secs()
+    );
+    loop {
+        let records = opsline_kafka::reader::read_until_idle(
+            kafka,
+            &names.name(&topics::TICKETS_ROUTED),
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+        )
+        .await?;
+        let enriched: Vec<RoutedTicket> = records
+            .iter()
+            .filter_map(|r| r.envelope::<RoutedTicket>().ok())
+            .map(|e| e.data)
+            .filter(|r| r.revision >= 2)
+            .collect();
+        if !enriched.is_empty() || Instant::now() >= deadline {
+            println!(
+                "{} tickets enriched so far (the rest are enriched in the background)",
+                enriched.len()
+            );
+            for ticket in enriched.iter().take(2) {
+                println!(
+                    "ticket {} -> {} ({:?})",
+                    ticket.ticket_id, ticket.queue, ticket.priority
+                );
+                println!("  summary:   {}", ticket.summary.as_deref().unwrap_or("-"));
+                println!("  reply:     {}", ticket.suggested_reply.as_deref().unwrap_or("-"));
+                let cited: Vec<&str> = ticket.citations.iter().map(|c| c.reference.as_str()).collect();
+                println!("  citations: {cited:?}");
+                println!("  model:     {}", ticket.enrichment_model.as_deref().unwrap_or("-"));
+            }
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+}
