@@ -47,7 +47,10 @@ mod tests {
         );
         assert_eq!(r("db_password: s3cr3t!"), "db_password: [REDACTED]");
         assert_eq!(r("api_key=AbC123&next=1"), "api_key=[REDACTED]&next=1");
-        assert_eq!(r(r#"{"token": "abc.def", "x": 1}"#), r#"{"token": "[REDACTED]", "x": 1}"#);
+        assert_eq!(
+            r(r#"{"token": "abc.def", "x": 1}"#),
+            r#"{"token": "[REDACTED]", "x": 1}"#
+        );
         assert_eq!(
             r("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG"),
             "AWS_SECRET_ACCESS_KEY=[REDACTED]"
@@ -71,7 +74,10 @@ mod tests {
             "mail from [EMAIL] failed"
         );
         assert_eq!(r("key AKIAIOSFODNN7EXAMPLE used"), "key [REDACTED] used");
-        assert_eq!(r("paid with 4111 1111 1111 1111 from 10.0.0.7"), "paid with [REDACTED] from [REDACTED]");
+        assert_eq!(
+            r("paid with 4111 1111 1111 1111 from 10.0.0.7"),
+            "paid with [REDACTED] from [REDACTED]"
+        );
     }
 
     #[test]
