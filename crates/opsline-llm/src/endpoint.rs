@@ -22,8 +22,8 @@ use async_openai::types::chat::{
 
 use secrecy::ExposeSecret;
 
-pub use crate::transport::install_crypto_provider;
 use crate::transport::Transport;
+pub use crate::transport::install_crypto_provider;
 use serde_json::Value;
 
 /// A message of the conversation.
