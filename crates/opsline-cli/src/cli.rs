@@ -99,8 +99,9 @@ pub struct UpArgs {
     /// Do not start the embedded model: tickets are routed without summaries.
     #[arg(long)]
     pub no_llm: bool,
-    /// How long --demo waits for the first LLM summaries before it prints them and exits.
-    #[arg(long, default_value_t = 240)]
+    /// How long --demo waits at most for the first LLM summary before it prints what it has and
+    /// exits (on 2 idle cores the first one takes about a minute).
+    #[arg(long, default_value_t = 600)]
     pub demo_llm_wait_secs: u64,
 }
 

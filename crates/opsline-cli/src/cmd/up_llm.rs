@@ -14,7 +14,7 @@ use opsline_events::tickets::RoutedTicket;
 use opsline_events::{TopicNames, topics};
 use opsline_kafka::KafkaConfig;
 use opsline_llm::local::{LocalServer, LocalServerSpec};
-use opsline_llm::{LlmConfig, TaskConfig};
+use opsline_llm::{LlmConfig, RetryConfig, TaskConfig};
 
 use super::up::UpConfig;
 use crate::cli::UpArgs;
@@ -66,10 +66,16 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
 
 /// Gateway settings for the local server: one approved model for the enrichment task.
 fn local_config(base_url: &str, model: &str) -> LlmConfig {
+    // A CPU model answers slowly but surely: a long timeout, and no retry of a timed-out
+    // call (it would only queue the same minutes of work again behind itself).
     let mut config = LlmConfig {
         enabled: true,
         base_url: base_url.to_owned(),
-        timeout_secs: 180,
+        timeout_secs: 600,
+        retry: RetryConfig {
+            max_attempts: 1,
+            ..RetryConfig::default()
+        },
         ..LlmConfig::default()
     };
     config.tasks.insert(
