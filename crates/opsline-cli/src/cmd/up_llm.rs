@@ -115,7 +115,7 @@ pub async fn report(kafka: &KafkaConfig, names: &TopicNames, wait: Duration) -> 
             .collect();
         if !enriched.is_empty() || Instant::now() >= deadline {
             println!(
-                "{} tickets enriched so far (the rest are enriched in the background)",
+                "{} tickets enriched so far (while `opsline up` runs, the rest follow in the background)",
                 enriched.len()
             );
             for ticket in enriched.iter().take(2) {
