@@ -48,6 +48,15 @@ pub struct ProcessError {
 }
 
 impl ProcessError {
+    /// An error classified by the service: retried when `retryable`, else dead-lettered at once.
+    pub fn new(code: &str, message: impl Into<String>, retryable: bool) -> Self {
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+            retryable,
+        }
+    }
+
     /// An error that will not go away by retrying (bad input): dead-lettered at once.
     pub fn fatal(code: &str, message: impl Into<String>) -> Self {
         Self {

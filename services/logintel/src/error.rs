@@ -51,11 +51,7 @@ impl LogintelError {
 
 impl From<LogintelError> for ProcessError {
     fn from(error: LogintelError) -> Self {
-        if error.is_retryable() {
-            ProcessError::retryable(error.code(), error.to_string())
-        } else {
-            ProcessError::fatal(error.code(), error.to_string())
-        }
+        ProcessError::new(error.code(), error.to_string(), error.is_retryable())
     }
 }
 

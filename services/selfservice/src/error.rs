@@ -58,11 +58,7 @@ impl SelfServiceError {
 
 impl From<SelfServiceError> for ProcessError {
     fn from(error: SelfServiceError) -> Self {
-        if error.is_retryable() {
-            ProcessError::retryable(error.code(), error.to_string())
-        } else {
-            ProcessError::fatal(error.code(), error.to_string())
-        }
+        ProcessError::new(error.code(), error.to_string(), error.is_retryable())
     }
 }
 

@@ -43,11 +43,7 @@ impl TriageError {
 
 impl From<TriageError> for ProcessError {
     fn from(error: TriageError) -> Self {
-        if error.is_retryable() {
-            ProcessError::retryable(error.code(), error.to_string())
-        } else {
-            ProcessError::fatal(error.code(), error.to_string())
-        }
+        ProcessError::new(error.code(), error.to_string(), error.is_retryable())
     }
 }
 
