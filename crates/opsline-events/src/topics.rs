@@ -229,24 +229,54 @@ impl TopicNames {
         for spec in ALL {
             let name = self.name(spec);
             if spec.has_dead_letter {
-                let dlq = TopicSpec {
-                    compacted: false,
-                    partitions: 1,
-                    retention_ms: 30 * DAY_MS,
-                    has_dead_letter: false,
-                    ..*spec
-                };
-                out.push((Self::dead_letter(&name), dlq));
+                out.push((Self::dead_letter(&name), Self::dead_letter_spec(spec)));
             }
             out.push((name, *spec));
         }
         out
+    }
+
+    /// The settings of a dead-letter twin of a topic: one partition, not compacted, 30 days.
+    pub fn dead_letter_spec(spec: &TopicSpec) -> TopicSpec {
+        TopicSpec {
+            compacted: false,
+            partitions: 1,
+            retention_ms: 30 * DAY_MS,
+            has_dead_letter: false,
+            ..*spec
+        }
+    }
+
+    /// The part of [`Self::all_to_create`] one service needs: the topics named in `topics`
+    /// and the dead-letter twins of those named in `dead_letters_of`.
+    pub fn to_create_among(&self, topics: &[&str], dead_letters_of: &[&str]) -> Vec<(String, TopicSpec)> {
+        self.all_to_create()
+            .into_iter()
+            .filter(|(name, _)| {
+                topics.contains(&name.as_str()) || dead_letters_of.iter().any(|t| *name == Self::dead_letter(t))
+            })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn to_create_among_keeps_named_topics_and_asked_dead_letters() {
+        let names = TopicNames::with_prefix("p.".to_owned());
+        let raw = names.name(&RAW_LOGS);
+        let alerts = names.name(&ALERTS);
+        let wanted = names.to_create_among(&[&raw, &alerts], &[&raw]);
+        let got: Vec<&str> = wanted.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got.contains(&raw.as_str()) && got.contains(&alerts.as_str()));
+        let dlq = TopicNames::dead_letter(&raw);
+        let (_, spec) = wanted.iter().find(|(name, _)| *name == dlq).unwrap();
+        assert_eq!(*spec, TopicNames::dead_letter_spec(&RAW_LOGS));
+        assert_eq!((spec.partitions, spec.compacted), (1, false));
+    }
 
     #[test]
     fn names_are_unique_and_prefixed() {

@@ -67,21 +67,16 @@ impl Application {
             Producer::new(&config.kafka, &kafka_metrics).map_err(|e| LogintelError::Startup(e.to_string()))?;
         let names = TopicNames::with_prefix(config.topic_prefix.clone());
         let topics = Topics::new(&names);
-        let wanted: Vec<_> = names
-            .all_to_create()
-            .into_iter()
-            .filter(|(name, _)| {
-                [
-                    &topics.raw,
-                    &topics.templates,
-                    &topics.alerts,
-                    &topics.incidents,
-                    &topics.state,
-                ]
-                .iter()
-                .any(|t| name == *t || *name == TopicNames::dead_letter(&topics.raw))
-            })
-            .collect();
+        let wanted = names.to_create_among(
+            &[
+                &topics.raw,
+                &topics.templates,
+                &topics.alerts,
+                &topics.incidents,
+                &topics.state,
+            ],
+            &[&topics.raw],
+        );
         opsline_kafka::admin::create_topics(&config.kafka, &wanted)
             .await
             .map_err(|e| LogintelError::Kafka(e.to_string()))?;

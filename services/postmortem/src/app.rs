@@ -77,12 +77,12 @@ impl Application {
             alerts: names.name(&topics::ALERTS),
             postmortems: names.name(&topics::POSTMORTEMS),
         };
-        let ours = [&topics.incidents, &topics.alerts, &topics.postmortems];
-        let wanted: Vec<_> = names
-            .all_to_create()
-            .into_iter()
-            .filter(|(name, _)| ours.iter().any(|t| name == *t || *name == TopicNames::dead_letter(t)))
-            .collect();
+        let ours = [
+            topics.incidents.as_str(),
+            topics.alerts.as_str(),
+            topics.postmortems.as_str(),
+        ];
+        let wanted = names.to_create_among(&ours, &ours);
         opsline_kafka::admin::create_topics(&config.kafka, &wanted)
             .await
             .map_err(|e| PostmortemError::Startup(e.to_string()))?;

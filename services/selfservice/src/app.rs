@@ -57,23 +57,18 @@ impl Application {
             Producer::new(&config.kafka, &kafka_metrics).map_err(|e| SelfServiceError::Startup(e.to_string()))?;
         let names = TopicNames::with_prefix(config.topic_prefix.clone());
         let topics = Topics::new(&names);
-        let wanted: Vec<_> = names
-            .all_to_create()
-            .into_iter()
-            .filter(|(name, _)| {
-                [
-                    &topics.messages,
-                    &topics.replies,
-                    &topics.audit,
-                    &topics.raw_tickets,
-                    &topics.ticket_state,
-                    &topics.incidents,
-                    &topics.replies_dead_letter,
-                ]
-                .iter()
-                .any(|t| name == *t || *name == TopicNames::dead_letter(&topics.messages))
-            })
-            .collect();
+        let wanted = names.to_create_among(
+            &[
+                &topics.messages,
+                &topics.replies,
+                &topics.audit,
+                &topics.raw_tickets,
+                &topics.ticket_state,
+                &topics.incidents,
+                &topics.replies_dead_letter,
+            ],
+            &[&topics.messages],
+        );
         opsline_kafka::admin::create_topics(&config.kafka, &wanted)
             .await
             .map_err(|e| SelfServiceError::Kafka(e.to_string()))?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use opsline_classify::{IntentClassifier, Model};
 use opsline_events::TopicNames;
-use opsline_events::topics::{self, TopicSpec};
+use opsline_events::topics;
 use opsline_kafka::{ConsumerLoop, KafkaMetrics, Producer};
 use opsline_llm::{KafkaUsageSink, LlmGateway};
 use opsline_privacy::Redactor;
@@ -248,31 +248,24 @@ impl IncidentsHandle {
 /// Creates the topics the service reads and writes (idempotent), with the
 /// raw-ticket dead-letter twin and, when the webhook is on, `<routed>.dlq`.
 async fn create_topics(config: &TriageConfig, names: &TopicNames, topics: &Topics) -> Result<(), TriageError> {
-    let mine = [
-        &topics.raw,
-        &topics.incidents,
-        &topics.alerts,
-        &topics.triaged,
-        &topics.routed,
-        &topics.state,
-    ];
-    let mut wanted: Vec<(String, TopicSpec)> = names
-        .all_to_create()
-        .into_iter()
-        .filter(|(name, _)| {
-            mine.contains(&name)
-                || *name == TopicNames::dead_letter(&topics.raw)
-                || *name == names.name(&topics::LLM_USAGE)
-        })
-        .collect();
+    let llm_usage = names.name(&topics::LLM_USAGE);
+    let mut wanted = names.to_create_among(
+        &[
+            &topics.raw,
+            &topics.incidents,
+            &topics.alerts,
+            &topics.triaged,
+            &topics.routed,
+            &topics.state,
+            &llm_usage,
+        ],
+        &[&topics.raw],
+    );
     if !config.helpdesk_webhook.url.trim().is_empty() {
-        let spec = TopicSpec {
-            compacted: false,
-            partitions: 1,
-            has_dead_letter: false,
-            ..topics::TICKETS_ROUTED
-        };
-        wanted.push((TopicNames::dead_letter(&topics.routed), spec));
+        wanted.push((
+            TopicNames::dead_letter(&topics.routed),
+            TopicNames::dead_letter_spec(&topics::TICKETS_ROUTED),
+        ));
     }
     opsline_kafka::admin::create_topics(&config.kafka, &wanted)
         .await
