@@ -8,7 +8,12 @@
 //! it for JSON webhooks and chat replies, and `opsline-llm`'s transport wraps it
 //! under async-openai. Retries are the callers' (they know what is safe to
 //! repeat); errors never quote the URL (a Slack `response_url` is a credential).
+//!
+//! Trust: the system's root certificates, plus, optionally, the CA certificates of
+//! one PEM file (`ca_file` in the configs that build a client: a corporate or private
+//! CA). The extra file adds trust anchors; it never replaces the system roots.
 
+use std::path::Path;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
@@ -30,7 +35,8 @@ pub enum OutboundError {
     /// The request cannot be built (bad URL, scheme or header); retrying will not help.
     #[error("invalid outbound request: {0}")]
     InvalidRequest(String),
-    /// The TLS setup failed (no root certificates where they are required).
+    /// The TLS setup failed (no root certificates where they are required, an unusable
+    /// `ca_file`), or the server's certificate is not trusted; retrying will not help.
     #[error("TLS setup: {0}")]
     Tls(String),
     /// Connecting, the TLS handshake, sending or reading failed.
@@ -90,10 +96,26 @@ pub fn https_connector(
     connect_timeout: Duration,
     require_roots: bool,
 ) -> Result<HttpsConnector<HttpConnector>, OutboundError> {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(connect_timeout));
-    http.set_nodelay(true);
+    https_connector_with_ca(connect_timeout, require_roots, None)
+}
+
+/// Like [`https_connector`], also trusting the CA certificates in the PEM file `ca_file`
+/// (when given) besides the system roots. With a `ca_file`, missing system roots are not an
+/// error (the file's CAs are trusted); an unreadable file or one without any certificate is.
+pub fn https_connector_with_ca(
+    connect_timeout: Duration,
+    require_roots: bool,
+    ca_file: Option<&Path>,
+) -> Result<HttpsConnector<HttpConnector>, OutboundError> {
+    if let Some(ca_file) = ca_file {
+        let config = client_config(roots_with_ca_file(ca_file)?)?;
+        let builder = HttpsConnectorBuilder::new().with_tls_config(config);
+        return Ok(builder
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http_connector(connect_timeout)));
+    }
+    let http = http_connector(connect_timeout);
     let builder = match HttpsConnectorBuilder::new().with_provider_and_native_roots(ring_provider()) {
         Ok(builder) => builder,
         Err(error) if require_roots => return Err(OutboundError::Tls(format!("no root certificates: {error}"))),
@@ -105,15 +127,55 @@ pub fn https_connector(
     Ok(builder.https_or_http().enable_http1().wrap_connector(http))
 }
 
+fn http_connector(connect_timeout: Duration) -> HttpConnector {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_connect_timeout(Some(connect_timeout));
+    http.set_nodelay(true);
+    http
+}
+
+/// The system roots (those that parse) plus every certificate in the PEM file `ca_file`.
+fn roots_with_ca_file(ca_file: &Path) -> Result<rustls::RootCertStore, OutboundError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    let mut roots = rustls::RootCertStore::empty();
+    let system = rustls_native_certs::load_native_certs();
+    let (system_added, _unparsable) = roots.add_parsable_certificates(system.certs);
+    let file = ca_file.display();
+    let extra = CertificateDer::pem_file_iter(ca_file)
+        .map_err(|e| OutboundError::Tls(format!("ca_file {file}: {e}")))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| OutboundError::Tls(format!("ca_file {file}: {e}")))?;
+    if extra.is_empty() {
+        return Err(OutboundError::Tls(format!(
+            "ca_file {file}: no certificate in the file"
+        )));
+    }
+    let extra_count = extra.len();
+    for certificate in extra {
+        roots
+            .add(certificate)
+            .map_err(|e| OutboundError::Tls(format!("ca_file {file}: {e}")))?;
+    }
+    tracing::debug!(system_added, extra_count, "outbound TLS trust anchors loaded");
+    Ok(roots)
+}
+
 fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
 fn empty_roots_config() -> Result<rustls::ClientConfig, OutboundError> {
+    client_config(rustls::RootCertStore::empty())
+}
+
+fn client_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, OutboundError> {
     Ok(rustls::ClientConfig::builder_with_provider(ring_provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| OutboundError::Tls(e.to_string()))?
-        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_root_certificates(roots)
         .with_no_client_auth())
 }
 
@@ -127,8 +189,14 @@ pub struct OutboundClient {
 impl OutboundClient {
     /// A client whose every call (connect, send, read the answer) ends within `timeout`.
     pub fn new(timeout: Duration) -> Result<Self, OutboundError> {
+        Self::with_ca_file(timeout, None)
+    }
+
+    /// Like [`Self::new`], also trusting the CA certificates in the PEM file `ca_file`
+    /// (when given) besides the system roots; fails when that file cannot be used.
+    pub fn with_ca_file(timeout: Duration, ca_file: Option<&Path>) -> Result<Self, OutboundError> {
         let timeout = timeout.max(Duration::from_millis(1));
-        let connector = https_connector(timeout, false)?;
+        let connector = https_connector_with_ca(timeout, false, ca_file)?;
         Ok(Self {
             client: HyperClient::builder(TokioExecutor::new()).build(connector),
             timeout,
@@ -162,11 +230,16 @@ impl OutboundClient {
     }
 
     async fn send(&self, request: Request<Full<Bytes>>) -> Result<OutboundResponse, OutboundError> {
-        let response = self
-            .client
-            .request(request)
-            .await
-            .map_err(|e| OutboundError::Unreachable(error_chain(&e)))?;
+        let response = self.client.request(request).await.map_err(|e| {
+            let chain = error_chain(&e);
+            if chain.contains(UNTRUSTED_CERTIFICATE) {
+                OutboundError::Tls(format!(
+                    "the server's certificate is not trusted (a private CA needs `ca_file`): {chain}"
+                ))
+            } else {
+                OutboundError::Unreachable(chain)
+            }
+        })?;
         let status = response.status();
         let mut body = response.into_body();
         let mut snippet = Vec::new();
@@ -221,6 +294,9 @@ fn build_request(
     }
     Ok(request)
 }
+
+/// How rustls describes a certificate it refused (`Error::InvalidCertificate`).
+const UNTRUSTED_CERTIFICATE: &str = "invalid peer certificate";
 
 /// `error: cause: cause` (hyper's top-level errors alone say little, e.g. "client error (Connect)").
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
