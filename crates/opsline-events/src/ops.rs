@@ -150,6 +150,15 @@ pub struct Postmortem {
     /// When set, only members of this team may read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restricted_team: Option<String>,
+    /// Revision of the document: 1 is the deterministic draft, and every later change (the
+    /// model's narrative, a review, a redraft) has a higher one; readers keep the highest.
+    /// 0 in records written before revisions existed.
+    #[serde(default)]
+    pub revision: u32,
+    /// SHA-256 (hex) of the deterministic draft this revision builds on: revisions with the
+    /// same basis state the same facts (a replayed incident is recognised by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_basis: Option<String>,
 }
 
 impl Event for Postmortem {
@@ -166,6 +175,8 @@ impl Event for Postmortem {
             prompt: "postmortem-draft@1".into(),
             reviewer: None,
             restricted_team: None,
+            revision: 1,
+            draft_basis: None,
         }
     }
 }

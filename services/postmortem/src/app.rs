@@ -18,10 +18,11 @@ use tokio::net::TcpListener;
 
 use crate::auth::TokenStore;
 use crate::config::PostmortemConfig;
+use crate::draft::Drafter;
 use crate::draft::llm::LlmDrafter;
-use crate::draft::{DeterministicDrafter, Drafter};
 use crate::error::PostmortemError;
 use crate::metrics::PostmortemMetrics;
+use crate::narrative::{NarrativeJob, NarrativeWorker, WorkerParts};
 use crate::processor::{COMPONENT, DraftProcessor, DraftState, Drafting, IndexProcessor, Topics, flush_overdue};
 use crate::store::Store;
 use crate::web::{WebState, router};
@@ -34,18 +35,19 @@ pub struct Application {
     producer: Producer,
     kafka_metrics: KafkaMetrics,
     drafting: Drafting,
+    narrator: Option<(NarrativeWorker, tokio::sync::mpsc::Receiver<NarrativeJob>)>,
     config: PostmortemConfig,
 }
 
 impl Application {
-    /// Builds the service with the LLM drafter when `llm.enabled` (its usage goes to the LLM
-    /// usage topic), else with the deterministic drafter.
+    /// Builds the service; when `llm.enabled` the LLM drafter writes the narratives
+    /// asynchronously (its usage goes to the LLM usage topic), else drafts stay deterministic.
     pub async fn build(config: PostmortemConfig, metrics: Metrics) -> Result<Self, PostmortemError> {
         Self::build_inner(config, metrics, None).await
     }
 
-    /// Builds the service with `drafter` (its narratives are checked; the deterministic one
-    /// replaces any that fails the citation check).
+    /// Builds the service with `drafter` writing the narratives asynchronously (each is
+    /// checked; one that fails leaves the deterministic draft as it is).
     pub async fn build_with_drafter(
         config: PostmortemConfig,
         metrics: Metrics,
@@ -69,7 +71,7 @@ impl Application {
             Producer::new(&config.kafka, &kafka_metrics).map_err(|e| PostmortemError::Startup(e.to_string()))?;
         let names = TopicNames::with_prefix(config.topic_prefix.clone());
         let drafter = match drafter {
-            Some(drafter) => drafter,
+            Some(drafter) => Some(drafter),
             None => configured_drafter(&config, &producer, &names)?,
         };
         let topics = Topics {
@@ -98,13 +100,23 @@ impl Application {
         }
         let idle = Duration::from_millis(config.restore_idle_ms.max(100));
         let restored = restore_postmortems(&config, &topics, &store, idle).await?;
+        let (narratives, narrator) = NarrativeWorker::new(
+            WorkerParts {
+                drafter,
+                store: store.clone(),
+                producer: producer.clone(),
+                topic: topics.postmortems.clone(),
+                capacity: config.narrative_queue_capacity,
+            },
+            service_metrics.clone(),
+        );
         let drafting = Drafting {
             state: Arc::new(Mutex::new(DraftState::new(
                 config.max_cached_alerts,
                 Duration::from_millis(config.alert_wait_ms),
             ))),
             store: store.clone(),
-            drafter,
+            narratives,
             topics: topics.clone(),
             metrics: service_metrics.clone(),
         };
@@ -112,6 +124,7 @@ impl Application {
         tracing::info!(
             postmortems = restored,
             queued,
+            narratives = drafting.narratives.is_enabled(),
             docs = store.index().num_docs(),
             "read model restored"
         );
@@ -136,6 +149,7 @@ impl Application {
             producer,
             kafka_metrics,
             drafting,
+            narrator,
             config,
         })
     }
@@ -160,6 +174,7 @@ impl Application {
             producer,
             kafka_metrics,
             drafting,
+            narrator,
             config,
         } = self;
         let topics = drafting.topics.clone();
@@ -181,6 +196,7 @@ impl Application {
         );
         let store = drafting.store.clone();
         let tick = tokio::spawn(flush_overdue(drafting.clone(), producer.clone(), shutdown.clone()));
+        let narrating = narrator.map(|(worker, jobs)| tokio::spawn(worker.run(jobs, shutdown.clone())));
         ops.set_ready(true);
         let signal = shutdown.clone();
         let server = async move {
@@ -201,6 +217,9 @@ impl Application {
         let (served, drafted, indexed) = tokio::join!(server, drafting_run, indexing_run);
         ops.set_ready(false);
         tick.abort();
+        if let Some(narrating) = narrating {
+            let _ = narrating.await;
+        }
         if let Err(error) = producer.flush(Duration::from_secs(10)) {
             tracing::warn!(%error, "producer flush at shutdown incomplete");
         }
@@ -276,18 +295,18 @@ async fn queue_undrafted_incidents(
     Ok(queued)
 }
 
-/// The LLM drafter when `llm.enabled` (its calls go to the LLM usage topic), else the
-/// deterministic one.
+/// The LLM drafter of the narratives when `llm.enabled` (its calls go to the LLM usage
+/// topic), else none (deterministic drafts only).
 fn configured_drafter(
     config: &PostmortemConfig,
     producer: &Producer,
     names: &TopicNames,
-) -> Result<Arc<dyn Drafter>, PostmortemError> {
+) -> Result<Option<Arc<dyn Drafter>>, PostmortemError> {
     if !config.llm.enabled {
-        return Ok(Arc::new(DeterministicDrafter));
+        return Ok(None);
     }
     let sink = Arc::new(KafkaUsageSink::new(producer.clone(), names, COMPONENT));
     let gateway = LlmGateway::new(config.llm.clone(), sink).map_err(|e| PostmortemError::Startup(e.to_string()))?;
-    tracing::info!("postmortem narratives drafted by the LLM gateway");
-    Ok(Arc::new(LlmDrafter::new(gateway)))
+    tracing::info!("postmortem narratives written asynchronously by the LLM gateway");
+    Ok(Some(Arc::new(LlmDrafter::new(gateway))))
 }

@@ -22,6 +22,7 @@ pub mod config;
 pub mod draft;
 pub mod error;
 mod metrics;
+mod narrative;
 mod processor;
 pub mod store;
 pub mod timeline;

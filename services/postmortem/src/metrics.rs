@@ -2,7 +2,8 @@
 //!
 //! | metric | type | labels |
 //! |---|---|---|
-//! | `opsline_postmortem_drafts_total` | counter | `model`, `outcome` (`accepted`, `fallback`) |
+//! | `opsline_postmortem_drafts_total` | counter | `outcome` (`drafted`, `redrafted`, `unchanged`) |
+//! | `opsline_postmortem_narratives_total` | counter | `outcome` (`published`, `queue_full`, `drafter_error`, `ungrounded`, `citations_rejected`, `superseded`, `base_not_indexed`, `produce_error`, `cancelled`, `stopped`) |
 //! | `opsline_postmortem_transitions_total` | counter | `status` (`reviewed`, `published`) |
 //! | `opsline_postmortem_indexed_total` | counter | `kind` (`postmortem`, `runbook`) |
 
@@ -14,7 +15,6 @@ use prometheus_client::metrics::family::Family;
 /// Labels of the drafts counter.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct DraftLabel {
-    pub(crate) model: String,
     pub(crate) outcome: &'static str,
 }
 
@@ -34,6 +34,7 @@ pub(crate) struct KindLabel {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PostmortemMetrics {
     pub(crate) drafts: Family<DraftLabel, Counter>,
+    pub(crate) narratives: Family<DraftLabel, Counter>,
     pub(crate) transitions: Family<StatusLabel, Counter>,
     pub(crate) indexed: Family<KindLabel, Counter>,
 }
@@ -43,8 +44,13 @@ impl PostmortemMetrics {
         let this = Self::default();
         metrics.register(
             "postmortem_drafts",
-            "Postmortems drafted, by model and outcome of the citation check.",
+            "Deterministic drafts (revision 1 or a redraft), by outcome.",
             this.drafts.clone(),
+        );
+        metrics.register(
+            "postmortem_narratives",
+            "Asynchronous narratives (the next revision of a draft), by outcome.",
+            this.narratives.clone(),
         );
         metrics.register(
             "postmortem_transitions",
@@ -53,5 +59,10 @@ impl PostmortemMetrics {
         );
         metrics.register("postmortem_indexed", "Documents indexed.", this.indexed.clone());
         this
+    }
+
+    /// Counts one narrative job's outcome.
+    pub(crate) fn narrative(&self, outcome: &'static str) {
+        self.narratives.get_or_create(&DraftLabel { outcome }).inc();
     }
 }

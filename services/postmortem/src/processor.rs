@@ -20,9 +20,11 @@ use opsline_kafka::record::InRecord;
 use opsline_kafka::{OutRecord, ProcessError, Processor};
 use uuid::Uuid;
 
-use crate::draft::{Drafter, draft_postmortem, postmortem_id};
+use crate::draft::{DETERMINISTIC_MODEL, deterministic_draft, postmortem_id};
 use crate::metrics::{DraftLabel, PostmortemMetrics};
+use crate::narrative::{NarrativeJob, NarrativeQueue};
 use crate::store::Store;
+use crate::timeline::Timeline;
 
 /// The component name in envelopes and dead letters.
 pub const COMPONENT: &str = "postmortem";
@@ -110,7 +112,7 @@ impl DraftState {
 pub(crate) struct Drafting {
     pub(crate) state: Arc<Mutex<DraftState>>,
     pub(crate) store: Arc<Store>,
-    pub(crate) drafter: Arc<dyn Drafter>,
+    pub(crate) narratives: NarrativeQueue,
     pub(crate) topics: Topics,
     pub(crate) metrics: PostmortemMetrics,
 }
@@ -129,34 +131,51 @@ impl Drafting {
                 .is_none_or(|pm| pm.status == PostmortemStatus::Draft)
     }
 
-    /// Drafts every ready incident and returns the records to produce.
-    async fn draft_ready(&self, now: Instant) -> Result<Vec<OutRecord>, ProcessError> {
+    /// Drafts every ready incident deterministically, returns the records to produce and
+    /// queues the narrative of each new draft. A draft with the same basis as the current
+    /// revision (a replay) is not published again; its narrative is queued again only if it
+    /// has none yet. A draft of changed facts becomes the next revision.
+    fn draft_ready(&self, now: Instant) -> Result<Vec<OutRecord>, ProcessError> {
         let ready = self.lock().take_ready(now);
         let mut out = Vec::with_capacity(ready.len());
         for (incident, alerts) in ready {
             if !self.wants_draft(&incident) {
                 continue;
             }
-            let outcome = draft_postmortem(&incident, &alerts, self.drafter.as_ref()).await;
-            self.metrics
-                .drafts
-                .get_or_create(&DraftLabel {
-                    model: outcome.postmortem.model.clone(),
-                    outcome: if outcome.fallback_reason.is_some() {
-                        "fallback"
-                    } else {
-                        "accepted"
-                    },
-                })
-                .inc();
+            let timeline = Timeline::build(&incident, &alerts);
+            let mut draft = deterministic_draft(&incident, &timeline);
+            let current = self.store.postmortem(draft.postmortem_id);
+            let outcome = match &current {
+                Some(current) if current.draft_basis == draft.draft_basis => "unchanged",
+                Some(current) => {
+                    draft.revision = current.revision.saturating_add(1);
+                    "redrafted"
+                }
+                None => "drafted",
+            };
+            self.metrics.drafts.get_or_create(&DraftLabel { outcome }).inc();
             tracing::info!(
                 incident = %incident.incident_id,
-                postmortem = %outcome.postmortem.postmortem_id,
+                postmortem = %draft.postmortem_id,
+                revision = draft.revision,
                 alerts = alerts.len(),
                 missing = incident.alert_ids.len().saturating_sub(alerts.len()),
+                outcome,
                 "postmortem drafted"
             );
-            out.push(postmortem_record(&self.topics.postmortems, outcome.postmortem)?);
+            let base = match current {
+                Some(current) if outcome == "unchanged" => {
+                    if current.model != DETERMINISTIC_MODEL {
+                        continue;
+                    }
+                    current
+                }
+                _ => {
+                    out.push(postmortem_record(&self.topics.postmortems, draft.clone())?);
+                    draft
+                }
+            };
+            self.narratives.offer(NarrativeJob { incident, alerts, base });
         }
         Ok(out)
     }
@@ -197,7 +216,7 @@ impl Processor for DraftProcessor {
                 }
             }
         }
-        self.drafting.draft_ready(Instant::now()).await
+        self.drafting.draft_ready(Instant::now())
     }
 }
 
@@ -214,7 +233,7 @@ pub(crate) async fn flush_overdue(
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        match drafting.draft_ready(Instant::now()).await {
+        match drafting.draft_ready(Instant::now()) {
             Ok(records) => {
                 for record in records {
                     if let Err(error) = producer.send(&record).await {

@@ -2,8 +2,10 @@
 //! topic) and the search index of postmortems and runbooks.
 //!
 //! Both are derived from Kafka and rebuilt from it at start ([`Store::apply`] is idempotent).
-//! A revision never moves a postmortem back from `reviewed` or `published` to `draft`, so a
-//! replayed incident cannot undo a review.
+//! The store keeps the highest revision of each postmortem: an older revision arriving late
+//! (a replayed draft after its narrative) never replaces a newer one, and a revision never
+//! moves a postmortem back from `reviewed` or `published` to `draft`, so a replayed incident
+//! or a late narrative cannot undo a review.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -69,7 +71,8 @@ impl std::fmt::Debug for Store {
 pub enum Applied {
     /// The revision is now the current one.
     Updated,
-    /// It would have moved a reviewed or published postmortem back to an earlier status.
+    /// It is older than the current revision, or would have moved a reviewed or published
+    /// postmortem back to an earlier status.
     Ignored,
 }
 
@@ -117,12 +120,14 @@ impl Store {
         self.len() == 0
     }
 
-    /// Records `postmortem` as the current revision (unless it moves the status backwards)
-    /// and upserts it into the index, without committing the index.
+    /// Records `postmortem` as the current revision (unless it is older than the current one
+    /// or moves the status backwards; the same revision again replaces it) and upserts it into
+    /// the index, without committing the index.
     pub fn stage(&self, postmortem: Postmortem) -> Result<Applied, PostmortemError> {
         let mut all = self.postmortems.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(current) = all.get(&postmortem.postmortem_id) {
-            if rank(postmortem.status) < rank(current.status) {
+            let older = (rank(postmortem.status), postmortem.revision) < (rank(current.status), current.revision);
+            if older {
                 return Ok(Applied::Ignored);
             }
         }
@@ -202,5 +207,37 @@ mod tests {
         };
         assert_eq!(hits(&outsider), 0);
         assert_eq!(hits(&member), 1);
+    }
+
+    #[test]
+    fn the_highest_revision_wins_whatever_the_order() {
+        let store = store();
+        let one = Postmortem::sample();
+        let two = Postmortem {
+            revision: 2,
+            markdown: "# narrated receiveBlock".into(),
+            model: "smollm2".into(),
+            ..one.clone()
+        };
+        assert_eq!(store.apply(two.clone()).unwrap(), Applied::Updated);
+        assert_eq!(store.apply(one.clone()).unwrap(), Applied::Ignored, "a late revision 1");
+        assert_eq!(store.postmortem(one.postmortem_id).unwrap(), two);
+        assert_eq!(
+            store.apply(two.clone()).unwrap(),
+            Applied::Updated,
+            "a replay is harmless"
+        );
+        let viewer = Viewer::new(Role::Sre, Vec::<String>::new());
+        let hits = store.index().search(&viewer, "narrated", Page::default()).unwrap();
+        assert_eq!(hits.total, 1);
+        let mut reviewed = one;
+        reviewed.status = PostmortemStatus::Reviewed;
+        reviewed.revision = 3;
+        store.apply(reviewed).unwrap();
+        assert_eq!(
+            store.apply(two).unwrap(),
+            Applied::Ignored,
+            "a late narrative after a review"
+        );
     }
 }

@@ -8,9 +8,14 @@
 //!
 //! Two drafters: the deterministic template (model `none`), and [`llm::LlmDrafter`], which asks
 //! a model through the LLM gateway when one is configured.
+//!
+//! The service publishes the [`deterministic_draft`] at once (revision 1) and, later, the
+//! [`narrated_revision`] with a [`checked_narrative`] (revision 2, see `crate::narrative`);
+//! [`draft_postmortem`] does both inline, with the fallback, for tools and tests.
 
 pub mod citations;
 pub mod deterministic;
+pub mod grounding;
 pub mod llm;
 pub mod markdown;
 
@@ -153,62 +158,157 @@ pub fn postmortem_id(incident_id: Uuid) -> Uuid {
     Uuid::new_v5(&POSTMORTEM_NAMESPACE, incident_id.as_bytes())
 }
 
-/// Drafts the postmortem of `incident` from the `alerts` found for it with `drafter`, falling
-/// back to the deterministic narrative when the drafter fails or its citations do not check.
-pub async fn draft_postmortem(incident: &Incident, alerts: &[Alert], drafter: &dyn Drafter) -> DraftOutcome {
-    let timeline = Timeline::build(incident, alerts);
-    let input = DraftInput {
-        incident,
-        timeline: &timeline,
-    };
-    let attempt = drafter
-        .draft(input)
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|narrative| {
-            check_citations(&narrative, &timeline)
-                .map(|()| narrative)
-                .map_err(|e| format!("citation check failed: {e}"))
-        });
-    let (narrative, model, prompt, fallback_reason) = match attempt {
-        Ok(narrative) => {
-            let model = narrative.model.clone().unwrap_or_else(|| drafter.model().to_owned());
-            let prompt = narrative.prompt.clone().unwrap_or_else(|| drafter.prompt().to_owned());
-            (narrative, model, prompt, None)
-        }
-        Err(reason) => {
-            tracing::warn!(incident = %incident.incident_id, model = drafter.model(), %reason, "using the deterministic draft");
-            (
-                deterministic_narrative(&input),
-                DETERMINISTIC_MODEL.to_owned(),
-                DETERMINISTIC_PROMPT.to_owned(),
-                Some(reason),
-            )
-        }
-    };
+/// The document of `incident` with `narrative` written by `model` with `prompt` (status
+/// draft, revision 1, no basis: callers set those).
+fn render_postmortem(
+    incident: &Incident,
+    timeline: &Timeline,
+    narrative: &Narrative,
+    model: String,
+    prompt: String,
+) -> Postmortem {
     let postmortem_id = postmortem_id(incident.incident_id);
     let markdown = markdown::render(&markdown::Document {
         postmortem_id,
         incident,
-        timeline: &timeline,
-        narrative: &narrative,
+        timeline,
+        narrative,
         model: &model,
         prompt: &prompt,
     });
-    DraftOutcome {
-        postmortem: Postmortem {
-            postmortem_id,
-            incident_id: incident.incident_id,
-            title: incident.title.clone(),
-            service: incident.service.clone(),
-            status: PostmortemStatus::Draft,
-            markdown,
-            model,
-            prompt,
-            reviewer: None,
-            restricted_team: incident.restricted_team.clone(),
+    Postmortem {
+        postmortem_id,
+        incident_id: incident.incident_id,
+        title: incident.title.clone(),
+        service: incident.service.clone(),
+        status: PostmortemStatus::Draft,
+        markdown,
+        model,
+        prompt,
+        reviewer: None,
+        restricted_team: incident.restricted_team.clone(),
+        revision: 1,
+        draft_basis: None,
+    }
+}
+
+/// The deterministic draft of `incident` (model `none`, revision 1); its `draft_basis` is the
+/// SHA-256 of its Markdown, so a replay of the same facts has the same basis.
+pub fn deterministic_draft(incident: &Incident, timeline: &Timeline) -> Postmortem {
+    let narrative = deterministic_narrative(&DraftInput { incident, timeline });
+    let mut postmortem = render_postmortem(
+        incident,
+        timeline,
+        &narrative,
+        DETERMINISTIC_MODEL.to_owned(),
+        DETERMINISTIC_PROMPT.to_owned(),
+    );
+    postmortem.draft_basis = Some(hex_sha256(&postmortem.markdown));
+    postmortem
+}
+
+fn hex_sha256(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Why a drafter's narrative cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NarrativeError {
+    /// The drafter gave no answer (model outage, timeout, invalid output).
+    #[error(transparent)]
+    Drafter(#[from] DrafterError),
+    /// None of its fact sentences cites the timeline.
+    #[error("no fact sentence of the narrative cites the timeline")]
+    Ungrounded,
+    /// Even its grounded part fails the citation check.
+    #[error("citation check failed: {0}")]
+    Citations(#[from] CitationError),
+}
+
+impl NarrativeError {
+    /// A bounded label for metrics.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Drafter(_) => "drafter_error",
+            Self::Ungrounded => "ungrounded",
+            Self::Citations(_) => "citations_rejected",
+        }
+    }
+}
+
+/// Asks `drafter` for the narrative of `input` and checks its citations: a narrative that
+/// passes [`check_citations`] is used as written; otherwise its [`grounding::ground`]ed part
+/// (uncited sentences left out, empty sections from the template) when some fact sentence of
+/// the model survives. The narrative comes back with its model and prompt filled in.
+pub async fn checked_narrative(drafter: &dyn Drafter, input: DraftInput<'_>) -> Result<Narrative, NarrativeError> {
+    let mut narrative = drafter.draft(input).await?;
+    narrative.model.get_or_insert_with(|| drafter.model().to_owned());
+    narrative.prompt.get_or_insert_with(|| drafter.prompt().to_owned());
+    let Err(error) = check_citations(&narrative, input.timeline) else {
+        return Ok(narrative);
+    };
+    let grounded = grounding::ground(&narrative, &deterministic_narrative(&input), input.timeline);
+    if grounded.model_sentences == 0 {
+        return Err(NarrativeError::Ungrounded);
+    }
+    tracing::info!(
+        incident = %input.incident.incident_id,
+        dropped = grounded.dropped,
+        kept = grounded.model_sentences,
+        first_problem = %error,
+        "narrative grounded: uncited sentences left out"
+    );
+    check_citations(&grounded.narrative, input.timeline)?;
+    Ok(grounded.narrative)
+}
+
+/// The revision after `base` (a draft of the same incident) with a checked `narrative`: the
+/// same document, the narrative sections rewritten, the model and prompt of the narrative
+/// recorded, `base`'s basis kept, revision `base.revision + 1`.
+pub fn narrated_revision(
+    base: &Postmortem,
+    incident: &Incident,
+    timeline: &Timeline,
+    narrative: &Narrative,
+) -> Postmortem {
+    let model = narrative.model.clone().unwrap_or_default();
+    let prompt = narrative.prompt.clone().unwrap_or_default();
+    Postmortem {
+        revision: base.revision.saturating_add(1),
+        draft_basis: base.draft_basis.clone(),
+        ..render_postmortem(incident, timeline, narrative, model, prompt)
+    }
+}
+
+/// Drafts the postmortem of `incident` inline (for tools and tests; the service publishes
+/// the [`deterministic_draft`] at once and the narrative later): `drafter`'s narrative when it
+/// passes the citation check, else the deterministic one with the reason.
+pub async fn draft_postmortem(incident: &Incident, alerts: &[Alert], drafter: &dyn Drafter) -> DraftOutcome {
+    let timeline = Timeline::build(incident, alerts);
+    let draft = deterministic_draft(incident, &timeline);
+    let input = DraftInput {
+        incident,
+        timeline: &timeline,
+    };
+    match checked_narrative(drafter, input).await {
+        Ok(narrative) => DraftOutcome {
+            postmortem: Postmortem {
+                revision: 1,
+                ..narrated_revision(&draft, incident, &timeline, &narrative)
+            },
+            fallback_reason: None,
         },
-        fallback_reason,
+        Err(reason) => {
+            tracing::warn!(incident = %incident.incident_id, model = drafter.model(), %reason, "using the deterministic draft");
+            DraftOutcome {
+                postmortem: draft,
+                fallback_reason: Some(reason.to_string()),
+            }
+        }
     }
 }
 
@@ -272,15 +372,39 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_inventing_drafter_falls_back_to_the_template() {
+    async fn an_inventing_drafters_uncited_sentence_is_left_out() {
         let (incident, alerts) = fixture();
         let outcome = draft_postmortem(&incident, &alerts, &Inventing).await;
-        assert!(outcome.fallback_reason.unwrap().contains("uncited fact"));
-        assert_eq!(outcome.postmortem.model, "none");
+        assert_eq!(outcome.fallback_reason, None);
+        assert_eq!(outcome.postmortem.model, "fake-llm");
         assert!(!outcome.postmortem.markdown.contains("bad deploy"));
+        assert!(outcome.postmortem.markdown.contains("left out"));
         let honest = draft_postmortem(&incident, &alerts, &Honest).await;
         assert_eq!(honest.fallback_reason, None);
         assert_eq!(honest.postmortem.model, "fake-llm");
+        assert!(!honest.postmortem.markdown.contains("left out"));
+    }
+
+    #[tokio::test]
+    async fn the_deterministic_draft_has_a_stable_basis_and_the_narrative_follows_it() {
+        let (incident, alerts) = fixture();
+        let timeline = Timeline::build(&incident, &alerts);
+        let draft = deterministic_draft(&incident, &timeline);
+        assert_eq!(draft.revision, 1);
+        assert_eq!(draft, deterministic_draft(&incident, &timeline));
+        assert_eq!(draft.draft_basis.as_deref().map(str::len), Some(64));
+        let input = DraftInput {
+            incident: &incident,
+            timeline: &timeline,
+        };
+        let narrative = checked_narrative(&Honest, input).await.unwrap();
+        let two = narrated_revision(&draft, &incident, &timeline, &narrative);
+        assert_eq!((two.revision, two.postmortem_id), (2, draft.postmortem_id));
+        assert_eq!(two.draft_basis, draft.draft_basis);
+        assert_eq!(
+            (two.model.as_str(), two.prompt.as_str()),
+            ("fake-llm", "postmortem-draft@1")
+        );
     }
 
     #[test]

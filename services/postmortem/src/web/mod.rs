@@ -105,6 +105,7 @@ impl WebState {
         }
         let mut next = current;
         next.status = target;
+        next.revision = next.revision.saturating_add(1);
         if target == PostmortemStatus::Reviewed || next.reviewer.is_none() {
             next.reviewer = Some(who.name.clone());
         }
