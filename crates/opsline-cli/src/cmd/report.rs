@@ -3,11 +3,17 @@
 //! audit events), as a table or `--json`.
 //!
 //! Use cases: `ticket_enrichment` (triage: tickets handled, auto-routed share and
-//! the enrichment calls), `self_service` (chat and self-service: deflected
-//! tickets, i.e. succeeded actions, and the tickets triage handed over),
-//! `postmortem`, and any other LLM task under its own name. Estimated savings are
-//! the deflected tickets times `--cost-per-ticket` (or the `cost_saved` the
+//! the enrichment calls), `self_service` (chat and self-service: completed
+//! actions, i.e. a password reset or account unlock done or a ticket or service
+//! status answered, plus the tickets triage handed over), `postmortem`, and any
+//! other LLM task under its own name. Estimated savings are the deflected tickets
+//! (completed actions) times `--cost-per-ticket` (or the `cost_saved` the
 //! self-service service reported, when it is larger).
+//!
+//! Self-service audit events that are not a completed action (one-time-code
+//! challenges, refusals by self-service or by the gateway, failures) are shown as
+//! their own numbers ([`SelfServiceOutcomes`]) and never count as handled or
+//! deflected. Every audit event counts once, by `action_id` (replays repeat ids).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -46,6 +52,54 @@ pub struct UseCaseReport {
     pub estimated_savings: f64,
 }
 
+/// Self-service audit events by outcome, each `action_id` counted once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SelfServiceOutcomes {
+    /// Completed actions: a password reset or account unlock done, a ticket or service status answered.
+    pub completed: u64,
+    /// One-time-code challenges sent (a reset or unlock waiting for its code; not yet done).
+    pub challenged: u64,
+    /// Refused by self-service (another account, rate limit, wrong or expired code, unsafe request...).
+    pub refused: u64,
+    /// Refused by the gateway before a user was verified (bad signature, replay, overload).
+    pub refused_at_gateway: u64,
+    /// Attempted but not completed (directory error, answer undeliverable).
+    pub failed: u64,
+    /// Any other action or outcome.
+    pub other: u64,
+}
+
+/// Actions whose `succeeded` outcome resolves a request without a ticket.
+const COMPLETABLE_ACTIONS: [&str; 4] = ["password_reset", "account_unlock", "ticket_status", "service_status"];
+
+impl SelfServiceOutcomes {
+    /// Whether `action` is a completed action (it earns the deflection credit).
+    pub fn is_completed(action: &SelfServiceAction) -> bool {
+        action.outcome == "succeeded" && COMPLETABLE_ACTIONS.contains(&action.action.as_str())
+    }
+
+    /// Whether `action` is the gateway's refusal of an unverified chat request.
+    fn is_gateway_refusal(action: &SelfServiceAction) -> bool {
+        action.outcome == "refused" && action.action == "chat_request" && action.user_id == "unverified"
+    }
+
+    fn count(&mut self, action: &SelfServiceAction) {
+        let bucket = if Self::is_completed(action) {
+            &mut self.completed
+        } else if Self::is_gateway_refusal(action) {
+            &mut self.refused_at_gateway
+        } else {
+            match action.outcome.as_str() {
+                "challenged" => &mut self.challenged,
+                "refused" => &mut self.refused,
+                "failed" => &mut self.failed,
+                _ => &mut self.other,
+            }
+        };
+        *bucket += 1;
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
@@ -59,6 +113,9 @@ pub struct Report {
     pub total_llm_cost: f64,
     /// Total estimated savings.
     pub total_savings: f64,
+    /// Self-service audit events by outcome (absent without any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_service_outcomes: Option<SelfServiceOutcomes>,
 }
 
 fn use_case_of(task: &str) -> String {
@@ -128,14 +185,22 @@ pub fn aggregate(
         rows.insert("ticket_enrichment".to_owned(), r);
     }
 
+    // Each audit event once (a replay repeats its action_id).
+    let unique: BTreeMap<uuid::Uuid, &SelfServiceAction> = actions.iter().map(|a| (a.action_id, a)).collect();
+    let mut outcomes = SelfServiceOutcomes::default();
+    for action in unique.values() {
+        outcomes.count(action);
+    }
     let handed_over = dispositions.get("self_service").copied().unwrap_or(0);
     if !actions.is_empty() || handed_over > 0 || rows.contains_key("self_service") {
         let mut r = row(&mut rows, "self_service");
-        let ids: BTreeSet<_> = actions.iter().map(|a| a.action_id).collect();
-        let succeeded: Vec<&SelfServiceAction> = actions.iter().filter(|a| a.outcome == "succeeded").collect();
-        r.tickets_handled = ids.len() as u64 + handed_over;
-        r.deflected = succeeded.len() as u64;
-        let reported: f64 = succeeded.iter().map(|a| a.cost_saved).sum();
+        r.tickets_handled = outcomes.completed + handed_over;
+        r.deflected = outcomes.completed;
+        let reported: f64 = unique
+            .values()
+            .filter(|a| SelfServiceOutcomes::is_completed(a))
+            .map(|a| a.cost_saved)
+            .sum();
         r.estimated_savings = reported.max(r.deflected as f64 * cost_per_ticket);
         rows.insert("self_service".to_owned(), r);
     }
@@ -154,6 +219,7 @@ pub fn aggregate(
         total_llm_cost: use_cases.iter().map(|r| r.llm_cost).sum(),
         total_savings: use_cases.iter().map(|r| r.estimated_savings).sum(),
         use_cases,
+        self_service_outcomes: (!unique.is_empty()).then_some(outcomes),
     }
 }
 
@@ -184,6 +250,12 @@ pub fn render(report: &Report) -> String {
         "\ntickets triaged {} {:?}\ntotal llm cost {:.4}, estimated savings {:.2}\n",
         report.tickets_triaged, report.dispositions, report.total_llm_cost, report.total_savings
     ));
+    if let Some(o) = &report.self_service_outcomes {
+        out.push_str(&format!(
+            "self-service: completed {}, challenged {}, refused {} (+{} at the gateway), failed {}, other {}\n",
+            o.completed, o.challenged, o.refused, o.refused_at_gateway, o.failed, o.other
+        ));
+    }
     out
 }
 
@@ -289,8 +361,8 @@ mod tests {
         assert_eq!(selfservice.deflected, 2);
         assert_eq!(selfservice.llm_calls, 1);
         assert_eq!(
-            selfservice.tickets_handled, 4,
-            "3 actions + 1 ticket handed over by triage"
+            selfservice.tickets_handled, 3,
+            "2 completed actions + 1 ticket handed over by triage; the refusal is not handled"
         );
         assert!((selfservice.estimated_savings - 40.0).abs() < 1e-9);
         assert_eq!(row("postmortem").llm_calls, 1);
@@ -300,6 +372,64 @@ mod tests {
         assert!(render(&report).contains("ticket_enrichment"));
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["use_cases"][0]["use_case"], "postmortem");
+    }
+
+    /// Audit events as the gateway and self-service write them (one JSON envelope per line):
+    /// a gateway refusal, a reset challenged, a wrong code, the reset done (and its replay),
+    /// a ticket status, a refused unlock of another account, a prompt injection, a reset whose
+    /// answer could not be delivered, and a service status.
+    const RECORDED_AUDIT: &str = r#"
+{"id":"019aafb0-0000-7000-8000-000000000001","type":"selfservice.action","schema_version":1,"occurred_at":"2026-11-23T08:00:00Z","source":"gateway","data":{"action_id":"019aafb0-0000-7000-8000-0000000000a1","user_id":"unverified","action":"chat_request","outcome":"refused","reason":"bad_signature: signature does not match (slack)","handling_ms":1,"cost_saved":0.0}}
+{"id":"019aafb0-0000-7000-8000-000000000002","type":"selfservice.action","schema_version":1,"occurred_at":"2026-11-23T08:00:01Z","source":"selfservice","data":{"action_id":"019aafb0-0000-7000-8000-0000000000a2","user_id":"U1","action":"password_reset","outcome":"challenged","reason":"one-time code sent to the registered e-mail","target":"uid=u1,ou=people,dc=example,dc=org","handling_ms":40,"cost_saved":0.0}}
+{"id":"019aafb0-0000-7000-8000-000000000003","type":"selfservice.action","schema_version":1,"occurred_at":"2026-11-23T08:00:20Z","source":"selfservice","data":{"action_id":"019aafb0-0000-7000-8000-0000000000a3","user_id":"U1","action":"password_reset","outcome":"refused","reason":"wrong_code","handling_ms":2,"cost_saved":0.0}}
+{"id":"019aafb0-0000-7000-8000-000000000004","type":"selfservice.action","schema_version":1,"occurred_at":"2026-11-23T08:00:40Z","source":"selfservice","data":{"action_id":"019aafb0-0000-7000-8000-0000000000a4","user_id":"U1","action":"password_reset","outcome":"succeeded","target":"uid=u1,ou=people,dc=example,dc=org","handling_ms":120,"cost_saved":22.0}}
+{"id":"019aafb0-0000-7000-8000-000000000005","type":"selfservice.action","schema_version":1,"occurred_at":"2026-11-23T08:00:41Z","source":"selfservice","data":{"action_id":"019aafb0-0000-7000-8000-0000000000a4","user_id":"U1","action":"password_reset","outcome":"succeeded","target":"uid=u1,ou=people,dc=example,dc=org","handling_ms":120,"cost_saved":22.0}}
+{"id":"019aafb0-0000-7000-8000-000000000006","type":"selfservice.action","schema_version":1,"occurred_at":"2026-11-23T08:01:00Z","source":"selfservice","data":{"action_id":"019aafb0-0000-7000-8000-0000000000a6","user_id":"U2","action":"ticket_status","outcome":"succeeded","handling_ms":15,"cost_saved":22.0}}
+{"id":"019aafb0-0000-7000-8000-000000000007","type":"selfservice.action","schema_version":1,"occurred_at":"2026-11-23T08:02:00Z","source":"selfservice","data":{"action_id":"019aafb0-0000-7000-8000-0000000000a7","user_id":"U3","action":"password_reset","outcome":"refused","reason":"other_account","handling_ms":3,"cost_saved":0.0}}
+{"id":"019aafb0-0000-7000-8000-000000000008","type":"selfservice.action","schema_version":1,"occurred_at":"2026-11-23T08:03:00Z","source":"selfservice","data":{"action_id":"019aafb0-0000-7000-8000-0000000000a8","user_id":"U4","action":"chat_request","outcome":"refused","reason":"prompt_injection","handling_ms":2,"cost_saved":0.0}}
+{"id":"019aafb0-0000-7000-8000-000000000009","type":"selfservice.action","schema_version":1,"occurred_at":"2026-11-23T08:04:00Z","source":"selfservice","data":{"action_id":"019aafb0-0000-7000-8000-0000000000a9","user_id":"U5","action":"account_unlock","outcome":"failed","reason":"reply undeliverable: unreachable","target":"uid=u5,ou=people,dc=example,dc=org","handling_ms":900,"cost_saved":0.0}}
+{"id":"019aafb0-0000-7000-8000-00000000000a","type":"selfservice.action","schema_version":1,"occurred_at":"2026-11-23T08:05:00Z","source":"selfservice","data":{"action_id":"019aafb0-0000-7000-8000-0000000000aa","user_id":"U6","action":"service_status","outcome":"succeeded","handling_ms":9,"cost_saved":22.0}}
+"#;
+
+    #[test]
+    fn only_completed_actions_count_as_handled_and_deflected() {
+        let actions: Vec<SelfServiceAction> = RECORDED_AUDIT
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                opsline_events::Envelope::<SelfServiceAction>::from_json(line.as_bytes())
+                    .unwrap()
+                    .data
+            })
+            .collect();
+        assert_eq!(actions.len(), 10);
+        let report = aggregate(&[], &[], &[], &actions, 20.0);
+        let outcomes = report.self_service_outcomes.unwrap();
+        assert_eq!(
+            outcomes,
+            SelfServiceOutcomes {
+                completed: 3,
+                challenged: 1,
+                refused: 3,
+                refused_at_gateway: 1,
+                failed: 1,
+                other: 0,
+            }
+        );
+        let row = report.use_cases.iter().find(|r| r.use_case == "self_service").unwrap();
+        assert_eq!(
+            row.tickets_handled, 3,
+            "the reset (once despite its replay), the two status answers"
+        );
+        assert_eq!(row.deflected, 3);
+        assert!((row.estimated_savings - 66.0).abs() < 1e-9, "{}", row.estimated_savings);
+        let text = render(&report);
+        assert!(
+            text.contains("completed 3, challenged 1, refused 3 (+1 at the gateway), failed 1"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["self_service_outcomes"]["challenged"], 1);
     }
 
     #[test]
