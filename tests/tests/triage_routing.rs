@@ -198,6 +198,13 @@ async fn tickets_get_dispositions_states_and_incident_links() {
     assert!(r.reason.contains("linked to open vpn incident"), "{}", r.reason);
     assert_eq!(r.revision, 1);
 
+    // The incident follower and the test's readers use no consumer group: only the ticket consumer's exists.
+    let groups = opsline_kafka::admin::list_groups(&kafka).await.expect("list groups");
+    assert_eq!(
+        groups,
+        ["opsline-triage"],
+        "no follower or reader group is left on the broker"
+    );
     running.stop().await;
 }
 

@@ -137,11 +137,14 @@ pub struct Citation {
 }
 
 /// A ticket delivered to a helpdesk queue; later revisions add the LLM enrichment.
+/// Consumers keep the highest revision per ticket: a later revision is produced only
+/// after the earlier one was acknowledged (same key, same partition, so it follows it),
+/// but a replay after a crash can repeat revision 1 after revision 2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RoutedTicket {
     /// The ticket id; the partition key.
     pub ticket_id: String,
-    /// Revision: 1 when routed, higher when enriched.
+    /// Revision: 1 when routed, higher when enriched. Consumers keep the highest revision per ticket.
     pub revision: u32,
     /// The queue the ticket is assigned to.
     pub queue: String,

@@ -1,4 +1,4 @@
-//! Topic administration and broker readiness.
+//! Topic administration, broker readiness and the list of consumer groups.
 
 use std::time::Duration;
 
@@ -34,6 +34,24 @@ pub async fn list_topics(config: &KafkaConfig) -> Result<Vec<(String, usize)>, K
                 .map(|t| (t.name().to_owned(), t.partitions().len()))
                 .collect::<Vec<_>>(),
         )
+    })
+    .await;
+    joined.unwrap_or_else(|e| {
+        Err(KafkaSetupError::Unreachable {
+            bootstrap: String::new(),
+            seconds: 0,
+            last_error: e.to_string(),
+        })
+    })
+}
+
+/// Names of the consumer groups the broker knows (to check that nothing is left behind).
+pub async fn list_groups(config: &KafkaConfig) -> Result<Vec<String>, KafkaSetupError> {
+    let config = config.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        let client = metadata_client(&config)?;
+        let groups = client.fetch_group_list(None, Duration::from_secs(5))?;
+        Ok::<_, KafkaSetupError>(groups.groups().iter().map(|g| g.name().to_owned()).collect::<Vec<_>>())
     })
     .await;
     joined.unwrap_or_else(|e| {

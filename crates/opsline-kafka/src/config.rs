@@ -6,6 +6,10 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use serde::{Deserialize, Serialize};
 
+/// The `group.id` of group-less readers and followers: librdkafka needs one for a
+/// manual assignment, but it is never joined and never committed to.
+pub const READER_GROUP_ID: &str = "opsline-groupless-reader";
+
 /// Kafka connection and client settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -107,6 +111,22 @@ impl KafkaConfig {
             .set("session.timeout.ms", self.session_timeout_ms.to_string())
             .set("heartbeat.interval.ms", self.heartbeat_interval_ms.to_string())
             .set("statistics.interval.ms", "5000")
+            .set("enable.partition.eof", "false");
+        config
+    }
+
+    /// librdkafka settings of a group-less reader (manual assignment, no commits).
+    ///
+    /// librdkafka refuses a manual assignment without a `group.id`, so readers share
+    /// [`READER_GROUP_ID`]; it is never joined (no subscribe) and never committed to,
+    /// so the broker keeps no group for it.
+    pub(crate) fn reader_config(&self) -> ClientConfig {
+        let mut config = self.base();
+        config
+            .set("group.id", READER_GROUP_ID)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false");
         config
     }

@@ -14,6 +14,11 @@
 //!
 //! A produce that still fails after retries stops the loop with an error
 //! *without* committing past the failed input: it is replayed on restart.
+//!
+//! Once an input's outputs are all acknowledged, the loop calls
+//! [`Processor::outputs_acknowledged`], so a processor can start work that must
+//! land after them (a later revision of the same key, produced after the earlier
+//! one is in the log, follows it in the partition).
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -83,6 +88,14 @@ impl ProcessError {
 pub trait Processor: Send {
     /// Processes `record` and returns the records to produce for it.
     fn process(&mut self, record: &InRecord) -> impl Future<Output = Result<Vec<OutRecord>, ProcessError>> + Send;
+
+    /// Called once every output of the input at `topic`/`partition`/`offset` (or its
+    /// dead letter) was acknowledged by the broker, in the order inputs complete. Work
+    /// that must come after those outputs (e.g. a later revision of the same key) can
+    /// start here. Not called for an input whose outputs failed (the loop stops).
+    fn outputs_acknowledged(&mut self, topic: &str, partition: i32, offset: i64) {
+        let _ = (topic, partition, offset);
+    }
 }
 
 /// Why the consumer loop stopped abnormally.
@@ -178,7 +191,7 @@ impl ConsumerLoop {
                 biased;
                 () = shutdown.cancelled() => break,
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => {
-                    failure = self.complete(&consumer, done);
+                    failure = self.complete(&consumer, &mut processor, done);
                 }
                 _ = commit_tick.tick() => commit(&consumer, CommitMode::Async),
                 message = consumer.recv(), if in_flight.len() < self.config.max_in_flight => {
@@ -204,7 +217,7 @@ impl ConsumerLoop {
         let remaining = in_flight.len();
         let drained = tokio::time::timeout(drain, async {
             while let Some(done) = in_flight.next().await {
-                if let Some(error) = self.complete(&consumer, done) {
+                if let Some(error) = self.complete(&consumer, &mut processor, done) {
                     return Some(error);
                 }
             }
@@ -229,9 +242,15 @@ impl ConsumerLoop {
         }
     }
 
-    fn complete(&self, consumer: &StreamConsumer<LoopContext>, done: Completed) -> Option<ConsumerError> {
+    fn complete<P: Processor>(
+        &self,
+        consumer: &StreamConsumer<LoopContext>,
+        processor: &mut P,
+        done: Completed,
+    ) -> Option<ConsumerError> {
         match done.result {
             Ok(()) => {
+                processor.outputs_acknowledged(&done.topic, done.partition, done.offset);
                 consumer
                     .context()
                     .lock()

@@ -17,6 +17,7 @@
 //! - [`record`]: records in and out, headers, trace context propagation.
 //! - [`admin`]: topic creation and broker readiness.
 //! - [`reader`]: read a topic from the beginning (tools and tests).
+//! - [`follower`]: follow whole topics without a consumer group (in-memory views every replica needs).
 //! - [`metrics`]: Prometheus counters and the consumer-lag gauge.
 
 pub mod admin;
@@ -24,6 +25,7 @@ pub mod config;
 pub mod consumer;
 mod context;
 pub mod embedded;
+pub mod follower;
 pub mod metrics;
 pub mod producer;
 pub mod reader;
@@ -31,6 +33,7 @@ pub mod record;
 
 pub use config::KafkaConfig;
 pub use consumer::{ConsumerLoop, ProcessError, Processor};
+pub use follower::TopicFollower;
 pub use metrics::KafkaMetrics;
 pub use producer::{Delivered, Producer, SendError};
 pub use record::{InRecord, OutRecord};

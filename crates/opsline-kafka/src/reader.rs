@@ -1,9 +1,10 @@
-//! Reads a topic from the beginning without joining a group (tools, reports and tests).
+//! Reads a topic from the beginning without a consumer group (tools, reports, tests and
+//! start-up rebuilds); see [`crate::follower`] to keep following it afterwards.
 
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use crate::KafkaSetupError;
 use crate::config::KafkaConfig;
@@ -24,16 +25,7 @@ pub async fn read_topic(
         .find(|(name, _)| name == topic)
         .map(|(_, n)| n)
         .unwrap_or(0);
-    let mut client = ClientConfig::new();
-    client
-        .set("bootstrap.servers", &config.bootstrap_servers)
-        .set("group.id", format!("opsline-reader-{}", uuid::Uuid::now_v7()))
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false");
-    for (key, value) in &config.extra {
-        client.set(key, value);
-    }
-    let consumer: StreamConsumer = client.create()?;
+    let consumer: StreamConsumer = config.reader_config().create()?;
     let mut assignment = TopicPartitionList::new();
     for partition in 0..partitions {
         let partition = i32::try_from(partition).unwrap_or(i32::MAX);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use opsline_classify::IntentClassifier;
 use opsline_events::TopicNames;
-use opsline_kafka::{ConsumerLoop, KafkaMetrics, Producer};
+use opsline_kafka::{ConsumerLoop, KafkaMetrics, Producer, TopicFollower};
 use opsline_runtime::Shutdown;
 use opsline_runtime::http::{OpsState, ops_router};
 use opsline_runtime::metrics::Metrics;
@@ -142,15 +142,11 @@ impl Application {
             &kafka_metrics,
             COMPONENT,
         );
-        // A group of its own per process: every replica follows every partition.
-        let follower_group = format!("{}.status.{}", config.group_id, uuid::Uuid::now_v7().simple());
-        let follow = ConsumerLoop::new(
+        // Every replica follows every partition: a group-less reader from the beginning.
+        let follow = TopicFollower::new(
             &config.kafka,
-            &follower_group,
             vec![topics.ticket_state.clone(), topics.incidents.clone()],
-            producer.clone(),
             &kafka_metrics,
-            "selfservice-status",
         );
         let follower = StatusFollower {
             book: status,
@@ -169,7 +165,7 @@ impl Application {
             result
         };
         let following = async {
-            let result = follow.run(follower, shutdown.clone()).await;
+            let result = follow.run(|record| follower.apply(record), shutdown.clone()).await;
             shutdown.cancel();
             result
         };

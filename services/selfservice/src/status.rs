@@ -1,7 +1,9 @@
 //! Ticket and service status, materialized from the compacted ticket-state topic
 //! (`ticket.state`, latest per ticket id) and the incidents topic (`incident`, latest
 //! per incident id): rebuilt at start with `reader::read_until_idle`, then followed by a
-//! consumer of its own (a fresh group, so every replica sees every partition).
+//! group-less `opsline_kafka::TopicFollower` (manual assignment from the beginning, no
+//! consumer group, no commits: every replica sees every partition, restarts leave nothing
+//! on the broker).
 //! Applying a record is an idempotent upsert (or a delete for a tombstone), so
 //! replays are harmless. Status answers only show a user their own tickets.
 
@@ -11,7 +13,7 @@ use std::sync::{Arc, RwLock};
 use jiff::Timestamp;
 use opsline_events::logs::{Incident, IncidentStatus};
 use opsline_events::tickets::TicketStateChange;
-use opsline_kafka::{InRecord, OutRecord, ProcessError, Processor};
+use opsline_kafka::InRecord;
 use uuid::Uuid;
 
 /// The materialized tickets and incidents.
@@ -116,13 +118,12 @@ pub(crate) struct StatusFollower {
     pub(crate) ticket_topic: String,
 }
 
-impl Processor for StatusFollower {
-    async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
-        match self.book.write() {
-            Ok(mut book) => book.apply(&self.ticket_topic, record),
-            Err(_) => return Err(ProcessError::fatal("internal", "status book lock poisoned")),
-        }
-        Ok(Vec::new())
+impl StatusFollower {
+    /// Applies one followed record to the book.
+    pub(crate) fn apply(&self, record: &InRecord) {
+        // Single-statement upserts: a panic elsewhere cannot leave the book half-updated.
+        let mut book = self.book.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        book.apply(&self.ticket_topic, record);
     }
 }
 

@@ -9,7 +9,7 @@ use axum::Router;
 use opsline_classify::{IntentClassifier, Model};
 use opsline_events::TopicNames;
 use opsline_events::topics;
-use opsline_kafka::{ConsumerLoop, KafkaMetrics, Producer};
+use opsline_kafka::{ConsumerLoop, KafkaMetrics, Producer, TopicFollower};
 use opsline_llm::{KafkaUsageSink, LlmGateway};
 use opsline_privacy::Redactor;
 use opsline_runtime::Shutdown;
@@ -21,9 +21,9 @@ use crate::config::TriageConfig;
 use crate::enrichment::{EnrichmentQueue, EnrichmentWorker, WorkerParts};
 use crate::error::TriageError;
 use crate::grounding::{RecentTickets, Runbooks};
-use crate::incidents::IncidentBook;
+use crate::incidents::{IncidentBook, IncidentFollower};
 use crate::metrics::TriageMetrics;
-use crate::processor::{IncidentFollower, SharedBook, TicketProcessor, Topics};
+use crate::processor::{SharedBook, TicketProcessor, Topics};
 use crate::routing::Router as TicketRouter;
 use crate::webhook::{WebhookWorker, webhook};
 
@@ -115,6 +115,7 @@ impl Application {
             webhook: webhook_sender,
             topics: topics.clone(),
             metrics: triage_metrics,
+            awaiting_ack: Default::default(),
         };
         let ops = OpsState::new(metrics);
         let http = ops_router(ops.clone());
@@ -167,19 +168,16 @@ impl Application {
             enrichment,
             webhook,
         } = self;
-        // Every replica needs every incident: a group of its own, read from the start.
-        let follower_group = format!("{}-incidents-{}", config.group_id, uuid::Uuid::now_v7().simple());
-        let follower = ConsumerLoop::new(
+        // Every replica needs every incident: a group-less reader from the beginning.
+        let follower = TopicFollower::new(
             &config.kafka,
-            &follower_group,
             vec![topics.incidents.clone(), topics.alerts.clone()],
-            producer.clone(),
             &kafka_metrics,
-            "triage-incidents",
         );
-        let follower_processor = IncidentFollower {
+        let incident_follower = IncidentFollower {
             book,
-            topics: topics.clone(),
+            incidents_topic: topics.incidents.clone(),
+            alerts_topic: topics.alerts.clone(),
             max_alerts: config.incidents.max_alerts,
         };
         let consumer = ConsumerLoop::new(
@@ -200,7 +198,9 @@ impl Application {
                 .await
         };
         let following = async {
-            let result = follower.run(follower_processor, shutdown.clone()).await;
+            let result = follower
+                .run(|record| incident_follower.apply(record), shutdown.clone())
+                .await;
             if result.is_err() {
                 shutdown.cancel();
             }

@@ -9,6 +9,11 @@
 //! the model's answer only fills the text fields, so a ticket that tries to talk
 //! the model into another queue changes nothing but its own summary.
 //!
+//! Order: a job is queued only after revision 1 was acknowledged (see
+//! `processor`), and revision 2 has the same key, so it lands after revision 1 in the
+//! same partition without any delay. Consumers keep the highest revision per ticket
+//! (a replay may repeat revision 1 after revision 2).
+//!
 //! Delivery: best effort (revision 2 is produced with `acks=all` but not
 //! retried after a replay; a replayed ticket is enriched again, usually from the
 //! gateway's cache). Only redacted text reaches the model; placeholders are
@@ -17,7 +22,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use opsline_events::Envelope;
 use opsline_events::tickets::{Citation, RoutedTicket};
@@ -38,9 +42,6 @@ use crate::webhook::WebhookSender;
 pub const TASK: &str = "ticket_enrichment";
 /// The prompt id in the prompt library.
 pub const PROMPT_ID: &str = "ticket-enrichment";
-/// Revision 2 is produced at least this long after revision 1 was handed to the
-/// consumer loop, so that it lands after it in the partition.
-const MIN_DELAY_AFTER_ROUTING: Duration = Duration::from_millis(100);
 
 /// The model's answer (the prompt's JSON Schema).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -65,8 +66,6 @@ pub struct EnrichmentJob {
     pub description: String,
     /// The redaction session of the ticket (to restore the answer).
     pub session: RedactionSession,
-    /// When revision 1 was handed to the consumer loop.
-    pub routed_at: Instant,
 }
 
 /// The producer side of the queue, held by the processor.
@@ -77,6 +76,11 @@ pub struct EnrichmentQueue {
 }
 
 impl EnrichmentQueue {
+    /// Whether jobs are taken at all (the model is enabled).
+    pub fn is_enabled(&self) -> bool {
+        self.sender.is_some()
+    }
+
     /// Offers a job; never waits. Skips (and counts) when disabled or full.
     pub fn offer(&self, job: EnrichmentJob) {
         let Some(sender) = &self.sender else {
@@ -223,10 +227,6 @@ impl EnrichmentWorker {
             &output.model,
             &output.prompt,
         );
-        let wait = MIN_DELAY_AFTER_ROUTING.saturating_sub(job.routed_at.elapsed());
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
         let envelope = Envelope::new(crate::processor::COMPONENT, revision.clone());
         let record = match OutRecord::event(self.routed_topic.clone(), &revision.ticket_id, &envelope) {
             Ok(record) => record,

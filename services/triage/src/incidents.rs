@@ -7,11 +7,19 @@
 //! word of its text) or its text is similar enough to the incident's title and
 //! alert templates. Among candidates the best score wins: naming the service
 //! counts 1, plus the text similarity (share of the incident's terms in the ticket).
+//!
+//! The book is fed by [`IncidentFollower`], run by a group-less
+//! `opsline_kafka::TopicFollower`: every replica reads the whole incidents topic
+//! (compacted, kept forever) and what the alerts topic retains, from the beginning,
+//! at every start, without a consumer group or offset commits. Applying a record is
+//! an upsert (or a removal), so reading a record twice is harmless.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use opsline_events::logs::{Alert, Incident, IncidentStatus, Severity};
+use opsline_kafka::InRecord;
 use uuid::Uuid;
 
 use crate::config::IncidentLinkConfig;
@@ -128,6 +136,42 @@ impl IncidentBook {
             .into_iter()
             .filter(|t| t != &incident.service.to_lowercase())
             .collect()
+    }
+}
+
+/// The incident book shared by the follower (writer) and the ticket processor (reader).
+pub type SharedBook = Arc<RwLock<IncidentBook>>;
+
+/// Applies records of the incidents and alerts topics to the book; records it cannot
+/// read are skipped (they belong to another service's schema version).
+#[derive(Debug, Clone)]
+pub struct IncidentFollower {
+    /// The book written to.
+    pub book: SharedBook,
+    /// Full name of the incidents topic.
+    pub incidents_topic: String,
+    /// Full name of the alerts topic.
+    pub alerts_topic: String,
+    /// Alert templates remembered.
+    pub max_alerts: usize,
+}
+
+impl IncidentFollower {
+    /// Applies one record (other topics are ignored).
+    pub fn apply(&self, record: &InRecord) {
+        // Single-statement updates: a panic elsewhere cannot leave the book half-updated.
+        let mut book = self.book.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if record.topic == self.incidents_topic {
+            match record.envelope::<Incident>() {
+                Ok(envelope) => book.apply_incident(envelope.data),
+                Err(error) => tracing::debug!(%error, "unreadable incident skipped"),
+            }
+        } else if record.topic == self.alerts_topic {
+            match record.envelope::<Alert>() {
+                Ok(envelope) => book.apply_alert(&envelope.data, self.max_alerts),
+                Err(error) => tracing::debug!(%error, "unreadable alert skipped"),
+            }
+        }
     }
 }
 

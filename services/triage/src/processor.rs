@@ -1,16 +1,21 @@
-//! The Kafka processors: raw tickets in, triage outputs out; and the follower
-//! that keeps the open-incident book current.
+//! The Kafka processor: raw tickets in, triage outputs out (the open-incident book
+//! it reads is kept current by `incidents::IncidentFollower`).
 //!
 //! Delivery: at least once. The raw-ticket offset is committed by the
 //! `ConsumerLoop` only after the triaged ticket, routed revision 1 and the ticket
 //! state (or the dead letter of a bad record) are acknowledged. A replayed ticket
 //! produces the same decision again (the model and rules are deterministic;
 //! only a newly opened incident may add a link), with new envelope ids.
+//!
+//! Order of revisions: a ticket's enrichment job is handed to the worker only once
+//! the loop reports revision 1 acknowledged ([`Processor::outputs_acknowledged`]), so
+//! revision 2 (same key, so same partition) is always produced after revision 1 is in
+//! the log, and lands after it. A replay can still repeat revision 1 after an earlier
+//! revision 2: consumers keep the highest revision per ticket.
 
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use opsline_events::logs::{Alert, Incident};
 use opsline_events::tickets::RawTicket;
 use opsline_events::{Envelope, TopicNames, topics};
 use opsline_kafka::{InRecord, OutRecord, ProcessError, Processor};
@@ -18,16 +23,13 @@ use opsline_kafka::{InRecord, OutRecord, ProcessError, Processor};
 use crate::enrichment::{EnrichmentJob, EnrichmentQueue};
 use crate::error::TriageError;
 use crate::grounding::RecentTickets;
-use crate::incidents::IncidentBook;
+pub use crate::incidents::SharedBook;
 use crate::metrics::TriageMetrics;
 use crate::routing::Router;
 use crate::webhook::WebhookSender;
 
 /// The component name in envelopes and dead letters.
 pub const COMPONENT: &str = "triage";
-
-/// The incident book shared by the follower (writer) and the ticket processor (reader).
-pub type SharedBook = Arc<RwLock<IncidentBook>>;
 
 /// Full topic names the service uses.
 #[derive(Debug, Clone)]
@@ -69,10 +71,12 @@ pub struct TicketProcessor {
     pub(crate) webhook: Option<WebhookSender>,
     pub(crate) topics: Topics,
     pub(crate) metrics: TriageMetrics,
+    /// Enrichment jobs waiting for their revision 1 to be acknowledged, by raw-ticket partition and offset.
+    pub(crate) awaiting_ack: HashMap<(i32, i64), EnrichmentJob>,
 }
 
 impl TicketProcessor {
-    fn triage(&self, record: &InRecord) -> Result<Vec<OutRecord>, TriageError> {
+    fn triage(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, TriageError> {
         let envelope = record
             .envelope::<RawTicket>()
             .map_err(|e| TriageError::InvalidInput(e.to_string()))?;
@@ -121,13 +125,17 @@ impl TicketProcessor {
         {
             outputs.push(dead_letter);
         }
-        self.enrichment.offer(EnrichmentJob {
+        let job = EnrichmentJob {
             subject: decision.triaged.redacted_subject,
             description: decision.triaged.redacted_description,
             routed: decision.routed,
             session: decision.session,
-            routed_at: Instant::now(),
-        });
+        };
+        if self.enrichment.is_enabled() {
+            self.awaiting_ack.insert((record.partition, record.offset), job);
+        } else {
+            self.enrichment.offer(job);
+        }
         Ok(outputs)
     }
 }
@@ -136,30 +144,14 @@ impl Processor for TicketProcessor {
     async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
         self.triage(record).map_err(ProcessError::from)
     }
-}
 
-/// Keeps the open-incident book current from the incidents and alerts topics.
-/// Produces nothing; records it cannot read are skipped (they belong to another service).
-pub struct IncidentFollower {
-    pub(crate) book: SharedBook,
-    pub(crate) topics: Topics,
-    pub(crate) max_alerts: usize,
-}
-
-impl Processor for IncidentFollower {
-    async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
-        let mut book = self.book.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if record.topic == self.topics.incidents {
-            match record.envelope::<Incident>() {
-                Ok(envelope) => book.apply_incident(envelope.data),
-                Err(error) => tracing::debug!(%error, "unreadable incident skipped"),
-            }
-        } else if record.topic == self.topics.alerts {
-            match record.envelope::<Alert>() {
-                Ok(envelope) => book.apply_alert(&envelope.data, self.max_alerts),
-                Err(error) => tracing::debug!(%error, "unreadable alert skipped"),
-            }
+    /// Revision 1 of the ticket at `partition`/`offset` is in the log: its enrichment may start.
+    fn outputs_acknowledged(&mut self, topic: &str, partition: i32, offset: i64) {
+        if topic != self.topics.raw {
+            return;
         }
-        Ok(Vec::new())
+        if let Some(job) = self.awaiting_ack.remove(&(partition, offset)) {
+            self.enrichment.offer(job);
+        }
     }
 }
