@@ -115,6 +115,9 @@ pub struct LlmConfig {
     /// A directory of prompt files that override or extend the built-in
     /// library (files named `<id>.md`).
     pub prompts_dir: Option<PathBuf>,
+    /// A PEM file of extra CA certificates trusted for an `https` endpoint, besides the
+    /// system roots (a corporate or private CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for LlmConfig {
@@ -132,6 +135,7 @@ impl Default for LlmConfig {
             breaker: BreakerConfig::default(),
             retry: RetryConfig::default(),
             prompts_dir: None,
+            ca_file: None,
         }
     }
 }

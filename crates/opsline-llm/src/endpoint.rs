@@ -101,13 +101,19 @@ pub struct Endpoint {
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Endpoint {
-    /// A client for `base_url` with an optional API key. The transport
+    /// A client for `base_url` with an optional API key, also trusting the CAs in
+    /// `ca_file` (PEM) when given. The transport
     /// ([`Transport`]) has no retry layer: retries are the gateway's
     /// (`backon`), so they are counted once and the breaker sees every failure.
-    pub fn new(base_url: &str, api_key: Option<&secrecy::SecretString>, timeout: Duration) -> Result<Self, String> {
+    pub fn new(
+        base_url: &str,
+        api_key: Option<&secrecy::SecretString>,
+        timeout: Duration,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self, String> {
         let mut config = OpenAIConfig::new().with_api_base(base_url.trim_end_matches('/'));
         config = config.with_api_key(api_key.map(|k| k.expose_secret().to_owned()).unwrap_or_default());
-        let transport = Transport::new(base_url, timeout.min(CONNECT_TIMEOUT))?;
+        let transport = Transport::with_ca_file(base_url, timeout.min(CONNECT_TIMEOUT), ca_file)?;
         let client = Client::with_config(config).with_http_service(transport);
         Ok(Self {
             client,

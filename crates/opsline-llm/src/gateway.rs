@@ -61,7 +61,12 @@ impl LlmGateway {
         config.check().map_err(LlmError::Config)?;
         let prompts = PromptLibrary::load(config.prompts_dir.as_deref()).map_err(LlmError::Config)?;
         let endpoint = if config.enabled {
-            let endpoint = Endpoint::new(&config.base_url, config.api_key.as_ref(), config.timeout());
+            let endpoint = Endpoint::new(
+                &config.base_url,
+                config.api_key.as_ref(),
+                config.timeout(),
+                config.ca_file.as_deref(),
+            );
             Some(endpoint.map_err(LlmError::Config)?)
         } else {
             None

@@ -27,10 +27,20 @@ pub struct Transport {
 impl Transport {
     /// A transport for `base_url`; `https` needs the system's root certificates.
     pub fn new(base_url: &str, connect_timeout: Duration) -> Result<Self, String> {
+        Self::with_ca_file(base_url, connect_timeout, None)
+    }
+
+    /// Like [`Self::new`], also trusting the CA certificates in the PEM file `ca_file`.
+    pub fn with_ca_file(
+        base_url: &str,
+        connect_timeout: Duration,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self, String> {
         install_crypto_provider();
         // Plain http needs no roots (a container without CA certificates).
-        let connector = opsline_runtime::outbound::https_connector(connect_timeout, base_url.starts_with("https"))
-            .map_err(|error| format!("{base_url}: {error}"))?;
+        let connector =
+            opsline_runtime::outbound::https_connector_with_ca(connect_timeout, base_url.starts_with("https"), ca_file)
+                .map_err(|error| format!("{base_url}: {error}"))?;
         Ok(Self {
             client: HyperClient::builder(TokioExecutor::new()).build(connector),
         })

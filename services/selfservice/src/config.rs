@@ -2,6 +2,8 @@
 //! `OPSLINE_DIRECTORY__BIND_PASSWORD`). Secrets are `SecretString`s and are never
 //! serialized or logged.
 
+use std::path::PathBuf;
+
 use opsline_kafka::KafkaConfig;
 use opsline_runtime::telemetry::TelemetryConfig;
 use secrecy::SecretString;
@@ -168,6 +170,9 @@ pub struct NotifierConfig {
     pub path: String,
     /// URL of the `webhook` notifier.
     pub url: String,
+    /// A PEM file of extra CA certificates trusted for an `https` notifier URL, besides
+    /// the system roots (a corporate or private CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for NotifierConfig {
@@ -176,6 +181,7 @@ impl Default for NotifierConfig {
             kind: "none".to_owned(),
             path: String::new(),
             url: String::new(),
+            ca_file: None,
         }
     }
 }
@@ -197,6 +203,9 @@ pub struct ReplyConfig {
     pub retry_delay_ms: u64,
     /// Timeout of one HTTP attempt.
     pub timeout_ms: u64,
+    /// A PEM file of extra CA certificates trusted for `https` reply URLs, besides the
+    /// system roots (a corporate or private CA, e.g. an internal chat relay).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for ReplyConfig {
@@ -208,6 +217,7 @@ impl Default for ReplyConfig {
             attempts: 4,
             retry_delay_ms: 100,
             timeout_ms: 2_000,
+            ca_file: None,
         }
     }
 }

@@ -159,7 +159,7 @@ pub fn notifier_from_config(config: &NotifierConfig) -> Result<Option<Arc<dyn No
             path: PathBuf::from(&config.path),
         }))),
         "webhook" if !config.url.is_empty() => Ok(Some(Arc::new(WebhookNotifier {
-            client: OutboundClient::new(Duration::from_secs(5))
+            client: OutboundClient::with_ca_file(Duration::from_secs(5), config.ca_file.as_deref())
                 .map_err(|e| SelfServiceError::Startup(format!("HTTP client: {e}")))?,
             url: config.url.clone(),
         }))),

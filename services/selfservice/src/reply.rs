@@ -34,8 +34,11 @@ struct Failure {
 impl ReplySender {
     /// A sender with `config`.
     pub fn new(config: ReplyConfig) -> Result<Self, SelfServiceError> {
-        let client = OutboundClient::new(Duration::from_millis(config.timeout_ms.max(100)))
-            .map_err(|e| SelfServiceError::Startup(format!("HTTP client: {e}")))?;
+        let client = OutboundClient::with_ca_file(
+            Duration::from_millis(config.timeout_ms.max(100)),
+            config.ca_file.as_deref(),
+        )
+        .map_err(|e| SelfServiceError::Startup(format!("HTTP client: {e}")))?;
         Ok(Self { client, config })
     }
 

@@ -104,6 +104,9 @@ pub struct WebhookConfig {
     pub timeout_ms: u64,
     /// Revisions waiting for delivery; when full, new ones are dead-lettered.
     pub queue_capacity: usize,
+    /// A PEM file of extra CA certificates trusted for an `https` URL, besides the
+    /// system roots (a corporate or private CA).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for WebhookConfig {
@@ -114,6 +117,7 @@ impl Default for WebhookConfig {
             min_delay_ms: 200,
             timeout_ms: 5_000,
             queue_capacity: 1024,
+            ca_file: None,
         }
     }
 }

@@ -4,8 +4,10 @@
 //! last failure (or when its queue is full) the revision is written as a dead
 //! letter to `<routed topic>.dlq` with the reason, so nothing is dropped silently.
 //!
-//! Delivery: at most once per revision from this process (a webhook receiver
-//! must accept repeats after a replay; the body carries `ticket_id` and `revision`).
+//! Delivery: at most once per revision from this process, in the order the
+//! revisions were produced (one task, one queue: revision 1 before revision 2). A
+//! webhook receiver must accept repeats after a replay and keep the highest
+//! `revision` per `ticket_id` (a replay can repeat revision 1 after revision 2).
 
 use std::time::Duration;
 
@@ -122,7 +124,10 @@ pub(crate) fn webhook(
     if config.url.trim().is_empty() {
         return None;
     }
-    let client = match OutboundClient::new(Duration::from_millis(config.timeout_ms.max(1))) {
+    let client = match OutboundClient::with_ca_file(
+        Duration::from_millis(config.timeout_ms.max(1)),
+        config.ca_file.as_deref(),
+    ) {
         Ok(client) => client,
         Err(error) => {
             tracing::error!(%error, "helpdesk webhook off: no HTTP client");
