@@ -109,7 +109,7 @@ async fn https_call_succeeds_with_the_ca_file() {
     std::fs::write(&ca_file, &pki.ca_pem).unwrap();
 
     let client = OutboundClient::with_ca_file(Duration::from_secs(10), Some(&ca_file)).unwrap();
-    for host in ["127.0.0.1".to_owned(), format!("localhost")] {
+    for host in ["127.0.0.1", "localhost"] {
         let url = format!("https://{host}:{}/hooks/secret-token", addr.port());
         let answer = client
             .post_json(&url, &serde_json::json!({ "ticket_id": "T-1" }), &[])
