@@ -5,7 +5,8 @@
 //!   n-grams, sublinear TF-IDF, one-vs-rest linear SVMs whose C is chosen by
 //!   cross-validation on the training rows, softmax with a fitted temperature for
 //!   calibrated confidences, optionally mixed with a nearest-neighbour vote);
-//!   [`Model::save`] / [`Model::load`] persist it.
+//!   [`Model::save`] / [`Model::load`] persist it; [`train_from_csv_cached`] trains once
+//!   per (file, configuration, format) and loads the stored model afterwards.
 //! * [`evaluate`] trains on one CSV and reports accuracy, macro-F1, coverage at a
 //!   review threshold and throughput on another; [`split_csv`] makes a
 //!   deterministic held-out split.
@@ -15,6 +16,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod cache;
 mod dataset;
 mod error;
 mod eval;
@@ -28,6 +30,7 @@ mod model;
 mod persist;
 mod select;
 
+pub use cache::{CacheOutcome, train_from_csv_cached};
 pub use dataset::{LabeledTexts, SplitSummary, read_labeled_csv, split_csv};
 pub use error::{ClassifyError, Result};
 pub use eval::{TicketEvalReport, evaluate, evaluate_model, evaluate_with_config};

@@ -19,7 +19,8 @@ use crate::knn::KnnIndex;
 use crate::linear::LinearModel;
 use crate::model::{Model, ModelMeta};
 
-const MAGIC: &[u8; 8] = b"OPSLCLF2";
+/// The magic of the current model file format (also part of the model cache key).
+pub(crate) const MAGIC: &[u8; 8] = b"OPSLCLF2";
 const MAGIC_V1: &[u8; 8] = b"OPSLCLF1";
 const CHECKSUM_SEED: u64 = 0x4f50_534c;
 
@@ -199,10 +200,18 @@ impl Model {
         })
     }
 
-    /// Writes the model to a file.
+    /// Writes the model to a file, atomically: a temporary file next to it is renamed over it, so
+    /// a reader (or a crash) never sees half a model.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        std::fs::write(path, self.to_bytes()?).map_err(|e| ClassifyError::io(path, e))
+        let mut temporary = path.as_os_str().to_owned();
+        temporary.push(format!(".tmp-{}", std::process::id()));
+        let temporary = std::path::PathBuf::from(temporary);
+        std::fs::write(&temporary, self.to_bytes()?).map_err(|e| ClassifyError::io(&temporary, e))?;
+        std::fs::rename(&temporary, path).map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            ClassifyError::io(path, e)
+        })
     }
 
     /// Reads a model from a file written by [`Model::save`].

@@ -85,6 +85,10 @@ pub struct UpArgs {
     /// Reference data folder used by --demo.
     #[arg(long, default_value = "../shared/data")]
     pub data: PathBuf,
+    /// Where the ticket classifier trained at start-up (no triage.classifier.model_path) is cached,
+    /// keyed by the training file, the settings and the model format: later starts load it.
+    #[arg(long, default_value = ".opsline/cache")]
+    pub model_cache_dir: PathBuf,
     /// Tickets replayed by --demo.
     #[arg(long, default_value_t = 500)]
     pub demo_tickets: usize,

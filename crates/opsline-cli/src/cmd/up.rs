@@ -263,15 +263,21 @@ async fn build_triage(
         return Ok(opsline_triage::Application::build(triage_config, metrics.clone()).await?);
     }
     let csv = args.data.join("tickets/topic-train.csv");
-    println!("triage      training the ticket classifier on {} ...", csv.display());
+    let cache_dir = args.model_cache_dir.clone();
+    println!("triage      ticket classifier from {} ...", csv.display());
     let started = std::time::Instant::now();
-    let model = tokio::task::spawn_blocking(move || {
-        opsline_classify::train_from_csv(&csv, &opsline_classify::TrainConfig::default())
+    let (model, outcome) = tokio::task::spawn_blocking(move || {
+        opsline_classify::train_from_csv_cached(&csv, &opsline_classify::TrainConfig::default(), &cache_dir)
     })
     .await?
     .context("cannot train the ticket classifier (set triage.classifier.model_path, or pass --data)")?;
+    let how = match outcome {
+        opsline_classify::CacheOutcome::Loaded(path) => format!("loaded from the cache {}", path.display()),
+        opsline_classify::CacheOutcome::Trained(path) => format!("trained, cached in {}", path.display()),
+        opsline_classify::CacheOutcome::TrainedNotSaved(reason) => format!("trained (not cached: {reason})"),
+    };
     println!(
-        "triage      {} queues trained in {:.1}s",
+        "triage      {} queues {how} in {:.1}s",
         model.labels().len(),
         started.elapsed().as_secs_f64()
     );
