@@ -76,6 +76,19 @@ pub struct EnrichmentQueue {
 }
 
 impl EnrichmentQueue {
+    /// A queue of `capacity` jobs and its receiving end, without a worker (tests).
+    #[cfg(test)]
+    pub(crate) fn detached(capacity: usize, metrics: TriageMetrics) -> (Self, mpsc::Receiver<EnrichmentJob>) {
+        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        (
+            Self {
+                sender: Some(sender),
+                metrics,
+            },
+            receiver,
+        )
+    }
+
     /// Whether jobs are taken at all (the model is enabled).
     pub fn is_enabled(&self) -> bool {
         self.sender.is_some()

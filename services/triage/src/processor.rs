@@ -155,3 +155,66 @@ impl Processor for TicketProcessor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use opsline_events::Event;
+    use opsline_runtime::metrics::Metrics;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn enrichment_waits_until_revision_one_is_acknowledged() {
+        let metrics = TriageMetrics::register(&Metrics::new());
+        let (enrichment, mut jobs) = EnrichmentQueue::detached(4, metrics.clone());
+        let topics = Topics::new(&TopicNames::with_prefix("t."));
+        let mut processor = TicketProcessor {
+            router: crate::routing::tests::router(0.0),
+            book: SharedBook::default(),
+            recent: Arc::new(Mutex::new(RecentTickets::new(10))),
+            enrichment,
+            webhook: None,
+            topics: topics.clone(),
+            metrics,
+            awaiting_ack: HashMap::new(),
+        };
+        let ticket = RawTicket {
+            ticket_id: "T-9".into(),
+            subject: "printer jammed".into(),
+            description: "toner empty and paper jammed".into(),
+            ..RawTicket::sample()
+        };
+        let record = InRecord {
+            topic: topics.raw.clone(),
+            partition: 2,
+            offset: 41,
+            key: Some(b"T-9".to_vec()),
+            payload: Envelope::new("test", ticket).to_json().ok(),
+            headers: Vec::new(),
+            timestamp_ms: None,
+        };
+
+        let outputs = processor.process(&record).await.unwrap();
+        assert!(
+            outputs.iter().any(|o| o.topic == topics.routed),
+            "revision 1 is an output"
+        );
+        assert!(
+            jobs.try_recv().is_err(),
+            "no enrichment before revision 1 is in the log"
+        );
+        processor.outputs_acknowledged(&topics.raw, 2, 40);
+        processor.outputs_acknowledged(&topics.alerts, 2, 41);
+        assert!(
+            jobs.try_recv().is_err(),
+            "another input's acknowledgement releases nothing"
+        );
+
+        processor.outputs_acknowledged(&topics.raw, 2, 41);
+        let job = jobs.try_recv().unwrap();
+        assert_eq!((job.routed.ticket_id.as_str(), job.routed.revision), ("T-9", 1));
+        assert!(processor.awaiting_ack.is_empty());
+    }
+}

@@ -177,12 +177,13 @@ pub fn priority_name(priority: Priority) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use opsline_classify::{TrainConfig, train};
     use opsline_events::Event;
 
-    fn router(threshold: f64) -> Router {
+    /// A router over a tiny trained model (Network, Printing, Hardware).
+    pub(crate) fn router(threshold: f64) -> Router {
         let texts = [
             "vpn drops disconnects tunnel",
             "vpn client cannot connect tunnel",
