@@ -61,7 +61,9 @@ mod tests {
         let path = dir.join("history.csv");
         let mut body = String::from("text,queue\n");
         for i in 0..30 {
-            body.push_str(&format!("vpn tunnel down {i},network\nprinter paper jam {i},hardware\n"));
+            body.push_str(&format!(
+                "vpn tunnel down {i},network\nprinter paper jam {i},hardware\n"
+            ));
         }
         body.push_str(extra);
         std::fs::write(&path, body).unwrap();
@@ -79,7 +81,9 @@ mod tests {
             ..TrainConfig::default()
         };
         let (first, outcome) = train_from_csv_cached(&csv, &config, &cache).unwrap();
-        let CacheOutcome::Trained(entry) = outcome else { panic!("expected Trained, got {outcome:?}") };
+        let CacheOutcome::Trained(entry) = outcome else {
+            panic!("expected Trained, got {outcome:?}")
+        };
         let (second, outcome) = train_from_csv_cached(&csv, &config, &cache).unwrap();
         assert_eq!(outcome, CacheOutcome::Loaded(entry.clone()));
         assert_eq!(first.predict("vpn down").label, second.predict("vpn down").label);
@@ -93,7 +97,10 @@ mod tests {
         let changed = write_csv(dir.path(), "disk full,storage\n");
         let (_, outcome) = train_from_csv_cached(&changed, &config, &cache).unwrap();
         assert!(matches!(outcome, CacheOutcome::Trained(ref other) if other != &entry));
-        let other_config = TrainConfig { c: 2.0, ..config.clone() };
+        let other_config = TrainConfig {
+            c: 2.0,
+            ..config.clone()
+        };
         let (_, outcome) = train_from_csv_cached(&changed, &other_config, &cache).unwrap();
         assert!(matches!(outcome, CacheOutcome::Trained(_)));
     }

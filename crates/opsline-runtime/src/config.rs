@@ -5,7 +5,8 @@
 //! Config structs use `#[serde(deny_unknown_fields)]`, so a typo in the file
 //! is an error at start-up, not a silently ignored setting. Environment
 //! variables are taken only when their first segment names a top-level
-//! setting of the config, so unrelated `OPSLINE_*` variables (tool settings
+//! setting of the config (a field its `Deserialize` declares, even one never
+//! serialized because it holds a secret), so unrelated `OPSLINE_*` variables (tool settings
 //! such as `OPSLINE_BIN_DIR`, or Kubernetes service links such as
 //! `OPSLINE_GATEWAY_PORT`) never stop a service.
 
@@ -39,16 +40,74 @@ where
         }
         figment = figment.merge(Toml::file(path));
     }
-    let top_level: Vec<String> = match serde_json::to_value(T::default()) {
-        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
-        _ => Vec::new(),
-    };
+    let top_level = top_level_settings::<T>();
     let env = Env::prefixed(ENV_PREFIX).filter(move |key| {
         let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();
         top_level.contains(&first)
     });
     figment = figment.merge(env.split("__"));
     figment.extract().map_err(|e| ConfigError(Box::new(e)))
+}
+
+/// The top-level setting names of `T` (what an `OPSLINE_<NAME>__...` variable may start with): the fields its derived `Deserialize` declares (this
+/// includes fields kept out of serialization because they hold secrets, such as `llm`), plus the
+/// keys of its serialized default (for types that deserialize through a map, e.g. flattened ones).
+pub fn top_level_settings<T: Serialize + DeserializeOwned + Default>() -> Vec<String> {
+    let mut declared: Option<&'static [&'static str]> = None;
+    // The probe always stops with an error once it has seen the field list.
+    let _ = T::deserialize(FieldProbe(&mut declared));
+    let mut names: Vec<String> = declared.unwrap_or_default().iter().map(|f| (*f).to_owned()).collect();
+    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(T::default()) {
+        names.extend(map.keys().cloned());
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// A deserializer that records the field list a derived `Deserialize` passes to
+/// `deserialize_struct` and then stops.
+struct FieldProbe<'a>(&'a mut Option<&'static [&'static str]>);
+
+/// The probe's way of stopping deserialization.
+#[derive(Debug)]
+struct ProbeStop;
+
+impl std::fmt::Display for ProbeStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("field probe")
+    }
+}
+
+impl std::error::Error for ProbeStop {}
+
+impl serde::de::Error for ProbeStop {
+    fn custom<M: std::fmt::Display>(_message: M) -> Self {
+        ProbeStop
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for FieldProbe<'_> {
+    type Error = ProbeStop;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _visitor: V) -> Result<V::Value, ProbeStop> {
+        Err(ProbeStop)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, ProbeStop> {
+        *self.0 = Some(fields);
+        Err(ProbeStop)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+    }
 }
 
 #[cfg(test)]
@@ -96,6 +155,31 @@ mod tests {
             jail.set_env("OPSLINE_KAFKA__BOOTSTRAP_SERVERS", "k:9092");
             let cfg: Demo = load(None).map_err(|e| e.to_string())?;
             assert_eq!(cfg.kafka.bootstrap_servers, "k:9092");
+            Ok(())
+        });
+    }
+
+    /// A section kept out of serialization (it holds a secret) still takes its variables.
+    #[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields, default)]
+    struct WithSecretSection {
+        name: String,
+        #[serde(skip_serializing)]
+        llm: Inner,
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn env_reaches_a_section_that_is_not_serialized() {
+        assert_eq!(
+            top_level_settings::<WithSecretSection>(),
+            vec!["llm".to_owned(), "name".to_owned()]
+        );
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("OPSLINE_LLM__BOOTSTRAP_SERVERS", "secret-bearing");
+            jail.set_env("OPSLINE_LLM_MODEL", "a CLI flag, not a setting");
+            let cfg: WithSecretSection = load(None).map_err(|e| e.to_string())?;
+            assert_eq!(cfg.llm.bootstrap_servers, "secret-bearing");
             Ok(())
         });
     }
