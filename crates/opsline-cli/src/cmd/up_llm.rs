@@ -1,12 +1,10 @@
 //! The embedded local model of `opsline up`: when `llama-server` and a GGUF model
-//! are installed (`scripts/install-llm.sh`), `up` starts the server on loopback and
-//! points the triage enrichment at it, unless the configuration already names an
-//! endpoint or `--no-llm` is given. The routing path never waits for it; without a
-//! model every ticket is still routed, only without a summary.
-//!
-//! The postmortem drafter is not switched on here: it drafts inline, and on two CPU
-//! cores a narrative takes minutes; enable it with `[postmortem.llm]` when a faster
-//! endpoint is available.
+//! are installed (`scripts/install-llm.sh`), `up` starts one server on loopback and
+//! points the triage enrichment and the postmortem narratives at it, unless the
+//! configuration already names an endpoint or `--no-llm` is given. Neither path waits
+//! for it: every ticket is routed and every postmortem draft published at once; the
+//! summaries (routed revision 2) and narratives (postmortem revision 2) follow when the
+//! model has answered, and without a model they are simply missing.
 
 use std::time::{Duration, Instant};
 
@@ -21,8 +19,11 @@ use crate::cli::UpArgs;
 
 /// The triage enrichment task and the prompt it uses.
 const ENRICHMENT_TASK: &str = "ticket_enrichment";
+/// The postmortem narrative task.
+const NARRATIVE_TASK: &str = opsline_postmortem::draft::llm::NARRATIVE_TASK;
 
-/// Starts the local model for triage when installed and not configured otherwise.
+/// Starts the local model for triage and postmortem when installed and not configured
+/// otherwise (a service whose `[llm]` is already enabled keeps its own endpoint).
 pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> {
     if args.no_llm || config.triage.llm.enabled {
         if config.triage.llm.enabled {
@@ -32,7 +33,7 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
     }
     let binary = args.bin_dir.join("llama-server");
     if !binary.is_file() || !args.llm_model.is_file() {
-        println!("llm         none installed (scripts/install-llm.sh): tickets are routed without summaries");
+        println!("llm         none installed (scripts/install-llm.sh): tickets are routed without summaries, postmortems drafted without narratives");
         return None;
     }
     let log = args.data_dir.join("llama-server.log");
@@ -48,7 +49,11 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
     match LocalServer::start(&spec).await {
         Ok(server) => {
             let model = server.model_name();
-            config.triage.llm = local_config(&server.base_url(), &model);
+            let local = local_config(&server.base_url(), &model);
+            if !config.postmortem.llm.enabled {
+                config.postmortem.llm = local.clone();
+            }
+            config.triage.llm = local;
             println!(
                 "llm         {} serving {model} (ready in {:.1}s; log {})",
                 server.base_url(),
@@ -58,13 +63,14 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
             Some(server)
         }
         Err(error) => {
-            println!("llm         not started ({error}): tickets are routed without summaries");
+            println!("llm         not started ({error}): tickets are routed without summaries, postmortems drafted without narratives");
             None
         }
     }
 }
 
-/// Gateway settings for the local server: one approved model for the enrichment task.
+/// Gateway settings for the local server: one approved model for the enrichment and the
+/// narrative tasks.
 fn local_config(base_url: &str, model: &str) -> LlmConfig {
     // A CPU model answers slowly but surely: a long timeout, and no retry of a timed-out
     // call (it would only queue the same minutes of work again behind itself).
@@ -78,17 +84,17 @@ fn local_config(base_url: &str, model: &str) -> LlmConfig {
         },
         ..LlmConfig::default()
     };
-    config.tasks.insert(
-        ENRICHMENT_TASK.to_owned(),
-        TaskConfig {
-            model: model.to_owned(),
-            temperature: 0.0,
-            max_tokens: 384,
-        },
-    );
-    config
-        .approved_models
-        .insert(ENRICHMENT_TASK.to_owned(), vec![model.to_owned()]);
+    for (task, max_tokens) in [(ENRICHMENT_TASK, 384), (NARRATIVE_TASK, 768)] {
+        config.tasks.insert(
+            task.to_owned(),
+            TaskConfig {
+                model: model.to_owned(),
+                temperature: 0.0,
+                max_tokens,
+            },
+        );
+        config.approved_models.insert(task.to_owned(), vec![model.to_owned()]);
+    }
     config
 }
 

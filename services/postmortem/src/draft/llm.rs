@@ -1,8 +1,11 @@
 //! The LLM drafter: the narrative sections written by a model through the LLM gateway
 //! (task `postmortem_narrative`, prompt `postmortem-narrative`), from the incident's timeline.
 //!
-//! The model sees the timeline as lines `[E<n>] <time> <text>` (redacted once more with
-//! `opsline-privacy` before they leave the service) and must cite those numbers; its answer is
+//! The model sees the timeline as lines `[E<n>] <time> <text> [E<n>].` (the number in front
+//! to find an event, and again at the end the way a cited sentence ends, which even a small
+//! model copies; alerts in a few words; redacted once more with `opsline-privacy` before they
+//! leave the service) and
+//! must cite those numbers; its answer is
 //! turned into a [`Narrative`] citing `[T<n>]`, the timeline's own numbering, so the usual
 //! [`check_citations`](super::check_citations) decides whether it is used or replaced by the
 //! deterministic draft. The narrative records the model and prompt version that wrote it.
@@ -14,6 +17,7 @@ use opsline_privacy::{Redactor, RedactorConfig};
 use serde::Deserialize;
 
 use super::{DraftFuture, DraftInput, Drafter, DrafterError, Narrative, NarrativeSection, SectionKind};
+use crate::timeline::{EntryKind, MAX_QUOTE_CHARS, TimelineEntry, quote};
 
 /// The gateway task of the narrative.
 pub const NARRATIVE_TASK: &str = "postmortem_narrative";
@@ -68,7 +72,7 @@ impl LlmDrafter {
             .timeline
             .entries
             .iter()
-            .map(|e| format!("[E{}] {} {}", e.number, e.at, e.text))
+            .map(|e| format!("[E{n}] {} {} [E{n}].", e.at, model_text(e), n = e.number))
             .collect();
         BTreeMap::from([
             ("title".to_owned(), self.redactor.redact(&input.incident.title)),
@@ -107,6 +111,27 @@ impl Drafter for LlmDrafter {
             Ok(narrative)
         })
     }
+}
+
+/// The text of `entry` for the model: an alert in a few words (kind, count, template,
+/// baseline; the window, sample line and offsets stay in the document), short enough for a
+/// small model to copy with its citation; other entries as in the timeline.
+fn model_text(entry: &TimelineEntry) -> String {
+    let EntryKind::Alert(alert) = &entry.kind else {
+        return entry.text.clone();
+    };
+    let mut text = format!(
+        "{} alert on {} ({}): {} lines of \"{}\"",
+        alert.kind.as_str(),
+        quote(&alert.service, 80),
+        alert.severity.as_str(),
+        alert.count,
+        quote(&alert.template, MAX_QUOTE_CHARS)
+    );
+    if let Some(baseline) = alert.baseline.filter(|b| b.is_finite()) {
+        text.push_str(&format!(", baseline {baseline:.1}"));
+    }
+    text
 }
 
 /// The narrative of a model's answer, its `[E<n>]` citations rewritten as `[T<n>]` (a list
@@ -312,6 +337,11 @@ mod tests {
             timeline: &timeline,
         });
         assert!(vars["timeline"].starts_with("[E1] "), "{}", vars["timeline"]);
+        assert!(
+            vars["timeline"].lines().all(|l| l.ends_with("].")),
+            "{}",
+            vars["timeline"]
+        );
         assert_eq!(vars["timeline"].lines().count(), timeline.entries.len());
         assert!(!vars["title"].contains("ops@example.com"), "{}", vars["title"]);
         assert_eq!(vars["service"], incident.service);

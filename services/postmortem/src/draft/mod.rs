@@ -253,6 +253,13 @@ pub async fn checked_narrative(drafter: &dyn Drafter, input: DraftInput<'_>) -> 
     };
     let grounded = grounding::ground(&narrative, &deterministic_narrative(&input), input.timeline);
     if grounded.model_sentences == 0 {
+        // The model only saw redacted text, so its answer holds no clear-text personal data.
+        let sections: Vec<(&str, &str)> = narrative
+            .sections
+            .iter()
+            .map(|s| (s.kind.heading(), s.text.as_str()))
+            .collect();
+        tracing::debug!(incident = %input.incident.incident_id, ?sections, "ungrounded narrative");
         return Err(NarrativeError::Ungrounded);
     }
     tracing::info!(
