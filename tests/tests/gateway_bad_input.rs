@@ -178,13 +178,22 @@ async fn malformed_inputs_get_reasons_and_good_records_arrive() {
     ];
     for round in 0..10 {
         for (path, media, body, status, code) in &request_cases {
-            let response = client
+            let sent = client
                 .post(format!("{}{path}", gateway.url))
                 .header("content-type", *media)
                 .body(body.clone())
                 .send()
-                .await
-                .unwrap();
+                .await;
+            let response = match sent {
+                Ok(response) => response,
+                // An oversized body is refused as soon as its length is known: the gateway may answer
+                // 413 and close before the client has written the rest (a broken pipe on its side).
+                Err(error) if *status == 413 && error.is_request() => {
+                    kinds.insert(code);
+                    continue;
+                }
+                Err(error) => panic!("{path} {media} round {round}: {error}"),
+            };
             assert_eq!(response.status().as_u16(), *status, "{path} {media} round {round}");
             let json: Value = response.json().await.unwrap();
             assert_eq!(json["error"], *code, "{json}");

@@ -94,6 +94,9 @@ impl EntityKind {
     }
 }
 
+/// The kinds [`Redactor::mask_credentials`] masks: never stored in clear, on any topic.
+pub const CREDENTIAL_KINDS: [EntityKind; 2] = [EntityKind::Secret, EntityKind::Card];
+
 /// Redaction settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -160,9 +163,30 @@ impl Redactor {
     /// numbering, nothing kept to restore): for log samples and other text
     /// that is only ever shown redacted.
     pub fn mask_with(&self, text: &str, label: impl Fn(EntityKind) -> &'static str) -> String {
+        self.mask_kinds(text, &EntityKind::ALL, label)
+            .unwrap_or_else(|| text.to_owned())
+    }
+
+    /// Replaces the values of the given kinds only with a fixed label per kind; `None` when
+    /// there is nothing of those kinds (the text can be kept as it is, without a copy).
+    /// Overlaps are resolved over every kind first, so a card number is never half-masked
+    /// as a phone number.
+    pub fn mask_kinds(
+        &self,
+        text: &str,
+        kinds: &[EntityKind],
+        label: impl Fn(EntityKind) -> &'static str,
+    ) -> Option<String> {
+        let spans: Vec<_> = detect::detect(text, &self.inner.person_patterns)
+            .into_iter()
+            .filter(|span| kinds.contains(&span.kind))
+            .collect();
+        if spans.is_empty() {
+            return None;
+        }
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
-        for span in detect::detect(text, &self.inner.person_patterns) {
+        for span in spans {
             if let Some(before) = text.get(last..span.start) {
                 out.push_str(before);
                 out.push_str(label(span.kind));
@@ -170,7 +194,18 @@ impl Redactor {
             }
         }
         out.push_str(text.get(last..).unwrap_or_default());
-        out
+        Some(out)
+    }
+
+    /// Masks what must never be stored in clear anywhere, even on internal topics:
+    /// credentials (`<SECRET>`) and payment card numbers (`<CARD>`). Personal data is left
+    /// as it is (downstream services need it; they redact it before any model call).
+    /// `None` when the text holds neither.
+    pub fn mask_credentials(&self, text: &str) -> Option<String> {
+        self.mask_kinds(text, &CREDENTIAL_KINDS, |kind| match kind {
+            EntityKind::Card => "<CARD>",
+            _ => "<SECRET>",
+        })
     }
 
     /// Whether `text` contains anything this redactor would replace.

@@ -257,3 +257,25 @@ fn deterministic() {
         "<EMAIL_1> <PHONE_1> <IP_1> <IBAN_1> <NATIONAL_ID_1> token=<SECRET_1>"
     );
 }
+
+#[test]
+fn mask_credentials_masks_secrets_and_cards_only() {
+    let redactor = Redactor::default();
+    let text =
+        "alice@example.com cannot log in, password: Hunter2!xyz, card 4111 1111 1111 1111, call +44 20 7946 0958";
+    let masked = redactor.mask_credentials(text).unwrap();
+    assert_eq!(
+        masked,
+        "alice@example.com cannot log in, password: <SECRET>, card <CARD>, call +44 20 7946 0958"
+    );
+    assert_eq!(
+        redactor.mask_credentials("my password is expired, please reset it"),
+        None
+    );
+    assert_eq!(redactor.mask_credentials("vpn drops every 5 minutes"), None);
+    // mask_with keeps masking every kind.
+    assert_eq!(
+        redactor.mask_with("mail a@b.io token=abcdef123456", |kind| kind.as_str()),
+        "mail email token=secret"
+    );
+}

@@ -45,10 +45,12 @@ impl Application {
             Producer::new(&config.kafka, &kafka_metrics).map_err(|e| GatewayError::Startup(e.to_string()))?;
         let validators = Validators::compile().map_err(GatewayError::Startup)?;
         let names = TopicNames::with_prefix(config.topic_prefix.clone());
+        let gateway_metrics = GatewayMetrics::register(&metrics);
         let ingest = Arc::new(Ingest {
             producer: producer.clone(),
             validators,
-            metrics: GatewayMetrics::register(&metrics),
+            masker: crate::credentials::CredentialMasker::new(gateway_metrics.masked.clone()),
+            metrics: gateway_metrics,
             rejected_topic: names.name(&topics::INGEST_REJECTED),
             queue_wait: Duration::from_millis(config.queue_wait_ms),
         });

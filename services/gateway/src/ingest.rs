@@ -91,6 +91,8 @@ pub(crate) struct Ingest {
     pub(crate) metrics: GatewayMetrics,
     pub(crate) rejected_topic: String,
     pub(crate) queue_wait: Duration,
+    /// Masks credentials before anything is produced (records and dead letters).
+    pub(crate) masker: crate::credentials::CredentialMasker,
 }
 
 impl Ingest {
@@ -135,10 +137,15 @@ impl Ingest {
             offset: None,
             consumer: "gateway".to_owned(),
             error_code: rejection.code.to_owned(),
-            reason: rejection.reason.clone(),
+            reason: {
+                let mut reason = rejection.reason.clone();
+                self.masker.mask(endpoint, &mut reason);
+                reason
+            },
             retryable: false,
             key: None,
-            payload_base64: base64::engine::general_purpose::STANDARD.encode(&rejection.raw),
+            payload_base64: base64::engine::general_purpose::STANDARD
+                .encode(self.masker.mask_bytes(endpoint, &rejection.raw)),
             headers: Default::default(),
             failed_at: jiff::Timestamp::now(),
         };

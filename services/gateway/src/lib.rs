@@ -19,6 +19,7 @@
 pub mod app;
 pub mod chat;
 pub mod config;
+mod credentials;
 pub mod error;
 mod ingest;
 mod metrics;

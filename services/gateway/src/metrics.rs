@@ -5,6 +5,7 @@
 //! | `opsline_gateway_requests_total` | counter | `endpoint`, `status` |
 //! | `opsline_gateway_accepted_records_total` | counter | `endpoint` |
 //! | `opsline_gateway_rejected_records_total` | counter | `endpoint`, `code` |
+//! | `opsline_gateway_masked_values_total` | counter | `endpoint` |
 
 use opsline_runtime::metrics::Metrics;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -28,8 +29,15 @@ pub(crate) struct RejectLabel {
     pub(crate) code: &'static str,
 }
 
+/// Label of the masked-credentials counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct MaskLabel {
+    pub(crate) endpoint: &'static str,
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct GatewayMetrics {
+    pub(crate) masked: Family<MaskLabel, Counter>,
     pub(crate) requests: Family<RequestLabel, Counter>,
     pub(crate) accepted: Family<EndpointLabel, Counter>,
     pub(crate) rejected: Family<RejectLabel, Counter>,
@@ -47,6 +55,11 @@ impl GatewayMetrics {
             "gateway_accepted_records",
             "Records acknowledged by Kafka.",
             this.accepted.clone(),
+        );
+        metrics.register(
+            "gateway_masked_values",
+            "Credentials and card numbers masked in incoming records, by endpoint.",
+            this.masked.clone(),
         );
         metrics.register(
             "gateway_rejected_records",

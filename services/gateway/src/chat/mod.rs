@@ -88,6 +88,7 @@ pub(crate) struct ChatState {
     max_body_bytes: usize,
     publish_timeout: Duration,
     metrics: GatewayMetrics,
+    masker: crate::credentials::CredentialMasker,
 }
 
 /// The chat routes with their state.
@@ -105,6 +106,7 @@ pub(crate) fn router(config: &ChatConfig, producer: Producer, names: &TopicNames
         webhook: verifier(&config.webhook_secret),
         max_body_bytes: config.max_body_bytes,
         publish_timeout: Duration::from_millis(config.publish_timeout_ms),
+        masker: crate::credentials::CredentialMasker::new(metrics.masked.clone()),
         metrics,
     };
     Router::new()
@@ -200,7 +202,8 @@ async fn handle_webhook(state: &ChatState, headers: &HeaderMap, body: Body) -> R
 
 impl ChatState {
     /// Produces a verified message and waits for the broker's acknowledgement.
-    async fn publish(&self, message: ChatMessage) -> Result<uuid::Uuid, Refusal> {
+    async fn publish(&self, mut message: ChatMessage) -> Result<uuid::Uuid, Refusal> {
+        self.masker.mask("chat", &mut message.text);
         let key = message.user_id.clone();
         let envelope = Envelope::new("gateway", message).with_trace(opsline_kafka::record::current_trace_context());
         let record = OutRecord::event(self.messages_topic.clone(), &key, &envelope)

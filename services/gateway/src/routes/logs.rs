@@ -135,9 +135,14 @@ fn prepare_log(
     state: &AppState,
     number: usize,
     id: Option<Uuid>,
-    data: RawLog,
+    mut data: RawLog,
     raw: &[u8],
 ) -> Result<Prepared, Rejection> {
+    let masker = &state.ingest.masker;
+    masker.mask(ENDPOINT, &mut data.line);
+    data.attributes
+        .values_mut()
+        .for_each(|value| masker.mask(ENDPOINT, value));
     let span = tracing::info_span!("ingest_log", item = number);
     let _entered = span.enter();
     let key = data.service.clone();

@@ -96,7 +96,7 @@ fn prepare(state: &AppState, number: usize, value: Value) -> Result<Prepared, Re
     let ticket_id = input
         .ticket_id
         .unwrap_or_else(|| format!("T-{}", Uuid::now_v7().simple()));
-    let data = RawTicket {
+    let mut data = RawTicket {
         ticket_id,
         requester: input.requester,
         subject: input.subject,
@@ -105,6 +105,12 @@ fn prepare(state: &AppState, number: usize, value: Value) -> Result<Prepared, Re
         service: input.service,
         attributes: input.attributes,
     };
+    let masker = &state.ingest.masker;
+    masker.mask(ENDPOINT, &mut data.subject);
+    masker.mask(ENDPOINT, &mut data.description);
+    data.attributes
+        .values_mut()
+        .for_each(|value| masker.mask(ENDPOINT, value));
     let span = tracing::info_span!("ingest_ticket", item = number);
     let _entered = span.enter();
     let key = data.requester.clone();
