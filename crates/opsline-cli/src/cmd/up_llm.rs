@@ -33,7 +33,9 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
     }
     let binary = args.bin_dir.join("llama-server");
     if !binary.is_file() || !args.llm_model.is_file() {
-        println!("llm         none installed (scripts/install-llm.sh): tickets are routed without summaries, postmortems drafted without narratives");
+        println!(
+            "llm         none installed (scripts/install-llm.sh): tickets are routed without summaries, postmortems drafted without narratives"
+        );
         return None;
     }
     let log = args.data_dir.join("llama-server.log");
@@ -63,7 +65,9 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
             Some(server)
         }
         Err(error) => {
-            println!("llm         not started ({error}): tickets are routed without summaries, postmortems drafted without narratives");
+            println!(
+                "llm         not started ({error}): tickets are routed without summaries, postmortems drafted without narratives"
+            );
             None
         }
     }
