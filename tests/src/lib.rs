@@ -90,3 +90,13 @@ pub async fn read_n(config: &KafkaConfig, topic: &str, count: usize, max_wait: D
         .await
         .expect("read topic")
 }
+
+/// The Prometheus text a service serves at `<base_url>/metrics`.
+pub async fn scrape_metrics(base_url: &str) -> String {
+    reqwest::get(format!("{base_url}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics body")
+}

@@ -235,13 +235,6 @@ async fn malformed_inputs_get_reasons_and_good_records_arrive() {
     // The gateway is still healthy.
     let health = client.get(format!("{}/healthz", gateway.url)).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let metrics = client
-        .get(format!("{}/metrics", gateway.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = opsline_e2e::scrape_metrics(&gateway.url).await;
     assert!(metrics.contains("opsline_gateway_rejected_records_total"), "{metrics}");
 }

@@ -103,13 +103,6 @@ async fn credentials_are_masked_on_every_topic_the_gateway_writes() {
     );
     assert!(ticket_text.contains("<CARD>"));
 
-    let metrics = client
-        .get(format!("{}/metrics", gateway.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = opsline_e2e::scrape_metrics(&gateway.url).await;
     assert!(metrics.contains("opsline_gateway_masked_values_total"), "{metrics}");
 }

@@ -206,18 +206,10 @@ async fn narrative_follows_the_draft_as_revision_two() {
     }
     // Until a revision 2 arrives or the worker is done with all three (its counter says how).
     let deadline = Instant::now() + Duration::from_secs(900);
-    let client = reqwest::Client::new();
     let narrated = |s: &[(i64, Postmortem)]| candidates.iter().any(|(_, i)| revision(s, i, 2).is_some());
     let seen = loop {
         let seen = wait_for(&kafka, &names, Duration::from_secs(3), narrated).await;
-        let metrics = client
-            .get(format!("{}/metrics", service.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = opsline_e2e::scrape_metrics(&service.url).await;
         let finished: f64 = metrics
             .lines()
             .filter(|l| l.starts_with("opsline_postmortem_narratives_total"))

@@ -151,12 +151,7 @@ async fn status_answers_show_only_own_tickets_and_open_incidents() {
     expected.push("service_status");
     assert_eq!(names, expected);
     assert!(actions.iter().all(|a| a.outcome == "succeeded" && a.cost_saved > 0.0));
-    let metrics = reqwest::get(format!("{}/metrics", service.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = opsline_e2e::scrape_metrics(&service.url).await;
     let succeeded = format!(
         r#"opsline_selfservice_actions_total{{action="ticket_status",outcome="succeeded"}} {}"#,
         status_asks + 1
