@@ -190,6 +190,7 @@ async fn malformed_inputs_get_reasons_and_good_records_arrive() {
                 // 413 and close before the client has written the rest (a broken pipe on its side).
                 Err(error) if *status == 413 && error.is_request() => {
                     kinds.insert(code);
+                    bad_count += 1;
                     continue;
                 }
                 Err(error) => panic!("{path} {media} round {round}: {error}"),

@@ -177,9 +177,19 @@ impl Redactor {
         kinds: &[EntityKind],
         label: impl Fn(EntityKind) -> &'static str,
     ) -> Option<String> {
+        self.mask_spans(text, |span| kinds.contains(&span.kind), label)
+    }
+
+    /// Replaces the detected spans `keep` accepts with their kind's label.
+    fn mask_spans(
+        &self,
+        text: &str,
+        keep: impl Fn(&detect::Span) -> bool,
+        label: impl Fn(EntityKind) -> &'static str,
+    ) -> Option<String> {
         let spans: Vec<_> = detect::detect(text, &self.inner.person_patterns)
             .into_iter()
-            .filter(|span| kinds.contains(&span.kind))
+            .filter(|span| keep(span))
             .collect();
         if spans.is_empty() {
             return None;
@@ -200,12 +210,18 @@ impl Redactor {
     /// Masks what must never be stored in clear anywhere, even on internal topics:
     /// credentials (`<SECRET>`) and payment card numbers (`<CARD>`). Personal data is left
     /// as it is (downstream services need it; they redact it before any model call).
+    /// Only strong evidence counts: a long random-looking token without a credential key
+    /// (which is as often a file path or a build id in a log line) is kept.
     /// `None` when the text holds neither.
     pub fn mask_credentials(&self, text: &str) -> Option<String> {
-        self.mask_kinds(text, &CREDENTIAL_KINDS, |kind| match kind {
-            EntityKind::Card => "<CARD>",
-            _ => "<SECRET>",
-        })
+        self.mask_spans(
+            text,
+            |span| CREDENTIAL_KINDS.contains(&span.kind) && span.priority > detect::priority::ENTROPY,
+            |kind| match kind {
+                EntityKind::Card => "<CARD>",
+                _ => "<SECRET>",
+            },
+        )
     }
 
     /// Whether `text` contains anything this redactor would replace.

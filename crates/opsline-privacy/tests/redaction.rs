@@ -279,3 +279,21 @@ fn mask_credentials_masks_secrets_and_cards_only() {
         "mail email token=secret"
     );
 }
+
+#[test]
+fn mask_credentials_keeps_paths_and_ids_in_log_lines() {
+    let redactor = Redactor::default();
+    for line in [
+        "ciod: Error loading /bgl/apps/scaletest/performance/MINIBEN/mb_243_0810/allreduce.rts: invalid program image",
+        "ciod: Error loading /home/auser3/develf/taddriver.a3k9x2m8q7w1.exe: program image too big",
+        "build 9f8e7d6c5b4a39281706f5e4d3c2b1a0 finished",
+    ] {
+        assert_eq!(redactor.mask_credentials(line), None, "{line}");
+    }
+    assert_eq!(
+        redactor
+            .mask_credentials("login ok user=bob token=sk-canaryABCDEFGHIJKLMNOPQRSTUV0123456789")
+            .as_deref(),
+        Some("login ok user=bob token=<SECRET>")
+    );
+}
