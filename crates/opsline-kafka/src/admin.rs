@@ -21,21 +21,13 @@ fn metadata_client(config: &KafkaConfig) -> Result<BaseConsumer, KafkaSetupError
     Ok(client.create()?)
 }
 
-/// Topic names and partition counts the broker reports.
-pub async fn list_topics(config: &KafkaConfig) -> Result<Vec<(String, usize)>, KafkaSetupError> {
+/// Runs a blocking metadata request on a fresh client off the async runtime.
+async fn with_metadata_client<T: Send + 'static>(
+    config: &KafkaConfig,
+    request: impl FnOnce(&BaseConsumer) -> Result<T, KafkaSetupError> + Send + 'static,
+) -> Result<T, KafkaSetupError> {
     let config = config.clone();
-    let joined = tokio::task::spawn_blocking(move || {
-        let client = metadata_client(&config)?;
-        let metadata = client.fetch_metadata(None, Duration::from_secs(5))?;
-        Ok::<_, KafkaSetupError>(
-            metadata
-                .topics()
-                .iter()
-                .map(|t| (t.name().to_owned(), t.partitions().len()))
-                .collect::<Vec<_>>(),
-        )
-    })
-    .await;
+    let joined = tokio::task::spawn_blocking(move || request(&metadata_client(&config)?)).await;
     joined.unwrap_or_else(|e| {
         Err(KafkaSetupError::Unreachable {
             bootstrap: String::new(),
@@ -45,22 +37,26 @@ pub async fn list_topics(config: &KafkaConfig) -> Result<Vec<(String, usize)>, K
     })
 }
 
+/// Topic names and partition counts the broker reports.
+pub async fn list_topics(config: &KafkaConfig) -> Result<Vec<(String, usize)>, KafkaSetupError> {
+    with_metadata_client(config, |client| {
+        let metadata = client.fetch_metadata(None, Duration::from_secs(5))?;
+        Ok(metadata
+            .topics()
+            .iter()
+            .map(|t| (t.name().to_owned(), t.partitions().len()))
+            .collect())
+    })
+    .await
+}
+
 /// Names of the consumer groups the broker knows (to check that nothing is left behind).
 pub async fn list_groups(config: &KafkaConfig) -> Result<Vec<String>, KafkaSetupError> {
-    let config = config.clone();
-    let joined = tokio::task::spawn_blocking(move || {
-        let client = metadata_client(&config)?;
+    with_metadata_client(config, |client| {
         let groups = client.fetch_group_list(None, Duration::from_secs(5))?;
-        Ok::<_, KafkaSetupError>(groups.groups().iter().map(|g| g.name().to_owned()).collect::<Vec<_>>())
+        Ok(groups.groups().iter().map(|g| g.name().to_owned()).collect())
     })
-    .await;
-    joined.unwrap_or_else(|e| {
-        Err(KafkaSetupError::Unreachable {
-            bootstrap: String::new(),
-            seconds: 0,
-            last_error: e.to_string(),
-        })
-    })
+    .await
 }
 
 /// Waits until the broker answers a metadata request.

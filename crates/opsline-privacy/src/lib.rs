@@ -163,24 +163,13 @@ impl Redactor {
     /// numbering, nothing kept to restore): for log samples and other text
     /// that is only ever shown redacted.
     pub fn mask_with(&self, text: &str, label: impl Fn(EntityKind) -> &'static str) -> String {
-        self.mask_kinds(text, &EntityKind::ALL, label)
+        self.mask_spans(text, |_| true, label)
             .unwrap_or_else(|| text.to_owned())
     }
 
-    /// Replaces the values of the given kinds only with a fixed label per kind; `None` when
-    /// there is nothing of those kinds (the text can be kept as it is, without a copy).
-    /// Overlaps are resolved over every kind first, so a card number is never half-masked
-    /// as a phone number.
-    pub fn mask_kinds(
-        &self,
-        text: &str,
-        kinds: &[EntityKind],
-        label: impl Fn(EntityKind) -> &'static str,
-    ) -> Option<String> {
-        self.mask_spans(text, |span| kinds.contains(&span.kind), label)
-    }
-
-    /// Replaces the detected spans `keep` accepts with their kind's label.
+    /// Replaces the detected spans `keep` accepts with their kind's label; `None` when it accepts
+    /// none (the text can be kept as it is, without a copy). Overlaps are resolved over every kind
+    /// first, so a card number is never half-masked as a phone number.
     fn mask_spans(
         &self,
         text: &str,
