@@ -1,53 +1,55 @@
-//! `spawn_gateway`: a real gateway on port 0 with its own topic prefix.
+//! `spawn_gateway`: a real gateway on port 0 with its own topic prefix, and
+//! `post_lines`: the one way tests send log lines through it.
 
 use opsline_events::TopicNames;
-use opsline_gateway::{Application, GatewayConfig};
+use opsline_gateway::{Gateway, GatewayConfig};
 use opsline_kafka::KafkaConfig;
-use opsline_runtime::Shutdown;
-use opsline_runtime::metrics::Metrics;
+use serde_json::Value;
+use uuid::Uuid;
 
-/// A running gateway owned by one test.
-pub struct TestGateway {
-    /// `http://127.0.0.1:<port>`.
-    pub url: String,
-    /// Topic names of this test.
-    pub names: TopicNames,
-    /// Kafka settings.
-    pub kafka: KafkaConfig,
-    /// Stops the gateway when cancelled (also on drop).
-    pub shutdown: Shutdown,
-    /// The server task.
-    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
+use crate::spawn::{Spawned, spawn};
 
-impl Drop for TestGateway {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-/// Creates the topics under a unique prefix and starts a gateway on them.
-pub async fn spawn_gateway(kafka: KafkaConfig, test: &str, tweak: impl FnOnce(&mut GatewayConfig)) -> TestGateway {
+/// Creates every topic under a unique prefix and starts a gateway on them.
+pub async fn spawn_gateway(kafka: KafkaConfig, test: &str, tweak: impl FnOnce(&mut GatewayConfig)) -> Spawned<Gateway> {
     let names = TopicNames::with_prefix(crate::unique_prefix(test));
     opsline_kafka::admin::create_topics(&kafka, &names.all_to_create())
         .await
         .expect("create topics");
     let mut config = GatewayConfig {
-        listen: "127.0.0.1:0".to_owned(),
         topic_prefix: names.prefix.clone(),
-        kafka: kafka.clone(),
+        kafka,
         ..GatewayConfig::default()
     };
     tweak(&mut config);
-    let app = Application::build(config, Metrics::new()).await.expect("build gateway");
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    TestGateway {
-        url,
-        names,
-        kafka,
-        shutdown,
-        task,
+    spawn::<Gateway>(config, ()).await
+}
+
+/// Posts `lines` of `service` to the gateway at `url` as NDJSON, 500 a request, and
+/// returns the ids the gateway accepted (every request must be answered 202).
+pub async fn post_lines(url: &str, service: &str, lines: &[impl AsRef<str>]) -> Vec<Uuid> {
+    let client = reqwest::Client::new();
+    let mut ids = Vec::with_capacity(lines.len());
+    for chunk in lines.chunks(500) {
+        let body: String = chunk
+            .iter()
+            .map(|line| {
+                serde_json::json!({ "service": service, "source": "replay", "line": line.as_ref() }).to_string() + "\n"
+            })
+            .collect();
+        let response = client
+            .post(format!("{url}/v1/logs"))
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        let status = response.status();
+        let text = response.text().await.expect("answer");
+        assert_eq!(status, 202, "{text}");
+        let report: Value = serde_json::from_str(&text).expect("json answer");
+        for id in report["ids"].as_array().expect("ids") {
+            ids.push(id.as_str().and_then(|s| s.parse().ok()).expect("uuid"));
+        }
     }
+    ids
 }

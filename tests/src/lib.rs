@@ -1,8 +1,8 @@
 //! Test helpers for Opsline's end-to-end tests.
 //!
-//! Each test starts its own broker on a free port (`spawn_broker`) and, when it
-//! needs one, its own gateway on port 0 with its own topic prefix
-//! (`spawn_gateway`), so tests never share state. The broker is chosen by
+//! Each test starts its own broker on a free port (`spawn_broker`) and the services it
+//! needs with `spawn::spawn::<S>(config, extras)` on port 0 under its own topic prefix
+//! (`spawn_gateway` and friends build those configurations), so tests never share state. The broker is chosen by
 //! `OPSLINE_TEST_BROKER` (`noida`, the default, or `tansu`); CI runs the suite
 //! once per broker so that Opsline depends on the Kafka protocol, not on one broker.
 
@@ -15,6 +15,7 @@ pub mod llm;
 pub mod postmortem;
 pub mod relay;
 pub mod selfservice;
+pub mod spawn;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -3,38 +3,9 @@
 
 use opsline_events::TopicNames;
 use opsline_kafka::KafkaConfig;
-use opsline_postmortem::{Application, PostmortemConfig, PostmortemError, TokenConfig};
-use opsline_runtime::Shutdown;
-use opsline_runtime::metrics::Metrics;
+use opsline_postmortem::{PostmortemConfig, PostmortemExtras, PostmortemService, TokenConfig};
 
-/// A running postmortem service owned by one test.
-pub struct TestPostmortem {
-    /// `http://127.0.0.1:<port>`.
-    pub url: String,
-    /// Stops the service when cancelled (also on drop).
-    pub shutdown: Shutdown,
-    /// The service task.
-    pub task: tokio::task::JoinHandle<Result<(), PostmortemError>>,
-}
-
-impl Drop for TestPostmortem {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-impl TestPostmortem {
-    /// Stops the service and waits (at most 30 s) for it to finish cleanly.
-    pub async fn stop(mut self) {
-        self.shutdown.cancel();
-        let task = std::mem::replace(&mut self.task, tokio::spawn(async { Ok(()) }));
-        tokio::time::timeout(std::time::Duration::from_secs(30), task)
-            .await
-            .expect("postmortem service stops")
-            .expect("postmortem task joins")
-            .expect("postmortem service ran without error");
-    }
-}
+use crate::spawn::{Spawned, spawn};
 
 /// Starts a postmortem service on the topics of `names` (already created) with these API
 /// tokens; `tweak` adjusts the configuration before the build.
@@ -43,9 +14,8 @@ pub async fn spawn_postmortem(
     names: &TopicNames,
     tokens: Vec<TokenConfig>,
     tweak: impl FnOnce(&mut PostmortemConfig),
-) -> TestPostmortem {
+) -> Spawned<PostmortemService> {
     let mut config = PostmortemConfig {
-        listen: "127.0.0.1:0".into(),
         topic_prefix: names.prefix.clone(),
         group_id: format!("{}postmortem", names.prefix),
         index_group_id: format!("{}postmortem-index", names.prefix),
@@ -58,11 +28,5 @@ pub async fn spawn_postmortem(
     tweak(&mut config);
     // The workspace's reqwest has no default TLS provider; tests' HTTP clients need one.
     opsline_llm::endpoint::install_crypto_provider();
-    let app = Application::build(config, Metrics::new())
-        .await
-        .expect("build postmortem service");
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    TestPostmortem { url, shutdown, task }
+    spawn::<PostmortemService>(config, PostmortemExtras::default()).await
 }

@@ -10,46 +10,25 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use opsline_events::TopicNames;
 use opsline_kafka::KafkaConfig;
-use opsline_runtime::Shutdown;
-use opsline_runtime::metrics::Metrics;
-use opsline_selfservice::{Application, RecordingNotifier, SelfServiceConfig};
+use opsline_selfservice::{RecordingNotifier, SelfService, SelfServiceConfig, SelfServiceExtras};
 use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::ldap::{SERVICE_DN, SERVICE_PASSWORD, TestLdap};
-
-/// A running self-service service owned by one test.
-pub struct TestSelfService {
-    /// `http://127.0.0.1:<port>` (health and metrics).
-    pub url: String,
-    /// Codes "mailed" by the service.
-    pub notifier: RecordingNotifier,
-    /// Stops the service when cancelled (also on drop).
-    pub shutdown: Shutdown,
-    /// The service task.
-    pub task: tokio::task::JoinHandle<Result<(), opsline_selfservice::SelfServiceError>>,
-}
-
-impl Drop for TestSelfService {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
+use crate::spawn::{Spawned, spawn};
 
 /// Starts the service on `names`' topics and `ldap`, replying to `reply_url` when a
-/// message has no response URL.
+/// message has no response URL; returns it with the notifier recording the codes it "mails".
 pub async fn spawn_selfservice(
     kafka: KafkaConfig,
     names: &TopicNames,
     ldap: &TestLdap,
     reply_url: &str,
     tweak: impl FnOnce(&mut SelfServiceConfig),
-) -> TestSelfService {
+) -> (Spawned<SelfService>, RecordingNotifier) {
     let mut config = SelfServiceConfig {
-        listen: "127.0.0.1:0".to_owned(),
         topic_prefix: names.prefix.clone(),
         kafka,
-        restore_idle_ms: 500,
         ..SelfServiceConfig::default()
     };
     config.group_id = format!("{}selfservice", names.prefix);
@@ -60,18 +39,10 @@ pub async fn spawn_selfservice(
     config.reply.retry_delay_ms = 20;
     tweak(&mut config);
     let notifier = RecordingNotifier::default();
-    let app = Application::build_with_notifier(config, Metrics::new(), Some(Arc::new(notifier.clone())))
-        .await
-        .expect("build selfservice");
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    TestSelfService {
-        url,
-        notifier,
-        shutdown,
-        task,
-    }
+    let extras = SelfServiceExtras {
+        notifier: Some(Arc::new(notifier.clone())),
+    };
+    (spawn::<SelfService>(config, extras).await, notifier)
 }
 
 /// An HTTP server recording every JSON body POSTed to it (any path).

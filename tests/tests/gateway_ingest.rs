@@ -9,61 +9,25 @@ use std::collections::HashSet;
 use std::process::Stdio;
 use std::time::Duration;
 
-use opsline_e2e::gateway::spawn_gateway;
+use opsline_e2e::gateway::{post_lines, spawn_gateway};
 use opsline_events::logs::RawLog;
 use opsline_events::{TopicNames, topics};
 use opsline_kafka::embedded::BrokerKind;
-use serde_json::Value;
 use uuid::Uuid;
 
 const LINES: usize = 100_000;
-const BATCH: usize = 2_000;
 
-async fn post_lines(url: &str, service: &str, start: usize, count: usize) -> Vec<Uuid> {
-    let client = reqwest::Client::new();
+/// Posts lines `start..start + count`, spread over four services (so over partitions).
+async fn post_numbered_lines(url: &str, service: &str, start: usize, count: usize) -> Vec<Uuid> {
     let mut ids = Vec::with_capacity(count);
-    let mut batches = Vec::new();
-    let mut n = start;
-    while n < start + count {
-        let end = (n + BATCH).min(start + count);
-        let body: String = (n..end)
-            .map(|i| {
-                format!(
-                    "{{\"service\":\"{service}-{}\",\"line\":\"081109 203615 148 INFO dfs.DataNode: line {i}\"}}\n",
-                    i % 4
-                )
-            })
+    for part in 0..4 {
+        let lines: Vec<String> = (start..start + count)
+            .filter(|i| i % 4 == part)
+            .map(|i| format!("081109 203615 148 INFO dfs.DataNode: line {i}"))
             .collect();
-        batches.push(body);
-        n = end;
-    }
-    for chunk in batches.chunks(4) {
-        let requests = chunk.iter().map(|body| {
-            client
-                .post(format!("{url}/v1/logs"))
-                .header("content-type", "application/x-ndjson")
-                .body(body.clone())
-                .send()
-        });
-        for response in futures_join(requests).await {
-            let response = response.expect("post");
-            assert_eq!(response.status(), 202);
-            let report: Value = response.json().await.expect("json");
-            for id in report["ids"].as_array().expect("ids") {
-                ids.push(id.as_str().unwrap().parse().unwrap());
-            }
-        }
+        ids.extend(post_lines(url, &format!("{service}-{part}"), &lines).await);
     }
     ids
-}
-
-async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let handles: Vec<_> = futures.collect();
-    let mut out = Vec::with_capacity(handles.len());
-    for handle in handles {
-        out.push(handle.await);
-    }
-    out
 }
 
 fn ids_of(records: &[opsline_kafka::InRecord]) -> HashSet<Uuid> {
@@ -94,7 +58,7 @@ async fn hundred_thousand_lines_survive_a_killed_consumer() {
     };
 
     let mut consumer = spawn_relay();
-    let posted = post_lines(&gateway.url, "hdfs", 0, LINES).await;
+    let posted = post_numbered_lines(&gateway.url, "hdfs", 0, LINES).await;
     assert_eq!(posted.len(), LINES);
     let unique: HashSet<Uuid> = posted.iter().copied().collect();
     assert_eq!(unique.len(), LINES, "ids are unique");
@@ -164,11 +128,11 @@ async fn broker_restart_loses_nothing() {
     let raw = names.name(&topics::RAW_LOGS);
     let before = {
         let gateway = spawn_gateway(kafka.clone(), "restart", |c| c.topic_prefix = names.prefix.clone()).await;
-        post_lines(&gateway.url, "svc", 0, 5_000).await
+        post_numbered_lines(&gateway.url, "svc", 0, 5_000).await
     };
     broker.broker.restart().await.expect("restart broker");
     let gateway = spawn_gateway(kafka.clone(), "restart", |c| c.topic_prefix = names.prefix.clone()).await;
-    let after = post_lines(&gateway.url, "svc", 5_000, 5_000).await;
+    let after = post_numbered_lines(&gateway.url, "svc", 5_000, 5_000).await;
     let expected: HashSet<Uuid> = before.into_iter().chain(after).collect();
     let records = opsline_e2e::read_n(&kafka, &raw, expected.len(), Duration::from_secs(120)).await;
     assert_eq!(

@@ -9,12 +9,12 @@
 use std::time::Duration;
 
 use opsline_e2e::gateway::spawn_gateway;
+use opsline_e2e::spawn::spawn;
 use opsline_events::logs::{RawLog, TemplateEvent};
 use opsline_events::{Envelope, TopicNames, topics};
 use opsline_kafka::{KafkaMetrics, OutRecord, Producer};
 use opsline_logintel::processor::lock;
-use opsline_logintel::{Application, LogintelConfig};
-use opsline_runtime::Shutdown;
+use opsline_logintel::{Logintel, LogintelConfig};
 use opsline_runtime::metrics::Metrics;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,18 +67,14 @@ async fn adversarial_lines_neither_crash_nor_poison() {
         }
     }
     let config = LogintelConfig {
-        listen: "127.0.0.1:0".to_owned(),
         topic_prefix: gateway.names.prefix.clone(),
         group_id: format!("{}logintel", gateway.names.prefix),
         kafka: gateway.kafka.clone(),
         restore_idle_ms: 500,
         ..LogintelConfig::default()
     };
-    let app = Application::build(config, Metrics::new()).await.expect("build");
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let shared = app.shared();
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    let running = spawn::<Logintel>(config, ()).await;
+    let (url, shared) = (running.url.clone(), running.handle.clone());
 
     let dlq = TopicNames::dead_letter(&raw);
     let dead = opsline_e2e::read_n(&gateway.kafka, &dlq, 3, Duration::from_secs(60)).await;
@@ -122,8 +118,7 @@ async fn adversarial_lines_neither_crash_nor_poison() {
         .await
         .expect("json");
     assert_eq!(stats["lines_in"], sent);
-    shutdown.cancel();
-    task.await.expect("join").expect("clean stop");
+    running.stop().await.expect("clean stop");
     eprintln!(
         "adversarial: {sent} lines mined, 3 dead letters, {} template records",
         templates.len()

@@ -16,28 +16,22 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
-use opsline_e2e::gateway::{TestGateway, spawn_gateway};
+use opsline_e2e::gateway::{post_lines, spawn_gateway};
+use opsline_e2e::spawn::{Spawned, spawn};
 use opsline_events::logs::{Alert, Incident, IncidentStatus, LogOffset, RawLog, TemplateEvent};
 use opsline_events::topics;
+use opsline_gateway::Gateway;
 use opsline_kafka::InRecord;
 use opsline_kafka::embedded::BrokerKind;
 use opsline_logintel::labelled::{LabelledReport, read_labelled};
 use opsline_logintel::processor::{SharedState, lock};
-use opsline_logintel::{Application, Engine, LineInput, LogintelConfig, LogintelError, labelled_check};
-use opsline_runtime::Shutdown;
-use opsline_runtime::metrics::Metrics;
+use opsline_logintel::{Engine, LineInput, Logintel, LogintelConfig, labelled_check};
 use uuid::Uuid;
 
-struct Running {
-    url: String,
-    shared: SharedState,
-    shutdown: Shutdown,
-    task: tokio::task::JoinHandle<Result<(), LogintelError>>,
-}
+type Running = Spawned<Logintel>;
 
-fn service_config(gateway: &TestGateway, group: &str) -> LogintelConfig {
+fn service_config(gateway: &Spawned<Gateway>, group: &str) -> LogintelConfig {
     LogintelConfig {
-        listen: "127.0.0.1:0".to_owned(),
         topic_prefix: gateway.names.prefix.clone(),
         group_id: group.to_owned(),
         kafka: gateway.kafka.clone(),
@@ -50,37 +44,7 @@ fn service_config(gateway: &TestGateway, group: &str) -> LogintelConfig {
 }
 
 async fn start(config: LogintelConfig) -> Running {
-    let app = Application::build(config, Metrics::new())
-        .await
-        .expect("build logintel");
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let shared = app.shared();
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    Running {
-        url,
-        shared,
-        shutdown,
-        task,
-    }
-}
-
-async fn post_lines(url: &str, service: &str, lines: &[String]) {
-    let client = reqwest::Client::new();
-    for chunk in lines.chunks(500) {
-        let body: String = chunk
-            .iter()
-            .map(|line| serde_json::json!({ "service": service, "source": "replay", "line": line }).to_string() + "\n")
-            .collect();
-        let response = client
-            .post(format!("{url}/v1/logs"))
-            .header("content-type", "application/x-ndjson")
-            .body(body)
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(response.status(), 202, "{:?}", response.text().await);
-    }
+    spawn::<Logintel>(config, ()).await
 }
 
 /// Waits until the service's state reflects raw offset `offset` of `service`.
@@ -103,7 +67,7 @@ async fn wait_for_offset(shared: &SharedState, service: &str, offset: i64) {
     }
 }
 
-async fn read_all(gateway: &TestGateway, topic: &str, idle_secs: u64) -> Vec<InRecord> {
+async fn read_all(gateway: &Spawned<Gateway>, topic: &str, idle_secs: u64) -> Vec<InRecord> {
     opsline_kafka::reader::read_topic(
         &gateway.kafka,
         topic,
@@ -161,11 +125,9 @@ fn reference_run(lines: &[String], service: &str) -> (HashSet<Uuid>, BTreeMap<u6
 
 async fn stop(running: Running, abrupt: bool) {
     if abrupt {
-        running.task.abort();
-        let _ = running.task.await;
+        running.kill().await;
     } else {
-        running.shutdown.cancel();
-        running.task.await.expect("join").expect("service stopped cleanly");
+        running.stop().await.expect("service stopped cleanly");
     }
 }
 
@@ -183,7 +145,7 @@ async fn restart_mid_stream_keeps_template_ids_and_alerts_once() {
     post_lines(&gateway.url, service, &lines[..half]).await;
     let posted = opsline_e2e::read_n(&gateway.kafka, &raw, half, Duration::from_secs(60)).await;
     let first_offset = posted.iter().map(|r| r.offset).min().expect("records");
-    wait_for_offset(&first.shared, service, first_offset + half as i64 - 1).await;
+    wait_for_offset(&first.handle, service, first_offset + half as i64 - 1).await;
     tokio::time::sleep(Duration::from_millis(800)).await; // an idle snapshot
     let abrupt = opsline_e2e::broker_kind() == BrokerKind::Tansu;
     stop(first, abrupt).await;
@@ -193,8 +155,8 @@ async fn restart_mid_stream_keeps_template_ids_and_alerts_once() {
     let all = opsline_e2e::read_n(&gateway.kafka, &raw, lines.len(), Duration::from_secs(60)).await;
     let last = all.iter().map(|r| r.offset).max().expect("records");
     let second = start(service_config(&gateway, &group)).await;
-    wait_for_offset(&second.shared, service, last).await;
-    let skipped = lock(&second.shared).engine.totals().replays_skipped;
+    wait_for_offset(&second.handle, service, last).await;
+    let skipped = lock(&second.handle).engine.totals().replays_skipped;
     stop(second, false).await;
 
     let (expected_alerts, expected_templates) = reference_run(&lines, service);
@@ -254,7 +216,7 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
         let index = line_of[&(record.partition, record.offset)];
         assert_eq!(raw_log.line, lines[index], "raw offsets follow the file order");
     }
-    wait_for_offset(&running.shared, service, offsets.last().expect("offsets").1).await;
+    wait_for_offset(&running.handle, service, offsets.last().expect("offsets").1).await;
 
     let client = reqwest::Client::new();
     let flushed = client
@@ -283,7 +245,7 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
     // A new fatal pattern after the replay opens an incident that is still open.
     let marker = "- 1136301200 2006.01.03 R00-M0-N0-C:J00-U00 2006-01-03-15.20.00.000000 R00-M0-N0-C:J00-U00 RAS KERNEL FATAL synthetic controller meltdown on node 7";
     post_lines(&gateway.url, service, &[marker.to_owned()]).await;
-    wait_for_offset(&running.shared, service, offsets.last().expect("offsets").1 + 1).await;
+    wait_for_offset(&running.handle, service, offsets.last().expect("offsets").1 + 1).await;
 
     // Incidents: every alert id and its evidence are cited; resolve one by the API.
     let incidents_topic = gateway.names.name(&topics::INCIDENTS);

@@ -297,5 +297,5 @@ async fn resolved_incident_becomes_a_cited_searchable_access_controlled_postmort
     .await;
     assert!(body["total"].as_u64().unwrap_or(0) > 0, "{body}");
 
-    service.stop().await;
+    service.stop().await.expect("postmortem service ran without error");
 }

@@ -317,5 +317,5 @@ async fn narrative_follows_the_draft_as_revision_two() {
     let first_id = postmortem_id(first.incident_id);
     let first_records = seen.iter().filter(|(_, pm)| pm.postmortem_id == first_id).count();
     assert_eq!(first_records, expected_first_records, "the replay published nothing");
-    service.stop().await;
+    service.stop().await.expect("postmortem service ran without error");
 }

@@ -11,18 +11,17 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use opsline_e2e::gateway::spawn_gateway;
+use opsline_e2e::gateway::{post_lines, spawn_gateway};
 use opsline_e2e::postmortem::spawn_postmortem;
+use opsline_e2e::spawn::spawn;
 use opsline_e2e::{shared_data, spawn_broker};
 use opsline_events::logs::{Incident, IncidentStatus, RawLog};
 use opsline_events::topics;
 use opsline_kafka::KafkaConfig;
 use opsline_kafka::record::InRecord;
 use opsline_logintel::processor::lock;
-use opsline_logintel::{Application, IncidentConfig, LogintelConfig};
+use opsline_logintel::{IncidentConfig, Logintel, LogintelConfig};
 use opsline_postmortem::{Role, TokenConfig, hash_token, postmortem_id};
-use opsline_runtime::Shutdown;
-use opsline_runtime::metrics::Metrics;
 use serde_json::Value;
 
 const SERVICE: &str = "bgl";
@@ -43,23 +42,6 @@ fn tokens() -> Vec<TokenConfig> {
         token("oscar", Role::Sre, &[], OTHER_SRE),
         token("vic", Role::Viewer, &[], VIEWER),
     ]
-}
-
-async fn post_lines(client: &reqwest::Client, url: &str, lines: &[&str]) {
-    for chunk in lines.chunks(500) {
-        let body: String = chunk
-            .iter()
-            .map(|line| serde_json::json!({ "service": SERVICE, "source": "replay", "line": line }).to_string() + "\n")
-            .collect();
-        let response = client
-            .post(format!("{url}/v1/logs"))
-            .header("content-type", "application/x-ndjson")
-            .body(body)
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(response.status(), 202, "{:?}", response.text().await);
-    }
 }
 
 async fn read_all(kafka: &KafkaConfig, topic: &str) -> Vec<InRecord> {
@@ -123,9 +105,8 @@ async fn loghub_replay_incident_resolves_into_a_cited_searchable_restricted_post
     let kafka = gateway.kafka.clone();
     let names = gateway.names.clone();
 
-    let logintel = Application::build(
+    let logintel = spawn::<Logintel>(
         LogintelConfig {
-            listen: "127.0.0.1:0".to_owned(),
             topic_prefix: names.prefix.clone(),
             group_id: format!("{}logintel", names.prefix),
             kafka: kafka.clone(),
@@ -141,21 +122,18 @@ async fn loghub_replay_incident_resolves_into_a_cited_searchable_restricted_post
             },
             ..LogintelConfig::default()
         },
-        Metrics::new(),
+        (),
     )
-    .await
-    .expect("build logintel");
-    let logintel_url = format!("http://127.0.0.1:{}", logintel.port());
-    let shared = logintel.shared();
-    let logintel_stop = Shutdown::new();
-    let logintel_task = tokio::spawn(logintel.run_until_stopped(logintel_stop.clone()));
+    .await;
+    let logintel_url = logintel.url.clone();
+    let shared = logintel.handle.clone();
     let postmortem = spawn_postmortem(kafka.clone(), &names, tokens(), |c| c.alert_wait_ms = 5_000).await;
     let client = reqwest::Client::new();
 
     // Replay the file through the gateway and wait until the log service has mined all of it.
     let text = std::fs::read_to_string(shared_data().join("loghub/BGL/BGL_2k.log")).expect("BGL_2k.log");
     let lines: Vec<&str> = text.lines().collect();
-    post_lines(&client, &gateway.url, &lines).await;
+    post_lines(&gateway.url, SERVICE, &lines).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let lines_in = lock(&shared).engine.totals().lines_in;
@@ -269,11 +247,6 @@ async fn loghub_replay_incident_resolves_into_a_cited_searchable_restricted_post
         assert_eq!(status, 404);
     }
 
-    postmortem.stop().await;
-    logintel_stop.cancel();
-    tokio::time::timeout(Duration::from_secs(30), logintel_task)
-        .await
-        .expect("log service stops")
-        .expect("joins")
-        .expect("log service ran without error");
+    postmortem.stop().await.expect("postmortem service ran without error");
+    logintel.stop().await.expect("log service ran without error");
 }

@@ -169,5 +169,5 @@ async fn search_page_and_reading_view_render_in_headless_chromium() {
     let size = std::fs::metadata(&screenshot).map(|m| m.len()).unwrap_or(0);
     assert!(size > 1_000, "screenshot missing or empty ({size} bytes)");
 
-    service.stop().await;
+    service.stop().await.expect("postmortem service ran without error");
 }

@@ -34,7 +34,7 @@ async fn refusals_are_answered_audited_and_change_nothing() {
         c.chat.webhook_secret = Some(SecretString::from(WEBHOOK_SECRET));
     })
     .await;
-    let service = spawn_selfservice(broker.config(), &gateway.names, &ldap, "", |c| {
+    let (_service, notifier) = spawn_selfservice(broker.config(), &gateway.names, &ldap, "", |c| {
         c.rate_limit.max_attempts = 100;
     })
     .await;
@@ -174,7 +174,7 @@ async fn refusals_are_answered_audited_and_change_nothing() {
     );
     assert_eq!(reasons("U0NOBODY"), ["unknown_user"]);
     assert!(reasons("U0TWIN")[0].starts_with("ambiguous_identity"));
-    assert!(service.notifier.sent().is_empty(), "no one-time code was sent");
+    assert!(notifier.sent().is_empty(), "no one-time code was sent");
     let texts = recorder.wait_texts(service_refusals - 1, Duration::from_secs(30)).await;
     assert!(!texts.is_empty());
     assert!(

@@ -53,7 +53,7 @@ async fn user_resets_own_password_with_one_time_code_and_no_secret_leaks() {
         c.chat.slack_signing_secret = Some(SecretString::from(SLACK_SECRET));
     })
     .await;
-    let mut service = spawn_selfservice(broker.config(), &gateway.names, &ldap, "", |_| {}).await;
+    let (mut service, notifier) = spawn_selfservice(broker.config(), &gateway.names, &ldap, "", |_| {}).await;
     let slack = format!("{}/v1/chat/slack", gateway.url);
     let response_url = format!("{}/slack/response/1", recorder.url);
     let alice = user_dn("alice");
@@ -77,7 +77,7 @@ async fn user_resets_own_password_with_one_time_code_and_no_secret_leaks() {
         texts[0].contains("one-time code") && texts[0].contains("a•••@example.org"),
         "{texts:?}"
     );
-    let code = service.notifier.last_code_for("alice@example.org").expect("code sent");
+    let code = notifier.last_code_for("alice@example.org").expect("code sent");
     assert!(ldap.binds(&alice, "alice-old-Pass1"), "nothing changes before the code");
 
     // 2. a wrong code is refused, then the right one resets.

@@ -71,3 +71,69 @@ async fn follower_reads_from_the_beginning_and_picks_up_later_topics_without_a_g
     let applied = task.await.unwrap().unwrap();
     assert_eq!(applied, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follower_is_caught_up_only_once_it_read_what_the_topic_held_at_start() {
+    let broker = spawn_broker().await;
+    let kafka = broker.config();
+    let names = TopicNames::with_prefix(unique_prefix("caughtup"));
+    let incidents = names.name(&topics::INCIDENTS);
+    let producer = Producer::new(&kafka, &KafkaMetrics::register(&Metrics::new())).unwrap();
+    opsline_kafka::admin::create_topics(&kafka, &names.to_create_among(&[&incidents], &[]))
+        .await
+        .unwrap();
+    const HELD: u64 = 50;
+    for n in 0..HELD {
+        let mut incident = Incident::sample();
+        incident.incident_id = uuid::Uuid::from_u128(u128::from(n) + 1);
+        let key = incident.incident_id.to_string();
+        let record = OutRecord::event(incidents.clone(), &key, &Envelope::new("test", incident)).unwrap();
+        producer.send(&record).await.unwrap();
+    }
+
+    let readiness = opsline_runtime::Readiness::default();
+    let condition = readiness.condition("incidents caught up");
+    let follower = TopicFollower::new(
+        &kafka,
+        vec![incidents.clone()],
+        &KafkaMetrics::register(&Metrics::new()),
+    )
+    .caught_up_when(condition.clone());
+    // The first record is held until the test has seen the follower not caught up.
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let applied = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = applied.clone();
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(follower.run(
+        move |_| {
+            if counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                let _ = gate.recv();
+            }
+        },
+        shutdown.clone(),
+    ));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while applied.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "nothing read");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!condition.is_met(), "one record of {HELD} read: not caught up");
+    assert!(!readiness.is_ready());
+    release.send(()).unwrap();
+    while !condition.is_met() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never caught up: {:?}",
+            readiness.state()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        applied.load(std::sync::atomic::Ordering::SeqCst),
+        HELD,
+        "caught up means every record held at start was applied"
+    );
+    assert!(readiness.is_ready());
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
+}

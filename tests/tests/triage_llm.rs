@@ -14,14 +14,14 @@ use std::time::{Duration, Instant};
 
 use opsline_classify::{TrainConfig, read_labeled_csv, train};
 use opsline_e2e::llm::{SMALL_MODEL_NAME, llm_skipped, spawn_llama};
+use opsline_e2e::spawn::spawn;
 use opsline_e2e::{shared_data, spawn_broker, unique_prefix};
 use opsline_events::ops::LlmUsage;
 use opsline_events::tickets::{RawTicket, RoutedTicket};
 use opsline_events::{Envelope, TopicNames, topics};
 use opsline_kafka::{InRecord, KafkaConfig, KafkaMetrics, OutRecord, Producer};
-use opsline_runtime::Shutdown;
 use opsline_runtime::metrics::Metrics;
-use opsline_triage::{Application, TriageConfig};
+use opsline_triage::{Triage, TriageConfig, TriageExtras};
 
 const CANARIES: [&str; 3] = ["Canary-7f3a9c", "jane.canary@example.com", "4111 1111 1111 1111"];
 
@@ -113,7 +113,6 @@ async fn enrichment_with_the_local_model() {
     let prefix = unique_prefix("triage_llm");
     let names = TopicNames::with_prefix(prefix.clone());
     let mut config = TriageConfig {
-        listen: "127.0.0.1:0".into(),
         topic_prefix: prefix,
         kafka: kafka.clone(),
         ..TriageConfig::default()
@@ -135,12 +134,7 @@ async fn enrichment_with_the_local_model() {
         .llm
         .approved_models
         .insert("ticket_enrichment".into(), vec![SMALL_MODEL_NAME.into()]);
-    let app = Application::build_with_model(config, Metrics::new(), model)
-        .await
-        .unwrap();
-    let shutdown = Shutdown::new();
-    let stop = shutdown.clone();
-    let task = tokio::spawn(async move { app.run_until_stopped(stop).await });
+    let service = spawn::<Triage>(config, TriageExtras { model: Some(model) }).await;
     let producer = Producer::new(&kafka, &KafkaMetrics::register(&Metrics::new())).unwrap();
     let send = |id: &str, description: &str| {
         let ticket = RawTicket {
@@ -229,6 +223,5 @@ async fn enrichment_with_the_local_model() {
             assert!(!body.contains(canary), "{canary} reached the model: {body}");
         }
     }
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
+    service.stop().await.unwrap();
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use opsline_classify::{Model, TrainConfig, read_labeled_csv, train};
+use opsline_e2e::spawn::{Spawned, spawn};
 use opsline_e2e::{read_n, shared_data, spawn_broker, unique_prefix};
 use opsline_events::logs::{Incident, IncidentStatus, Severity};
 use opsline_events::tickets::{
@@ -16,9 +17,8 @@ use opsline_events::tickets::{
 };
 use opsline_events::{Envelope, Event, TopicNames, topics};
 use opsline_kafka::{KafkaConfig, KafkaMetrics, OutRecord, Producer};
-use opsline_runtime::Shutdown;
 use opsline_runtime::metrics::Metrics;
-use opsline_triage::{Application, TriageConfig};
+use opsline_triage::{Triage, TriageConfig, TriageExtras};
 
 /// A small model from the first rows of the reference training set (fast to train).
 fn small_model() -> Model {
@@ -28,36 +28,24 @@ fn small_model() -> Model {
 }
 
 struct Running {
-    app_incidents: opsline_triage::IncidentsHandle,
-    shutdown: Shutdown,
-    task: tokio::task::JoinHandle<Result<(), opsline_triage::TriageError>>,
+    service: Spawned<Triage>,
     names: TopicNames,
     producer: Producer,
 }
 
 async fn start(kafka: &KafkaConfig, test: &str, model: Model, tweak: impl FnOnce(&mut TriageConfig)) -> Running {
-    let prefix = unique_prefix(test);
     let mut config = TriageConfig {
-        listen: "127.0.0.1:0".into(),
-        topic_prefix: prefix.clone(),
+        topic_prefix: unique_prefix(test),
         kafka: kafka.clone(),
         ..TriageConfig::default()
     };
     config.enrichment.runbooks_dir = Some(opsline_e2e::repo_root().join("runbooks"));
     tweak(&mut config);
-    let app = Application::build_with_model(config, Metrics::new(), model)
-        .await
-        .expect("build triage");
-    let app_incidents = app.incidents();
-    let shutdown = Shutdown::new();
-    let stop = shutdown.clone();
-    let task = tokio::spawn(async move { app.run_until_stopped(stop).await });
+    let service = spawn::<Triage>(config, TriageExtras { model: Some(model) }).await;
     let producer = Producer::new(kafka, &KafkaMetrics::register(&Metrics::new())).expect("producer");
     Running {
-        app_incidents,
-        shutdown,
-        task,
-        names: TopicNames::with_prefix(prefix),
+        names: service.names.clone(),
+        service,
         producer,
     }
 }
@@ -92,8 +80,7 @@ impl Running {
     }
 
     async fn stop(self) {
-        self.shutdown.cancel();
-        self.task.await.expect("join").expect("triage stopped cleanly");
+        self.service.stop().await.expect("triage stopped cleanly");
     }
 }
 
@@ -133,7 +120,7 @@ async fn tickets_get_dispositions_states_and_incident_links() {
     .unwrap();
     running.producer.send(&record).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !running.app_incidents.is_open(incident.incident_id) {
+    while !running.service.handle.incidents.is_open(incident.incident_id) {
         assert!(Instant::now() < deadline, "incident never reached the triage service");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use opsline_classify::{TrainConfig, train};
+use opsline_e2e::spawn::spawn;
 use opsline_e2e::{read_n, spawn_broker, unique_prefix};
 use opsline_events::ops::DeadLetter;
 use opsline_events::tickets::{RawTicket, RoutedTicket};
 use opsline_events::{Envelope, TopicNames, topics};
 use opsline_kafka::{KafkaMetrics, OutRecord, Producer};
-use opsline_runtime::Shutdown;
 use opsline_runtime::metrics::Metrics;
-use opsline_triage::{Application, TriageConfig};
+use opsline_triage::{Triage, TriageConfig, TriageExtras};
 
 /// A helpdesk that accepts every ticket except `T-refused` (HTTP 500), recording what it accepted.
 async fn helpdesk(accepted: Arc<Mutex<Vec<RoutedTicket>>>) -> String {
@@ -62,7 +62,6 @@ async fn revisions_are_posted_and_failures_dead_lettered() {
     let prefix = unique_prefix("triage_webhook");
     let names = TopicNames::with_prefix(prefix.clone());
     let mut config = TriageConfig {
-        listen: "127.0.0.1:0".into(),
         topic_prefix: prefix,
         kafka: kafka.clone(),
         ..TriageConfig::default()
@@ -71,12 +70,7 @@ async fn revisions_are_posted_and_failures_dead_lettered() {
     config.helpdesk_webhook.url = url;
     config.helpdesk_webhook.max_attempts = 3;
     config.helpdesk_webhook.min_delay_ms = 20;
-    let app = Application::build_with_model(config, Metrics::new(), model)
-        .await
-        .unwrap();
-    let shutdown = Shutdown::new();
-    let stop = shutdown.clone();
-    let task = tokio::spawn(async move { app.run_until_stopped(stop).await });
+    let service = spawn::<Triage>(config, TriageExtras { model: Some(model) }).await;
 
     let producer = Producer::new(&kafka, &KafkaMetrics::register(&Metrics::new())).unwrap();
     for id in ["T-ok", "T-refused"] {
@@ -106,6 +100,5 @@ async fn revisions_are_posted_and_failures_dead_lettered() {
     assert_eq!((delivered[0].ticket_id.as_str(), delivered[0].revision), ("T-ok", 1));
     assert_eq!(delivered[0].queue, "Printing");
 
-    shutdown.cancel();
-    task.await.unwrap().unwrap();
+    service.stop().await.unwrap();
 }

@@ -76,9 +76,9 @@ pub struct UpArgs {
     /// Where the broker binaries are (installed by scripts/install-brokers.sh).
     #[arg(long, env = "OPSLINE_BIN_DIR", default_value = ".opsline/bin")]
     pub bin_dir: PathBuf,
-    /// Gateway listen address.
-    #[arg(long, default_value = "127.0.0.1:8088")]
-    pub listen: String,
+    /// Gateway listen address (default: `gateway.listen` of the configuration, 127.0.0.1:8088).
+    #[arg(long)]
+    pub listen: Option<String>,
     /// Replay sample data from the reference folder, print what happened, and exit.
     #[arg(long)]
     pub demo: bool,

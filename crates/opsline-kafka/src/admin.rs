@@ -59,6 +59,32 @@ pub async fn list_groups(config: &KafkaConfig) -> Result<Vec<String>, KafkaSetup
     .await
 }
 
+/// The offsets one past the last record of every partition of `topics` that has
+/// records (`(topic, partition, end)`); topics the broker does not know are skipped.
+pub async fn end_offsets(
+    config: &KafkaConfig,
+    topics: Vec<String>,
+) -> Result<Vec<(String, i32, i64)>, KafkaSetupError> {
+    with_metadata_client(config, move |client| {
+        let metadata = client.fetch_metadata(None, Duration::from_secs(5))?;
+        let mut ends = Vec::new();
+        for topic in metadata
+            .topics()
+            .iter()
+            .filter(|t| topics.iter().any(|n| n == t.name()))
+        {
+            for partition in topic.partitions() {
+                let (low, high) = client.fetch_watermarks(topic.name(), partition.id(), Duration::from_secs(5))?;
+                if high > low {
+                    ends.push((topic.name().to_owned(), partition.id(), high));
+                }
+            }
+        }
+        Ok(ends)
+    })
+    .await
+}
+
 /// Waits until the broker answers a metadata request.
 pub async fn wait_for_broker(config: &KafkaConfig, timeout: Duration) -> Result<(), KafkaSetupError> {
     let deadline = tokio::time::Instant::now() + timeout;

@@ -81,6 +81,19 @@ impl ProcessError {
     }
 }
 
+/// A service's own error, classified through [`opsline_runtime::Classify`]: a bad record is
+/// dead-lettered at once, an unavailable dependency retried first; the message keeps
+/// the error's whole source chain.
+impl<E: opsline_runtime::Classify> From<E> for ProcessError {
+    fn from(error: E) -> Self {
+        Self::new(
+            error.code(),
+            opsline_runtime::error::chain(&error),
+            error.kind().is_retryable(),
+        )
+    }
+}
+
 /// One kind of stream processor: turns an input record into output records.
 ///
 /// Called for one record at a time, in partition order, so a processor may keep

@@ -17,11 +17,19 @@
 //! [`TopicFollower::run`] must therefore be an idempotent upsert. The follower produces
 //! nothing: it is not a [`crate::consumer::Processor`] host, and a record it cannot use
 //! is the applying function's business (typically skipped with a debug log).
+//!
+//! # Caught up
+//!
+//! A follower given a [`ReadyCondition`] ([`TopicFollower::caught_up_when`]) marks it met
+//! once it has read every partition up to the end offset the broker reported when
+//! the follower started: until then its view misses records that were already there,
+//! so the service is not ready.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use opsline_runtime::Shutdown;
+use opsline_runtime::readiness::ReadyCondition;
 use rdkafka::Offset;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 
@@ -34,6 +42,8 @@ use crate::record::InRecord;
 const MISSING_TOPIC_RECHECK: Duration = Duration::from_secs(1);
 /// How often partitions are looked for once every topic has some.
 const PARTITION_RECHECK: Duration = Duration::from_secs(30);
+/// How often the read position is compared with the start's end offsets until caught up.
+const CATCH_UP_CHECK: Duration = Duration::from_millis(100);
 
 /// Follows topics from their beginning without a consumer group.
 #[derive(Debug, Clone)]
@@ -41,6 +51,7 @@ pub struct TopicFollower {
     config: KafkaConfig,
     topics: Vec<String>,
     metrics: KafkaMetrics,
+    caught_up: Option<ReadyCondition>,
 }
 
 impl TopicFollower {
@@ -50,7 +61,15 @@ impl TopicFollower {
             config: config.clone(),
             topics,
             metrics: metrics.clone(),
+            caught_up: None,
         }
+    }
+
+    /// Marks `condition` met once every partition was read up to its end offset at start.
+    pub fn caught_up_when(mut self, condition: ReadyCondition) -> Self {
+        condition.set(false);
+        self.caught_up = Some(condition);
+        self
     }
 
     /// Reads every partition from the beginning and hands each record to `apply`, until
@@ -64,11 +83,17 @@ impl TopicFollower {
         let mut assigned: BTreeMap<String, usize> = self.topics.iter().map(|t| (t.clone(), 0)).collect();
         let mut applied = 0u64;
         let mut next_check = tokio::time::Instant::now();
+        let mut ends: Option<Vec<(String, i32, i64)>> = None;
+        let mut catch_up = tokio::time::interval(CATCH_UP_CHECK);
+        catch_up.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tracing::info!(topics = ?self.topics, "follower started (no consumer group)");
         loop {
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
+                _ = catch_up.tick(), if self.caught_up.as_ref().is_some_and(|c| !c.is_met()) => {
+                    self.check_caught_up(&consumer, &mut ends).await;
+                }
                 () = tokio::time::sleep_until(next_check) => {
                     self.assign_new_partitions(&consumer, &mut assigned).await;
                     let complete = assigned.values().all(|&n| n > 0);
@@ -92,6 +117,42 @@ impl TopicFollower {
         }
         tracing::info!(applied, "follower stopped");
         Ok(applied)
+    }
+
+    /// Marks the condition met once the read position reached the end offsets seen at start
+    /// (fetched on the first call that reaches the broker).
+    async fn check_caught_up(&self, consumer: &StreamConsumer, ends: &mut Option<Vec<(String, i32, i64)>>) {
+        let Some(condition) = &self.caught_up else { return };
+        if ends.is_none() {
+            match crate::admin::end_offsets(&self.config, self.topics.clone()).await {
+                Ok(found) => *ends = Some(found),
+                Err(error) => {
+                    tracing::debug!(%error, "follower cannot read end offsets yet; will retry");
+                    return;
+                }
+            }
+        }
+        let Some(ends) = ends.as_ref() else { return };
+        let positions = match consumer.position() {
+            Ok(positions) => positions,
+            Err(_) if ends.is_empty() => rdkafka::TopicPartitionList::new(),
+            Err(error) => {
+                tracing::debug!(%error, "follower cannot read its positions yet");
+                return;
+            }
+        };
+        let reached = |topic: &str, partition: i32, end: i64| {
+            positions
+                .find_partition(topic, partition)
+                .is_some_and(|element| matches!(element.offset(), Offset::Offset(at) if at >= end))
+        };
+        if ends
+            .iter()
+            .all(|(topic, partition, end)| reached(topic, *partition, *end))
+        {
+            condition.set(true);
+            tracing::info!(topics = ?self.topics, "follower caught up with what the topics held at start");
+        }
     }
 
     /// Adds the partitions the broker reports beyond those assigned so far, from their beginning.

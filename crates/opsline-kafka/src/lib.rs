@@ -19,6 +19,10 @@
 //! - [`reader`]: read a topic from the beginning (tools and tests).
 //! - [`follower`]: follow whole topics without a consumer group (in-memory views every replica needs).
 //! - [`metrics`]: Prometheus counters and the consumer-lag gauge.
+//! - [`plan`]: a service's topic plan (consumed, followed, read, produced); topics to
+//!   create and dead-letter twins derived from it.
+//! - [`wiring`]: the producer, consumers and followers of a service, built from its plan
+//!   onto its `opsline_runtime::Runner` (readiness, ordered stop).
 
 pub mod admin;
 pub mod config;
@@ -27,14 +31,21 @@ mod context;
 pub mod embedded;
 pub mod follower;
 pub mod metrics;
+pub mod plan;
 pub mod producer;
 pub mod reader;
 pub mod record;
+pub mod wiring;
 
 pub use config::KafkaConfig;
 pub use consumer::{ConsumerLoop, ProcessError, Processor};
 pub use follower::TopicFollower;
 pub use metrics::KafkaMetrics;
+pub use plan::{ConsumeSpec, FollowSpec, TopicPlan};
+pub use wiring::{KafkaServiceConfig, KafkaWiring};
+
+#[doc(hidden)]
+pub use opsline_runtime as __runtime;
 pub use producer::{Delivered, Producer, SendError};
 pub use record::{InRecord, OutRecord};
 

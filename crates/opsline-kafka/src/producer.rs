@@ -166,6 +166,20 @@ impl Producer {
             .map_err(|e| SendError::Kafka(e.to_string()))
     }
 
+    /// Whether the broker answers a metadata request within two seconds, asked on this
+    /// producer's own connection (no new client per check).
+    pub async fn broker_reachable(&self) -> bool {
+        let client = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            client
+                .client()
+                .fetch_metadata(None, Timeout::After(Duration::from_secs(2)))
+                .is_ok()
+        })
+        .await
+        .unwrap_or(false)
+    }
+
     /// Records waiting in the local queue.
     pub fn in_flight(&self) -> i32 {
         self.inner.in_flight_count()

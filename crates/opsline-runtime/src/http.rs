@@ -1,8 +1,5 @@
 //! `/healthz`, `/readyz` and `/metrics`, merged into every service's router.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,49 +7,41 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use crate::metrics::Metrics;
+use crate::readiness::{Readiness, ReadyState};
 
-/// Readiness flag and metrics, shared with the ops routes.
+/// Readiness and metrics, shared with the ops routes.
 #[derive(Debug, Clone)]
 pub struct OpsState {
-    /// Set once the service can do useful work (e.g. Kafka reachable).
-    pub ready: Arc<AtomicBool>,
+    /// The service's readiness rule (see [`crate::readiness`]).
+    pub readiness: Readiness,
     /// The process registry.
     pub metrics: Metrics,
-}
-
-impl OpsState {
-    /// A not-yet-ready state around `metrics`.
-    pub fn new(metrics: Metrics) -> Self {
-        Self {
-            ready: Arc::new(AtomicBool::new(false)),
-            metrics,
-        }
-    }
-
-    /// Marks the service ready or not.
-    pub fn set_ready(&self, ready: bool) {
-        self.ready.store(ready, Ordering::SeqCst);
-    }
 }
 
 /// The ops routes: liveness, readiness and Prometheus metrics.
 pub fn ops_router<S>(state: OpsState) -> Router<S> {
     Router::new()
-        .route("/healthz", get(|| async { Json(serde_json_status("ok")) }))
+        .route(
+            "/healthz",
+            get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
+        )
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state)
 }
 
-fn serde_json_status(status: &'static str) -> std::collections::BTreeMap<&'static str, &'static str> {
-    std::collections::BTreeMap::from([("status", status)])
-}
-
+/// `200 {"status":"ready"}`, or `503` with `"not ready"` and what it waits for, or `"stopping"`.
 async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
-    if state.ready.load(Ordering::SeqCst) {
-        (StatusCode::OK, Json(serde_json_status("ready")))
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json_status("not ready")))
+    match state.readiness.state() {
+        ReadyState::Ready => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
+        ReadyState::Waiting(waiting_for) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "not ready", "waiting_for": waiting_for })),
+        ),
+        ReadyState::Stopping => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "stopping" })),
+        ),
     }
 }
 

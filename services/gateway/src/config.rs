@@ -28,6 +28,8 @@ pub struct GatewayConfig {
     pub chat: ChatConfig,
 }
 
+opsline_kafka::service_config!(GatewayConfig);
+
 impl Default for GatewayConfig {
     fn default() -> Self {
         Self {

@@ -30,9 +30,6 @@ pub enum GatewayError {
     /// Kafka is not reachable or did not acknowledge in time.
     #[error("event bus unavailable: {0}")]
     Unavailable(String),
-    /// Startup failure (bind, Kafka client).
-    #[error("startup failed: {0}")]
-    Startup(String),
 }
 
 impl GatewayError {
@@ -44,7 +41,6 @@ impl GatewayError {
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::BadRequest(_) => "bad_request",
             Self::Unavailable(_) => "unavailable",
-            Self::Startup(_) => "startup",
         }
     }
 
@@ -55,7 +51,6 @@ impl GatewayError {
             Self::BodyRead(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -25,7 +25,7 @@ mod ingest;
 mod metrics;
 mod routes;
 
-pub use app::Application;
+pub use app::Gateway;
 pub use chat::ChatConfig;
 pub use config::GatewayConfig;
 pub use error::GatewayError;

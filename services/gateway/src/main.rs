@@ -1,29 +1,6 @@
-//! `opsline-gateway`: the ingest gateway as a standalone process.
-//!
-//! Usage: `opsline-gateway [CONFIG.toml]`; every setting can also be given as
-//! `OPSLINE_<SECTION>__<KEY>` (see `GatewayConfig`).
+//! `opsline-gateway [CONFIG.toml]`: the ingest gateway as a standalone process
+//! (`--help` lists how settings are given).
 
-use std::path::PathBuf;
-
-use opsline_gateway::{Application, GatewayConfig};
-use opsline_runtime::metrics::Metrics;
-use opsline_runtime::{Shutdown, shutdown, telemetry};
-
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let config_file = std::env::args_os().nth(1).map(PathBuf::from);
-    if config_file.as_deref().is_some_and(|p| p == "--help" || p == "-h") {
-        println!(
-            "usage: opsline-gateway [CONFIG.toml]\nSettings: OPSLINE_LISTEN, OPSLINE_KAFKA__BOOTSTRAP_SERVERS, ... (see README)."
-        );
-        return Ok(());
-    }
-    let config: GatewayConfig = opsline_runtime::config::load(config_file.as_deref())?;
-    let _telemetry = telemetry::init("opsline-gateway", &config.telemetry)?;
-    let shutdown = Shutdown::new();
-    shutdown::cancel_on_signal(&shutdown);
-    let app = Application::build(config, Metrics::new()).await?;
-    tracing::info!(port = app.port(), "gateway listening");
-    app.run_until_stopped(shutdown).await?;
-    Ok(())
+fn main() -> std::process::ExitCode {
+    opsline_runtime::service::main::<opsline_gateway::Gateway>()
 }

@@ -140,6 +140,8 @@ pub struct LogintelConfig {
     pub telemetry: TelemetryConfig,
 }
 
+opsline_kafka::service_config!(LogintelConfig);
+
 impl Default for LogintelConfig {
     fn default() -> Self {
         Self {

@@ -1,15 +1,16 @@
-//! The service's one error type and its mapping to the consumer loop's
-//! retryable or fatal [`ProcessError`]s.
+//! The service's domain errors, classified for the consumer loop through
+//! [`Classify`]: every one of them concerns the record being processed
+//! (dead-lettered at once); start-up failures are `opsline_runtime::StartupError`s.
 
-use opsline_kafka::ProcessError;
+use opsline_runtime::{Classify, ErrorKind};
 
-/// Everything that can go wrong in the log service.
+/// What can go wrong while the log service processes a record.
 #[derive(Debug, thiserror::Error)]
 pub enum LogintelError {
-    /// The input record is not a raw-log envelope (fatal: dead-lettered).
+    /// The input record is not a raw-log envelope.
     #[error("invalid raw-log record: {0}")]
     InvalidInput(String),
-    /// An output could not be encoded (fatal: dead-lettered).
+    /// An output could not be encoded.
     #[error("cannot encode output: {0}")]
     Encode(#[from] serde_json::Error),
     /// The miner configuration or a snapshot is invalid.
@@ -18,53 +19,45 @@ pub enum LogintelError {
     /// A snapshot could not be read.
     #[error("invalid state snapshot: {0}")]
     Snapshot(String),
-    /// Kafka is unreachable or rejected an operation (retryable).
-    #[error("event bus: {0}")]
-    Kafka(String),
-    /// Start-up failed (bind, Kafka client, configuration).
-    #[error("startup failed: {0}")]
-    Startup(String),
     /// A broken invariant (a bug), reported instead of a panic.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
-impl LogintelError {
-    /// A stable, bounded code (metrics label and dead-letter field).
-    pub fn code(&self) -> &'static str {
+impl Classify for LogintelError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::BadRecord
+    }
+
+    fn code(&self) -> &'static str {
         match self {
             Self::InvalidInput(_) => "invalid_input",
             Self::Encode(_) => "encode",
             Self::Miner(_) => "miner",
             Self::Snapshot(_) => "snapshot",
-            Self::Kafka(_) => "kafka",
-            Self::Startup(_) => "startup",
             Self::Internal(_) => "internal",
         }
-    }
-
-    /// Whether trying again may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Kafka(_))
-    }
-}
-
-impl From<LogintelError> for ProcessError {
-    fn from(error: LogintelError) -> Self {
-        ProcessError::new(error.code(), error.to_string(), error.is_retryable())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use opsline_kafka::ProcessError;
+
     use super::*;
 
     #[test]
-    fn maps_to_retryable_or_fatal() {
+    fn every_error_is_a_bad_record_with_its_cause_in_the_message() {
         let fatal: ProcessError = LogintelError::InvalidInput("x".into()).into();
         assert!(!fatal.retryable);
         assert_eq!(fatal.code, "invalid_input");
-        let retry: ProcessError = LogintelError::Kafka("down".into()).into();
-        assert!(retry.retryable);
+        let cause = serde_json::from_str::<u8>("\"x\"").unwrap_err();
+        let encode: ProcessError = LogintelError::Encode(cause).into();
+        assert!(!encode.retryable);
+        assert!(
+            encode.message.starts_with("cannot encode output: invalid type"),
+            "{}",
+            encode.message
+        );
     }
 }

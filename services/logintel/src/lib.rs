@@ -31,9 +31,11 @@
 //! - [`incidents`]: correlation and lifecycle;
 //! - [`engine`]: miner + detector + incidents per service (pure, synchronous);
 //! - [`state`]: snapshots and restore;
-//! - [`processor`]: the Kafka processor; [`app`]: the runnable service and its HTTP API;
+//! - [`processor`]: the Kafka processor; [`app`]: the service (plan, tasks, stop steps);
+//!   `api`: its HTTP API;
 //! - [`labelled`]: the in-process labelled check (`labelled_check`).
 
+mod api;
 pub mod app;
 pub mod config;
 pub mod detector;
@@ -48,7 +50,7 @@ pub mod processor;
 pub mod redaction;
 pub mod state;
 
-pub use app::Application;
+pub use app::Logintel;
 pub use config::{DetectorConfig, IncidentConfig, LogintelConfig};
 pub use engine::{Engine, EngineConfig, LineInput, Outputs};
 pub use error::LogintelError;

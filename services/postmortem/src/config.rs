@@ -47,10 +47,12 @@ pub struct PostmortemConfig {
     pub telemetry: TelemetryConfig,
 }
 
+opsline_kafka::service_config!(PostmortemConfig);
+
 impl Default for PostmortemConfig {
     fn default() -> Self {
         Self {
-            listen: "127.0.0.1:8090".to_owned(),
+            listen: "127.0.0.1:8093".to_owned(),
             topic_prefix: String::new(),
             group_id: "opsline-postmortem".to_owned(),
             index_group_id: "opsline-postmortem-index".to_owned(),

@@ -29,9 +29,6 @@ pub enum PostmortemError {
     /// The search index failed.
     #[error("search index error: {0}")]
     Search(#[from] opsline_search::SearchError),
-    /// Start-up failure (bind, Kafka client, index, configuration).
-    #[error("startup failed: {0}")]
-    Startup(String),
 }
 
 impl PostmortemError {
@@ -46,7 +43,6 @@ impl PostmortemError {
             Self::Unavailable(_) => "unavailable",
             Self::Search(opsline_search::SearchError::Query(_)) => "bad_query",
             Self::Search(_) => "search_error",
-            Self::Startup(_) => "startup",
         }
     }
 
@@ -59,7 +55,7 @@ impl PostmortemError {
             Self::BadRequest(_) | Self::Search(opsline_search::SearchError::Query(_)) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Search(_) | Self::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

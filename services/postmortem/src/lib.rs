@@ -12,7 +12,7 @@
 //! - [`auth`]: API tokens stored as SHA-256 hashes ([`auth::hash_token`]), roles and teams.
 //! - [`store`]: the read model (latest revisions and the search index), rebuilt from Kafka.
 //! - [`web`]: the JSON API and the server-rendered page.
-//! - [`app`]: [`Application::build`], [`Application::port`], [`Application::run_until_stopped`].
+//! - [`app`]: the service ([`PostmortemService`]): topic plan, consumers, workers, API.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -28,7 +28,7 @@ pub mod store;
 pub mod timeline;
 pub mod web;
 
-pub use app::Application;
+pub use app::{PostmortemExtras, PostmortemService};
 pub use auth::{TokenConfig, hash_token};
 pub use config::PostmortemConfig;
 pub use draft::{Drafter, postmortem_id};

@@ -33,13 +33,13 @@ pub struct SelfServiceConfig {
     pub reply: ReplyConfig,
     /// Per-user limit of privileged attempts (reset requests and code entries).
     pub rate_limit: RateLimitConfig,
-    /// How long the start-up rebuild of ticket and incident state waits for a quiet topic.
-    pub restore_idle_ms: u64,
     /// Kafka client settings.
     pub kafka: KafkaConfig,
     /// Logs and traces.
     pub telemetry: TelemetryConfig,
 }
+
+opsline_kafka::service_config!(SelfServiceConfig);
 
 impl Default for SelfServiceConfig {
     fn default() -> Self {
@@ -54,7 +54,6 @@ impl Default for SelfServiceConfig {
             notifier: NotifierConfig::default(),
             reply: ReplyConfig::default(),
             rate_limit: RateLimitConfig::default(),
-            restore_idle_ms: 5_000,
             kafka: KafkaConfig {
                 client_id: "opsline-selfservice".to_owned(),
                 ..KafkaConfig::default()

@@ -1,7 +1,7 @@
 //! The service's one error type and its mapping to the consumer loop's retryable or
 //! fatal [`ProcessError`]s. Messages never carry a secret.
 
-use opsline_kafka::ProcessError;
+use opsline_runtime::{Classify, ErrorKind};
 
 /// Everything that can go wrong in the self-service service.
 #[derive(Debug, thiserror::Error)]
@@ -24,17 +24,21 @@ pub enum SelfServiceError {
     /// A reply could not be delivered to the platform after retries.
     #[error("reply not delivered: {0}")]
     Reply(String),
-    /// Kafka is unreachable or rejected an operation (retryable).
-    #[error("event bus: {0}")]
-    Kafka(String),
-    /// Start-up failed (bind, Kafka client, configuration).
-    #[error("startup failed: {0}")]
+    /// The configuration or the environment is wrong (a setting, the OS random source).
+    #[error("invalid setup: {0}")]
     Startup(String),
 }
 
-impl SelfServiceError {
-    /// A stable, bounded code (metrics label and dead-letter field).
-    pub fn code(&self) -> &'static str {
+impl Classify for SelfServiceError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Directory(_) | Self::Notify(_) | Self::Reply(_) => ErrorKind::Unavailable,
+            Self::InvalidInput(_) | Self::Encode(_) | Self::DirectoryRefused(_) => ErrorKind::BadRecord,
+            Self::Startup(_) => ErrorKind::Startup,
+        }
+    }
+
+    fn code(&self) -> &'static str {
         match self {
             Self::InvalidInput(_) => "invalid_input",
             Self::Encode(_) => "encode",
@@ -42,36 +46,23 @@ impl SelfServiceError {
             Self::DirectoryRefused(_) => "directory_refused",
             Self::Notify(_) => "notify_failed",
             Self::Reply(_) => "reply_undeliverable",
-            Self::Kafka(_) => "kafka",
             Self::Startup(_) => "startup",
         }
-    }
-
-    /// Whether trying again may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::Kafka(_) | Self::Directory(_) | Self::Notify(_) | Self::Reply(_)
-        )
-    }
-}
-
-impl From<SelfServiceError> for ProcessError {
-    fn from(error: SelfServiceError) -> Self {
-        ProcessError::new(error.code(), error.to_string(), error.is_retryable())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use opsline_kafka::ProcessError;
+
     use super::*;
 
     #[test]
     fn maps_to_retryable_or_fatal() {
         let fatal: ProcessError = SelfServiceError::InvalidInput("x".into()).into();
         assert!(!fatal.retryable);
-        let retry: ProcessError = SelfServiceError::Kafka("down".into()).into();
+        let retry: ProcessError = SelfServiceError::Directory("down".into()).into();
         assert!(retry.retryable);
-        assert_eq!(retry.code, "kafka");
+        assert_eq!(retry.code, "directory_unavailable");
     }
 }

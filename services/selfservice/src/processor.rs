@@ -17,6 +17,7 @@ use base64::Engine;
 use opsline_events::ops::{ChatMessage, ChatReply, DeadLetter, SelfServiceAction};
 use opsline_events::{Envelope, TopicNames, topics};
 use opsline_kafka::{InRecord, OutRecord, ProcessError, Processor};
+use opsline_runtime::Classify;
 use tracing::Instrument;
 use uuid::Uuid;
 

@@ -11,6 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use opsline_runtime::Classify;
 use regex::Regex;
 use secrecy::{ExposeSecret, SecretString};
 

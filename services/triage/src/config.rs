@@ -151,6 +151,8 @@ pub struct TriageConfig {
     pub helpdesk_webhook: WebhookConfig,
 }
 
+opsline_kafka::service_config!(TriageConfig);
+
 impl Default for TriageConfig {
     fn default() -> Self {
         Self {

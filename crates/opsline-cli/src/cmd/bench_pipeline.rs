@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use opsline_events::logs::RawLog;
 use opsline_events::{TopicNames, topics};
-use opsline_gateway::{Application, GatewayConfig};
+use opsline_gateway::{Gateway, GatewayConfig};
 use opsline_kafka::embedded::{BrokerKind, EmbeddedBroker};
 use opsline_kafka::{InRecord, KafkaConfig, KafkaMetrics, OutRecord, Producer};
+use opsline_runtime::Application;
 use opsline_runtime::Shutdown;
 use opsline_runtime::metrics::Metrics;
 use serde::Serialize;
@@ -137,7 +138,7 @@ pub async fn run(args: BenchPipelineArgs) -> anyhow::Result<()> {
         kafka: kafka.clone(),
         ..GatewayConfig::default()
     };
-    let app = Application::build(gateway_config, Metrics::new()).await?;
+    let app = Application::<Gateway>::build(gateway_config, (), Metrics::new()).await?;
     let url = format!("http://127.0.0.1:{}/v1/logs", app.port());
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     let reader = tokio::spawn(timed_read(kafka.clone(), names.name(&topics::RAW_LOGS), n, |r| {

@@ -2,7 +2,6 @@
 
 mod bench;
 mod bench_pipeline;
-mod demo;
 mod eval;
 mod replay;
 mod report;
@@ -10,8 +9,6 @@ mod search;
 mod topics;
 mod train;
 mod up;
-mod up_llm;
-mod up_selfservice;
 
 use crate::cli::{BenchCommand, Cli, Command, EvalCommand, ImportCommand, ReplayCommand, TrainCommand};
 

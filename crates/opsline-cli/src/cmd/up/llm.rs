@@ -14,7 +14,7 @@ use opsline_kafka::KafkaConfig;
 use opsline_llm::local::{LocalServer, LocalServerSpec};
 use opsline_llm::{LlmConfig, RetryConfig, TaskConfig};
 
-use super::up::UpConfig;
+use super::config::UpConfig;
 use crate::cli::UpArgs;
 
 /// The triage enrichment task and the prompt it uses.

@@ -1,4 +1,4 @@
-//! The self-service part of `opsline up`: a private, seeded OpenLDAP slapd (when
+//! The directory of `opsline up`: a private, seeded OpenLDAP slapd (when
 //! `slapd` is installed: `scripts/install-ldap.sh`) started with `scripts/start-ldap.sh`
 //! beside the broker's data, and the self-service service pointed at it.
 //!
@@ -9,14 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use opsline_kafka::KafkaConfig;
-use opsline_runtime::Shutdown;
-use opsline_runtime::metrics::Metrics;
 use opsline_selfservice::SelfServiceConfig;
 use secrecy::{ExposeSecret, SecretString};
-
-use super::up::UpConfig;
-use crate::cli::UpArgs;
 
 /// The seeded service account's password (deploy/ldap/seed.ldif; demo only).
 const SEEDED_SERVICE_PASSWORD: &str = "selfservice-secret";
@@ -82,24 +76,14 @@ pub fn start_directory(data_dir: &Path) -> Option<DirectoryProcess> {
     }
 }
 
-/// Builds the self-service service on the shared Kafka settings (using the started
-/// directory when the configuration names none) and spawns it; returns its URL and task.
-pub async fn spawn(
-    up: &UpConfig,
-    args: &UpArgs,
+/// The self-service configuration pointed at the started directory and its seeded
+/// service account when the configuration names none, with one-time codes written to
+/// `<data_dir>/selfservice-codes.jsonl` when no notifier is configured.
+pub fn seeded_directory(
+    mut config: SelfServiceConfig,
     directory: Option<&DirectoryProcess>,
-    shutdown: &Shutdown,
-) -> anyhow::Result<(String, tokio::task::JoinHandle<anyhow::Result<()>>)> {
-    let mut config = up.selfservice.clone();
-    if args.demo {
-        config.listen = "127.0.0.1:0".to_owned();
-    }
-    config.kafka = KafkaConfig {
-        client_id: "opsline-selfservice".to_owned(),
-        ..up.kafka.clone()
-    };
-    config.topic_prefix = up.topic_prefix.clone();
-    let data_dir = args.data_dir.as_path();
+    data_dir: &Path,
+) -> SelfServiceConfig {
     if let Some(directory) = directory {
         if config.directory.url == SelfServiceConfig::default().directory.url {
             config.directory.url = directory.url.clone();
@@ -112,9 +96,5 @@ pub async fn spawn(
         config.notifier.kind = "file".to_owned();
         config.notifier.path = data_dir.join("selfservice-codes.jsonl").display().to_string();
     }
-    let app = opsline_selfservice::Application::build(config, Metrics::new()).await?;
-    let url = format!("http://127.0.0.1:{}", app.port());
-    let stop = shutdown.clone();
-    let task = tokio::spawn(async move { app.run_until_stopped(stop).await.map_err(anyhow::Error::from) });
-    Ok((url, task))
+    config
 }

@@ -11,7 +11,7 @@ use opsline_events::{TopicNames, topics};
 use opsline_kafka::{InRecord, KafkaConfig};
 use serde_json::Value;
 
-use super::up::Endpoints;
+use super::services::Endpoints;
 
 async fn read_all(kafka: &KafkaConfig, topic: &str) -> anyhow::Result<Vec<InRecord>> {
     Ok(opsline_kafka::reader::read_until_idle(kafka, topic, Duration::from_secs(2), Duration::from_secs(120)).await?)
@@ -62,9 +62,10 @@ pub async fn run(
         "\n== demo: replaying {} LogHub files and {tickets} tickets through the gateway",
         files.len()
     );
-    let logs = super::replay::replay_log_files(&endpoints.gateway, &files, None, 1000).await?;
+    let logs = crate::cmd::replay::replay_log_files(&endpoints.gateway, &files, None, 1000).await?;
     let ticket_file = data.join("tickets/topic-train.csv");
-    let tickets = super::replay::replay_ticket_file(&endpoints.gateway, &ticket_file, &[], Some(tickets), 100).await?;
+    let tickets =
+        crate::cmd::replay::replay_ticket_file(&endpoints.gateway, &ticket_file, &[], Some(tickets), 100).await?;
     println!(
         "sent        {} log lines ({} accepted, {} rejected)",
         logs.sent, logs.accepted, logs.rejected

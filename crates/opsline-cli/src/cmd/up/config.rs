@@ -1,0 +1,52 @@
+//! The configuration file of `opsline up`, and the settings it shares with every service.
+
+use opsline_gateway::GatewayConfig;
+use opsline_kafka::{KafkaConfig, KafkaServiceConfig};
+use opsline_logintel::LogintelConfig;
+use opsline_postmortem::PostmortemConfig;
+use opsline_runtime::ServiceConfig;
+use opsline_runtime::telemetry::TelemetryConfig;
+use opsline_selfservice::SelfServiceConfig;
+use opsline_triage::TriageConfig;
+use serde::{Deserialize, Serialize};
+
+/// The configuration file of `opsline up`: shared sections plus one per service.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpConfig {
+    /// Kafka settings shared by every service (the embedded broker overrides the address).
+    pub kafka: KafkaConfig,
+    /// Prefix of every topic.
+    pub topic_prefix: String,
+    /// Logs and traces.
+    pub telemetry: TelemetryConfig,
+    /// The ingest gateway (its own `kafka`/`topic_prefix` are replaced by the shared ones).
+    pub gateway: GatewayConfig,
+    /// The log service.
+    pub logintel: LogintelConfig,
+    /// The postmortem service (drafts, search API and page); without `runbooks_dir` it
+    /// indexes `runbooks/` of the working directory.
+    pub postmortem: PostmortemConfig,
+    /// The ticket triage service (without `classifier.model_path`, a model is trained at
+    /// start-up from `<--data>/tickets/topic-train.csv`).
+    pub triage: TriageConfig,
+    /// The self-service service (directory, second factor, private replies); without a
+    /// directory URL it uses the seeded slapd that `opsline up` starts.
+    pub selfservice: SelfServiceConfig,
+}
+
+impl UpConfig {
+    /// The configuration of service `name` with the shared Kafka settings (its client id
+    /// `opsline-<name>`) and topic prefix; bound to a free port when `any_port`.
+    pub fn shared<C: ServiceConfig + KafkaServiceConfig>(&self, mut config: C, name: &str, any_port: bool) -> C {
+        *config.kafka_mut() = KafkaConfig {
+            client_id: format!("opsline-{name}"),
+            ..self.kafka.clone()
+        };
+        config.set_topic_prefix(self.topic_prefix.clone());
+        if any_port {
+            config.set_listen("127.0.0.1:0".to_owned());
+        }
+        config
+    }
+}

@@ -1,0 +1,114 @@
+//! `opsline up`: every service in one process, on an embedded broker by default.
+//!
+//! With `--demo` it replays sample data from the reference folder through the
+//! gateway, waits for the log service to digest it, resolves the incidents it
+//! opened (as an operator would), waits for the postmortem drafts, prints what
+//! happened on each topic, and exits.
+//!
+//! Modules, each importing only those below it: [`demo`] -> [`services`] ->
+//! [`directory`], [`llm`], [`broker`] -> [`config`].
+
+mod broker;
+mod config;
+mod demo;
+mod directory;
+mod llm;
+mod services;
+
+use std::path::Path;
+use std::time::Duration;
+
+use opsline_events::TopicNames;
+use opsline_runtime::telemetry::TelemetryConfig;
+use opsline_runtime::{Shutdown, shutdown, telemetry};
+
+pub use self::config::UpConfig;
+use crate::cli::UpArgs;
+
+/// Runs the pipeline until Ctrl-C / SIGTERM, or through the demo.
+pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()> {
+    let mut config: UpConfig = opsline_runtime::config::load(config_file)?;
+    if args.demo && config.telemetry.filter == TelemetryConfig::default().filter {
+        // The demo's report is its output; only warnings go to the log (RUST_LOG still overrides).
+        config.telemetry.filter = "warn".to_owned();
+    }
+    let _telemetry = telemetry::init("opsline", &config.telemetry)?;
+    let shutdown = Shutdown::new();
+    shutdown::cancel_on_signal(&shutdown);
+
+    let mut broker = broker::start(&mut config.kafka, &args).await?;
+    let names = TopicNames::with_prefix(config.topic_prefix.clone());
+    let created = opsline_kafka::admin::create_topics(&config.kafka, &names.all_to_create()).await?;
+    println!(
+        "topics      {} ready ({} created now)",
+        names.all_to_create().len(),
+        created.len()
+    );
+    let mut local_llm = llm::start(&mut config, &args).await;
+    let directory = directory::start_directory(&args.data_dir);
+    let running = services::start(&config, &args, directory.as_ref(), &shutdown).await;
+    let outcome = match &running {
+        Ok(running) => {
+            print_endpoints(&running.endpoints);
+            if args.demo {
+                let outcome = demo_and_report(&config, &args, &running.endpoints, &names).await;
+                shutdown.cancel();
+                outcome
+            } else {
+                println!("running; Ctrl-C to stop");
+                shutdown.cancelled().await;
+                Ok(())
+            }
+        }
+        Err(_) => Ok(()),
+    };
+    let outcome = match running {
+        Ok(running) => {
+            running.stopped().await;
+            outcome
+        }
+        Err(error) => Err(error),
+    };
+    if let Some(server) = local_llm.as_mut() {
+        server.stop().await;
+    }
+    if let Some(broker) = broker.as_mut() {
+        broker.stop().await;
+    }
+    println!("stopped");
+    outcome
+}
+
+async fn demo_and_report(
+    config: &UpConfig,
+    args: &UpArgs,
+    endpoints: &services::Endpoints,
+    names: &TopicNames,
+) -> anyhow::Result<()> {
+    demo::run(endpoints, &args.data, args.demo_tickets, &config.kafka, names).await?;
+    if config.triage.llm.enabled {
+        llm::report(&config.kafka, names, Duration::from_secs(args.demo_llm_wait_secs)).await?;
+    }
+    Ok(())
+}
+
+fn print_endpoints(endpoints: &services::Endpoints) {
+    println!("gateway     {}  (POST /v1/logs, POST /v1/tickets)", endpoints.gateway);
+    println!(
+        "logintel    {}  (GET /v1/stats, POST /v1/incidents/{{id}}/resolve)",
+        endpoints.logintel
+    );
+    println!(
+        "postmortem  {}  (search page /, GET /v1/search?q=)",
+        endpoints.postmortem
+    );
+    println!(
+        "triage      {}  (health and metrics; routes opsline.tickets.raw.v1)",
+        endpoints.triage
+    );
+    println!(
+        "selfservice {}  (answers POST /v1/chat/slack and /v1/chat/webhook on the gateway)",
+        endpoints.selfservice
+    );
+    println!("every service: GET /healthz /readyz /metrics");
+}

@@ -1,0 +1,154 @@
+//! Every service of `opsline up`, started the one way services start
+//! ([`opsline_runtime::Application`]) on the shared settings.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use opsline_classify::{CacheOutcome, Model, TrainConfig};
+use opsline_gateway::Gateway;
+use opsline_logintel::Logintel;
+use opsline_postmortem::{PostmortemExtras, PostmortemService};
+use opsline_runtime::metrics::Metrics;
+use opsline_runtime::{Application, RunError, Service, Shutdown};
+use opsline_selfservice::{SelfService, SelfServiceExtras};
+use opsline_triage::{Triage, TriageExtras};
+use tokio::task::JoinHandle;
+
+use super::config::UpConfig;
+use super::directory::{DirectoryProcess, seeded_directory};
+use crate::cli::UpArgs;
+
+/// Where the running services answer.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// Gateway base URL.
+    pub gateway: String,
+    /// Log service base URL.
+    pub logintel: String,
+    /// Postmortem service base URL.
+    pub postmortem: String,
+    /// Triage service base URL (health and metrics).
+    pub triage: String,
+    /// Self-service base URL (health and metrics).
+    pub selfservice: String,
+}
+
+/// The running services.
+pub struct Running {
+    /// Their URLs.
+    pub endpoints: Endpoints,
+    tasks: Vec<(&'static str, JoinHandle<Result<(), RunError>>)>,
+}
+
+impl Running {
+    /// Waits for every service to stop (after the shutdown token was cancelled) and
+    /// prints the failures, each with its causes.
+    pub async fn stopped(self) {
+        for (name, task) in self.tasks {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => eprintln!(
+                    "{}",
+                    opsline_runtime::error::exit_message(&format!("opsline-{name}"), &error)
+                ),
+                Err(error) => eprintln!("opsline-{name}: task failed: {error}"),
+            }
+        }
+    }
+}
+
+/// Builds and spawns every service; the first that cannot start stops the others.
+pub async fn start(
+    config: &UpConfig,
+    args: &UpArgs,
+    directory: Option<&DirectoryProcess>,
+    shutdown: &Shutdown,
+) -> anyhow::Result<Running> {
+    let demo = args.demo;
+    let mut gateway_config = config.shared(config.gateway.clone(), Gateway::NAME, demo);
+    if let Some(listen) = args.listen.clone().filter(|_| !demo) {
+        gateway_config.listen = listen;
+    }
+    let mut postmortem_config = config.shared(config.postmortem.clone(), PostmortemService::NAME, demo);
+    if postmortem_config.runbooks_dir.is_none() {
+        postmortem_config.runbooks_dir = Some("runbooks".into());
+    }
+    let selfservice_config = seeded_directory(
+        config.shared(config.selfservice.clone(), SelfService::NAME, demo),
+        directory,
+        &args.data_dir,
+    );
+    let triage_config = config.shared(config.triage.clone(), Triage::NAME, demo);
+    let model = match triage_config.classifier.model_path {
+        Some(_) => None,
+        None => Some(train_triage_model(args).await?),
+    };
+
+    let mut tasks = Vec::new();
+    let gateway = spawn::<Gateway>(gateway_config, (), shutdown, &mut tasks).await?;
+    let logintel = spawn::<Logintel>(
+        config.shared(config.logintel.clone(), Logintel::NAME, demo),
+        (),
+        shutdown,
+        &mut tasks,
+    )
+    .await?;
+    let postmortem =
+        spawn::<PostmortemService>(postmortem_config, PostmortemExtras::default(), shutdown, &mut tasks).await?;
+    let triage = spawn::<Triage>(triage_config, TriageExtras { model }, shutdown, &mut tasks).await?;
+    let selfservice =
+        spawn::<SelfService>(selfservice_config, SelfServiceExtras::default(), shutdown, &mut tasks).await?;
+    Ok(Running {
+        endpoints: Endpoints {
+            gateway,
+            logintel,
+            postmortem,
+            triage,
+            selfservice,
+        },
+        tasks,
+    })
+}
+
+/// Builds service `S` and spawns it; returns its URL.
+async fn spawn<S: Service>(
+    config: S::Config,
+    extras: S::Extras,
+    shutdown: &Shutdown,
+    tasks: &mut Vec<(&'static str, JoinHandle<Result<(), RunError>>)>,
+) -> anyhow::Result<String> {
+    let app = match Application::<S>::build(config, extras, Metrics::new()).await {
+        Ok(app) => app,
+        Err(error) => {
+            shutdown.cancel();
+            return Err(error).with_context(|| format!("opsline-{} cannot start", S::NAME));
+        }
+    };
+    let url = app.local_url();
+    tasks.push((S::NAME, tokio::spawn(app.run_until_stopped(shutdown.clone()))));
+    Ok(url)
+}
+
+/// Trains the ticket classifier from the reference tickets (or loads it from the cache).
+async fn train_triage_model(args: &UpArgs) -> anyhow::Result<Model> {
+    let csv = args.data.join("tickets/topic-train.csv");
+    let cache_dir = args.model_cache_dir.clone();
+    println!("triage      ticket classifier from {} ...", csv.display());
+    let started = Instant::now();
+    let (model, outcome) = tokio::task::spawn_blocking(move || {
+        opsline_classify::train_from_csv_cached(&csv, &TrainConfig::default(), &cache_dir)
+    })
+    .await?
+    .context("cannot train the ticket classifier (set triage.classifier.model_path, or pass --data)")?;
+    let how = match outcome {
+        CacheOutcome::Loaded(path) => format!("loaded from the cache {}", path.display()),
+        CacheOutcome::Trained(path) => format!("trained, cached in {}", path.display()),
+        CacheOutcome::TrainedNotSaved(reason) => format!("trained (not cached: {reason})"),
+    };
+    println!(
+        "triage      {} queues {how} in {:.1}s",
+        model.labels().len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(model)
+}
