@@ -3,7 +3,7 @@
 
 use opsline_events::TopicNames;
 use opsline_kafka::KafkaConfig;
-use opsline_postmortem::{PostmortemConfig, PostmortemExtras, PostmortemService, TokenConfig};
+use opsline_postmortem::{PostmortemConfig, PostmortemService, TokenConfig};
 
 use crate::spawn::{Spawned, spawn};
 
@@ -28,5 +28,5 @@ pub async fn spawn_postmortem(
     tweak(&mut config);
     // The workspace's reqwest has no default TLS provider; tests' HTTP clients need one.
     opsline_llm::endpoint::install_crypto_provider();
-    spawn::<PostmortemService>(config, PostmortemExtras::default()).await
+    spawn::<PostmortemService>(config, None).await
 }

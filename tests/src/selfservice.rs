@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use opsline_events::TopicNames;
 use opsline_kafka::KafkaConfig;
-use opsline_selfservice::{RecordingNotifier, SelfService, SelfServiceConfig, SelfServiceExtras};
+use opsline_selfservice::{RecordingNotifier, SelfService, SelfServiceConfig};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -39,10 +39,8 @@ pub async fn spawn_selfservice(
     config.reply.retry_delay_ms = 20;
     tweak(&mut config);
     let notifier = RecordingNotifier::default();
-    let extras = SelfServiceExtras {
-        notifier: Some(Arc::new(notifier.clone())),
-    };
-    (spawn::<SelfService>(config, extras).await, notifier)
+    let recording: Arc<dyn opsline_selfservice::Notifier> = Arc::new(notifier.clone());
+    (spawn::<SelfService>(config, Some(recording)).await, notifier)
 }
 
 /// An HTTP server recording every JSON body POSTed to it (any path).

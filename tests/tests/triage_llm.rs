@@ -21,7 +21,7 @@ use opsline_events::tickets::{RawTicket, RoutedTicket};
 use opsline_events::{Envelope, TopicNames, topics};
 use opsline_kafka::{InRecord, KafkaConfig, KafkaMetrics, OutRecord, Producer};
 use opsline_runtime::metrics::Metrics;
-use opsline_triage::{Triage, TriageConfig, TriageExtras};
+use opsline_triage::{Triage, TriageConfig};
 
 const CANARIES: [&str; 3] = ["Canary-7f3a9c", "jane.canary@example.com", "4111 1111 1111 1111"];
 
@@ -134,7 +134,7 @@ async fn enrichment_with_the_local_model() {
         .llm
         .approved_models
         .insert("ticket_enrichment".into(), vec![SMALL_MODEL_NAME.into()]);
-    let service = spawn::<Triage>(config, TriageExtras { model: Some(model) }).await;
+    let service = spawn::<Triage>(config, Some(model)).await;
     let producer = Producer::new(&kafka, &KafkaMetrics::register(&Metrics::new())).unwrap();
     let send = |id: &str, description: &str| {
         let ticket = RawTicket {

@@ -18,7 +18,7 @@ use opsline_events::tickets::{
 use opsline_events::{Envelope, Event, TopicNames, topics};
 use opsline_kafka::{KafkaConfig, KafkaMetrics, OutRecord, Producer};
 use opsline_runtime::metrics::Metrics;
-use opsline_triage::{Triage, TriageConfig, TriageExtras};
+use opsline_triage::{Triage, TriageConfig};
 
 /// A small model from the first rows of the reference training set (fast to train).
 fn small_model() -> Model {
@@ -41,7 +41,7 @@ async fn start(kafka: &KafkaConfig, test: &str, model: Model, tweak: impl FnOnce
     };
     config.enrichment.runbooks_dir = Some(opsline_e2e::repo_root().join("runbooks"));
     tweak(&mut config);
-    let service = spawn::<Triage>(config, TriageExtras { model: Some(model) }).await;
+    let service = spawn::<Triage>(config, Some(model)).await;
     let producer = Producer::new(kafka, &KafkaMetrics::register(&Metrics::new())).expect("producer");
     Running {
         names: service.names.clone(),

@@ -15,7 +15,7 @@ use opsline_events::tickets::{RawTicket, RoutedTicket};
 use opsline_events::{Envelope, TopicNames, topics};
 use opsline_kafka::{KafkaMetrics, OutRecord, Producer};
 use opsline_runtime::metrics::Metrics;
-use opsline_triage::{Triage, TriageConfig, TriageExtras};
+use opsline_triage::{Triage, TriageConfig};
 
 /// A helpdesk that accepts every ticket except `T-refused` (HTTP 500), recording what it accepted.
 async fn helpdesk(accepted: Arc<Mutex<Vec<RoutedTicket>>>) -> String {
@@ -70,7 +70,7 @@ async fn revisions_are_posted_and_failures_dead_lettered() {
     config.helpdesk_webhook.url = url;
     config.helpdesk_webhook.max_attempts = 3;
     config.helpdesk_webhook.min_delay_ms = 20;
-    let service = spawn::<Triage>(config, TriageExtras { model: Some(model) }).await;
+    let service = spawn::<Triage>(config, Some(model)).await;
 
     let producer = Producer::new(&kafka, &KafkaMetrics::register(&Metrics::new())).unwrap();
     for id in ["T-ok", "T-refused"] {

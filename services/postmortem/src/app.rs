@@ -26,26 +26,21 @@ use crate::web::{WebState, router};
 /// The postmortem service: drafts, the search API and the page.
 pub struct PostmortemService;
 
-/// What tests may give the service instead of its configuration.
-#[derive(Default)]
-pub struct PostmortemExtras {
-    /// The narrative drafter (else the LLM drafter when `llm.enabled`, or none: deterministic drafts only).
-    pub drafter: Option<Arc<dyn Drafter>>,
-}
-
 impl Service for PostmortemService {
     const NAME: &'static str = "postmortem";
     const ABOUT: &'static str = "The postmortem service: drafts a cited postmortem for each resolved incident \
 (deterministic at once, an LLM narrative as a later revision when a model is configured), indexes postmortems \
 and runbooks for search, and serves the review API and page.";
     type Config = PostmortemConfig;
-    type Extras = PostmortemExtras;
+    /// The narrative drafter (tests pass one); else the LLM drafter when `llm.enabled`, or
+    /// none (deterministic drafts only).
+    type Extras = Option<Arc<dyn Drafter>>;
     /// The read model (postmortems and the search index), for the CLI and tests.
     type Handle = Arc<Store>;
 
     async fn build(
         config: PostmortemConfig,
-        extras: PostmortemExtras,
+        given: Option<Arc<dyn Drafter>>,
         runner: &mut Runner,
     ) -> Result<Arc<Store>, StartupError> {
         let tokens = TokenStore::new(&config.tokens).startup("invalid [[tokens]]")?;
@@ -59,7 +54,7 @@ and runbooks for search, and serves the review API and page.";
         let kafka = KafkaWiring::connect(&config.kafka, &plan, COMPONENT, runner).await?;
         let producer = kafka.producer().clone();
         let service_metrics = PostmortemMetrics::register(runner.metrics());
-        let drafter = match extras.drafter {
+        let drafter = match given {
             Some(drafter) => Some(drafter),
             None => configured_drafter(&config, &producer, plan.names())?,
         };

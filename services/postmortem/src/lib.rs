@@ -28,7 +28,7 @@ pub mod store;
 pub mod timeline;
 pub mod web;
 
-pub use app::{PostmortemExtras, PostmortemService};
+pub use app::PostmortemService;
 pub use auth::{TokenConfig, hash_token};
 pub use config::PostmortemConfig;
 pub use draft::{Drafter, postmortem_id};

@@ -22,32 +22,24 @@ use crate::turn::Auditor;
 /// The self-service service: password resets, unlocks and status answers in chat.
 pub struct SelfService;
 
-/// What tests may give the service instead of its configuration.
-#[derive(Default)]
-pub struct SelfServiceExtras {
-    /// The one-time-code notifier (else the one `notifier` configures).
-    pub notifier: Option<Arc<dyn Notifier>>,
-}
-
 impl Service for SelfService {
     const NAME: &'static str = "selfservice";
     const ABOUT: &'static str = "The self-service service: answers chat messages privately: resets or unlocks the \
 requester's own directory account after a one-time code, and tells the status of their tickets and of open \
 incidents.";
     type Config = SelfServiceConfig;
-    type Extras = SelfServiceExtras;
+    /// The one-time-code notifier (tests record codes); else the one `notifier` configures.
+    type Extras = Option<Arc<dyn Notifier>>;
     /// The materialized ticket and incident state (tests and the CLI read it).
     type Handle = SharedStatus;
 
     async fn build(
         config: SelfServiceConfig,
-        extras: SelfServiceExtras,
+        given: Option<Arc<dyn Notifier>>,
         runner: &mut Runner,
     ) -> Result<SharedStatus, StartupError> {
-        let notifier = match extras.notifier {
-            Some(notifier) => Some(notifier),
-            None => notifier_from_config(&config.notifier).startup("invalid [notifier] settings")?,
-        };
+        let configured = || notifier_from_config(&config.notifier).startup("invalid [notifier] settings");
+        let notifier = given.map_or_else(configured, |notifier| Ok(Some(notifier)))?;
         let mut plan = TopicPlan::new(TopicNames::with_prefix(config.topic_prefix.clone()));
         let chat = plan.consume(&config.group_id, &[&topics::CHAT_MESSAGES]);
         let followed = plan.follow(&[&topics::TICKET_STATE, &topics::INCIDENTS]);

@@ -42,7 +42,7 @@ pub mod screen;
 pub mod status;
 pub mod turn;
 
-pub use app::{SelfService, SelfServiceExtras};
+pub use app::SelfService;
 pub use config::SelfServiceConfig;
 pub use error::SelfServiceError;
 pub use otp::{Notifier, RecordingNotifier};

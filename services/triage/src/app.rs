@@ -22,13 +22,6 @@ use crate::webhook::webhook;
 /// The ticket triage service.
 pub struct Triage;
 
-/// What `opsline up` and tests may give the service instead of its configuration.
-#[derive(Default)]
-pub struct TriageExtras {
-    /// An already trained classifier (else `classifier.model_path` is loaded).
-    pub model: Option<Model>,
-}
-
 /// What the service shows once built.
 #[derive(Debug, Clone)]
 pub struct TriageHandle {
@@ -44,18 +37,16 @@ impl Service for Triage {
 hands it to self-service or a person), links it to open incidents, and adds an LLM summary and suggested reply \
 as a second revision when a model is configured.";
     type Config = TriageConfig;
-    type Extras = TriageExtras;
+    /// An already trained classifier (else `classifier.model_path` is loaded).
+    type Extras = Option<Model>;
     type Handle = TriageHandle;
 
     async fn build(
         config: TriageConfig,
-        extras: TriageExtras,
+        model: Option<Model>,
         runner: &mut Runner,
     ) -> Result<TriageHandle, StartupError> {
-        let model = match extras.model {
-            Some(model) => model,
-            None => load_model(&config)?,
-        };
+        let model = model.map_or_else(|| load_model(&config), Ok)?;
         let mut plan = TopicPlan::new(TopicNames::with_prefix(config.topic_prefix.clone()));
         let raw = plan.consume(&config.group_id, &[&topics::RAW_TICKETS]);
         let followed = plan.follow(&[&topics::INCIDENTS, &topics::ALERTS]);

@@ -44,6 +44,6 @@ pub mod routing;
 pub mod text;
 pub mod webhook;
 
-pub use app::{IncidentsHandle, Triage, TriageExtras, TriageHandle};
+pub use app::{IncidentsHandle, Triage, TriageHandle};
 pub use config::{ClassifierConfig, EnrichmentConfig, IncidentLinkConfig, TriageConfig, WebhookConfig};
 pub use error::TriageError;

@@ -7,11 +7,11 @@ use anyhow::Context;
 use opsline_classify::{CacheOutcome, Model, TrainConfig};
 use opsline_gateway::Gateway;
 use opsline_logintel::Logintel;
-use opsline_postmortem::{PostmortemExtras, PostmortemService};
+use opsline_postmortem::PostmortemService;
 use opsline_runtime::metrics::Metrics;
 use opsline_runtime::{Application, RunError, Service, Shutdown};
-use opsline_selfservice::{SelfService, SelfServiceExtras};
-use opsline_triage::{Triage, TriageExtras};
+use opsline_selfservice::SelfService;
+use opsline_triage::Triage;
 use tokio::task::JoinHandle;
 
 use super::config::UpConfig;
@@ -93,11 +93,9 @@ pub async fn start(
         &mut tasks,
     )
     .await?;
-    let postmortem =
-        spawn::<PostmortemService>(postmortem_config, PostmortemExtras::default(), shutdown, &mut tasks).await?;
-    let triage = spawn::<Triage>(triage_config, TriageExtras { model }, shutdown, &mut tasks).await?;
-    let selfservice =
-        spawn::<SelfService>(selfservice_config, SelfServiceExtras::default(), shutdown, &mut tasks).await?;
+    let postmortem = spawn::<PostmortemService>(postmortem_config, None, shutdown, &mut tasks).await?;
+    let triage = spawn::<Triage>(triage_config, model, shutdown, &mut tasks).await?;
+    let selfservice = spawn::<SelfService>(selfservice_config, None, shutdown, &mut tasks).await?;
     Ok(Running {
         endpoints: Endpoints {
             gateway,
