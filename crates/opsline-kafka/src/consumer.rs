@@ -449,3 +449,53 @@ fn commit(consumer: &StreamConsumer<LoopContext>, mode: CommitMode) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use opsline_runtime::{Classify, ErrorKind};
+
+    use super::ProcessError;
+
+    #[derive(Debug, thiserror::Error)]
+    enum DomainError {
+        #[error("not a ticket")]
+        BadRecord,
+        #[error("directory unavailable")]
+        Unavailable(#[source] std::io::Error),
+        #[error("invalid setup")]
+        Setup,
+    }
+
+    impl Classify for DomainError {
+        fn kind(&self) -> ErrorKind {
+            match self {
+                Self::BadRecord => ErrorKind::BadRecord,
+                Self::Unavailable(_) => ErrorKind::Unavailable,
+                Self::Setup => ErrorKind::Startup,
+            }
+        }
+        fn code(&self) -> &'static str {
+            match self {
+                Self::BadRecord => "bad_record",
+                Self::Unavailable(_) => "unavailable",
+                Self::Setup => "setup",
+            }
+        }
+    }
+
+    #[test]
+    fn each_error_kind_maps_to_its_treatment_with_the_cause_chain() {
+        let bad = ProcessError::from(DomainError::BadRecord);
+        assert_eq!(
+            (bad.code.as_str(), bad.retryable),
+            ("bad_record", false),
+            "dead-lettered at once"
+        );
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let unavailable = ProcessError::from(DomainError::Unavailable(refused));
+        assert!(unavailable.retryable, "retried, then dead-lettered");
+        assert_eq!(unavailable.message, "directory unavailable: connection refused");
+        let setup = ProcessError::from(DomainError::Setup);
+        assert!(!setup.retryable, "a setup error never stops a consumer: dead-lettered");
+    }
+}

@@ -6,7 +6,9 @@
 //! then, and otherwise names what it is waiting for.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use crate::Shutdown;
 
 /// The readiness of one service: named conditions plus the stopping flag.
 #[derive(Debug, Clone, Default)]
@@ -17,6 +19,7 @@ pub struct Readiness {
 #[derive(Debug, Default)]
 struct Inner {
     stopping: AtomicBool,
+    shutdown: OnceLock<Shutdown>,
     conditions: Mutex<Vec<(String, Arc<AtomicBool>)>>,
 }
 
@@ -66,9 +69,15 @@ impl Readiness {
         self.inner.stopping.store(true, Ordering::SeqCst);
     }
 
+    /// Ties readiness to `shutdown`: not ready from the moment it is cancelled.
+    pub fn stop_with(&self, shutdown: &Shutdown) {
+        let _ = self.inner.shutdown.set(shutdown.clone());
+    }
+
     /// The current state.
     pub fn state(&self) -> ReadyState {
-        if self.inner.stopping.load(Ordering::SeqCst) {
+        let cancelled = self.inner.shutdown.get().is_some_and(Shutdown::is_cancelled);
+        if cancelled || self.inner.stopping.load(Ordering::SeqCst) {
             return ReadyState::Stopping;
         }
         let waiting: Vec<String> = self
@@ -112,6 +121,16 @@ mod tests {
         follower.set(true);
         assert!(readiness.is_ready());
         readiness.begin_stop();
+        assert_eq!(readiness.state(), ReadyState::Stopping);
+    }
+
+    #[test]
+    fn not_ready_the_moment_shutdown_is_cancelled() {
+        let readiness = Readiness::default();
+        let shutdown = Shutdown::new();
+        readiness.stop_with(&shutdown);
+        assert!(readiness.is_ready());
+        shutdown.cancel();
         assert_eq!(readiness.state(), ReadyState::Stopping);
     }
 }

@@ -186,13 +186,7 @@ impl Runner {
                 StatusCode::REQUEST_TIMEOUT,
                 request_timeout,
             ));
-        let stopping = {
-            let (readiness, shutdown) = (readiness.clone(), shutdown.clone());
-            tokio::spawn(async move {
-                shutdown.cancelled().await;
-                readiness.begin_stop();
-            })
-        };
+        readiness.stop_with(&shutdown);
         let background: Vec<(String, JoinHandle<Result<(), BoxError>>)> = background
             .into_iter()
             .map(|(task, run)| (task, tokio::spawn(run(shutdown.clone()))))
@@ -258,7 +252,6 @@ impl Runner {
                 tracing::warn!(service = name, step = %step, error = %chain(error.as_ref()), "stop step incomplete");
             }
         }
-        stopping.abort();
         readiness.begin_stop();
         tracing::info!(service = name, "{name} stopped");
         failure.map_or(Ok(()), Err)

@@ -127,9 +127,11 @@ async fn not_ready_until_followers_caught_up_and_not_ready_once_shutdown_begins(
 
     // Shutdown begins; the critical task is still draining (not released yet).
     shutdown.cancel();
-    while readiness.state() != ReadyState::Stopping {
-        tokio::task::yield_now().await;
-    }
+    assert_eq!(
+        readiness.state(),
+        ReadyState::Stopping,
+        "not ready the moment shutdown begins"
+    );
     assert!(!task.is_finished(), "still draining while not ready");
     assert!(
         handle.steps.lock().unwrap().is_empty(),
