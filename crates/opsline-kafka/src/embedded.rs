@@ -4,7 +4,7 @@
 //! into `.opsline/bin`: `noida-db` (persistent data directory) and `tansu`
 //! (memory only). Production uses a real Apache Kafka cluster instead.
 //!
-//! Idle cost: noida-db (every version on PyPI, 0.1.3 to 0.2.3) answers a Fetch
+//! Idle cost: noida-db (0.1.3, 0.2.2 and 0.2.3, the newest, were tried) answers a Fetch
 //! request (v12, the version librdkafka picks with it) on an idle partition at once
 //! instead of holding it for `fetch.wait.max.ms`, so every idle consumer's
 //! librdkafka broker thread sends thousands of Fetch requests a second: an idle
