@@ -235,12 +235,50 @@ pub struct EvalIntentsArgs {
 /// `opsline bench ...`.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// CPU of an idle pipeline: runs `opsline up --no-llm`, waits until it is ready and
+    /// settled, and prints each process's share of one core (Opsline, broker) and the total.
+    Idle(BenchIdleArgs),
     /// Single-core throughput and peak memory of the log template miner.
     Logs(BenchLogsArgs),
     /// Gateway -> Kafka -> consumer throughput and latency, beside the raw broker ceiling.
     Pipeline(BenchPipelineArgs),
     /// Postmortem search: indexing rate, size, latency p50/p99 vs a linear scan.
     Search(BenchSearchArgs),
+}
+
+/// `opsline bench idle`.
+#[derive(Debug, Args)]
+pub struct BenchIdleArgs {
+    /// Embedded broker `up` starts.
+    #[arg(long, value_enum, default_value_t = BrokerChoice::Noida)]
+    pub broker: BrokerChoice,
+    /// Seconds measured.
+    #[arg(long, default_value_t = 20)]
+    pub secs: u64,
+    /// Seconds waited after every service is ready, before measuring (start-up work ends).
+    #[arg(long, default_value_t = 10)]
+    pub settle_secs: u64,
+    /// Longest wait for `up` to be running and ready.
+    #[arg(long, default_value_t = 300)]
+    pub start_timeout_secs: u64,
+    /// Busiest threads listed.
+    #[arg(long, default_value_t = 8)]
+    pub threads: usize,
+    /// Folder for the broker's data and `up`'s log (emptied first).
+    #[arg(long, default_value = ".opsline/bench-idle")]
+    pub work_dir: PathBuf,
+    /// Where the broker binaries are.
+    #[arg(long, env = "OPSLINE_BIN_DIR", default_value = ".opsline/bin")]
+    pub bin_dir: PathBuf,
+    /// Reference data folder (the ticket classifier is trained from it when not cached).
+    #[arg(long, default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// Ticket classifier cache, as for `up`.
+    #[arg(long, default_value = ".opsline/cache")]
+    pub model_cache_dir: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `opsline bench logs`.

@@ -3,6 +3,14 @@
 //! Two brokers are supported, both installed by `scripts/install-brokers.sh`
 //! into `.opsline/bin`: `noida-db` (persistent data directory) and `tansu`
 //! (memory only). Production uses a real Apache Kafka cluster instead.
+//!
+//! Idle cost: noida-db (0.1.3, 0.2.2 and 0.2.3, the newest, were tried) answers a Fetch
+//! request (v12, the version librdkafka picks with it) on an idle partition at once
+//! instead of holding it for `fetch.wait.max.ms`, so every idle consumer's
+//! librdkafka broker thread sends thousands of Fetch requests a second: an idle
+//! `opsline up` keeps about 1.5 cores busy. No client setting stops this (librdkafka
+//! backs off only after errors or a full local queue). Tansu holds an idle Fetch for
+//! the full 500 ms. Measure with `opsline bench idle [--broker noida|tansu]`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -16,7 +24,8 @@ use crate::config::KafkaConfig;
 /// Which broker binary to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BrokerKind {
-    /// noida-db: persistent, transactions; never evicts a SIGKILLed group member.
+    /// noida-db: persistent, transactions; never evicts a SIGKILLed group member;
+    /// answers idle Fetch requests at once (idle consumers spin, see the module docs).
     Noida,
     /// Tansu: memory only; evicts dead members in seconds.
     Tansu,

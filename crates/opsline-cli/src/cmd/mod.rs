@@ -1,6 +1,8 @@
 //! One module per command group; [`run`] dispatches.
 
 mod bench;
+mod bench_idle;
+mod bench_idle_proc;
 mod bench_pipeline;
 mod eval;
 mod replay;
@@ -23,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(EvalCommand::Tickets(args)) => eval::tickets(args),
         Command::Eval(EvalCommand::Intents(args)) => eval::intents(args),
         Command::Eval(EvalCommand::Alerts(args)) => eval::alerts(args),
+        Command::Bench(BenchCommand::Idle(args)) => bench_idle::run(args, cli.config.as_deref()).await,
         Command::Bench(BenchCommand::Logs(args)) => bench::logs(args),
         Command::Bench(BenchCommand::Search(args)) => bench::search(args),
         Command::Bench(BenchCommand::Pipeline(args)) => bench_pipeline::run(args).await,
