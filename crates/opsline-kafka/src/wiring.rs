@@ -25,6 +25,8 @@ use crate::record::InRecord;
 
 /// How often a reachable broker is probed for readiness.
 const BROKER_PROBE_INTERVAL: Duration = Duration::from_secs(10);
+/// How long a starting service waits for the broker to answer.
+const BROKER_WAIT_AT_START: Duration = Duration::from_secs(30);
 /// How long the producer gets to deliver what it holds at stop.
 const FLUSH_AT_STOP: Duration = Duration::from_secs(10);
 
@@ -50,6 +52,9 @@ impl KafkaWiring {
     ) -> Result<Self, StartupError> {
         let metrics = KafkaMetrics::register(runner.metrics());
         let producer = Producer::new(config, &metrics).startup("cannot create the Kafka producer")?;
+        crate::admin::wait_for_broker(config, BROKER_WAIT_AT_START)
+            .await
+            .startup("no Kafka broker answers (is it running? set kafka.bootstrap_servers)")?;
         crate::admin::create_topics(config, &plan.to_create())
             .await
             .startup(format!(

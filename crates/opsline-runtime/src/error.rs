@@ -133,9 +133,15 @@ pub fn report_exit(process: &str, result: Result<(), BoxError>) -> ExitCode {
 /// The text [`report_exit`] prints for `error`.
 pub fn exit_message(process: &str, error: &(dyn Error + 'static)) -> String {
     let mut text = format!("{process}: {error}");
+    let mut shown = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        let _ = write!(text, "\n  caused by: {cause}");
+        let cause_text = cause.to_string();
+        // A message that already ends with its source's text (`#[error("x: {0}")]`) said it.
+        if !shown.ends_with(&cause_text) {
+            let _ = write!(text, "\n  caused by: {cause_text}");
+        }
+        shown = cause_text;
         source = cause.source();
     }
     text
@@ -165,6 +171,18 @@ mod tests {
         struct Outer(#[source] std::io::Error);
         let error = Outer(std::io::Error::other("inner"));
         assert_eq!(chain(&error), "outer: inner");
+    }
+
+    #[test]
+    fn exit_message_prints_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("kafka client error: {0}")]
+        struct Client(#[source] std::io::Error);
+        let error = StartupError::caused_by("cannot create the topics", Client(std::io::Error::other("timed out")));
+        assert_eq!(
+            exit_message("opsline-gateway", &error),
+            "opsline-gateway: cannot create the topics\n  caused by: kafka client error: timed out"
+        );
     }
 
     #[test]
