@@ -32,6 +32,15 @@ pub async fn wait_for_signal() {
     }
 }
 
+/// The next job of a worker's queue, or `None` once `shutdown` is cancelled or the queue
+/// is closed (jobs still queued then are left to the caller, usually dropped).
+pub async fn next_job<T>(jobs: &mut tokio::sync::mpsc::Receiver<T>, shutdown: &Shutdown) -> Option<T> {
+    tokio::select! {
+        () = shutdown.cancelled() => None,
+        job = jobs.recv() => job,
+    }
+}
+
 /// Spawns a task that cancels `shutdown` on SIGTERM or Ctrl-C.
 pub fn cancel_on_signal(shutdown: &Shutdown) {
     let shutdown = shutdown.clone();

@@ -152,14 +152,7 @@ impl NarrativeWorker {
 
     /// Narrates queued drafts until `shutdown`; jobs still queued then are dropped.
     pub(crate) async fn run(self, mut jobs: mpsc::Receiver<NarrativeJob>, shutdown: Shutdown) {
-        loop {
-            let job = tokio::select! {
-                () = shutdown.cancelled() => break,
-                job = jobs.recv() => match job {
-                    Some(job) => job,
-                    None => break,
-                },
-            };
+        while let Some(job) = opsline_runtime::shutdown::next_job(&mut jobs, &shutdown).await {
             let outcome = self.narrate(job, &shutdown).await;
             self.metrics.narrative(outcome);
         }

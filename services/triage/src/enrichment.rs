@@ -181,14 +181,7 @@ impl EnrichmentWorker {
 
     /// Enriches queued tickets until `shutdown`; queued jobs are dropped at shutdown.
     pub async fn run(self, mut jobs: mpsc::Receiver<EnrichmentJob>, shutdown: Shutdown) {
-        loop {
-            let job = tokio::select! {
-                () = shutdown.cancelled() => break,
-                job = jobs.recv() => match job {
-                    Some(job) => job,
-                    None => break,
-                },
-            };
+        while let Some(job) = opsline_runtime::shutdown::next_job(&mut jobs, &shutdown).await {
             let outcome = self.enrich(job, &shutdown).await;
             self.metrics.enrichment(outcome);
         }
