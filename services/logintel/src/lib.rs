@@ -32,13 +32,15 @@
 //! - [`engine`]: miner + detector + incidents per service (pure, synchronous);
 //! - [`state`]: snapshots and restore;
 //! - [`processor`]: the Kafka processor; [`app`]: the runnable service and its HTTP API;
-//! - [`labelled`]: the in-process labelled check (`labelled_check`).
+//! - [`labelled`]: the in-process labelled check (`labelled_check`);
+//! - [`evaluation`]: `opsline eval incidents` (alerts, incidents, postmortems per replayed file).
 
 pub mod app;
 pub mod config;
 pub mod detector;
 pub mod engine;
 pub mod error;
+pub mod evaluation;
 pub mod eventtime;
 pub mod ids;
 pub mod incidents;
