@@ -12,8 +12,9 @@
 //! line is mined, so the engine never sees it.
 //!
 //! Detection delay: for a labelled file, per detected episode, the event time from its first
-//! line to the opening of the first incident citing it (zero when the incident cites earlier
-//! lines); for an unlabelled file, per incident, from its earliest cited line to its opening.
+//! line to the first incident record citing one of its lines (an incident opened, updated or
+//! reopened with it); for an unlabelled file, per incident, from its earliest cited line to
+//! the first incident record citing that line.
 //!
 //! After the last line the pending suppression summaries are emitted and the clock is moved
 //! past the quiet period, so every incident is resolved and its postmortem decision is final.
@@ -195,9 +196,14 @@ pub fn evaluate_file(path: &Path, config: &LogintelConfig) -> Result<SystemRepor
     let mut alerts = 0usize;
     let mut incidents: BTreeMap<Uuid, Incident> = BTreeMap::new();
     let mut times = Vec::with_capacity(file.lines.len());
-    let mut absorb = |outputs: Outputs, incidents: &mut BTreeMap<Uuid, Incident>| {
+    // Event time at which an incident first cited each line (detection time).
+    let mut cited: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut absorb = |outputs: Outputs, incidents: &mut BTreeMap<Uuid, Incident>, clock: i64| {
         alerts += outputs.alerts.len();
         for incident in outputs.incidents {
+            for offset in &incident.evidence {
+                cited.entry(offset.offset).or_insert(clock);
+            }
             incidents.insert(incident.incident_id, incident);
         }
     };
@@ -213,20 +219,19 @@ pub fn evaluate_file(path: &Path, config: &LogintelConfig) -> Result<SystemRepor
             },
         };
         let outputs = engine.ingest(&input)?;
-        absorb(outputs, &mut incidents);
-        times.push(
-            engine
-                .service(&service)
-                .map(|s| s.detector.clock_ms)
-                .unwrap_or_default(),
-        );
+        let clock = engine
+            .service(&service)
+            .map(|s| s.detector.clock_ms)
+            .unwrap_or_default();
+        absorb(outputs, &mut incidents, clock);
+        times.push(clock);
     }
-    absorb(engine.finish(), &mut incidents);
     let end = times.last().copied().unwrap_or_default();
+    absorb(engine.finish(), &mut incidents, end);
     let later = end
         .saturating_add(secs_to_ms(config.incidents.quiet_period_secs))
         .saturating_add(secs_to_ms(config.detector.window_secs.max(1) * 2));
-    absorb(engine.advance(&service, ms_to_ts(later)), &mut incidents);
+    absorb(engine.advance(&service, ms_to_ts(later)), &mut incidents, later);
 
     let mut list: Vec<Incident> = incidents.into_values().collect();
     list.sort_by_key(|i| (i.opened_at, i.incident_id));
@@ -240,13 +245,13 @@ pub fn evaluate_file(path: &Path, config: &LogintelConfig) -> Result<SystemRepor
     for incident in &list {
         *report
             .incidents_by_severity
-            .entry(incident.severity.as_str().to_owned())
+            .entry(level_name(incident).to_owned())
             .or_insert(0) += 1;
         report.postmortems += usize::from(would_draft(incident));
     }
     match &file.flags {
         Some(flags) => {
-            let (score, delays) = score_labels(flags, &times, &list, line_of);
+            let (score, delays) = score_labels(flags, &times, &list, &cited, line_of);
             report.labelled = Some(score);
             report.delays_s = delays;
         }
@@ -256,7 +261,8 @@ pub fn evaluate_file(path: &Path, config: &LogintelConfig) -> Result<SystemRepor
                 .filter_map(|i| {
                     let first = i.evidence.iter().filter_map(line_of).min()?;
                     let at = times.get(first)?;
-                    Some(delay_s(*at, i.opened_at.as_millisecond()))
+                    let detected = cited.get(&i64::try_from(first).ok()?)?;
+                    Some(delay_s(*at, *detected))
                 })
                 .collect();
         }
@@ -266,10 +272,18 @@ pub fn evaluate_file(path: &Path, config: &LogintelConfig) -> Result<SystemRepor
     Ok(report)
 }
 
-/// Whether the postmortem service would draft `incident` once resolved.
-fn would_draft(_incident: &Incident) -> bool {
-    // Before the attention policy, every resolved incident is drafted.
-    true
+/// Whether the postmortem service drafts `incident` (resolved, and the policy says so).
+fn would_draft(incident: &Incident) -> bool {
+    incident.status == opsline_events::logs::IncidentStatus::Resolved && incident.wants_postmortem()
+}
+
+/// The severity level name of an incident (`sev1`..`sev4`, or the alert severity of a record
+/// without an attention score).
+fn level_name(incident: &Incident) -> &'static str {
+    incident
+        .attention
+        .as_ref()
+        .map_or_else(|| incident.severity.as_str(), |a| a.sev.as_str())
 }
 
 fn delay_s(from_ms: i64, to_ms: i64) -> f64 {
@@ -281,6 +295,7 @@ fn score_labels(
     flags: &[bool],
     times: &[i64],
     incidents: &[Incident],
+    cited: &BTreeMap<i64, i64>,
     line_of: impl Fn(&LogOffset) -> Option<usize>,
 ) -> (LabelledScore, Vec<f64>) {
     let gap = EPISODE_GAP_SECS.saturating_mul(1000);
@@ -305,9 +320,10 @@ fn score_labels(
         for line in incident.evidence.iter().filter_map(&line_of) {
             if let Some(episode) = episode_of.get(line).copied().flatten() {
                 any = true;
-                let opened = incident.opened_at.as_millisecond();
+                let at = i64::try_from(line).ok().and_then(|l| cited.get(&l)).copied();
+                let detected = at.unwrap_or_else(|| incident.opened_at.as_millisecond());
                 let slot = &mut first_incident[episode];
-                *slot = Some(slot.map_or(opened, |o| o.min(opened)));
+                *slot = Some(slot.map_or(detected, |o| o.min(detected)));
             }
         }
         on_flagged += usize::from(any);

@@ -89,5 +89,21 @@ fn row(out: &mut String, name: &str, report: &SystemReport) {
 }
 
 fn describe(incident: &Incident) -> String {
-    format!("[{}] {}", incident.severity.as_str(), incident.title)
+    match &incident.attention {
+        Some(a) => {
+            let postmortem = incident.postmortem.as_ref().map_or("", |p| match p.decision {
+                opsline_events::logs::PostmortemChoice::Draft => " [postmortem]",
+                opsline_events::logs::PostmortemChoice::Skip => "",
+            });
+            format!(
+                "[{} score {}/{}]{postmortem} {} -- {}",
+                a.sev.as_str(),
+                a.score,
+                a.threshold,
+                incident.title,
+                a.why
+            )
+        }
+        None => format!("[{}] {}", incident.severity.as_str(), incident.title),
+    }
 }
