@@ -440,9 +440,9 @@ impl Event for Incident {
                 threshold: 5.0,
                 sev: SevLevel::Sev2,
                 why: "opened because: error-level lines with failure wording (Exception), a burst of 57 lines \
-                      against a baseline of 1.5, 2 templates, for 5 min"
+                      against a baseline of 1.5, 2 templates, for 17 min"
                     .into(),
-                started_at: ts(1_732_345_140),
+                started_at: ts(1_732_344_480),
                 alert_count: 1,
                 evidence_count: 1,
                 lines: 57,
@@ -453,10 +453,10 @@ impl Event for Incident {
                 reopened: 0,
             }),
             postmortem: Some(PostmortemDecision {
-                decision: PostmortemChoice::Skip,
-                reason: "below policy: sev2 for 5 min (needs sev2 or worse for 15 min, or 3 linked tickets)".into(),
+                decision: PostmortemChoice::Draft,
+                reason: "sev2 for 17 min".into(),
                 decided_by: "policy".into(),
-                resolution: Some("resolved by quiet-period after 5 min; 1 alert, 57 lines".into()),
+                resolution: None,
             }),
         }
     }
