@@ -396,3 +396,56 @@ fn total<'a>(systems: impl Iterator<Item = &'a SystemReport>) -> SystemReport {
 }
 
 mod render;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use opsline_events::Event;
+
+    fn offset(line: i64) -> LogOffset {
+        LogOffset {
+            topic: "f".into(),
+            partition: 0,
+            offset: line,
+        }
+    }
+
+    #[test]
+    fn episodes_detection_precision_and_delay() {
+        // Lines 0-1 flagged a minute apart (one episode), line 3 flagged 2 h later (another).
+        let flags = [true, true, false, true, false];
+        let times = [0, 60_000, 120_000, 7_260_000, 7_300_000];
+        let mut hit = Incident::sample();
+        hit.evidence = vec![offset(1)];
+        let mut miss = Incident::sample();
+        miss.incident_id = Uuid::from_u128(7);
+        miss.evidence = vec![offset(4)];
+        let cited = BTreeMap::from([(1, 90_000), (4, 7_300_000)]);
+        let line_of = |o: &LogOffset| usize::try_from(o.offset).ok();
+        let (score, delays) = score_labels(&flags, &times, &[hit, miss], &cited, line_of);
+        assert_eq!(
+            (score.flagged_lines, score.episodes, score.episodes_detected),
+            (3, 2, 1)
+        );
+        assert_eq!(score.incident_precision, 0.5);
+        assert_eq!(delays, vec![90.0], "first citation 90 s after the episode's first line");
+        assert_eq!(median(&[3.0, 1.0, 2.0, 10.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+    }
+
+    #[test]
+    fn labelled_files_are_recognised_by_their_dash_column() {
+        let dir = std::env::temp_dir().join(format!("opsline-eval-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("X_2k.log");
+        std::fs::write(&path, "- a\nFLAG b\n- c\n").unwrap();
+        let file = read_file(&path).unwrap();
+        assert_eq!(file.flags, Some(vec![false, true, false]));
+        assert_eq!(file.lines[1], "- b");
+        assert_eq!(system_name(&path), "X");
+        std::fs::write(&path, "2015-07-29 INFO a\n").unwrap();
+        assert_eq!(read_file(&path).unwrap().flags, None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
