@@ -26,10 +26,12 @@
 
 use std::collections::BTreeSet;
 
-use opsline_events::logs::{ScoreParts, SevLevel};
+use opsline_events::logs::{Alert, AlertKind, ScoreParts, SevLevel};
+use opsline_logmine::Miner;
 use serde::{Deserialize, Serialize};
 
-use crate::config::AttentionConfig;
+use crate::config::{AttentionConfig, IncidentConfig};
+use crate::detector::ServiceDetector;
 
 /// Templates and services kept per group for content matching (the rest are counted).
 const KEPT_TEXTS: usize = 16;
@@ -220,6 +222,47 @@ impl GroupFacts {
     /// Whether `text` shares content with one of the group's templates.
     pub fn similar_to(&self, text: &str, config: &AttentionConfig) -> bool {
         self.texts.iter().any(|t| similarity(t, text) >= config.similarity)
+    }
+}
+
+/// What an alert says for the attention score (level, rarity and burst from the service state);
+/// a burst counts when it has at least `min_burst` lines (a single fatal line is rare, not a burst).
+pub fn signal_of(
+    detector: &ServiceDetector,
+    miner: &Miner,
+    alert: &Alert,
+    now_ms: i64,
+    min_burst: u64,
+    config: &IncidentConfig,
+) -> Signal {
+    let level = detector
+        .templates
+        .get(&alert.template_id)
+        .map_or(0, |stats| stats.level);
+    let count = miner.template(alert.template_id).map_or(0, |t| t.count);
+    let lines = detector.lines.max(1);
+    let rare = alert.kind == AlertKind::NewTemplate || (count as f64) < config.attention.rare_share * lines as f64;
+    let burst = match alert.kind {
+        AlertKind::RateBurst | AlertKind::ErrorSurge if alert.suppressed == 0 && alert.count >= min_burst => {
+            let baseline = alert.baseline.unwrap_or(0.0).max(1.0);
+            if alert.count >= 50 && alert.count as f64 >= 10.0 * baseline {
+                2
+            } else {
+                1
+            }
+        }
+        _ => 0,
+    };
+    Signal {
+        at_ms: now_ms,
+        level,
+        template: alert.template.clone(),
+        template_id: alert.template_id,
+        rare,
+        burst,
+        silence: alert.kind == AlertKind::Silence,
+        lines: alert.count,
+        service: alert.service.clone(),
     }
 }
 

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use opsline_events::logs::{Alert, AlertKind, Incident, LogOffset, TemplateChangeKind, TemplateEvent, TemplatePart};
+use opsline_events::logs::{Alert, Incident, LogOffset, TemplateChangeKind, TemplateEvent, TemplatePart};
 use opsline_logmine::{Miner, MinerConfig, Template, TemplateChange, classify_level};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::attention::Signal;
+use crate::attention::{Signal, signal_of};
 use crate::config::{DetectorConfig, IncidentConfig};
 use crate::detector::{Observation, ServiceDetector};
 use crate::error::LogintelError;
@@ -334,7 +334,7 @@ impl Engine {
         let min_burst = self.config.detector.error_min_count;
         let signals: Vec<Signal> = alerts
             .iter()
-            .map(|a| signal_of(state, a, now, min_burst, config))
+            .map(|a| signal_of(&state.detector, &state.miner, a, now, min_burst, config))
             .collect();
         for (alert, signal) in alerts.iter().zip(&signals) {
             if let Some(incident) = correlate(&mut self.services, service, alert, signal, config) {
@@ -355,41 +355,6 @@ impl Engine {
         self.totals.alerts_out += alerts.len() as u64;
         outputs.alerts = alerts;
         outputs
-    }
-}
-
-/// What an alert says for the attention score (level, rarity and burst from the service state);
-/// a burst counts when it has at least `min_burst` lines (a single fatal line is rare, not a burst).
-fn signal_of(state: &ServiceState, alert: &Alert, now_ms: i64, min_burst: u64, config: &IncidentConfig) -> Signal {
-    let level = state
-        .detector
-        .templates
-        .get(&alert.template_id)
-        .map_or(0, |stats| stats.level);
-    let count = state.miner.template(alert.template_id).map_or(0, |t| t.count);
-    let lines = state.detector.lines.max(1);
-    let rare = alert.kind == AlertKind::NewTemplate || (count as f64) < config.attention.rare_share * lines as f64;
-    let burst = match alert.kind {
-        AlertKind::RateBurst | AlertKind::ErrorSurge if alert.suppressed == 0 && alert.count >= min_burst => {
-            let baseline = alert.baseline.unwrap_or(0.0).max(1.0);
-            if alert.count >= 50 && alert.count as f64 >= 10.0 * baseline {
-                2
-            } else {
-                1
-            }
-        }
-        _ => 0,
-    };
-    Signal {
-        at_ms: now_ms,
-        level,
-        template: alert.template.clone(),
-        template_id: alert.template_id,
-        rare,
-        burst,
-        silence: alert.kind == AlertKind::Silence,
-        lines: alert.count,
-        service: alert.service.clone(),
     }
 }
 
