@@ -243,7 +243,7 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
     assert!(through_kafka.recall() > 0.5, "recall {}", through_kafka.recall());
 
     // A new fatal pattern after the replay opens an incident that is still open.
-    let marker = "- 1136301200 2006.01.03 R00-M0-N0-C:J00-U00 2006-01-03-15.20.00.000000 R00-M0-N0-C:J00-U00 RAS KERNEL FATAL synthetic controller meltdown on node 7";
+    let marker = "- 1136301200 2006.01.03 R00-M0-N0-C:J00-U00 2006-01-03-15.20.00.000000 R00-M0-N0-C:J00-U00 RAS KERNEL FATAL synthetic controller meltdown: node 7 failed";
     post_lines(&gateway.url, service, &[marker.to_owned()]).await;
     wait_for_offset(&running.handle, service, offsets.last().expect("offsets").1 + 1).await;
 
@@ -259,10 +259,12 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
         );
         latest.insert(incident.incident_id, incident);
     }
-    let cited: HashSet<Uuid> = latest.values().flat_map(|i| i.alert_ids.iter().copied()).collect();
+    // Alerts are signals: only those that add up to an attention score become incidents.
     assert!(
-        alerts.iter().all(|a| cited.contains(&a.alert_id)),
-        "every alert belongs to an incident"
+        latest.len() < alerts.len(),
+        "{} incidents from {} alerts",
+        latest.len(),
+        alerts.len()
     );
     assert!(
         latest

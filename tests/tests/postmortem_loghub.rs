@@ -180,6 +180,16 @@ async fn loghub_replay_incident_resolves_into_a_cited_searchable_restricted_post
             "incident cites a missing offset {e:?}"
         );
     }
+    // A person declares that it needs a postmortem (whatever the policy decided), then resolves it.
+    let response = client
+        .post(format!("{logintel_url}/v1/incidents/{}/postmortem", open.incident_id))
+        .json(&serde_json::json!({ "by": "e2e" }))
+        .send()
+        .await
+        .expect("declare");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["outcome"], "declared", "{body}");
     let response = client
         .post(format!("{logintel_url}/v1/incidents/{}/resolve", open.incident_id))
         .json(&serde_json::json!({ "by": "e2e" }))

@@ -12,7 +12,6 @@ use opsline_e2e::gateway::spawn_gateway;
 use opsline_e2e::spawn::{Spawned, spawn};
 use opsline_e2e::{shared_data, spawn_broker};
 use opsline_logintel::{Logintel, LogintelConfig};
-use opsline_postmortem::PostmortemService;
 use opsline_runtime::Service;
 use opsline_runtime::readiness::ReadyState;
 use opsline_selfservice::{SelfService, SelfServiceConfig};

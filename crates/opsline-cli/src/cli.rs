@@ -176,6 +176,19 @@ pub enum EvalCommand {
     Intents(EvalIntentsArgs),
     /// Alert recall on a labelled log (BGL: first column `-` = normal) and alerts per line.
     Alerts(EvalAlertsArgs),
+    /// Incidents and postmortems from replayed LogHub files (directories or *_2k.log), per system.
+    Incidents(EvalIncidentsArgs),
+}
+
+/// `opsline eval incidents`.
+#[derive(Debug, Args)]
+pub struct EvalIncidentsArgs {
+    /// Log files, folders holding them, or their parent (e.g. ../shared/data/loghub).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `opsline eval alerts`.

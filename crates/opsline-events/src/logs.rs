@@ -270,6 +270,140 @@ pub struct Incident {
     /// When set, only members of this team may read the incident and its postmortem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restricted_team: Option<String>,
+    /// Why a person is asked to look at it: the attention score, its parts, the threshold, the
+    /// severity level and the reason in words (absent in records from before the score).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention: Option<Attention>,
+    /// The postmortem policy's decision and its reason (absent in records from before the
+    /// policy: such incidents are drafted when resolved, as they were then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postmortem: Option<PostmortemDecision>,
+}
+
+/// Documented incident severity levels, derived from the attention score (see logintel's README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SevLevel {
+    /// Critical: broad or severe impact, act now (score far above the threshold, several
+    /// patterns or services, or raised by user tickets).
+    Sev1,
+    /// Major: a clear failure that persists or spreads.
+    Sev2,
+    /// Minor: a real failure signal of limited scope.
+    Sev3,
+    /// Low: below the opening threshold (kept because a person declared it).
+    Sev4,
+}
+
+impl SevLevel {
+    /// The wire name (`sev1` .. `sev4`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sev1 => "sev1",
+            Self::Sev2 => "sev2",
+            Self::Sev3 => "sev3",
+            Self::Sev4 => "sev4",
+        }
+    }
+
+    /// The coarse alert severity of this level (`sev1`/`sev2` critical, `sev3` warning, `sev4` info).
+    pub fn severity(self) -> Severity {
+        match self {
+            Self::Sev1 | Self::Sev2 => Severity::Critical,
+            Self::Sev3 => Severity::Warning,
+            Self::Sev4 => Severity::Info,
+        }
+    }
+}
+
+/// The parts of an attention score (points; their sum is the score).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ScoreParts {
+    /// Worst log level seen (fatal 3, error 2, warning 1, else 0).
+    pub level: f64,
+    /// Failure wording in the templates (`failed`, `fatal`, `panic`, ...; caller errors such as
+    /// `permission denied` or `not found` do not count).
+    pub wording: f64,
+    /// A new template, or one that is rare in its service.
+    pub rarity: f64,
+    /// Size of a burst against its learned baseline.
+    pub burst: f64,
+    /// How many templates and services are involved.
+    pub breadth: f64,
+    /// How long the signals have lasted.
+    pub persistence: f64,
+    /// Linked helpdesk tickets (users noticed).
+    pub tickets: f64,
+}
+
+/// Why an incident was opened, as measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Attention {
+    /// The attention score (sum of the parts).
+    pub score: f64,
+    /// The parts of the score.
+    pub parts: ScoreParts,
+    /// The score at which signals become an incident.
+    pub threshold: f64,
+    /// Severity level derived from the score, raised by breadth and linked tickets.
+    pub sev: SevLevel,
+    /// Why it was opened, in words ("opened because: ...").
+    pub why: String,
+    /// Event time of its first signal.
+    pub started_at: Timestamp,
+    /// Alerts in the incident (`alert_ids` keeps only the first ones).
+    pub alert_count: u64,
+    /// Raw-log lines cited (`evidence` keeps only the first ones).
+    pub evidence_count: u64,
+    /// Log lines its alerts counted.
+    pub lines: u64,
+    /// Distinct templates involved.
+    pub templates: u64,
+    /// Services involved (the incident's own service first).
+    pub services: Vec<String>,
+    /// Linked helpdesk tickets (the first ones).
+    #[serde(default)]
+    pub tickets: Vec<String>,
+    /// Linked tickets in all.
+    #[serde(default)]
+    pub ticket_count: u64,
+    /// Times a recurrence of the same fingerprint reopened it.
+    #[serde(default)]
+    pub reopened: u32,
+}
+
+/// What the postmortem policy decided for an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PostmortemChoice {
+    /// A postmortem is drafted when the incident resolves.
+    Draft,
+    /// No postmortem: the incident is closed with its resolution record.
+    Skip,
+}
+
+/// The postmortem policy's decision for an incident, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PostmortemDecision {
+    /// Draft or skip.
+    pub decision: PostmortemChoice,
+    /// The reason in words ("sev2 for 42 min", "declared by alice", "below policy: ...").
+    pub reason: String,
+    /// `policy`, or the person who declared it.
+    pub decided_by: String,
+    /// For a skipped incident, its short resolution record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+}
+
+impl Incident {
+    /// Whether the postmortem service should draft this incident once it is resolved
+    /// (records without a decision predate the policy and are drafted).
+    pub fn wants_postmortem(&self) -> bool {
+        self.postmortem
+            .as_ref()
+            .is_none_or(|p| p.decision == PostmortemChoice::Draft)
+    }
 }
 
 impl Event for Incident {
@@ -292,6 +426,38 @@ impl Event for Incident {
                 offset: 88_412,
             }],
             restricted_team: None,
+            attention: Some(Attention {
+                score: 9.0,
+                parts: ScoreParts {
+                    level: 2.0,
+                    wording: 2.0,
+                    rarity: 1.0,
+                    burst: 2.0,
+                    breadth: 1.0,
+                    persistence: 1.0,
+                    tickets: 0.0,
+                },
+                threshold: 5.0,
+                sev: SevLevel::Sev2,
+                why: "opened because: error-level lines with failure wording (Exception), a burst of 57 lines \
+                      against a baseline of 1.5, 2 templates, for 17 min"
+                    .into(),
+                started_at: ts(1_732_344_480),
+                alert_count: 1,
+                evidence_count: 1,
+                lines: 57,
+                templates: 2,
+                services: vec!["hdfs".into()],
+                tickets: Vec::new(),
+                ticket_count: 0,
+                reopened: 0,
+            }),
+            postmortem: Some(PostmortemDecision {
+                decision: PostmortemChoice::Draft,
+                reason: "sev2 for 17 min".into(),
+                decided_by: "policy".into(),
+                resolution: None,
+            }),
         }
     }
 }

@@ -3,6 +3,9 @@
 //!   resolves an open incident, publishes its new state, answers
 //!   `{"outcome": "resolved" | "already_resolved", "incident": {...}}`;
 //!   `404` when no service of this replica knows the incident.
+//! - `POST /v1/incidents/{id}/postmortem` (optional JSON body `{"by": "name"}`): a person
+//!   declares that the incident needs a postmortem, whatever the policy decided; publishes
+//!   its new state and answers `{"outcome": "declared", "incident": {...}}`; `404` when unknown.
 //! - `GET /v1/incidents/{id}`: the incident's current state.
 //! - `GET /v1/stats`: lines in, alerts out and the noise reduction.
 //! - `POST /v1/admin/flush`: emits every pending suppression summary now (end of a
@@ -35,6 +38,7 @@ pub(crate) struct ApiState {
 pub(crate) fn router(api: ApiState) -> Router {
     Router::new()
         .route("/v1/incidents/{id}/resolve", post(resolve_incident))
+        .route("/v1/incidents/{id}/postmortem", post(declare_postmortem))
         .route("/v1/incidents/{id}", get(get_incident))
         .route("/v1/stats", get(stats))
         .route("/v1/admin/flush", post(flush))
@@ -58,27 +62,10 @@ fn error(status: StatusCode, code: &'static str, reason: String) -> Response {
 }
 
 async fn resolve_incident(State(api): State<ApiState>, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
-    let Ok(id) = id.parse::<Uuid>() else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("{id:?} is not an incident id"),
-        );
+    let (id, by) = match parse_action(&id, &body) {
+        Ok(parsed) => parsed,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, "bad_request", reason),
     };
-    let request: ResolveRequest = if body.is_empty() {
-        ResolveRequest::default()
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(request) => request,
-            Err(e) => return error(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
-        }
-    };
-    let by: String = request
-        .by
-        .unwrap_or_else(|| "operator".to_owned())
-        .chars()
-        .take(128)
-        .collect();
     let outcome = lock(&api.shared).engine.resolve_incident(id, &by);
     let Some((outcome, incident)) = outcome else {
         return error(
@@ -101,6 +88,55 @@ async fn resolve_incident(State(api): State<ApiState>, Path(id): Path<String>, b
         ResolveOutcome::AlreadyResolved => "already_resolved",
     };
     (StatusCode::OK, Json(ResolveResponse { outcome, incident })).into_response()
+}
+
+/// The incident id of the path and the `by` of the optional body, or why the request is bad.
+fn parse_action(id: &str, body: &[u8]) -> Result<(Uuid, String), String> {
+    let Ok(id) = id.parse::<Uuid>() else {
+        return Err(format!("{id:?} is not an incident id"));
+    };
+    let request: ResolveRequest = if body.is_empty() {
+        ResolveRequest::default()
+    } else {
+        serde_json::from_slice(body).map_err(|e| e.to_string())?
+    };
+    let by = request
+        .by
+        .unwrap_or_else(|| "operator".to_owned())
+        .chars()
+        .take(128)
+        .collect();
+    Ok((id, by))
+}
+
+async fn declare_postmortem(State(api): State<ApiState>, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    let (id, by) = match parse_action(&id, &body) {
+        Ok(parsed) => parsed,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, "bad_request", reason),
+    };
+    let declared = lock(&api.shared).engine.declare_postmortem(id, &by);
+    let Some(incident) = declared else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("incident {id} is not known here"),
+        );
+    };
+    let outputs = Outputs {
+        incidents: vec![incident.clone()],
+        ..Outputs::default()
+    };
+    if let Err(response) = publish_outputs(&api, &outputs).await {
+        return response;
+    }
+    (
+        StatusCode::OK,
+        Json(ResolveResponse {
+            outcome: "declared",
+            incident,
+        }),
+    )
+        .into_response()
 }
 
 /// Counts, encodes and sends outputs made by an API call; the error is the answer to give.

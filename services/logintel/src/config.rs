@@ -91,6 +91,12 @@ pub struct IncidentConfig {
     /// Incidents of these services (key) are restricted to the team (value): only its members
     /// may read their postmortems.
     pub restricted_teams: BTreeMap<String, String>,
+    /// Alert ids kept per incident (the rest are counted in `attention.alert_count`).
+    pub max_alert_ids: usize,
+    /// When signals become an incident (the attention score).
+    pub attention: AttentionConfig,
+    /// When an incident gets a postmortem.
+    pub postmortem: PostmortemPolicy,
 }
 
 impl Default for IncidentConfig {
@@ -100,6 +106,67 @@ impl Default for IncidentConfig {
             quiet_period_secs: 1800,
             max_evidence: 1000,
             restricted_teams: BTreeMap::new(),
+            max_alert_ids: 200,
+            attention: AttentionConfig::default(),
+            postmortem: PostmortemPolicy::default(),
+        }
+    }
+}
+
+/// Settings of the attention score (see `attention.rs` for the parts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AttentionConfig {
+    /// A group of signals becomes an incident at this score.
+    pub threshold: f64,
+    /// Signals without an error-level line, a failure word or a silence must keep coming for
+    /// this long before they can open an incident (the transient pause).
+    pub transient_pause_secs: u64,
+    /// A template seen in less than this share of its service's lines counts as rare.
+    pub rare_share: f64,
+    /// Two templates share content when this share of their words is common (Jaccard).
+    pub similarity: f64,
+    /// A signal whose fingerprint matches an incident resolved this recently reopens it.
+    pub reopen_secs: u64,
+    /// Service dependencies: an alert of the key service may join an open incident of any
+    /// listed service (and the reverse) in the correlation window, whatever its content.
+    pub dependencies: BTreeMap<String, Vec<String>>,
+    /// Pending signal groups kept per service (the oldest are dropped).
+    pub max_pending: usize,
+}
+
+impl Default for AttentionConfig {
+    fn default() -> Self {
+        Self {
+            threshold: 5.0,
+            transient_pause_secs: 300,
+            rare_share: 0.01,
+            similarity: 0.5,
+            reopen_secs: 86_400,
+            dependencies: BTreeMap::new(),
+            max_pending: 16,
+        }
+    }
+}
+
+/// When a resolved incident gets a postmortem draft.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostmortemPolicy {
+    /// Incidents at this level or worse (`1` is sev1) ...
+    pub max_sev: u8,
+    /// ... that lasted at least this long (first to last signal) are drafted ...
+    pub min_duration_secs: u64,
+    /// ... and so are incidents with at least this many linked tickets, or declared by a person.
+    pub min_tickets: u64,
+}
+
+impl Default for PostmortemPolicy {
+    fn default() -> Self {
+        Self {
+            max_sev: 2,
+            min_duration_secs: 900,
+            min_tickets: 3,
         }
     }
 }

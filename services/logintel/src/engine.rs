@@ -11,11 +11,12 @@ use opsline_logmine::{Miner, MinerConfig, Template, TemplateChange, classify_lev
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::attention::{Signal, signal_of};
 use crate::config::{DetectorConfig, IncidentConfig};
 use crate::detector::{Observation, ServiceDetector};
 use crate::error::LogintelError;
 use crate::eventtime::parse_timestamp;
-use crate::incidents::{IncidentBook, ResolveOutcome};
+use crate::incidents::{IncidentBook, Joined, ResolveOutcome};
 
 /// Alerts kept per service for re-emission after a restore (at-least-once for alerts in flight).
 pub const RECENT_ALERTS: usize = 32;
@@ -277,7 +278,7 @@ impl Engine {
     pub fn resolve_incident(&mut self, id: Uuid, by: &str) -> Option<(ResolveOutcome, Incident)> {
         self.services.values_mut().find_map(|state| {
             let at = crate::detector::suppress::ms_to_ts(state.detector.clock_ms);
-            let outcome = state.incidents.resolve(id, by, at);
+            let outcome = state.incidents.resolve(id, by, at, &self.config.incidents);
             if matches!(outcome, Some((ResolveOutcome::Resolved, _))) {
                 state.dirty = true;
             }
@@ -300,21 +301,50 @@ impl Engine {
         self.services.get_mut(service)
     }
 
+    /// A person declares incident `id` worth a postmortem (API, console or chat); its new
+    /// state to publish, `None` when no service knows it.
+    pub fn declare_postmortem(&mut self, id: Uuid, by: &str) -> Option<Incident> {
+        let config = &self.config.incidents;
+        self.services.values_mut().find_map(|state| {
+            let incident = state.incidents.declare_postmortem(id, by, config)?;
+            state.dirty = true;
+            Some(incident)
+        })
+    }
+
+    /// Helpdesk ticket `ticket_id` was linked to incident `id` (users noticed): raises its
+    /// score; its new state to publish, `None` when unknown or already linked.
+    pub fn on_ticket_linked(&mut self, id: Uuid, ticket_id: &str) -> Option<Incident> {
+        let config = &self.config.incidents;
+        self.services.values_mut().find_map(|state| {
+            let incident = state.incidents.on_ticket_linked(id, ticket_id, config)?;
+            state.dirty = true;
+            Some(incident)
+        })
+    }
+
     fn after_alerts(&mut self, service: &str, alerts: Vec<Alert>) -> Outputs {
         let mut outputs = Outputs::default();
+        let config = &self.config.incidents;
         let Some(state) = self.services.get_mut(service) else {
             return outputs;
         };
         let now = state.detector.clock_ms;
-        outputs
-            .incidents
-            .extend(state.incidents.expire(now, &self.config.incidents));
-        for alert in &alerts {
-            if let Some(incident) = state.incidents.on_alert(alert, now, &self.config.incidents) {
+        outputs.incidents.extend(state.incidents.expire(now, config));
+        let min_burst = self.config.detector.error_min_count;
+        let signals: Vec<Signal> = alerts
+            .iter()
+            .map(|a| signal_of(&state.detector, &state.miner, a, now, min_burst, config))
+            .collect();
+        for (alert, signal) in alerts.iter().zip(&signals) {
+            if let Some(incident) = correlate(&mut self.services, service, alert, signal, config) {
                 outputs.incidents.push(incident);
             }
-            state.recent_alerts.push(alert.clone());
         }
+        let Some(state) = self.services.get_mut(service) else {
+            return outputs;
+        };
+        state.recent_alerts.extend(alerts.iter().cloned());
         if state.recent_alerts.len() > RECENT_ALERTS {
             let excess = state.recent_alerts.len() - RECENT_ALERTS;
             state.recent_alerts.drain(..excess);
@@ -326,6 +356,38 @@ impl Engine {
         outputs.alerts = alerts;
         outputs
     }
+}
+
+/// Routes one alert of `service` (see [`crate::correlation`]): its own open incident, another
+/// service's related open incident, else its own book (reopen, pending, open).
+fn correlate(
+    services: &mut BTreeMap<String, ServiceState>,
+    service: &str,
+    alert: &Alert,
+    signal: &Signal,
+    config: &IncidentConfig,
+) -> Option<Incident> {
+    if let Some(state) = services.get_mut(service) {
+        match state.incidents.join_open(alert, signal, config, false) {
+            Joined::Changed(incident) => return Some(*incident),
+            Joined::Duplicate => return None,
+            Joined::No => {}
+        }
+    }
+    for (name, other) in services.iter_mut() {
+        if name == service {
+            continue;
+        }
+        match other.incidents.join_open(alert, signal, config, true) {
+            Joined::Changed(incident) => {
+                other.dirty = true;
+                return Some(*incident);
+            }
+            Joined::Duplicate => return None,
+            Joined::No => {}
+        }
+    }
+    services.get_mut(service)?.incidents.on_alert(alert, signal, config)
 }
 
 /// Whether a level text is of the fatal class (`FATAL`, `CRITICAL`, `EMERG`, `ALERT`, `PANIC`, logcat `F`/`A`).

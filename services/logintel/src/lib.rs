@@ -7,7 +7,8 @@
 //! - alerts (new template after warm-up, rate burst over a learned baseline,
 //!   error surge, silence of a steady template) with redacted samples,
 //!   counts, window, severity and evidence; repeats are suppressed and summarised;
-//! - incidents (alerts of a service correlated in event time) to the compacted
+//! - incidents (alerts correlated by time and content whose attention score says a person
+//!   should look, with severity sev1..sev4 and the postmortem decision) to the compacted
 //!   incidents topic, resolved after a quiet period or by
 //!   `POST /v1/incidents/{id}/resolve`.
 //!
@@ -28,24 +29,31 @@
 //! - [`config`]: settings; [`error`]: the error type;
 //! - [`eventtime`], [`redaction`], [`ids`]: helpers;
 //! - [`detector`]: per-service alert detection and suppression;
-//! - [`incidents`]: correlation and lifecycle;
+//! - [`attention`]: the attention score and severity levels; [`correlation`]: which alerts
+//!   belong together; [`incidents`]: pending groups, incidents and their lifecycle;
+//!   [`policy`]: the postmortem policy;
 //! - [`engine`]: miner + detector + incidents per service (pure, synchronous);
 //! - [`state`]: snapshots and restore;
 //! - [`processor`]: the Kafka processor; [`app`]: the service (plan, tasks, stop steps);
 //!   `api`: its HTTP API;
-//! - [`labelled`]: the in-process labelled check (`labelled_check`).
+//! - [`labelled`]: the in-process labelled check (`labelled_check`);
+//! - [`evaluation`]: `opsline eval incidents` (alerts, incidents, postmortems per replayed file).
 
 mod api;
 pub mod app;
+pub mod attention;
 pub mod config;
+pub mod correlation;
 pub mod detector;
 pub mod engine;
 pub mod error;
+pub mod evaluation;
 pub mod eventtime;
 pub mod ids;
 pub mod incidents;
 pub mod labelled;
 mod metrics;
+pub mod policy;
 pub mod processor;
 pub mod redaction;
 pub mod state;

@@ -308,12 +308,31 @@ fn alert_record(alert: &Alert, topics: &Topics) -> Result<OutRecord, LogintelErr
 }
 
 fn incident_record(incident: &Incident, topics: &Topics) -> Result<OutRecord, LogintelError> {
+    // The envelope id names this state of the incident: alerts, tickets, status and the
+    // postmortem decision (a declaration changes only the decision and must not be dropped).
     let status = format!("{:?}", incident.status);
-    let count = incident.alert_ids.len() as u64;
+    let (count, tickets, reopened) = incident
+        .attention
+        .as_ref()
+        .map_or((incident.alert_ids.len() as u64, 0, 0), |a| {
+            (a.alert_count, a.ticket_count, a.reopened)
+        });
+    let decision = incident
+        .postmortem
+        .as_ref()
+        .map(|p| format!("{:?}/{}", p.decision, p.decided_by))
+        .unwrap_or_default();
     let at = incident.resolved_at.unwrap_or(incident.updated_at);
     let id = derived_v7(
         at.as_millisecond(),
-        &[incident.incident_id.as_bytes(), &count.to_le_bytes(), status.as_bytes()],
+        &[
+            incident.incident_id.as_bytes(),
+            &count.to_le_bytes(),
+            status.as_bytes(),
+            &tickets.to_le_bytes(),
+            &reopened.to_le_bytes(),
+            decision.as_bytes(),
+        ],
     );
     let key = incident.incident_id.to_string();
     Ok(OutRecord::event(

@@ -7,7 +7,9 @@
 //! after which it is drafted with the alerts it has (the missing ones are listed in the
 //! document). Waiting incidents are drafted by the input that completes them, or by the
 //! periodic [`flush_overdue`] tick. An incident whose postmortem was already reviewed or
-//! published is never drafted again.
+//! published is never drafted again. Only incidents whose postmortem-policy decision is
+//! `draft` are drafted (policy: severe and lasting, enough linked tickets, or declared by a
+//! person); the others stay incidents with their resolution record.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -122,9 +124,11 @@ impl Drafting {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether the incident still needs a (new) draft.
+    /// Whether the incident still needs a (new) draft: resolved, the postmortem policy's
+    /// decision on it is `draft` (a policy skip or a missing declaration means no draft), and
+    /// its postmortem was not yet reviewed or published.
     pub(crate) fn wants_draft(&self, incident: &Incident) -> bool {
-        incident.status == IncidentStatus::Resolved
+        policy_allows(incident)
             && self
                 .store
                 .postmortem(postmortem_id(incident.incident_id))
@@ -179,6 +183,12 @@ impl Drafting {
         }
         Ok(out)
     }
+}
+
+/// Whether the incident may be drafted at all: resolved, and its postmortem-policy decision is
+/// `draft` (records from before the policy carry none and are drafted, as they were then).
+pub(crate) fn policy_allows(incident: &Incident) -> bool {
+    incident.status == IncidentStatus::Resolved && incident.wants_postmortem()
 }
 
 /// The record publishing `postmortem` (keyed by its id).
@@ -283,6 +293,24 @@ mod tests {
         assert_eq!(ready.len(), 1);
         assert_eq!(ready[0].1.len(), 2);
         assert!(state.take_ready(start + Duration::from_secs(60)).is_empty());
+    }
+
+    #[test]
+    fn only_policy_approved_incidents_are_drafted() {
+        use opsline_events::logs::{PostmortemChoice, PostmortemDecision};
+        let (mut incident, _) = fixture();
+        assert!(policy_allows(&incident), "the fixture's decision is draft");
+        incident.postmortem = Some(PostmortemDecision {
+            decision: PostmortemChoice::Skip,
+            reason: "below policy".into(),
+            decided_by: "policy".into(),
+            resolution: Some("resolved by quiet-period".into()),
+        });
+        assert!(!policy_allows(&incident), "below policy: no draft");
+        incident.postmortem = None;
+        assert!(policy_allows(&incident), "records from before the policy are drafted");
+        incident.status = IncidentStatus::Open;
+        assert!(!policy_allows(&incident), "only resolved incidents");
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! `opsline eval logs|tickets|intents`: quality measured on the data given, never hard-coded.
+//! `opsline eval logs|tickets|intents|alerts|incidents`: quality measured on the data given, never hard-coded.
 
-use crate::cli::{EvalAlertsArgs, EvalIntentsArgs, EvalLogsArgs, EvalTicketsArgs};
+use crate::cli::{EvalAlertsArgs, EvalIncidentsArgs, EvalIntentsArgs, EvalLogsArgs, EvalTicketsArgs};
 
 /// Log parsing accuracy per dataset and the mean.
 pub fn logs(args: EvalLogsArgs) -> anyhow::Result<()> {
@@ -56,4 +56,14 @@ pub fn alerts(args: EvalAlertsArgs) -> anyhow::Result<()> {
         "suppressed": report.suppressed,
         "incidents": report.incidents,
     }))
+}
+
+/// Alerts, incidents, severities, postmortems and detection delay per replayed LogHub file.
+pub fn incidents(args: EvalIncidentsArgs) -> anyhow::Result<()> {
+    let report = opsline_logintel::evaluation::evaluate_paths(&args.paths)?;
+    if args.json {
+        super::print_json(&report)
+    } else {
+        super::print_text(&report.render_text())
+    }
 }

@@ -26,6 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(EvalCommand::Intents(args)) => eval::intents(args),
         Command::Eval(EvalCommand::Alerts(args)) => eval::alerts(args),
         Command::Bench(BenchCommand::Idle(args)) => bench_idle::run(args, cli.config.as_deref()).await,
+        Command::Eval(EvalCommand::Incidents(args)) => eval::incidents(args),
         Command::Bench(BenchCommand::Logs(args)) => bench::logs(args),
         Command::Bench(BenchCommand::Search(args)) => bench::search(args),
         Command::Bench(BenchCommand::Pipeline(args)) => bench_pipeline::run(args).await,

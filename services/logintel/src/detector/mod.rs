@@ -65,6 +65,9 @@ pub struct TemplateStats {
     pub novel_until_ms: i64,
     /// Window counts and baselines.
     pub rate: WindowRate,
+    /// Worst level of the template's lines: fatal 3, error 2, warning 1, else 0.
+    #[serde(default)]
+    pub level: u8,
 }
 
 /// The detector state of one service.
@@ -132,7 +135,9 @@ impl ServiceDetector {
             first_ms: now,
             novel_until_ms: i64::MIN,
             rate: WindowRate::default(),
+            level: 0,
         });
+        stats.level = stats.level.max(level_class(obs.level, obs.fatal));
         if stats.text != obs.template {
             obs.template.clone_into(&mut stats.text);
         }
@@ -466,6 +471,16 @@ struct Pattern<'a> {
     template: &'a str,
     severity: Severity,
     baseline: Option<f64>,
+}
+
+/// Fatal 3, error 2, warning 1, else 0.
+pub fn level_class(level: Option<Level>, fatal: bool) -> u8 {
+    match level {
+        _ if fatal => 3,
+        Some(Level::Error) => 2,
+        Some(Level::Warn) => 1,
+        _ => 0,
+    }
 }
 
 fn pattern_key(kind: AlertKind, template_id: u64) -> String {

@@ -204,7 +204,26 @@ pub fn deterministic_narrative(input: &DraftInput<'_>) -> Narrative {
         (None, Some(open)) => format!("The incident was opened at {} {}.", open.at, open.citation()),
         (None, None) => String::new(),
     };
-    push(SectionKind::Detection, detection);
+    // Why a person was asked to look, and why there is a postmortem (the record's own words).
+    let why = match (&incident.attention, opened) {
+        (Some(attention), Some(open)) => {
+            let postmortem = incident
+                .postmortem
+                .as_ref()
+                .map(|p| format!("; postmortem: {}", quote(&p.reason, MAX_QUOTE_CHARS)))
+                .unwrap_or_default();
+            format!(
+                "\nIt was {} (attention score {} of threshold {}, {}{postmortem}) {}.",
+                quote(&attention.why, MAX_QUOTE_CHARS),
+                attention.score,
+                attention.threshold,
+                attention.sev.as_str(),
+                open.citation()
+            )
+        }
+        _ => String::new(),
+    };
+    push(SectionKind::Detection, format!("{detection}{why}"));
 
     // Resolution.
     let resolution = match resolved {
