@@ -109,18 +109,25 @@ pub async fn run(
         open.len()
     );
 
-    // Wait for the drafts.
+    // Wait for the drafts the postmortem policy asked for.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let incidents = latest_incidents(kafka, names).await?;
+    let wanted = incidents
+        .iter()
+        .filter(|i| i.status == IncidentStatus::Resolved && i.wants_postmortem())
+        .count();
     let postmortem_topic = names.name(&topics::POSTMORTEMS);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut postmortems = Vec::new();
     while Instant::now() < deadline {
         postmortems = read_all(kafka, &postmortem_topic).await?;
-        if postmortems.len() >= incidents.len() {
+        if distinct_postmortems(&postmortems) >= wanted {
             break;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     report(kafka, names, logs.accepted, &postmortems).await?;
+    attention_report(logs.accepted, &incidents, distinct_postmortems(&postmortems));
     triage_report(kafka, names, tickets.accepted).await?;
     println!(
         "\nsearch page: {}/  (API: {}/v1/search?q=...)",
@@ -128,6 +135,62 @@ pub async fn run(
     );
     println!("demo finished in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The latest state of every incident on the bus.
+async fn latest_incidents(kafka: &KafkaConfig, names: &TopicNames) -> anyhow::Result<Vec<Incident>> {
+    let mut latest: BTreeMap<uuid::Uuid, Incident> = BTreeMap::new();
+    for record in read_all(kafka, &names.name(&topics::INCIDENTS)).await? {
+        if let Ok(envelope) = record.envelope::<Incident>() {
+            latest.insert(envelope.data.incident_id, envelope.data);
+        }
+    }
+    Ok(latest.into_values().collect())
+}
+
+fn distinct_postmortems(records: &[InRecord]) -> usize {
+    let ids: std::collections::BTreeSet<uuid::Uuid> = records
+        .iter()
+        .filter_map(|r| r.envelope::<Postmortem>().ok())
+        .map(|e| e.data.postmortem_id)
+        .collect();
+    ids.len()
+}
+
+/// The reduction from lines to the incidents a person should see, and why each was opened.
+fn attention_report(lines: usize, incidents: &[Incident], postmortems: usize) {
+    let alerts: u64 = incidents
+        .iter()
+        .map(|i| i.attention.as_ref().map_or(i.alert_ids.len() as u64, |a| a.alert_count))
+        .sum();
+    println!("\n== attention: what a person is asked to look at");
+    println!(
+        "{lines} lines -> {} incidents ({alerts} alerts in them) -> {postmortems} postmortems ({:.0} lines per incident)",
+        incidents.len(),
+        lines as f64 / incidents.len().max(1) as f64
+    );
+    let mut ranked: Vec<&Incident> = incidents.iter().collect();
+    ranked.sort_by(|a, b| {
+        let score = |i: &Incident| i.attention.as_ref().map_or(0.0, |a| a.score);
+        score(b).total_cmp(&score(a))
+    });
+    for incident in ranked.iter().take(8) {
+        let (sev, why) = incident
+            .attention
+            .as_ref()
+            .map_or(("-".to_owned(), String::new()), |a| {
+                (format!("{:?}", a.sev).to_lowercase(), a.why.clone())
+            });
+        let policy = incident.postmortem.as_ref().map_or(String::new(), |d| {
+            format!(" [postmortem: {:?}, {}]", d.decision, d.reason).to_lowercase()
+        });
+        println!(
+            "  {sev} {}: {}",
+            incident.service,
+            incident.title.chars().take(70).collect::<String>()
+        );
+        println!("       {why}{policy}");
+    }
 }
 
 async fn report(kafka: &KafkaConfig, names: &TopicNames, lines: usize, postmortems: &[InRecord]) -> anyhow::Result<()> {
