@@ -1,5 +1,6 @@
 //! Turning a line's content into masked, interned tokens without per-token allocations.
 
+use super::neighbours;
 use crate::intern::{Interner, UNKNOWN, WILD};
 use crate::mask::{BLANK, Masked, WILDCARD, byte_class, mask_classified};
 
@@ -78,7 +79,11 @@ impl LineTokens {
             };
             let mstart = self.masked.len();
             match mask_classified(raw, class, max_token_bytes, &mut self.masked) {
-                Masked::Unchanged => self.push(interner.lookup(raw), start, i, 0, 0),
+                Masked::Unchanged => {
+                    if !self.neighbour_rules(raw, content, interner, start, i) {
+                        self.push(interner.lookup(raw), start, i, 0, 0);
+                    }
+                }
                 Masked::Wildcard => self.push(WILD, start, i, 0, 0),
                 Masked::Rewritten => {
                     let mend = self.masked.len();
@@ -87,6 +92,40 @@ impl LineTokens {
                 }
             }
         }
+    }
+
+    /// Rules that need the previous token, for a word the token rules kept: a unit after a
+    /// number joins it (`5.2 KB` → `<*>`), a name after `user` is a variable. Returns whether
+    /// the word was consumed (pushed or merged).
+    fn neighbour_rules(&mut self, raw: &str, content: &str, interner: &Interner, start: usize, end: usize) -> bool {
+        let Some((&prev_id, prev)) = self.ids.last().zip(self.spans.last()) else {
+            return false;
+        };
+        let prev_raw = content.get(prev.raw()).unwrap_or("");
+        let (word, punct) = neighbours::split_trailing_punct(raw);
+        let merge_unit =
+            prev_id == WILD && prev_raw.ends_with(|c: char| c.is_ascii_digit()) && neighbours::is_unit(word);
+        let user_name = !merge_unit && neighbours::is_user_name_after(prev_raw, word);
+        if !merge_unit && !user_name {
+            return false;
+        }
+        let token_start = if merge_unit {
+            self.ids.pop();
+            self.spans.pop().map_or(start, |s| s.start as usize)
+        } else {
+            start
+        };
+        if punct.is_empty() {
+            self.push(WILD, token_start, end, 0, 0);
+        } else {
+            let mstart = self.masked.len();
+            self.masked.push_str(WILDCARD);
+            self.masked.push_str(punct);
+            let mend = self.masked.len();
+            let id = interner.lookup(self.masked.get(mstart..mend).unwrap_or(""));
+            self.push(id, token_start, end, mstart, mend);
+        }
+        true
     }
 
     #[inline]

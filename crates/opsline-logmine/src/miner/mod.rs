@@ -6,6 +6,7 @@ mod change;
 mod compare;
 mod line;
 mod merge;
+mod neighbours;
 mod parsed;
 mod split;
 pub(crate) mod tree;
