@@ -71,10 +71,14 @@ fn is_uuid(piece: &[u8]) -> bool {
         })
 }
 
-/// `^(/[^/]+)+/?$`: an absolute Unix path, a directory's trailing slash allowed.
+/// `^(/[^/]+)+/?$`: an absolute Unix path, a directory's trailing slash allowed. Text that
+/// already holds a wildcard is not a path (so masking a masked token changes nothing).
 fn is_path(piece: &[u8]) -> bool {
     let body = piece.strip_suffix(b"/").unwrap_or(piece);
-    body.len() >= 2 && body[0] == b'/' && !body.windows(2).any(|w| w == b"//")
+    body.len() >= 2
+        && body[0] == b'/'
+        && !body.windows(2).any(|w| w == b"//")
+        && !body.windows(3).any(|w| w == WILDCARD.as_bytes())
 }
 
 /// Byte class bits (see [`byte_class`]). Path delimiters are Loghub-2.0's `path_delimiters`;
@@ -94,6 +98,10 @@ const AT: u16 = 128;
 const EQUALS: u16 = 256;
 const BACKSLASH: u16 = 512;
 const COLON: u16 = 1024;
+/// Bytes of a host or name label: ASCII letters, digits, `_` and `-`.
+const LABEL: u16 = 2048;
+/// Any byte that can take part in a whole shape: a token without one needs no shape scan.
+const SHAPE: u16 = SLASH | DOT | AT | EQUALS | BACKSLASH | COLON;
 
 /// Class bits of every byte value.
 static CLASS: [u16; 256] = {
@@ -122,6 +130,9 @@ static CLASS: [u16; 256] = {
         }
         if class == 0 {
             class = OTHER;
+        }
+        if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' {
+            class |= LABEL;
         }
         class |= match byte {
             b'.' => DOT,
@@ -163,7 +174,7 @@ pub(crate) fn mask_classified(token: &str, class: u16, max_len: usize, out: &mut
     if class & (DIGIT | SLASH | TOKEN_DELIM) == 0 {
         // One plain piece: only a keyword (or a UNC path, `\\srv\share`) is variable.
         return if class & BACKSLASH != 0 {
-            mask_pieces(token, out)
+            mask_pieces(token, class, out)
         } else if is_keyword(bytes) {
             Masked::Wildcard
         } else {
@@ -178,19 +189,16 @@ pub(crate) fn mask_classified(token: &str, class: u16, max_len: usize, out: &mut
         // One path piece.
         return Masked::Wildcard;
     }
-    if class & (DIGIT | SLASH | DOT | AT | EQUALS | BACKSLASH) == 0
-        && (class & COLON == 0 || bytes.iter().filter(|&&b| b == b':').count() < 2)
-        && !has_keyword_piece(bytes)
-    {
-        // Words joined by punctuation (`failure;`, `Error:`) that no shape can start: nothing
-        // variable.
+    if class & (DIGIT | SLASH | BACKSLASH) == 0 && !has_keyword_piece(bytes) && !shapes::may_hold_shape(bytes, class) {
+        // Words joined by punctuation (`failure;`, `dfs.DataNode$PacketResponder:`) that hold no
+        // shape: nothing variable.
         return Masked::Unchanged;
     }
     if class & (OTHER | SLASH) == 0 {
         // Digits and delimiters only: numbers, dates, times, addresses.
-        return mask_numeric(token, out);
+        return mask_numeric(token, class, out);
     }
-    mask_pieces(token, out)
+    mask_pieces(token, class, out)
 }
 
 /// Whether the `-` or `+` at `i` is the sign of the number that follows: a digit follows and
@@ -205,45 +213,51 @@ fn is_sign(bytes: &[u8], i: usize, piece_start: usize) -> bool {
 /// [`mask_pieces`] for tokens made of digits and delimiters only: every piece is a number, so
 /// each becomes a wildcard and the delimiters stay (`17:41:44,747` → `<*>:<*>:<*>,<*>`,
 /// `10.0.0.1` → `<*>`, `-1` → `<*>`).
-fn mask_numeric(token: &str, out: &mut String) -> Masked {
+fn mask_numeric(token: &str, class: u16, out: &mut String) -> Masked {
     let bytes = token.as_bytes();
-    // Hex-and-colon addresses (MAC, IPv6) are whole shapes: the general path knows them.
-    let colons = bytes.iter().filter(|&&b| b == b':').count();
-    if colons >= 5 || bytes.windows(2).any(|w| w == b"::") {
-        return mask_pieces(token, out);
-    }
     // In a numeric token every non-digit is a delimiter, so a sign is a `-`/`+` before a digit
-    // that does not follow a digit.
-    let sign = |i: usize| is_sign(bytes, i, if i > 0 && !bytes[i - 1].is_ascii_digit() { i } else { 0 });
+    // that does not follow a digit (see [`is_sign`]).
+    let digit_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
     // Numbers joined by single `.`, `-` or `+` (`10.0.0.1`, `2005-06-03`) collapse into one
-    // wildcard: decide that without writing anything.
+    // wildcard, and so does a signed number: decide that without writing anything.
     let mut after_digit = false;
     let dotted = bytes.iter().enumerate().all(|(i, &b)| {
-        if b.is_ascii_digit() {
-            after_digit = true;
+        let ok = if b.is_ascii_digit() {
             true
-        } else if sign(i) {
-            after_digit = false;
-            true
+        } else if matches!(b, b'-' | b'+') {
+            after_digit || digit_at(i + 1)
         } else {
-            let joins = after_digit && matches!(b, b'.' | b'-' | b'+');
-            after_digit = false;
-            joins
-        }
+            after_digit && b == b'.'
+        };
+        after_digit = b.is_ascii_digit();
+        ok
     });
     if dotted && after_digit {
         return Masked::Wildcard;
     }
     let start = out.len();
     let mut in_number = false;
+    // Hex-and-colon addresses (MAC, IPv6: five colons, or `::`) are whole shapes that the
+    // general path knows; a dotted token above has no colon.
+    let (mut colons, mut double, mut prev) = (0, false, 0);
     for (i, &b) in bytes.iter().enumerate() {
-        if byte_class(b) & TOKEN_DELIM != 0 && !sign(i) {
+        let sign = !in_number && matches!(b, b'-' | b'+') && digit_at(i + 1);
+        if byte_class(b) & TOKEN_DELIM != 0 && !sign {
+            if b == b':' {
+                colons += 1;
+                double |= prev == b':';
+            }
             out.push(char::from(b));
             in_number = false;
         } else if !in_number {
             push_wildcard(out, start);
             in_number = true;
         }
+        prev = b;
+    }
+    if class & COLON != 0 && (colons >= 5 || double) {
+        out.truncate(start);
+        return mask_pieces(token, class, out);
     }
     if &out[start..] == WILDCARD {
         out.truncate(start);
@@ -272,7 +286,7 @@ fn has_keyword_piece(bytes: &[u8]) -> bool {
 /// path piece (split on path delimiters; see [`shapes`]), and sub-pieces (split on token
 /// delimiters) holding a digit or a keyword, become wildcards. Nothing is written until the
 /// first wildcard; text between wildcards is copied in one piece.
-fn mask_pieces(token: &str, out: &mut String) -> Masked {
+fn mask_pieces(token: &str, class: u16, out: &mut String) -> Masked {
     let bytes = token.as_bytes();
     let n = bytes.len();
     let start = out.len();
@@ -285,9 +299,11 @@ fn mask_pieces(token: &str, out: &mut String) -> Masked {
     let mut key: Option<(usize, usize)> = None;
     loop {
         // `at` starts a sub-piece (and a path piece when `piece_start`).
-        if piece_start {
+        if piece_start && (class & SHAPE != 0 || (n - at >= 36 && bytes[at + 8] == b'-')) {
             let after_name_key = key.is_some_and(|(s, e)| shapes::is_name_key(&bytes[s..e]));
-            if let Some(shape) = shapes::variable_at(bytes, at, after_name_key) {
+            if (after_name_key || shapes::may_start(bytes, class, at))
+                && let Some(shape) = shapes::variable_at(bytes, class, at, after_name_key)
+            {
                 wildcard_after(out, token, copied, shape.start, start, rewritten);
                 copied = shape.end;
                 rewritten = true;

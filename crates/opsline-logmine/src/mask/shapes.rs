@@ -5,7 +5,7 @@
 //!
 //! Each recogniser is a small hand-written scanner over bytes (no regexes, no allocation).
 
-use super::{PATH_DELIM, byte_class, is_path, is_uuid};
+use super::{AT, BACKSLASH, COLON, DOT, EQUALS, LABEL, PATH_DELIM, SLASH, byte_class, is_path, is_uuid};
 
 /// A variable inside a token: `token[start..end]` becomes one wildcard (text between the piece
 /// start and `start`, such as a URL scheme, is kept).
@@ -60,7 +60,7 @@ const CODE_EXTENSIONS: &[&[u8]] = &[
 const EXECUTABLE_SUFFIXES: &[&[u8]] = &[b"exe", b"dll", b"sys"];
 
 /// Characters that close a URL or Windows path at the end of a token (`[http://x/y],`).
-const CLOSERS: &[u8] = b"])}>\"',;.";
+const CLOSERS: &[u8] = b"])}\"',;.";
 
 fn in_list(word: &[u8], list: &[&[u8]]) -> bool {
     list.iter().any(|w| word.eq_ignore_ascii_case(w))
@@ -72,9 +72,50 @@ pub(super) fn is_name_key(key: &[u8]) -> bool {
     (3..=8).contains(&key.len()) && in_list(key, NAME_KEYS)
 }
 
-#[inline]
+#[inline(always)]
 fn is_label_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    byte_class(b) & LABEL != 0
+}
+
+/// For a token without digits, slashes or backslashes: whether any shape could start in it (a
+/// cheap superset of what [`variable_at`] finds there, so most words skip the general path).
+pub(super) fn may_hold_shape(bytes: &[u8], class: u16) -> bool {
+    if class & AT != 0 {
+        return true;
+    }
+    if class & COLON != 0 && bytes.iter().filter(|&&b| b == b':').count() >= 2 {
+        return true;
+    }
+    if class & EQUALS != 0 {
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'=' && is_name_key(&bytes[start..i]) {
+                return true;
+            }
+            if !is_label_byte(b) {
+                start = i + 1;
+            }
+        }
+    }
+    if class & DOT != 0 {
+        let mut inner = 0;
+        let mut last_after = 0;
+        for i in 1..bytes.len().saturating_sub(1) {
+            if bytes[i] == b'.' && is_label_byte(bytes[i - 1]) && is_label_byte(bytes[i + 1]) {
+                inner += 1;
+                last_after = i + 1;
+            }
+        }
+        if inner >= 2 {
+            return true;
+        }
+        if inner == 1 {
+            let len = bytes[last_after..].iter().take_while(|&&b| is_label_byte(b)).count();
+            let label = &bytes[last_after..last_after + len];
+            return in_list(label, HOST_SUFFIXES) || in_list(label, EXECUTABLE_SUFFIXES);
+        }
+    }
+    false
 }
 
 /// Labels separated by single dots from `at`: returns the end, the number of labels and the
@@ -145,7 +186,8 @@ fn hex_colon(bytes: &[u8], at: usize) -> Option<usize> {
             break;
         }
     }
-    if bytes.get(i).is_some_and(|&b| is_label_byte(b)) {
+    // The address ends the token or is followed by punctuation other than another `:`.
+    if bytes.get(i).is_some_and(|&b| is_label_byte(b) || b == b':') {
         return None;
     }
     let mac = pairs_only && groups >= 6 && colons + 1 == groups;
@@ -180,9 +222,26 @@ fn dotted_name(bytes: &[u8], end: usize, labels: usize, last: usize) -> Option<u
     Some(e)
 }
 
+/// Whether a shape of [`variable_at`] (other than a name key's value) may start at `at`: a
+/// cheap filter on the first byte and the token's class.
+#[inline]
+pub(super) fn may_start(bytes: &[u8], class: u16, at: usize) -> bool {
+    let Some(&b0) = bytes.get(at) else {
+        return false;
+    };
+    let uuid = bytes.len() - at >= 36 && bytes.get(at + 8) == Some(&b'-');
+    match b0 {
+        b'/' | b'\\' => true,
+        // Letters and digits start dotted names, URLs, e-mail addresses, drive letters, MAC and
+        // IPv6 addresses (which need a dot or a colon) and UUIDs.
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' => class & (DOT | COLON) != 0 || uuid,
+        _ => false,
+    }
+}
+
 /// The variable starting at `at`, the start of a piece of `bytes` (the token start or the byte
 /// after a path delimiter). `after_name_key` says the piece is the value of a name key.
-pub(super) fn variable_at(bytes: &[u8], at: usize, after_name_key: bool) -> Option<Shape> {
+pub(super) fn variable_at(bytes: &[u8], class: u16, at: usize, after_name_key: bool) -> Option<Shape> {
     let n = bytes.len();
     let &b0 = bytes.get(at)?;
     let piece_end = || {
@@ -215,10 +274,16 @@ pub(super) fn variable_at(bytes: &[u8], at: usize, after_name_key: bool) -> Opti
             return Some(Shape { start: at, end });
         }
     }
-    if b0.is_ascii_hexdigit()
+    if class & COLON != 0
+        && b0.is_ascii_hexdigit()
         && let Some(end) = hex_colon(bytes, at)
     {
         return Some(Shape { start: at, end });
+    }
+    // Every remaining shape needs a dot (names, e-mail domains) or a colon before a slash or a
+    // backslash (URLs, drive letters).
+    if class & DOT == 0 && (class & COLON == 0 || class & (SLASH | BACKSLASH) == 0) {
+        return None;
     }
     let (end, labels, last) = dotted_run(bytes, at);
     match bytes.get(end) {
@@ -226,7 +291,9 @@ pub(super) fn variable_at(bytes: &[u8], at: usize, after_name_key: bool) -> Opti
             // A URL: the scheme stays, the rest is the variable.
             let from = end + 3;
             let to = trim_closers(bytes, from);
-            return (to > from).then_some(Shape { start: from, end: to });
+            if to > from {
+                return Some(Shape { start: from, end: to });
+            }
         }
         Some(b':') if end == at + 1 && b0.is_ascii_alphabetic() && bytes.get(end + 1) == Some(&b'\\') => {
             // A Windows path with a drive letter.

@@ -53,6 +53,8 @@ impl LineTokens {
         let bytes = content.as_bytes();
         let len = bytes.len();
         let mut i = 0;
+        // What the neighbour rules need to know about the previous token.
+        let (mut after_number, mut after_user) = (false, false);
         loop {
             i += bytes[i..].iter().take_while(|&&b| byte_class(b) & BLANK != 0).count();
             if i >= len {
@@ -78,9 +80,14 @@ impl LineTokens {
                 continue;
             };
             let mstart = self.masked.len();
-            match mask_classified(raw, class, max_token_bytes, &mut self.masked) {
+            let masked = mask_classified(raw, class, max_token_bytes, &mut self.masked);
+            let (was_number, was_user) = (after_number, after_user);
+            after_number = masked == Masked::Wildcard && raw.ends_with(|c: char| c.is_ascii_digit());
+            after_user = masked == Masked::Unchanged && raw == "user";
+            match masked {
                 Masked::Unchanged => {
-                    if !self.neighbour_rules(raw, content, interner, start, i) {
+                    let candidate = (was_number && raw.len() <= neighbours::MAX_UNIT_BYTES + 1) || was_user;
+                    if !(candidate && self.neighbour_rules(raw, was_number, was_user, interner, start, i)) {
                         self.push(interner.lookup(raw), start, i, 0, 0);
                     }
                 }
@@ -97,15 +104,18 @@ impl LineTokens {
     /// Rules that need the previous token, for a word the token rules kept: a unit after a
     /// number joins it (`5.2 KB` → `<*>`), a name after `user` is a variable. Returns whether
     /// the word was consumed (pushed or merged).
-    fn neighbour_rules(&mut self, raw: &str, content: &str, interner: &Interner, start: usize, end: usize) -> bool {
-        let Some((&prev_id, prev)) = self.ids.last().zip(self.spans.last()) else {
-            return false;
-        };
-        let prev_raw = content.get(prev.raw()).unwrap_or("");
+    fn neighbour_rules(
+        &mut self,
+        raw: &str,
+        after_number: bool,
+        after_user: bool,
+        interner: &Interner,
+        start: usize,
+        end: usize,
+    ) -> bool {
         let (word, punct) = neighbours::split_trailing_punct(raw);
-        let merge_unit =
-            prev_id == WILD && prev_raw.ends_with(|c: char| c.is_ascii_digit()) && neighbours::is_unit(word);
-        let user_name = !merge_unit && neighbours::is_user_name_after(prev_raw, word);
+        let merge_unit = after_number && neighbours::is_unit(word);
+        let user_name = !merge_unit && after_user && neighbours::is_user_name(word);
         if !merge_unit && !user_name {
             return false;
         }

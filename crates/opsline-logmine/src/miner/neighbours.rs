@@ -8,6 +8,9 @@ const UNITS: &[&str] = &[
     "B", "KB", "MB", "GB", "TB", "PB", "kB", "KiB", "MiB", "GiB", "TiB", "ms", "us", "µs", "ns",
 ];
 
+/// The longest unit, in bytes.
+pub(super) const MAX_UNIT_BYTES: usize = 3;
+
 /// Words after `user` that are part of the message, not a name.
 const NOT_NAMES: &[&str] = &[
     "a", "an", "and", "as", "at", "by", "for", "from", "has", "id", "in", "is", "name", "not", "of", "on", "or",
@@ -27,15 +30,12 @@ pub(super) fn is_unit(word: &str) -> bool {
     UNITS.contains(&word)
 }
 
-/// Whether `word`, following the token `prev`, is a user name: `prev` is `user` and `word`
-/// looks like an account name (letters, digits, `.`, `_`, `-`, starting with a letter or `_`)
-/// and is not a common word.
-pub(super) fn is_user_name_after(prev: &str, word: &str) -> bool {
-    prev == "user"
-        && word
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+/// Whether `word`, following the word `user`, is a user name: it looks like an account name
+/// (letters, digits, `.`, `_`, `-`, starting with a letter or `_`) and is not a common word.
+pub(super) fn is_user_name(word: &str) -> bool {
+    word.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && word
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
@@ -53,16 +53,16 @@ mod tests {
         assert_eq!(split_trailing_punct("KB"), ("KB", ""));
         assert_eq!(split_trailing_punct(","), (",", ""));
         assert!(is_unit("MiB") && is_unit("ms") && !is_unit("seconds") && !is_unit("kb"));
+        assert!(UNITS.iter().all(|u| u.len() <= MAX_UNIT_BYTES));
     }
 
     #[test]
     fn user_names_follow_user() {
-        assert!(is_user_name_after("user", "jdoe"));
-        assert!(is_user_name_after("user", "svc_backup-2"));
-        assert!(!is_user_name_after("User", "jdoe"));
-        assert!(!is_user_name_after("user", "unknown"));
-        assert!(!is_user_name_after("user", "from"));
-        assert!(!is_user_name_after("user", "<*>"));
-        assert!(!is_user_name_after("account", "jdoe"));
+        assert!(is_user_name("jdoe"));
+        assert!(is_user_name("svc_backup-2"));
+        assert!(!is_user_name("unknown"));
+        assert!(!is_user_name("from"));
+        assert!(!is_user_name("<*>"));
+        assert!(!is_user_name("2fa"));
     }
 }
