@@ -83,9 +83,6 @@ pub(super) fn may_hold_shape(bytes: &[u8], class: u16) -> bool {
     if class & AT != 0 {
         return true;
     }
-    if class & COLON != 0 && bytes.iter().filter(|&&b| b == b':').count() >= 2 {
-        return true;
-    }
     if class & EQUALS != 0 {
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
@@ -96,6 +93,9 @@ pub(super) fn may_hold_shape(bytes: &[u8], class: u16) -> bool {
                 start = i + 1;
             }
         }
+    }
+    if class & COLON != 0 && bytes.iter().filter(|&&b| b == b':').count() >= 2 {
+        return true;
     }
     if class & DOT != 0 {
         let mut inner = 0;
@@ -234,7 +234,11 @@ pub(super) fn may_start(bytes: &[u8], class: u16, at: usize) -> bool {
         b'/' | b'\\' => true,
         // Letters and digits start dotted names, URLs, e-mail addresses, drive letters, MAC and
         // IPv6 addresses (which need a dot or a colon) and UUIDs.
-        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' => class & (DOT | COLON) != 0 || uuid,
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' => {
+            class & DOT != 0
+                || (class & COLON != 0 && (b0.is_ascii_hexdigit() || class & (SLASH | BACKSLASH) != 0))
+                || uuid
+        }
         _ => false,
     }
 }
@@ -252,6 +256,11 @@ pub(super) fn variable_at(bytes: &[u8], class: u16, at: usize, after_name_key: b
     };
     let whole = |end: usize| (end > at).then_some(Shape { start: at, end });
     if after_name_key {
+        // The value, inside quotes when quoted (`name="sync-worker"`).
+        if matches!(b0, b'"' | b'\'') {
+            let end = bytes[at + 1..].iter().position(|&b| b == b0).map_or(n, |p| at + 1 + p);
+            return (end > at + 1).then_some(Shape { start: at + 1, end });
+        }
         return whole(piece_end());
     }
     if b0 == b'/' {

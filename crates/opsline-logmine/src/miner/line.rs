@@ -82,8 +82,8 @@ impl LineTokens {
             let mstart = self.masked.len();
             let masked = mask_classified(raw, class, max_token_bytes, &mut self.masked);
             let (was_number, was_user) = (after_number, after_user);
-            after_number = masked == Masked::Wildcard && raw.ends_with(|c: char| c.is_ascii_digit());
-            after_user = masked == Masked::Unchanged && raw == "user";
+            after_number = masked == Masked::Wildcard && raw.as_bytes().last().is_some_and(u8::is_ascii_digit);
+            after_user = masked == Masked::Unchanged && matches!(raw.as_bytes(), [b'u', b's', b'e', b'r']);
             match masked {
                 Masked::Unchanged => {
                     let candidate = (was_number && raw.len() <= neighbours::MAX_UNIT_BYTES + 1) || was_user;
