@@ -207,6 +207,9 @@ pub struct EvalLogsArgs {
     /// Folders holding <Name>_2k.log and <Name>_2k.log_structured.csv, or their parent.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
+    /// Leave one out: score each system with settings chosen on the other systems only.
+    #[arg(long)]
+    pub leave_one_out: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -2,8 +2,18 @@
 
 use crate::cli::{EvalAlertsArgs, EvalIncidentsArgs, EvalIntentsArgs, EvalLogsArgs, EvalTicketsArgs};
 
-/// Log parsing accuracy per dataset and the mean.
+/// Log parsing accuracy per dataset and the mean; with `--leave-one-out`, each dataset scored
+/// with the settings chosen on the others.
 pub fn logs(args: EvalLogsArgs) -> anyhow::Result<()> {
+    if args.leave_one_out {
+        let grid = opsline_logmine::eval::SettingGrid::default();
+        let report = opsline_logmine::eval::leave_one_out(&args.dirs, &grid)?;
+        return if args.json {
+            super::print_json(&report)
+        } else {
+            super::print_text(&report.render_text())
+        };
+    }
     let report = opsline_logmine::eval::evaluate_dirs(&args.dirs)?;
     if args.json {
         super::print_json(&report)

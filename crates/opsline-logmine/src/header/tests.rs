@@ -120,13 +120,13 @@ fn detects_unseen_shapes() {
     );
     assert_eq!(
         content_of("[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 close, 0 bytes sent"),
-        "proxy.cse.cuhk.edu.hk:<*> close, <*> bytes sent"
+        "<*>:<*> close, <*> bytes sent"
     );
     assert_eq!(
         content_of(
             "- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root"
         ),
-        "session closed for user root"
+        "session closed for user <*>"
     );
 }
 

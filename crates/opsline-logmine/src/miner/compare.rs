@@ -74,6 +74,9 @@ pub(crate) fn similarity(interner: &Interner, tpl: &[u32], lt: &LineTokens, cont
         } else if let Some(p) = interner.pattern(t) {
             if p.accepts(lt.text(pos, content)) {
                 matched += 1;
+            } else if span.is_rewritten() {
+                // Two masked tokens whose constant text differs (`(uid=<*>)`, `LOGIN(uid=<*>)`).
+                return -1.0;
             }
         } else if !span.is_rewritten() {
             return -1.0;

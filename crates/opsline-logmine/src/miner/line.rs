@@ -1,5 +1,6 @@
 //! Turning a line's content into masked, interned tokens without per-token allocations.
 
+use super::neighbours;
 use crate::intern::{Interner, UNKNOWN, WILD};
 use crate::mask::{BLANK, Masked, WILDCARD, byte_class, mask_classified};
 
@@ -52,6 +53,8 @@ impl LineTokens {
         let bytes = content.as_bytes();
         let len = bytes.len();
         let mut i = 0;
+        // What the neighbour rules need to know about the previous token.
+        let (mut after_number, mut after_user) = (false, false);
         loop {
             i += bytes[i..].iter().take_while(|&&b| byte_class(b) & BLANK != 0).count();
             if i >= len {
@@ -77,8 +80,17 @@ impl LineTokens {
                 continue;
             };
             let mstart = self.masked.len();
-            match mask_classified(raw, class, max_token_bytes, &mut self.masked) {
-                Masked::Unchanged => self.push(interner.lookup(raw), start, i, 0, 0),
+            let masked = mask_classified(raw, class, max_token_bytes, &mut self.masked);
+            let (was_number, was_user) = (after_number, after_user);
+            after_number = masked == Masked::Wildcard && raw.as_bytes().last().is_some_and(u8::is_ascii_digit);
+            after_user = masked == Masked::Unchanged && matches!(raw.as_bytes(), [b'u', b's', b'e', b'r']);
+            match masked {
+                Masked::Unchanged => {
+                    let candidate = (was_number && raw.len() <= neighbours::MAX_UNIT_BYTES + 1) || was_user;
+                    if !(candidate && self.neighbour_rules(raw, was_number, was_user, interner, start, i)) {
+                        self.push(interner.lookup(raw), start, i, 0, 0);
+                    }
+                }
                 Masked::Wildcard => self.push(WILD, start, i, 0, 0),
                 Masked::Rewritten => {
                     let mend = self.masked.len();
@@ -87,6 +99,43 @@ impl LineTokens {
                 }
             }
         }
+    }
+
+    /// Rules that need the previous token, for a word the token rules kept: a unit after a
+    /// number joins it (`5.2 KB` → `<*>`), a name after `user` is a variable. Returns whether
+    /// the word was consumed (pushed or merged).
+    fn neighbour_rules(
+        &mut self,
+        raw: &str,
+        after_number: bool,
+        after_user: bool,
+        interner: &Interner,
+        start: usize,
+        end: usize,
+    ) -> bool {
+        let (word, punct) = neighbours::split_trailing_punct(raw);
+        let merge_unit = after_number && neighbours::is_unit(word);
+        let user_name = !merge_unit && after_user && neighbours::is_user_name(word);
+        if !merge_unit && !user_name {
+            return false;
+        }
+        let token_start = if merge_unit {
+            self.ids.pop();
+            self.spans.pop().map_or(start, |s| s.start as usize)
+        } else {
+            start
+        };
+        if punct.is_empty() {
+            self.push(WILD, token_start, end, 0, 0);
+        } else {
+            let mstart = self.masked.len();
+            self.masked.push_str(WILDCARD);
+            self.masked.push_str(punct);
+            let mend = self.masked.len();
+            let id = interner.lookup(self.masked.get(mstart..mend).unwrap_or(""));
+            self.push(id, token_start, end, mstart, mend);
+        }
+        true
     }
 
     #[inline]

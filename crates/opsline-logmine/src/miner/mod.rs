@@ -5,7 +5,9 @@
 mod change;
 mod compare;
 mod line;
+mod lists;
 mod merge;
+mod neighbours;
 mod parsed;
 mod split;
 pub(crate) mod tree;
@@ -79,6 +81,8 @@ pub struct Miner {
     pub(crate) tree: Tree,
     pub(crate) clusters: Vec<Cluster>,
     pub(super) scratch: Scratch,
+    /// Line shapes with runs of variables, for list collapsing (see [`lists`]).
+    pub(super) lists: lists::ListShapes,
 }
 
 /// Per-line working state, reused from line to line (and describing the last line mined).
@@ -177,6 +181,7 @@ impl Miner {
             tree,
             clusters,
             scratch: Scratch::default(),
+            lists: lists::ListShapes::default(),
         }
     }
 
@@ -244,7 +249,17 @@ impl Miner {
             self.config.max_tokens,
             self.config.max_token_bytes,
         );
-        let idx = match self.best_match(&lt, content) {
+        let mut found = self.best_match(&lt, content);
+        let mut list_action = lists::ListAction::None;
+        if !matches!(found, Some((_, true))) {
+            // Only a line no template fits as it is can bring list evidence (see [`lists`]).
+            let collapsed;
+            (list_action, collapsed) = self.lists_before(&mut lt, content);
+            if collapsed {
+                found = self.best_match(&lt, content);
+            }
+        }
+        let idx = match found {
             Some((idx, true)) => {
                 // A perfect match changes nothing but the count (and has variables, not words, at
                 // the template's wildcards: watched positions stop being watched).
@@ -262,6 +277,7 @@ impl Miner {
                 None => self.create(&mut lt, content, &mut changes),
             },
         };
+        let idx = self.lists_after(list_action, idx, &mut changes);
         self.scratch.line = lt;
         self.scratch.changes = changes;
         idx
@@ -494,3 +510,7 @@ mod tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod split_tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod mask_props;

@@ -1,11 +1,17 @@
 //! Built-in masking of obvious variables inside one token.
 //!
 //! A token is split on punctuation (the delimiter sets Loghub-2.0 uses to normalise templates);
-//! path-like pieces (`/a/b`), pieces containing a digit (numbers, hex, ids, IPs, UUIDs, versions,
-//! durations such as `15ms`), UUIDs, the literals `true`/`false`/`null` and weekday and month
-//! abbreviations (dates) become `<*>`; runs of
-//! wildcards joined by `.`, `-` or `+` collapse into one. Delimiters such as `=` and `:` survive, so
-//! `uid=0` becomes `uid=<*>` and `10.0.0.1:80` becomes `<*>:<*>`.
+//! pieces containing a digit (numbers with their sign, hex, ids, IPs, versions, durations and
+//! sizes such as `15ms` or `16K`), the literals `true`/`false`/`null` and weekday and month
+//! abbreviations (dates) become `<*>`, and so do the whole shapes of [`shapes`]: paths (`/a/b`,
+//! `C:\x`, `\\srv\share`), UUIDs, URLs (`http://<*>`, the scheme stays), e-mail addresses, MAC
+//! and IPv6 addresses, dotted names (host names and FQDNs, package and class names, `host:port`),
+//! executable names and the values of name keys (`user=<*>`). Runs of wildcards joined by `.`,
+//! `-` or `+` collapse into one. Delimiters such as `=` and `:` survive, so `uid=0` becomes
+//! `uid=<*>` and `10.0.0.1:80` becomes `<*>:<*>`. Rules that look at neighbouring tokens (units,
+//! user names after `user`) live in the line tokenizer.
+
+mod shapes;
 
 /// The wildcard text.
 pub const WILDCARD: &str = "<*>";
@@ -65,25 +71,41 @@ fn is_uuid(piece: &[u8]) -> bool {
         })
 }
 
-/// `^(/[^/]+)+$`
+/// `^(/[^/]+)+/?$`: an absolute Unix path, a directory's trailing slash allowed. Text that
+/// already holds a wildcard is not a path (so masking a masked token changes nothing).
 fn is_path(piece: &[u8]) -> bool {
-    piece.len() >= 2 && piece[0] == b'/' && piece[piece.len() - 1] != b'/' && !piece.windows(2).any(|w| w == b"//")
+    let body = piece.strip_suffix(b"/").unwrap_or(piece);
+    body.len() >= 2
+        && body[0] == b'/'
+        && !body.windows(2).any(|w| w == b"//")
+        && !body.windows(3).any(|w| w == WILDCARD.as_bytes())
 }
 
 /// Byte class bits (see [`byte_class`]). Path delimiters are Loghub-2.0's `path_delimiters`;
 /// token delimiters (its `token_delimiters`) add `.-+@#$%&`.
-const DIGIT: u8 = 1;
-const SLASH: u8 = 2;
-const PATH_DELIM: u8 = 4;
-const TOKEN_DELIM: u8 = 8;
+const DIGIT: u16 = 1;
+const SLASH: u16 = 2;
+const PATH_DELIM: u16 = 4;
+const TOKEN_DELIM: u16 = 8;
 /// ASCII whitespace, which separates tokens.
-pub(crate) const BLANK: u8 = 16;
+pub(crate) const BLANK: u16 = 16;
 /// Any other byte (letters, other punctuation, non-ASCII).
-const OTHER: u8 = 32;
+const OTHER: u16 = 32;
+/// Bytes that may start or join a whole shape of [`shapes`] (in addition to the bits above):
+/// `.` (dotted names), `@` (e-mail), `=` (name keys), `\` (Windows paths), `:` (MAC, IPv6).
+const DOT: u16 = 64;
+const AT: u16 = 128;
+const EQUALS: u16 = 256;
+const BACKSLASH: u16 = 512;
+const COLON: u16 = 1024;
+/// Bytes of a host or name label: ASCII letters, digits, `_` and `-`.
+const LABEL: u16 = 2048;
+/// Any byte that can take part in a whole shape: a token without one needs no shape scan.
+const SHAPE: u16 = SLASH | DOT | AT | EQUALS | BACKSLASH | COLON;
 
 /// Class bits of every byte value.
-static CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
+static CLASS: [u16; 256] = {
+    let mut table = [0u16; 256];
     let mut b = 0;
     while b < 256 {
         let byte = b as u8;
@@ -109,6 +131,17 @@ static CLASS: [u8; 256] = {
         if class == 0 {
             class = OTHER;
         }
+        if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' {
+            class |= LABEL;
+        }
+        class |= match byte {
+            b'.' => DOT,
+            b'@' => AT,
+            b'=' => EQUALS,
+            b'\\' => BACKSLASH,
+            b':' => COLON,
+            _ => 0,
+        };
         table[b] = class;
         b += 1;
     }
@@ -117,7 +150,7 @@ static CLASS: [u8; 256] = {
 
 /// The class bits of a byte; a token's class is the union of its bytes' classes.
 #[inline(always)]
-pub(crate) fn byte_class(b: u8) -> u8 {
+pub(crate) fn byte_class(b: u8) -> u16 {
     CLASS[usize::from(b)]
 }
 
@@ -132,15 +165,17 @@ pub(crate) fn mask_token(token: &str, max_len: usize, out: &mut String) -> Maske
 /// [`mask_token`] for a token whose class (the union of [`byte_class`] over its bytes) the
 /// caller computed while splitting the line.
 #[inline]
-pub(crate) fn mask_classified(token: &str, class: u8, max_len: usize, out: &mut String) -> Masked {
+pub(crate) fn mask_classified(token: &str, class: u16, max_len: usize, out: &mut String) -> Masked {
     let bytes = token.as_bytes();
     if bytes.len() > max_len {
         return Masked::Wildcard;
     }
     // Common shapes decided by the class alone (same outcome as the general path below).
     if class & (DIGIT | SLASH | TOKEN_DELIM) == 0 {
-        // One plain piece: only a keyword is variable.
-        return if is_keyword(bytes) {
+        // One plain piece: only a keyword (or a UNC path, `\\srv\share`) is variable.
+        return if class & BACKSLASH != 0 {
+            mask_pieces(token, class, out)
+        } else if is_keyword(bytes) {
             Masked::Wildcard
         } else {
             Masked::Unchanged
@@ -154,47 +189,75 @@ pub(crate) fn mask_classified(token: &str, class: u8, max_len: usize, out: &mut 
         // One path piece.
         return Masked::Wildcard;
     }
-    if class & (DIGIT | SLASH) == 0 && !has_keyword_piece(bytes) {
-        // Words joined by punctuation (`dfs.DataNode$PacketResponder:`): nothing variable.
+    if class & (DIGIT | SLASH | BACKSLASH) == 0 && !has_keyword_piece(bytes) && !shapes::may_hold_shape(bytes, class) {
+        // Words joined by punctuation (`failure;`, `dfs.DataNode$PacketResponder:`) that hold no
+        // shape: nothing variable.
         return Masked::Unchanged;
     }
     if class & (OTHER | SLASH) == 0 {
         // Digits and delimiters only: numbers, dates, times, addresses.
-        return mask_numeric(token, out);
+        return mask_numeric(token, class, out);
     }
-    mask_pieces(token, out)
+    mask_pieces(token, class, out)
+}
+
+/// Whether the `-` or `+` at `i` is the sign of the number that follows: a digit follows and
+/// nothing but the token start, a delimiter or an underscore (`blk_-42`) precedes.
+#[inline]
+fn is_sign(bytes: &[u8], i: usize, piece_start: usize) -> bool {
+    matches!(bytes[i], b'-' | b'+')
+        && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+        && (i == piece_start || bytes[i - 1] == b'_')
 }
 
 /// [`mask_pieces`] for tokens made of digits and delimiters only: every piece is a number, so
 /// each becomes a wildcard and the delimiters stay (`17:41:44,747` → `<*>:<*>:<*>,<*>`,
-/// `10.0.0.1` → `<*>`).
-fn mask_numeric(token: &str, out: &mut String) -> Masked {
+/// `10.0.0.1` → `<*>`, `-1` → `<*>`).
+fn mask_numeric(token: &str, class: u16, out: &mut String) -> Masked {
+    let bytes = token.as_bytes();
+    // In a numeric token every non-digit is a delimiter, so a sign is a `-`/`+` before a digit
+    // that does not follow a digit (see [`is_sign`]).
+    let digit_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
     // Numbers joined by single `.`, `-` or `+` (`10.0.0.1`, `2005-06-03`) collapse into one
-    // wildcard: decide that without writing anything.
+    // wildcard, and so does a signed number: decide that without writing anything.
     let mut after_digit = false;
-    let dotted = token.bytes().all(|b| {
-        if b.is_ascii_digit() {
-            after_digit = true;
+    let dotted = bytes.iter().enumerate().all(|(i, &b)| {
+        let ok = if b.is_ascii_digit() {
             true
+        } else if matches!(b, b'-' | b'+') {
+            after_digit || digit_at(i + 1)
         } else {
-            let joins = after_digit && matches!(b, b'.' | b'-' | b'+');
-            after_digit = false;
-            joins
-        }
+            after_digit && b == b'.'
+        };
+        after_digit = b.is_ascii_digit();
+        ok
     });
     if dotted && after_digit {
         return Masked::Wildcard;
     }
     let start = out.len();
     let mut in_number = false;
-    for b in token.bytes() {
-        if byte_class(b) & TOKEN_DELIM != 0 {
+    // Hex-and-colon addresses (MAC, IPv6: five colons, or `::`) are whole shapes that the
+    // general path knows; a dotted token above has no colon.
+    let (mut colons, mut double, mut prev) = (0, false, 0);
+    for (i, &b) in bytes.iter().enumerate() {
+        let sign = !in_number && matches!(b, b'-' | b'+') && digit_at(i + 1);
+        if byte_class(b) & TOKEN_DELIM != 0 && !sign {
+            if b == b':' {
+                colons += 1;
+                double |= prev == b':';
+            }
             out.push(char::from(b));
             in_number = false;
         } else if !in_number {
             push_wildcard(out, start);
             in_number = true;
         }
+        prev = b;
+    }
+    if class & COLON != 0 && (colons >= 5 || double) {
+        out.truncate(start);
+        return mask_pieces(token, class, out);
     }
     if &out[start..] == WILDCARD {
         out.truncate(start);
@@ -219,11 +282,11 @@ fn has_keyword_piece(bytes: &[u8]) -> bool {
     is_keyword(&bytes[piece_start..])
 }
 
-/// The general masking path for tokens with delimiters, in one pass: path pieces (split on path
-/// delimiters) that are paths or UUIDs, and sub-pieces (split on token delimiters) holding a
-/// digit or a keyword, become wildcards. Nothing is written until the first wildcard; text
-/// between wildcards is copied in one piece.
-fn mask_pieces(token: &str, out: &mut String) -> Masked {
+/// The general masking path for tokens with delimiters, in one pass: whole shapes starting a
+/// path piece (split on path delimiters; see [`shapes`]), and sub-pieces (split on token
+/// delimiters) holding a digit or a keyword, become wildcards. Nothing is written until the
+/// first wildcard; text between wildcards is copied in one piece.
+fn mask_pieces(token: &str, class: u16, out: &mut String) -> Masked {
     let bytes = token.as_bytes();
     let n = bytes.len();
     let start = out.len();
@@ -232,19 +295,19 @@ fn mask_pieces(token: &str, out: &mut String) -> Masked {
     let mut rewritten = false;
     let mut at = 0;
     let mut piece_start = true;
+    // The last sub-piece, when a `=` followed it (a key).
+    let mut key: Option<(usize, usize)> = None;
     loop {
         // `at` starts a sub-piece (and a path piece when `piece_start`).
-        if piece_start && may_be_whole_piece(&bytes[at..]) {
-            let end = bytes[at..]
-                .iter()
-                .position(|&b| byte_class(b) & PATH_DELIM != 0)
-                .map_or(n, |p| at + p);
-            let piece = &bytes[at..end];
-            if is_path(piece) || is_uuid(piece) {
-                wildcard_after(out, token, copied, at, start, rewritten);
-                copied = end;
+        if piece_start && (class & SHAPE != 0 || (n - at >= 36 && bytes[at + 8] == b'-')) {
+            let after_name_key = key.is_some_and(|(s, e)| shapes::is_name_key(&bytes[s..e]));
+            if (after_name_key || shapes::may_start(bytes, class, at))
+                && let Some(shape) = shapes::variable_at(bytes, class, at, after_name_key)
+            {
+                wildcard_after(out, token, copied, shape.start, start, rewritten);
+                copied = shape.end;
                 rewritten = true;
-                at = end;
+                at = shape.end;
             }
         }
         let sub_start = at;
@@ -253,6 +316,10 @@ fn mask_pieces(token: &str, out: &mut String) -> Masked {
         while at < n {
             let class = byte_class(bytes[at]);
             if class & TOKEN_DELIM != 0 {
+                if is_sign(bytes, at, sub_start) {
+                    at += 1;
+                    continue;
+                }
                 delim = class;
                 break;
             }
@@ -269,6 +336,7 @@ fn mask_pieces(token: &str, out: &mut String) -> Masked {
         if at >= n {
             break;
         }
+        key = (bytes[at] == b'=').then_some((sub_start, at));
         piece_start = delim & PATH_DELIM != 0;
         at += 1;
     }
@@ -286,13 +354,6 @@ fn mask_pieces(token: &str, out: &mut String) -> Masked {
     } else {
         Masked::Rewritten
     }
-}
-
-/// Whether a path piece starting with `rest` could be a path (`/…`) or a UUID (36 bytes with a
-/// `-` at 8): a cheap filter before the exact checks.
-#[inline]
-fn may_be_whole_piece(rest: &[u8]) -> bool {
-    rest.first() == Some(&b'/') || (rest.len() >= 36 && rest[8] == b'-')
 }
 
 /// Appends the text `token[from..to]` that precedes a variable, then the wildcard (see
@@ -335,89 +396,4 @@ fn push_wildcard(out: &mut String, start: usize) {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod tests {
-    use super::*;
-
-    fn mask(t: &str) -> String {
-        let mut out = String::new();
-        match mask_token(t, 256, &mut out) {
-            Masked::Unchanged => t.to_string(),
-            Masked::Wildcard => WILDCARD.to_string(),
-            Masked::Rewritten => out,
-        }
-    }
-
-    #[test]
-    fn masks_numbers_hex_ips_uuids() {
-        assert_eq!(mask("1702"), "<*>");
-        assert_eq!(mask("0x1f"), "<*>");
-        assert_eq!(mask("10.251.73.220"), "<*>");
-        assert_eq!(mask("10.251.73.220:50010"), "<*>:<*>");
-        assert_eq!(mask("38101a0b-2096-447d-96ea-a692162415ae"), "<*>");
-        assert_eq!(mask("blk_-6952295868487656571"), "blk_-<*>");
-        assert_eq!(mask("blk_38865049064139660"), "<*>");
-        assert_eq!(mask("15ms"), "<*>");
-        assert_eq!(mask("v6.1.7601.23505"), "<*>");
-        assert_eq!(mask("17:41:44,747"), "<*>:<*>:<*>,<*>");
-        assert_eq!(mask("2005-06-03-15.42.50.675872"), "<*>");
-        assert_eq!(mask("-1"), "-<*>");
-        assert_eq!(mask("1..2"), "<*>..<*>");
-        assert_eq!(mask("1.2."), "<*>.");
-        assert_eq!(mask("10.0.0.1"), "<*>");
-        assert_eq!(mask("(12)"), "(<*>)");
-        assert_eq!(mask("12345678-1234-1234-1234-123456789012:8"), "<*>:<*>");
-    }
-
-    #[test]
-    fn keeps_keys_and_plain_words() {
-        assert_eq!(mask("uid=0"), "uid=<*>");
-        assert_eq!(mask("(HWID=1973)"), "(HWID=<*>)");
-        assert_eq!(mask("terminating"), "terminating");
-        assert_eq!(mask("dfs.DataNode$PacketResponder:"), "dfs.DataNode$PacketResponder:");
-    }
-
-    #[test]
-    fn masks_paths_and_literals() {
-        assert_eq!(mask("/etc/httpd/conf/workers2.properties"), "<*>");
-        assert_eq!(mask("/10.10.34.11:45307"), "<*>:<*>");
-        assert_eq!(mask("allDrawn=false,"), "allDrawn=<*>,");
-        assert_eq!(mask("null"), "<*>");
-    }
-
-    #[test]
-    fn masking_is_independent_of_previous_tokens() {
-        let mut out = String::from("earlier:<*>");
-        assert_eq!(mask_token("0", 256, &mut out), Masked::Wildcard);
-        assert_eq!(mask_token("x=1", 256, &mut out), Masked::Rewritten);
-        assert_eq!(&out[11..], "x=<*>");
-    }
-
-    #[test]
-    fn fast_paths_agree_with_the_general_path() {
-        const ALPHABET: &[u8] = b"0123456789abfxyzTR.-+:,=/_@#()[]<*>";
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..20_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            let len = 1 + (seed % 20) as usize;
-            let token: String = (0..len)
-                .map(|i| char::from(ALPHABET[((seed >> (i * 3)) as usize + i * 7) % ALPHABET.len()]))
-                .collect();
-            let fast = mask(&token);
-            let mut out = String::new();
-            let general = match mask_pieces(&token, &mut out) {
-                Masked::Unchanged => token.clone(),
-                Masked::Wildcard => WILDCARD.to_string(),
-                Masked::Rewritten => out,
-            };
-            assert_eq!(fast, general, "token {token:?}");
-        }
-    }
-
-    #[test]
-    fn long_tokens_are_variables() {
-        let long = "a".repeat(300);
-        assert_eq!(mask(&long), "<*>");
-    }
-}
+mod tests;
