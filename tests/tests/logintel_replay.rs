@@ -19,10 +19,11 @@ use std::time::Duration;
 use opsline_e2e::gateway::{post_lines, spawn_gateway};
 use opsline_e2e::spawn::{Spawned, spawn};
 use opsline_events::logs::{Alert, Incident, IncidentStatus, LogOffset, RawLog, TemplateEvent};
-use opsline_events::topics;
+use opsline_events::tickets::TriagedTicket;
+use opsline_events::{Envelope, Event, topics};
 use opsline_gateway::Gateway;
-use opsline_kafka::InRecord;
 use opsline_kafka::embedded::BrokerKind;
+use opsline_kafka::{InRecord, OutRecord};
 use opsline_logintel::labelled::{LabelledReport, read_labelled};
 use opsline_logintel::processor::{SharedState, lock};
 use opsline_logintel::{Engine, LineInput, Logintel, LogintelConfig, labelled_check};
@@ -277,6 +278,59 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
         .expect("an open incident")
         .clone();
     assert!(!open.evidence.is_empty());
+
+    // Users noticed: a triaged ticket linked to the open incident raises it (once, however
+    // often the ticket is seen); a person declares that it needs a postmortem.
+    let producer = opsline_kafka::Producer::new(
+        &gateway.kafka,
+        &opsline_kafka::KafkaMetrics::register(&opsline_runtime::metrics::Metrics::new()),
+    )
+    .expect("producer");
+    let mut ticket = TriagedTicket::sample();
+    ticket.ticket_id = "T-users-noticed".to_owned();
+    ticket.incident_id = Some(open.incident_id);
+    let triaged_topic = gateway.names.name(&topics::TICKETS_TRIAGED);
+    for _ in 0..2 {
+        let record = OutRecord::event(
+            triaged_topic.clone(),
+            &ticket.ticket_id,
+            &Envelope::new("test", ticket.clone()),
+        )
+        .expect("record");
+        producer.send(&record).await.expect("send triaged ticket");
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let linked = read_all(&gateway, &incidents_topic, 2)
+            .await
+            .iter()
+            .filter_map(|r| r.envelope::<Incident>().ok())
+            .filter(|e| e.data.incident_id == open.incident_id)
+            .filter_map(|e| e.data.attention)
+            .map(|a| a.ticket_count)
+            .max()
+            .unwrap_or(0);
+        if linked > 0 {
+            assert_eq!(linked, 1, "the same ticket counts once");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the linked ticket never reached the incident"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let declared = client
+        .post(format!("{}/v1/incidents/{}/postmortem", running.url, open.incident_id))
+        .json(&serde_json::json!({ "by": "alice" }))
+        .send()
+        .await
+        .expect("declare");
+    assert_eq!(declared.status(), 200);
+    let body: serde_json::Value = declared.json().await.expect("json");
+    assert_eq!(body["outcome"], "declared", "{body}");
+    assert_eq!(body["incident"]["postmortem"]["decision"], "draft", "{body}");
+
     let response = client
         .post(format!("{}/v1/incidents/{}/resolve", running.url, open.incident_id))
         .json(&serde_json::json!({ "by": "alice" }))

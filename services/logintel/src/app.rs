@@ -16,6 +16,7 @@ use crate::processor::{
     COMPONENT, Cadence, LogProcessor, Shared, SharedState, Topics, encode_outputs, final_snapshots, lock, tick,
 };
 use crate::state::{ServiceSnapshot, restore};
+use crate::tickets::TicketLinker;
 
 /// The log intelligence service.
 pub struct Logintel;
@@ -34,6 +35,7 @@ state so a restart resumes where it stopped.";
         let mut plan = TopicPlan::new(TopicNames::with_prefix(config.topic_prefix.clone()));
         let raw = plan.consume(&config.group_id, &[&topics::RAW_LOGS]);
         plan.read(&[&topics::LOGINTEL_STATE]);
+        let tickets = plan.follow(&[&topics::TICKETS_TRIAGED]);
         plan.produce(&[
             &topics::TEMPLATES,
             &topics::ALERTS,
@@ -68,6 +70,12 @@ state so a restart resumes where it stopped.";
             interval: Duration::from_millis(config.snapshot_interval_ms.max(10)),
             advance_idle_clock: config.advance_idle_clock,
         };
+        let linker = TicketLinker {
+            shared: shared.clone(),
+            producer: kafka.producer().clone(),
+            topics: topics.clone(),
+        };
+        kafka.follow(runner, &tickets, move |record| linker.apply(record));
         let processor = LogProcessor::new(shared.clone(), topics, metrics, cadence);
         kafka.consume(runner, &raw, processor);
         let ticker = api.clone();

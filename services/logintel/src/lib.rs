@@ -57,6 +57,7 @@ pub mod policy;
 pub mod processor;
 pub mod redaction;
 pub mod state;
+mod tickets;
 
 pub use app::Logintel;
 pub use config::{DetectorConfig, IncidentConfig, LogintelConfig};
