@@ -49,17 +49,27 @@ pub trait Classify: Error + Send + Sync + 'static {
 
 /// The error's message followed by each of its sources: `a: b: c`.
 pub fn chain(error: &(dyn Error + 'static)) -> String {
-    let mut text = error.to_string();
+    std::iter::once(error.to_string())
+        .chain(causes(error))
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// The texts of `error`'s sources, each once: a message that already ends with its
+/// source's text (`#[error("x: {0}")]`) has said it.
+fn causes(error: &(dyn Error + 'static)) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut said = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        // Errors that embed their source's text (`#[error("x: {0}")]`) would repeat it.
-        if !text.ends_with(&cause_text) {
-            let _ = write!(text, ": {cause_text}");
+        let text = cause.to_string();
+        if !said.ends_with(&text) {
+            out.push(text.clone());
         }
+        said = text;
         source = cause.source();
     }
-    text
+    out
 }
 
 /// Why a service could not start: what it was doing, and the cause.
@@ -133,16 +143,8 @@ pub fn report_exit(process: &str, result: Result<(), BoxError>) -> ExitCode {
 /// The text [`report_exit`] prints for `error`.
 pub fn exit_message(process: &str, error: &(dyn Error + 'static)) -> String {
     let mut text = format!("{process}: {error}");
-    let mut shown = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        // A message that already ends with its source's text (`#[error("x: {0}")]`) said it.
-        if !shown.ends_with(&cause_text) {
-            let _ = write!(text, "\n  caused by: {cause_text}");
-        }
-        shown = cause_text;
-        source = cause.source();
+    for cause in causes(error) {
+        let _ = write!(text, "\n  caused by: {cause}");
     }
     text
 }
