@@ -80,6 +80,9 @@ fn is_label_byte(b: u8) -> bool {
 /// For a token without digits, slashes or backslashes: whether any shape could start in it (a
 /// cheap superset of what [`variable_at`] finds there, so most words skip the general path).
 pub(super) fn may_hold_shape(bytes: &[u8], class: u16) -> bool {
+    if class & (AT | EQUALS | COLON | DOT) == 0 {
+        return false;
+    }
     if class & AT != 0 {
         return true;
     }
@@ -235,9 +238,29 @@ pub(super) fn may_start(bytes: &[u8], class: u16, at: usize) -> bool {
         // Letters and digits start dotted names, URLs, e-mail addresses, drive letters, MAC and
         // IPv6 addresses (which need a dot or a colon) and UUIDs.
         b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' => {
-            class & DOT != 0
-                || (class & COLON != 0 && (b0.is_ascii_hexdigit() || class & (SLASH | BACKSLASH) != 0))
-                || uuid
+            uuid || ((class & DOT != 0
+                || (class & COLON != 0 && (b0.is_ascii_hexdigit() || class & (SLASH | BACKSLASH) != 0)))
+                && joint_follows(bytes, at))
+        }
+        _ => false,
+    }
+}
+
+/// Whether the first label run from `at` ends in a joint that some shape of [`variable_at`]
+/// needs there: a `.` before another label (dotted names, e-mail local parts), an `@` (e-mail),
+/// or a `:` that starts a URL (`://`), follows a drive letter (`C:\`) or ends a group of at most
+/// four hex digits (MAC, IPv6). Without one, [`variable_at`] finds nothing (UUIDs aside).
+#[inline]
+fn joint_follows(bytes: &[u8], at: usize) -> bool {
+    let run = bytes[at..].iter().take_while(|&&b| is_label_byte(b)).count();
+    let end = at + run;
+    match bytes.get(end) {
+        Some(b'.') => bytes.get(end + 1).is_some_and(|&b| is_label_byte(b)),
+        Some(b'@') => true,
+        Some(b':') => {
+            bytes[end + 1..].starts_with(b"//")
+                || (run == 1 && bytes.get(end + 1) == Some(&b'\\'))
+                || (run <= 4 && bytes[at..end].iter().all(u8::is_ascii_hexdigit))
         }
         _ => false,
     }
