@@ -5,26 +5,26 @@ use std::time::Duration;
 use opsline_events::TopicSpec;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::KafkaSetupError;
 use crate::config::KafkaConfig;
+use crate::quiet::QuietContext;
 
-fn metadata_client(config: &KafkaConfig) -> Result<BaseConsumer, KafkaSetupError> {
+fn metadata_client(config: &KafkaConfig) -> Result<BaseConsumer<QuietContext>, KafkaSetupError> {
     let mut client = ClientConfig::new();
     client.set("bootstrap.servers", &config.bootstrap_servers);
     for (key, value) in &config.extra {
         client.set(key, value);
     }
-    Ok(client.create()?)
+    Ok(client.create_with_context(QuietContext::default())?)
 }
 
 /// Runs a blocking metadata request on a fresh client off the async runtime.
 async fn with_metadata_client<T: Send + 'static>(
     config: &KafkaConfig,
-    request: impl FnOnce(&BaseConsumer) -> Result<T, KafkaSetupError> + Send + 'static,
+    request: impl FnOnce(&BaseConsumer<QuietContext>) -> Result<T, KafkaSetupError> + Send + 'static,
 ) -> Result<T, KafkaSetupError> {
     let config = config.clone();
     let joined = tokio::task::spawn_blocking(move || request(&metadata_client(&config)?)).await;
@@ -108,13 +108,13 @@ pub async fn create_topics(
     config: &KafkaConfig,
     topics: &[(String, TopicSpec)],
 ) -> Result<Vec<String>, KafkaSetupError> {
-    let admin: AdminClient<DefaultClientContext> = {
+    let admin: AdminClient<QuietContext> = {
         let mut client = ClientConfig::new();
         client.set("bootstrap.servers", &config.bootstrap_servers);
         for (key, value) in &config.extra {
             client.set(key, value);
         }
-        client.create()?
+        client.create_with_context(QuietContext::default())?
     };
     let retention: Vec<String> = topics.iter().map(|(_, spec)| spec.retention_ms.to_string()).collect();
     let new_topics: Vec<NewTopic<'_>> = topics

@@ -183,6 +183,7 @@ impl ConsumerLoop {
         let context = LoopContext {
             tracker: tracker.clone(),
             metrics: self.metrics.clone(),
+            quiet: crate::quiet::QuietContext::default(),
         };
         let consumer: StreamConsumer<LoopContext> = self
             .config

@@ -8,6 +8,7 @@ use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use crate::metrics::{KafkaMetrics, OutcomeLabel, PartitionLabel};
+use crate::quiet::QuietContext;
 
 /// Offsets whose inputs are fully processed, per assigned partition.
 #[derive(Debug, Default)]
@@ -60,6 +61,8 @@ impl CommitTracker {
 pub(crate) struct LoopContext {
     pub(crate) tracker: Arc<Mutex<CommitTracker>>,
     pub(crate) metrics: KafkaMetrics,
+    /// librdkafka's logs and errors, each kind once a minute.
+    pub(crate) quiet: QuietContext,
 }
 
 impl LoopContext {
@@ -79,6 +82,14 @@ impl LoopContext {
 }
 
 impl ClientContext for LoopContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, log_message: &str) {
+        self.quiet.say_log(level, fac, log_message);
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        self.quiet.say_error(&error, reason);
+    }
+
     fn stats(&self, statistics: Statistics) {
         for (topic, stats) in &statistics.topics {
             for (partition, p) in &stats.partitions {

@@ -36,6 +36,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use crate::KafkaSetupError;
 use crate::config::KafkaConfig;
 use crate::metrics::KafkaMetrics;
+use crate::quiet::QuietContext;
 use crate::record::InRecord;
 
 /// How often partitions are looked for while some topic has none assigned yet.
@@ -79,7 +80,10 @@ impl TopicFollower {
     where
         F: FnMut(&InRecord) + Send,
     {
-        let consumer: StreamConsumer = self.config.reader_config().create()?;
+        let consumer: StreamConsumer<QuietContext> = self
+            .config
+            .reader_config()
+            .create_with_context(QuietContext::default())?;
         let mut assigned: BTreeMap<String, usize> = self.topics.iter().map(|t| (t.clone(), 0)).collect();
         let mut applied = 0u64;
         let mut next_check = tokio::time::Instant::now();
@@ -121,7 +125,11 @@ impl TopicFollower {
 
     /// Marks the condition met once the read position reached the end offsets seen at start
     /// (fetched on the first call that reaches the broker).
-    async fn check_caught_up(&self, consumer: &StreamConsumer, ends: &mut Option<Vec<(String, i32, i64)>>) {
+    async fn check_caught_up(
+        &self,
+        consumer: &StreamConsumer<QuietContext>,
+        ends: &mut Option<Vec<(String, i32, i64)>>,
+    ) {
         let Some(condition) = &self.caught_up else { return };
         if ends.is_none() {
             match crate::admin::end_offsets(&self.config, self.topics.clone()).await {
@@ -156,7 +164,11 @@ impl TopicFollower {
     }
 
     /// Adds the partitions the broker reports beyond those assigned so far, from their beginning.
-    async fn assign_new_partitions(&self, consumer: &StreamConsumer, assigned: &mut BTreeMap<String, usize>) {
+    async fn assign_new_partitions(
+        &self,
+        consumer: &StreamConsumer<QuietContext>,
+        assigned: &mut BTreeMap<String, usize>,
+    ) {
         let known = match crate::admin::list_topics(&self.config).await {
             Ok(known) => known,
             Err(error) => {

@@ -33,6 +33,7 @@ pub mod follower;
 pub mod metrics;
 pub mod plan;
 pub mod producer;
+pub mod quiet;
 pub mod reader;
 pub mod record;
 pub mod wiring;

@@ -14,6 +14,7 @@ use rdkafka::util::Timeout;
 use crate::KafkaSetupError;
 use crate::config::KafkaConfig;
 use crate::metrics::KafkaMetrics;
+use crate::quiet::QuietContext;
 use crate::record::OutRecord;
 
 /// Where the broker stored a record.
@@ -87,7 +88,7 @@ impl PendingDelivery {
 /// A cheaply clonable idempotent producer.
 #[derive(Clone)]
 pub struct Producer {
-    inner: FutureProducer,
+    inner: FutureProducer<QuietContext>,
     metrics: KafkaMetrics,
 }
 
@@ -100,7 +101,8 @@ impl std::fmt::Debug for Producer {
 impl Producer {
     /// Creates the producer (no network traffic until the first send).
     pub fn new(config: &KafkaConfig, metrics: &KafkaMetrics) -> Result<Self, KafkaSetupError> {
-        let inner: FutureProducer = config.producer_config().create()?;
+        let inner: FutureProducer<QuietContext> =
+            config.producer_config().create_with_context(QuietContext::default())?;
         Ok(Self {
             inner,
             metrics: metrics.clone(),

@@ -8,6 +8,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::KafkaSetupError;
 use crate::config::KafkaConfig;
+use crate::quiet::QuietContext;
 use crate::record::InRecord;
 
 /// Reads `topic` from offset 0 on every partition until `done` says enough, or
@@ -25,7 +26,7 @@ pub async fn read_topic(
         .find(|(name, _)| name == topic)
         .map(|(_, n)| n)
         .unwrap_or(0);
-    let consumer: StreamConsumer = config.reader_config().create()?;
+    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
     let mut assignment = TopicPartitionList::new();
     for partition in 0..partitions {
         let partition = i32::try_from(partition).unwrap_or(i32::MAX);
