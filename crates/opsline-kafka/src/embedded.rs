@@ -192,18 +192,7 @@ impl EmbeddedBroker {
     /// Stops the broker gracefully (SIGTERM, then SIGKILL after 10 s).
     pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            if let Some(pid) = child.id() {
-                let _ = std::process::Command::new("kill")
-                    .arg("-TERM")
-                    .arg(pid.to_string())
-                    .status();
-            }
-            if tokio::time::timeout(Duration::from_secs(10), child.wait())
-                .await
-                .is_err()
-            {
-                let _ = child.kill().await;
-            }
+            opsline_runtime::shutdown::terminate_child(&mut child, Duration::from_secs(10)).await;
         }
     }
 

@@ -41,6 +41,20 @@ pub async fn next_job<T>(jobs: &mut tokio::sync::mpsc::Receiver<T>, shutdown: &S
     }
 }
 
+/// Asks `child` to stop as Ctrl-C would (SIGTERM, so it can stop what it started) and kills
+/// it if it has not exited within `grace`.
+pub async fn terminate_child(child: &mut tokio::process::Child, grace: std::time::Duration) {
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status();
+    }
+    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+        let _ = child.kill().await;
+    }
+}
+
 /// Spawns a task that cancels `shutdown` on SIGTERM or Ctrl-C.
 pub fn cancel_on_signal(shutdown: &Shutdown) {
     let shutdown = shutdown.clone();

@@ -246,18 +246,7 @@ async fn sample(root: u32, broker: &'static str, args: &BenchIdleArgs) -> anyhow
 
 /// Stops `up` as Ctrl-C would (SIGTERM), so it stops its broker too; kills it after 30 s.
 async fn stop(child: &mut Child) {
-    if let Some(pid) = child.id() {
-        let _ = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(pid.to_string())
-            .status();
-    }
-    if tokio::time::timeout(Duration::from_secs(30), child.wait())
-        .await
-        .is_err()
-    {
-        let _ = child.kill().await;
-    }
+    opsline_runtime::shutdown::terminate_child(child, Duration::from_secs(30)).await;
 }
 
 fn print_report(report: &Report) {
