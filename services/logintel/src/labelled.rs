@@ -196,16 +196,21 @@ pub fn labelled_check_with(path: &Path, config: &LogintelConfig) -> Result<Label
     Ok(report)
 }
 
-/// The service name used for a replayed file: its stem, lower case, up to the first `_`.
-pub fn service_name(path: &Path) -> String {
+/// The system name of a file: its stem up to the first `_` (`BGL_2k.log` is `BGL`; `replay`
+/// when that is empty).
+pub fn system_name(path: &Path) -> String {
     let stem = path
         .file_stem()
-        .map(|s| s.to_string_lossy().to_lowercase())
+        .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let name = stem.split('_').next().unwrap_or_default();
-    if name.is_empty() {
-        "replay".to_owned()
-    } else {
-        name.to_owned()
-    }
+    stem.split('_')
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("replay")
+        .to_owned()
+}
+
+/// The service name used for a replayed file: its system name, lower case (`bgl`).
+pub fn service_name(path: &Path) -> String {
+    system_name(path).to_lowercase()
 }

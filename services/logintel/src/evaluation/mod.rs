@@ -30,7 +30,7 @@ use crate::config::LogintelConfig;
 use crate::detector::suppress::{ms_to_ts, secs_to_ms};
 use crate::engine::{Engine, LineInput, Outputs};
 use crate::error::LogintelError;
-use crate::labelled::service_name;
+use crate::labelled::{service_name, system_name};
 
 /// Flagged lines further apart than this (event time) belong to different episodes.
 pub const EPISODE_GAP_SECS: i64 = 1800;
@@ -138,19 +138,6 @@ pub fn evaluate_paths_with(paths: &[PathBuf], config: &LogintelConfig) -> Result
     }
     eval.total = total(eval.systems.values());
     Ok(eval)
-}
-
-/// The system name of a file: its stem up to the first `_` (`BGL_2k.log` is `BGL`).
-pub fn system_name(path: &Path) -> String {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    stem.split('_')
-        .next()
-        .filter(|s| !s.is_empty())
-        .unwrap_or("replay")
-        .to_owned()
 }
 
 /// The lines of a file and, when it is labelled, each line's flag.
