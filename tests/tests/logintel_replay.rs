@@ -109,6 +109,7 @@ fn reference_run(lines: &[String], service: &str) -> (HashSet<Uuid>, BTreeMap<u6
                 line: line.as_bytes(),
                 fallback_time: None,
                 evidence,
+                host: None,
             })
             .expect("ingest");
         ids.extend(out.alerts.iter().map(|a| a.alert_id));

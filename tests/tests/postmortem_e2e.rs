@@ -58,6 +58,7 @@ fn alert(raw_topic: &str, id: u128, kind: AlertKind, template: &str, offset: i64
             partition: 2,
             offset,
         }],
+        origins: Default::default(),
     }
 }
 

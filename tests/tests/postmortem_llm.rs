@@ -46,6 +46,7 @@ fn alert(raw_topic: &str, id: u128, template: &str, at: i64) -> Alert {
             partition: 2,
             offset: 88_412,
         }],
+        origins: Default::default(),
     }
 }
 

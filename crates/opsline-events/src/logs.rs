@@ -32,6 +32,21 @@ pub struct RawLog {
     pub attributes: BTreeMap<String, String>,
 }
 
+/// Attributes that name the host a line came from, in order of preference (OpenTelemetry's
+/// `host.name`, then the usual shipper names).
+pub const HOST_ATTRIBUTES: [&str; 3] = ["host.name", "hostname", "host"];
+
+impl RawLog {
+    /// The host the line came from, when an attribute names it (see [`HOST_ATTRIBUTES`]).
+    pub fn host(&self) -> Option<&str> {
+        HOST_ATTRIBUTES
+            .iter()
+            .find_map(|key| self.attributes.get(*key))
+            .map(String::as_str)
+            .filter(|host| !host.is_empty())
+    }
+}
+
 impl Event for RawLog {
     const TYPE: &'static str = "log.raw";
     fn sample() -> Self {
@@ -199,6 +214,27 @@ pub struct Alert {
     /// Raw-log records that are the evidence.
     #[serde(default)]
     pub evidence: Vec<LogOffset>,
+    /// Hosts and components that wrote the alert's lines, as their headers name them.
+    #[serde(default, skip_serializing_if = "Origins::is_empty")]
+    pub origins: Origins,
+}
+
+/// Where lines came from: the hosts and components their headers name (the first few, sorted).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Origins {
+    /// Hosts (nodes, machines).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
+    /// Components (programs, loggers, subsystems).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
+}
+
+impl Origins {
+    /// Whether no host and no component is known.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty() && self.components.is_empty()
+    }
 }
 
 impl Event for Alert {
@@ -225,6 +261,10 @@ impl Event for Alert {
                 partition: 2,
                 offset: 88_412,
             }],
+            origins: Origins {
+                hosts: vec!["dn-17".into(), "dn-4".into()],
+                components: vec!["dfs.DataNode".into()],
+            },
         }
     }
 }
@@ -361,6 +401,18 @@ pub struct Attention {
     pub templates: u64,
     /// Services involved (the incident's own service first).
     pub services: Vec<String>,
+    /// Hosts involved (the first ones, as the log headers name them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<String>,
+    /// Distinct hosts in all.
+    #[serde(default)]
+    pub host_count: u64,
+    /// Components involved (the first ones).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<String>,
+    /// Distinct components in all.
+    #[serde(default)]
+    pub component_count: u64,
     /// Linked helpdesk tickets (the first ones).
     #[serde(default)]
     pub tickets: Vec<String>,
@@ -448,6 +500,10 @@ impl Event for Incident {
                 lines: 57,
                 templates: 2,
                 services: vec!["hdfs".into()],
+                hosts: vec!["dn-17".into(), "dn-4".into()],
+                host_count: 2,
+                components: vec!["dfs.DataNode".into()],
+                component_count: 1,
                 tickets: Vec::new(),
                 ticket_count: 0,
                 reopened: 0,

@@ -24,9 +24,9 @@ pub struct MinerConfig {
     /// Detect the header format from the first lines (ignored when a format or regex is set).
     pub detect_header: bool,
     /// A header format in Loghub syntax, e.g. `"<date> <time> <level> <comp>: <content>"`
-    /// (fields: date time month day ts num word level comp any content).
+    /// (fields: date time month day ts num word host level comp any content).
     pub header_format: Option<String>,
-    /// A header regex with optional named groups `timestamp`, `level`, `component`, `content`.
+    /// A header regex with optional named groups `timestamp`, `level`, `component`, `host`, `content`.
     pub header_regex: Option<String>,
     /// Whether to extract parameter values for every line.
     pub extract_params: bool,

@@ -49,6 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 line,
                 fallback_time: None,
                 evidence,
+                host: None,
             })?;
             incidents.extend(outputs.incidents.iter().map(|i| i.incident_id));
             alerts.extend(outputs.alerts);

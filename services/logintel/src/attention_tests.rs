@@ -13,6 +13,8 @@ fn signal(level: u8, template: &str, at_ms: i64) -> Signal {
         silence: false,
         lines: 1,
         service: "web".to_owned(),
+        hosts: Vec::new(),
+        components: Vec::new(),
     }
 }
 
@@ -122,4 +124,63 @@ fn similarity_is_shared_words() {
     let b = "ciod: Error creating node map from file <*>: Bad file descriptor";
     assert!(similarity(a, b) >= 0.5);
     assert!(similarity(a, "data TLB error interrupt") < 0.2);
+}
+
+fn on_hosts(mut signal: Signal, hosts: &[&str]) -> Signal {
+    signal.hosts = hosts.iter().map(|h| (*h).to_owned()).collect();
+    signal
+}
+
+#[test]
+fn hosts_are_named_and_raise_the_severity_but_add_no_points() {
+    let config = AttentionConfig::default();
+    let one_host = GroupFacts::new(&on_hosts(signal(2, "disk <*> write failed", 0), &["db-1"]));
+    assert!(why(&one_host).contains("1 template on host db-1"), "{}", why(&one_host));
+    let mut wide = one_host.clone();
+    wide.add(&on_hosts(
+        signal(2, "disk <*> write failed", 60_000),
+        &["db-2", "db-3", "db-1"],
+    ));
+    wide.add(&on_hosts(signal(2, "disk <*> write failed", 120_000), &["db-4"]));
+    assert_eq!((wide.host_count, wide.hosts.len()), (4, 4), "each host counted once");
+    assert!(why(&wide).contains("1 template on 4 hosts for 2 min"), "{}", why(&wide));
+    let (total, parts) = score(&wide);
+    assert_eq!((parts.breadth, total), (0.0, score(&one_host).0), "hosts add no points");
+    // The same score, one level more severe for the spread over hosts.
+    let mut narrow = one_host.clone();
+    narrow.lines = wide.lines;
+    assert!(severity(&wide, total, &config) < severity(&narrow, total, &config));
+}
+
+#[test]
+fn three_components_are_a_broad_dimension() {
+    let mut s = signal(2, "a <*> failed", 0);
+    s.components = vec!["kernel".into(), "app".into(), "net".into()];
+    assert_eq!(score(&GroupFacts::new(&s)).1.breadth, 1.0);
+}
+
+#[test]
+fn breadth_is_at_most_two_points() {
+    let mut facts = GroupFacts::new(&on_hosts(signal(2, "a <*> failed", 0), &["h1", "h2", "h3"]));
+    for (i, (template, service)) in [("b <*> failed", "db"), ("c <*> failed", "web")].iter().enumerate() {
+        let mut s = signal(2, template, i as i64);
+        s.service = (*service).to_owned();
+        s.components = vec!["kernel".into(), "app".into(), "net".into()];
+        facts.add(&s);
+    }
+    assert_eq!(
+        score(&facts).1.breadth,
+        2.0,
+        "templates, services, hosts and components all broad: capped"
+    );
+}
+
+#[test]
+fn a_signal_from_a_host_of_the_group_is_related_even_with_other_wording() {
+    let config = AttentionConfig::default();
+    let facts = GroupFacts::new(&on_hosts(signal(2, "kernel panic on cpu <*>", 0), &["node-7"]));
+    let same_host = on_hosts(signal(2, "payment request timeout", 0), &["node-7"]);
+    let other_host = on_hosts(signal(2, "payment request timeout", 0), &["node-8"]);
+    assert!(facts.related_to(&same_host, &config));
+    assert!(!facts.related_to(&other_host, &config));
 }

@@ -52,6 +52,8 @@ pub struct LineInput<'a> {
     pub fallback_time: Option<Timestamp>,
     /// Where the line is in the raw-log topic (cited as evidence).
     pub evidence: LogOffset,
+    /// The host that sent the line, when its transport names it (else the header's host).
+    pub host: Option<&'a str>,
 }
 
 /// What one step of the engine produced.
@@ -232,6 +234,8 @@ impl Engine {
             fatal,
             line: text.trim_end_matches(['\n', '\r']),
             evidence: input.evidence.clone(),
+            host: input.host.or(parsed.header.host.as_deref()),
+            component: parsed.header.component.as_deref(),
         };
         let mut alerts = Vec::new();
         state.detector.observe(&observation, &self.config.detector, &mut alerts);

@@ -23,6 +23,9 @@ use crate::config::IncidentConfig;
 use crate::correlation::{PendingGroup, add_evidence, dependent};
 use crate::detector::suppress::{ms_to_ts, secs_to_ms};
 use crate::ids::derived_v7;
+
+/// Hosts and components named on an incident's attention record (the rest are counted).
+const KEPT_ORIGINS: usize = 16;
 use crate::policy::decide;
 
 /// Resolved incidents remembered per service (repeated resolve calls, reopening).
@@ -68,7 +71,8 @@ pub enum Joined {
 impl IncidentBook {
     /// Joins `alert` to an open incident of this book: any within the correlation window when
     /// `foreign` is false (the alert's own service); for another service's alert, only one
-    /// whose templates share content with it or whose service is a dependency of its service.
+    /// whose templates share content with it, whose lines came from one of its hosts, or whose
+    /// service is a dependency of its service.
     pub fn join_open(&mut self, alert: &Alert, signal: &Signal, config: &IncidentConfig, foreign: bool) -> Joined {
         let window = secs_to_ms(config.correlation_secs);
         let facts = &self.facts;
@@ -82,7 +86,7 @@ impl IncidentBook {
                     || dependent(&alert.service, &i.service, config)
                     || facts
                         .get(&i.incident_id)
-                        .is_some_and(|f| f.similar_to(&alert.template, &config.attention))
+                        .is_some_and(|f| f.related_to(signal, &config.attention))
             })
             .max_by_key(|(_, i)| i.updated_at)
             .map(|(index, _)| index);
@@ -300,6 +304,10 @@ impl IncidentBook {
                 lines: 0,
                 templates: 0,
                 services: Vec::new(),
+                hosts: Vec::new(),
+                host_count: 0,
+                components: Vec::new(),
+                component_count: 0,
                 tickets: Vec::new(),
                 ticket_count: 0,
                 reopened: 0,
@@ -328,6 +336,10 @@ impl IncidentBook {
             attention.lines = facts.lines;
             attention.templates = facts.template_count;
             attention.services.clone_from(&facts.services);
+            attention.hosts = facts.hosts.iter().take(KEPT_ORIGINS).cloned().collect();
+            attention.host_count = facts.host_count;
+            attention.components = facts.components.iter().take(KEPT_ORIGINS).cloned().collect();
+            attention.component_count = facts.component_count;
             attention.ticket_count = facts.tickets;
         }
         incident.severity = sev.severity();

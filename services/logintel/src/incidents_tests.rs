@@ -32,6 +32,8 @@ fn signal(alert: &Alert, at_ms: i64, level: u8) -> Signal {
         silence: false,
         lines: 1,
         service: alert.service.clone(),
+        hosts: Vec::new(),
+        components: Vec::new(),
     }
 }
 
@@ -179,4 +181,32 @@ fn a_declaration_drafts_a_resolved_incident_below_policy() {
     let decision = declared.postmortem.unwrap();
     assert_eq!(decision.decision, PostmortemChoice::Draft);
     assert_eq!(decision.decided_by, "bob");
+}
+
+#[test]
+fn another_service_failing_on_the_same_host_joins_the_incident() {
+    let config = IncidentConfig::default();
+    let mut book = IncidentBook::default();
+    let first = alert(1, "hdfs", "Disk failure on volume <*>", 1);
+    let mut first_signal = signal(&first, T0, 3);
+    first_signal.hosts = vec!["node-7".into()];
+    let incident = book.on_alert(&first, &first_signal, &config).unwrap();
+    assert_eq!(incident.attention.as_ref().unwrap().hosts, vec!["node-7".to_owned()]);
+
+    let elsewhere = alert(2, "payments", "request to ledger timed out", 2);
+    let mut other_host = signal(&elsewhere, T0 + 1000, 2);
+    other_host.hosts = vec!["node-9".into()];
+    assert!(matches!(
+        book.join_open(&elsewhere, &other_host, &config, true),
+        Joined::No
+    ));
+    let mut same_host = other_host.clone();
+    same_host.hosts = vec!["node-7".into()];
+    let Joined::Changed(joined) = book.join_open(&elsewhere, &same_host, &config, true) else {
+        panic!("an alert from the incident's host joins it");
+    };
+    assert_eq!(joined.incident_id, incident.incident_id);
+    let attention = joined.attention.unwrap();
+    assert_eq!(attention.services, vec!["hdfs".to_owned(), "payments".to_owned()]);
+    assert_eq!(attention.host_count, 1);
 }

@@ -181,6 +181,7 @@ pub fn labelled_check_with(path: &Path, config: &LogintelConfig) -> Result<Label
             line: line.as_bytes(),
             fallback_time: None,
             evidence,
+            host: None,
         };
         let outputs = engine.ingest(&input)?;
         incidents.extend(outputs.incidents.iter().map(|i| i.incident_id));

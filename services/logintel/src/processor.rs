@@ -166,6 +166,7 @@ impl LogProcessor {
             line: raw.line.as_bytes(),
             fallback_time: fallback,
             evidence,
+            host: raw.host(),
         };
         let outputs = shared.engine.ingest(&input)?;
         let now = Instant::now();

@@ -27,6 +27,8 @@ pub(crate) enum FieldKind {
     Num,
     /// One non-blank token.
     Word,
+    /// The host (node, machine) that wrote the line: one non-blank token.
+    Host,
     /// A known severity word (`INFO`, `warn`, `E`, …).
     Level,
     /// The component (lazy: the shortest text after which the rest of the format matches).
@@ -47,6 +49,7 @@ impl FieldKind {
             "ts" => Self::Ts,
             "num" => Self::Num,
             "word" => Self::Word,
+            "host" => Self::Host,
             "level" => Self::Level,
             "comp" => Self::Comp,
             "any" => Self::Any,
@@ -63,13 +66,13 @@ impl FieldKind {
     fn weight(self) -> u32 {
         match self {
             Self::Date | Self::Time | Self::Month | Self::Day | Self::Num | Self::Level => 3,
-            Self::Word | Self::Comp | Self::Ts | Self::Any => 1,
+            Self::Word | Self::Host | Self::Comp | Self::Ts | Self::Any => 1,
             Self::Content => 0,
         }
     }
 
     /// Number of kinds (for tables indexed by `kind as usize`).
-    pub(super) const COUNT: usize = 11;
+    pub(super) const COUNT: usize = 12;
 
     /// All kinds, in discriminant order.
     pub(super) const ALL: [Self; Self::COUNT] = [
@@ -80,6 +83,7 @@ impl FieldKind {
         Self::Ts,
         Self::Num,
         Self::Word,
+        Self::Host,
         Self::Level,
         Self::Comp,
         Self::Any,
@@ -96,7 +100,7 @@ impl FieldKind {
             Self::Num => b.is_ascii_digit() || (first && b == b'-'),
             Self::Day => b.is_ascii_digit(),
             Self::Month | Self::Level => b.is_ascii_alphabetic(),
-            Self::Word => !b.is_ascii_whitespace(),
+            Self::Word | Self::Host => !b.is_ascii_whitespace(),
             Self::Ts | Self::Comp | Self::Any | Self::Content => true,
         }
     }
@@ -156,6 +160,7 @@ pub(crate) struct HeaderMatch {
     pub(crate) timestamp: Option<Range<usize>>,
     pub(crate) level: Option<Range<usize>>,
     pub(crate) component: Option<Range<usize>>,
+    pub(crate) host: Option<Range<usize>>,
     pub(crate) content: Range<usize>,
     /// Severity of the level field, when the format classified it while matching.
     pub(crate) severity: Option<Severity>,
@@ -274,6 +279,7 @@ impl HeaderFormat {
                 }
                 FieldKind::Level => out.level = Some(start..end),
                 FieldKind::Comp => out.component = Some(start..end),
+                FieldKind::Host => out.host = Some(start..end),
                 FieldKind::Content => out.content = start..end,
                 _ => {}
             }

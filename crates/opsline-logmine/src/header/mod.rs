@@ -26,17 +26,20 @@ pub struct Header {
     pub level: Option<String>,
     /// The component/logger/program name (a trailing `[pid]` is removed).
     pub component: Option<String>,
+    /// The host (node, machine) that wrote the line, when the format names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 /// Built-in header shapes, in the Loghub format syntax understood by
 /// [`crate::MinerConfig::header_format`]. They describe common logging conventions, not data sets.
 pub const BUILTIN_FORMATS: &[&str] = &[
     // RAS / supercomputer alert streams: label epoch date node datetime node type comp level.
-    "<word> <num> <date> <word> <date> <word> <word> <comp> <level> <content>",
+    "<word> <num> <date> <host> <date> <word> <word> <comp> <level> <content>",
     // Alert label + epoch + date + host, followed by a classic syslog line.
-    "<word> <num> <date> <word> <month> <day> <time> <word> <comp>: <content>",
+    "<word> <num> <date> <host> <month> <day> <time> <word> <comp>: <content>",
     // Cluster event logs: id node component state epoch flag.
-    "<num> <word> <comp> <word> <num> <num> <content>",
+    "<num> <host> <comp> <word> <num> <num> <content>",
     // Python/OpenStack style with a source prefix and a request context in brackets.
     "<word> <date> <time> <num> <level> <comp> [<any>] <content>",
     "<date> <time> <num> <level> <comp> [<any>] <content>",
@@ -54,9 +57,9 @@ pub const BUILTIN_FORMATS: &[&str] = &[
     // Windows CBS/CSI.
     "<date> <time>, <level> <comp> <content>",
     // BSD syslog: Mon day time host program[pid]: content.
-    "<month> <day> <time> <word> <comp>: <content>",
+    "<month> <day> <time> <host> <comp>: <content>",
     // ISO syslog (RFC 5424-ish without structured data).
-    "<date> <word> <comp>: <content>",
+    "<date> <host> <comp>: <content>",
     // Apache error log.
     "[<ts>] [<level>] <content>",
     // Bracketed time then program - content.
@@ -80,7 +83,7 @@ pub(crate) enum HeaderStrategy {
     None,
     /// One fixed format (user supplied, or locked in by detection).
     Fixed(Box<HeaderFormat>),
-    /// A user regex with optional named groups `timestamp`, `level`, `component`, `content`.
+    /// A user regex with optional named groups `timestamp`, `level`, `component`, `host`, `content`.
     Regex(Box<Regex>),
     /// Auto-detection in progress over the built-in formats.
     Detecting(Box<Detector>),
@@ -187,6 +190,7 @@ fn regex_split(re: &Regex, line: &str) -> Option<format::HeaderMatch> {
         timestamp: range("timestamp"),
         level: range("level"),
         component: range("component"),
+        host: range("host"),
         content,
         severity: None,
     })

@@ -168,3 +168,30 @@ fn strips_pid_from_component() {
     assert_eq!(strip_pid("kernel"), "kernel");
     assert_eq!(strip_pid("x[abc]"), "x[abc]");
 }
+
+#[test]
+fn names_the_host_in_syslog_ras_and_cluster_shapes() {
+    let (h, _, _) = parse_stream(&["Mar  3 10:00:01 web-07 nginx[311]: upstream timed out while reading"]);
+    assert_eq!(h.host.as_deref(), Some("web-07"));
+    assert_eq!(h.component.as_deref(), Some("nginx"));
+    let (h, _, _) = parse_stream(&[
+        "- 1200000000 2007.01.05 R11-M0-N3 2007-01-05-10.00.00.000000 R11-M0-N3 RAS KERNEL FATAL data storage interrupt",
+    ]);
+    assert_eq!(h.host.as_deref(), Some("R11-M0-N3"));
+    let (h, _, _) = parse_stream(&["4411 node-12 unix.hw state_change.unavailable 1077804742 1 fan 3 failed"]);
+    assert_eq!(h.host.as_deref(), Some("node-12"));
+    // A format without a host field names none.
+    let (h, _, _) = parse_stream(&["2024-05-01 10:00:00,001 ERROR Pool: connection refused by peer"]);
+    assert_eq!(h.host, None);
+}
+
+#[test]
+fn a_user_regex_may_name_the_host() {
+    let mut miner = Miner::new(MinerConfig {
+        header_regex: Some(r"^(?P<host>\S+) (?P<level>\w+) (?P<content>.*)$".into()),
+        ..MinerConfig::default()
+    })
+    .unwrap();
+    let parsed = miner.ingest(b"db-2 ERROR disk 3 is full");
+    assert_eq!(parsed.header.host.as_deref(), Some("db-2"));
+}

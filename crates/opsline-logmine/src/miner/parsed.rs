@@ -19,6 +19,8 @@ pub struct HeaderRef<'a> {
     pub level: Option<&'a str>,
     /// The component/logger/program name (a trailing `[pid]` is removed).
     pub component: Option<&'a str>,
+    /// The host (node, machine) that wrote the line, when the header names one.
+    pub host: Option<&'a str>,
 }
 
 impl HeaderRef<'_> {
@@ -28,6 +30,7 @@ impl HeaderRef<'_> {
             timestamp: self.timestamp.map(str::to_string),
             level: self.level.map(str::to_string),
             component: self.component.map(str::to_string),
+            host: self.host.map(str::to_string),
         }
     }
 }
@@ -62,6 +65,7 @@ impl<'a> ParsedRef<'a> {
             timestamp: field(&split.timestamp),
             level: field(&split.level),
             component: field(&split.component).map(strip_pid),
+            host: field(&split.host),
         };
         // Header formats classify their level field while matching; other strategies do it here.
         let severity = split.severity.or_else(|| header.level.and_then(classify_level));

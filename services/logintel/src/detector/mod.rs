@@ -18,6 +18,7 @@
 //! serde-serializable, so it is part of the service's snapshot; given the same
 //! lines and event times it produces the same alerts with the same ids.
 
+pub mod origins;
 pub mod rate;
 pub mod suppress;
 
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::DetectorConfig;
 use crate::redaction::redact;
+use origins::RecentOrigins;
 use rate::WindowRate;
 use suppress::{AlertParts, Suppression, TriggerLines, build_alert, secs_to_ms};
 
@@ -51,6 +53,10 @@ pub struct Observation<'a> {
     pub line: &'a str,
     /// Where the line is in the raw-log topic.
     pub evidence: LogOffset,
+    /// The host that wrote the line, when known.
+    pub host: Option<&'a str>,
+    /// The component that wrote the line, when known.
+    pub component: Option<&'a str>,
 }
 
 /// What the detector keeps per template.
@@ -68,6 +74,9 @@ pub struct TemplateStats {
     /// Worst level of the template's lines: fatal 3, error 2, warning 1, else 0.
     #[serde(default)]
     pub level: u8,
+    /// Recent hosts and components of its lines.
+    #[serde(default)]
+    pub origins: RecentOrigins,
 }
 
 /// The detector state of one service.
@@ -118,9 +127,15 @@ impl ServiceDetector {
         self.lines >= config.warmup_lines && elapsed >= secs_to_ms(config.warmup_secs)
     }
 
-    /// Observes one line; emitted alerts are appended to `out`.
+    /// Observes one line; emitted alerts, stamped with their origins, are appended to `out`.
     pub fn observe(&mut self, obs: &Observation<'_>, config: &DetectorConfig, out: &mut Vec<Alert>) {
-        self.advance(obs.time_ms, config, out);
+        let start = out.len();
+        self.observe_line(obs, config, out);
+        origins::fill(&self.templates, out.get_mut(start..).unwrap_or_default());
+    }
+
+    fn observe_line(&mut self, obs: &Observation<'_>, config: &DetectorConfig, out: &mut Vec<Alert>) {
+        self.advance_clock(obs.time_ms, config, out);
         let now = self.clock_ms;
         self.first_ms.get_or_insert(now);
         self.lines = self.lines.saturating_add(1);
@@ -136,8 +151,10 @@ impl ServiceDetector {
             novel_until_ms: i64::MIN,
             rate: WindowRate::default(),
             level: 0,
+            origins: RecentOrigins::default(),
         });
         stats.level = stats.level.max(level_class(obs.level, obs.fatal));
+        stats.origins.note(obs.host, obs.component, now);
         if stats.text != obs.template {
             obs.template.clone_into(&mut stats.text);
         }
@@ -247,6 +264,12 @@ impl ServiceDetector {
     /// Moves the event clock to `time_ms` (never backwards) and runs the time-driven
     /// checks (silence, suppression expiry and summaries) when a new window starts.
     pub fn advance(&mut self, time_ms: i64, config: &DetectorConfig, out: &mut Vec<Alert>) {
+        let start = out.len();
+        self.advance_clock(time_ms, config, out);
+        origins::fill(&self.templates, out.get_mut(start..).unwrap_or_default());
+    }
+
+    fn advance_clock(&mut self, time_ms: i64, config: &DetectorConfig, out: &mut Vec<Alert>) {
         let first_time = self.first_ms.is_none() && self.lines == 0;
         self.clock_ms = if first_time {
             time_ms
@@ -268,6 +291,7 @@ impl ServiceDetector {
 
     /// Emits every pending summary (end of a replay).
     pub fn flush(&mut self, out: &mut Vec<Alert>) {
+        let start = out.len();
         let now = self.clock_ms;
         for (_, mut suppression) in std::mem::take(&mut self.suppressions) {
             if let Some(alert) = suppression.take_summary(&self.service, now) {
@@ -275,6 +299,7 @@ impl ServiceDetector {
                 out.push(alert);
             }
         }
+        origins::fill(&self.templates, out.get_mut(start..).unwrap_or_default());
     }
 
     /// Drops what a later line would discard anyway (the contents of windows that are

@@ -172,6 +172,7 @@ pub fn build_alert(parts: AlertParts<'_>) -> Alert {
         window_end: ms_to_ts(parts.end_ms.max(parts.start_ms)),
         suppressed: parts.suppressed,
         evidence: parts.evidence,
+        origins: Default::default(),
     }
 }
 

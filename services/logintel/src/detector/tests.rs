@@ -36,6 +36,8 @@ impl Feed {
                 partition: 0,
                 offset: self.offset,
             },
+            host: Some("node-1"),
+            component: None,
         };
         self.detector.observe(&obs, &self.config, &mut self.alerts);
     }

@@ -26,6 +26,7 @@ fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: usize) -> O
             line,
             fallback_time: None,
             evidence,
+            host: None,
         };
         all.extend(engine.ingest(&input).unwrap());
     }
@@ -229,6 +230,8 @@ fn cross_signal(alert: &Alert, at_ms: i64) -> Signal {
         silence: false,
         lines: 1,
         service: alert.service.clone(),
+        hosts: Vec::new(),
+        components: Vec::new(),
     }
 }
 

@@ -204,6 +204,7 @@ pub fn evaluate_file(path: &Path, config: &LogintelConfig) -> Result<SystemRepor
                 partition: 0,
                 offset: i64::try_from(index).unwrap_or(i64::MAX),
             },
+            host: None,
         };
         let outputs = engine.ingest(&input)?;
         let clock = engine
