@@ -12,7 +12,6 @@ use std::time::Duration;
 use opsline_e2e::gateway::{post_lines, spawn_gateway};
 use opsline_events::logs::RawLog;
 use opsline_events::{TopicNames, topics};
-use opsline_kafka::embedded::BrokerKind;
 use uuid::Uuid;
 
 const LINES: usize = 100_000;
@@ -71,16 +70,15 @@ async fn hundred_thousand_lines_survive_a_killed_consumer() {
     // dead members; noida-db never does, so there it gets SIGTERM), then restart it.
     let partial = opsline_e2e::read_n(&gateway.kafka, &copy, LINES / 3, Duration::from_secs(120)).await;
     assert!(partial.len() >= LINES / 3, "relay made progress: {}", partial.len());
-    match opsline_e2e::broker_kind() {
-        BrokerKind::Tansu => consumer.kill().await.unwrap(),
-        BrokerKind::Noida => {
-            let pid = consumer.id().unwrap().to_string();
-            std::process::Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap();
-            consumer.wait().await.unwrap();
-        }
+    if opsline_e2e::broker_kind().evicts_dead_members() {
+        consumer.kill().await.unwrap();
+    } else {
+        let pid = consumer.id().unwrap().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        consumer.wait().await.unwrap();
     }
     let mut consumer = spawn_relay();
     let mut seen = HashSet::new();

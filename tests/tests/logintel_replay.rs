@@ -22,7 +22,6 @@ use opsline_events::logs::{Alert, Incident, IncidentStatus, LogOffset, RawLog, T
 use opsline_events::tickets::TriagedTicket;
 use opsline_events::{Envelope, Event, topics};
 use opsline_gateway::Gateway;
-use opsline_kafka::embedded::BrokerKind;
 use opsline_kafka::{InRecord, OutRecord};
 use opsline_logintel::labelled::{LabelledReport, read_labelled};
 use opsline_logintel::processor::{SharedState, lock};
@@ -149,7 +148,7 @@ async fn restart_mid_stream_keeps_template_ids_and_alerts_once() {
     let first_offset = posted.iter().map(|r| r.offset).min().expect("records");
     wait_for_offset(&first.handle, service, first_offset + half as i64 - 1).await;
     tokio::time::sleep(Duration::from_millis(800)).await; // an idle snapshot
-    let abrupt = opsline_e2e::broker_kind() == BrokerKind::Tansu;
+    let abrupt = opsline_e2e::broker_kind().evicts_dead_members();
     stop(first, abrupt).await;
 
     // The second half arrives while the service is down.

@@ -52,10 +52,29 @@ pub enum Command {
 /// Which embedded broker `up` starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BrokerChoice {
-    /// noida-db: persistent data directory (default).
+    /// noida-db: persistent data directory (default); its idle consumers spin (see `opsline bench idle`).
     Noida,
-    /// Tansu: memory only.
+    /// Tansu: memory only (data lost when it stops).
     Tansu,
+}
+
+impl BrokerChoice {
+    /// The broker process this choice starts.
+    pub fn kind(self) -> opsline_kafka::embedded::BrokerKind {
+        use opsline_kafka::embedded::BrokerKind;
+        match self {
+            Self::Tansu => BrokerKind::Tansu,
+            Self::Noida => BrokerKind::Noida,
+        }
+    }
+
+    /// The value of `--broker` that selects it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::Tansu => "tansu",
+            Self::Noida => "noida",
+        }
+    }
 }
 
 /// `opsline up`.

@@ -22,6 +22,11 @@ pub struct KafkaConfig {
     pub session_timeout_ms: u32,
     /// Consumer group heartbeat interval.
     pub heartbeat_interval_ms: u32,
+    /// How long a consumer's fetch may wait on the broker for new records (librdkafka's
+    /// `fetch.wait.max.ms`; unset: its default, 500). Kafka answers a waiting fetch as soon as
+    /// records arrive, so a long wait costs no latency there and saves idle requests; Tansu
+    /// answers only when the wait ends, so there it is also the idle latency of each hop.
+    pub fetch_wait_max_ms: Option<u32>,
     /// How long the producer keeps retrying a record before failing it.
     pub message_timeout_ms: u32,
     /// Producer batching delay.
@@ -50,7 +55,8 @@ impl Default for KafkaConfig {
             bootstrap_servers: "127.0.0.1:9092".to_owned(),
             client_id: "opsline".to_owned(),
             session_timeout_ms: 6000,
-            heartbeat_interval_ms: 500,
+            heartbeat_interval_ms: 2000,
+            fetch_wait_max_ms: None,
             message_timeout_ms: 60_000,
             linger_ms: 5,
             queue_buffering_max_messages: 100_000,
@@ -112,7 +118,14 @@ impl KafkaConfig {
             .set("heartbeat.interval.ms", self.heartbeat_interval_ms.to_string())
             .set("statistics.interval.ms", "5000")
             .set("enable.partition.eof", "false");
+        self.set_fetch_wait(&mut config);
         config
+    }
+
+    fn set_fetch_wait(&self, config: &mut ClientConfig) {
+        if let Some(wait) = self.fetch_wait_max_ms {
+            config.set("fetch.wait.max.ms", wait.to_string());
+        }
     }
 
     /// librdkafka settings of a group-less reader (manual assignment, no commits).
@@ -128,6 +141,7 @@ impl KafkaConfig {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false");
+        self.set_fetch_wait(&mut config);
         config
     }
 

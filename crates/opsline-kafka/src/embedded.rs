@@ -53,6 +53,12 @@ impl BrokerKind {
     pub fn is_persistent(self) -> bool {
         matches!(self, Self::Noida)
     }
+
+    /// Whether the broker evicts a consumer-group member that died without leaving (within
+    /// its session timeout); noida-db keeps it until the group is rebuilt.
+    pub fn evicts_dead_members(self) -> bool {
+        matches!(self, Self::Tansu)
+    }
 }
 
 /// Errors starting an embedded broker.
@@ -62,7 +68,7 @@ pub enum EmbeddedError {
     #[error("{0} not found; run scripts/install-brokers.sh")]
     NotInstalled(PathBuf),
     /// The process could not be spawned.
-    #[error("cannot start {binary}: {source}")]
+    #[error("cannot start {binary}")]
     Spawn {
         /// Binary path.
         binary: PathBuf,

@@ -28,6 +28,7 @@ pub mod admin;
 pub mod config;
 pub mod consumer;
 mod context;
+mod delivery;
 pub mod embedded;
 pub mod follower;
 pub mod metrics;
@@ -74,4 +75,7 @@ pub enum KafkaSetupError {
         /// The broker's answer.
         reason: String,
     },
+    /// The producer's delivery-report thread could not start.
+    #[error("cannot start the producer's delivery thread")]
+    Thread(#[source] std::io::Error),
 }

@@ -3,18 +3,21 @@
 //! [`Producer::enqueue`] never blocks: a full local queue is reported at once
 //! as [`SendError::QueueFull`] (the gateway turns it into HTTP 503). The
 //! returned [`PendingDelivery`] resolves when the broker acknowledged the
-//! record with `acks=all`, or failed it after `message.timeout.ms`.
+//! record with `acks=all`, or failed it after `message.timeout.ms`. Delivery reports are
+//! read by one thread per producer that sleeps while idle (see [`crate::delivery`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer as _};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer as _};
 use rdkafka::util::Timeout;
+use tokio::sync::oneshot;
 
 use crate::KafkaSetupError;
 use crate::config::KafkaConfig;
+use crate::delivery::{DeliveryContext, DeliveryReceiver, Poller};
 use crate::metrics::KafkaMetrics;
-use crate::quiet::QuietContext;
 use crate::record::OutRecord;
 
 /// Where the broker stored a record.
@@ -54,7 +57,7 @@ impl SendError {
 /// An enqueued record whose acknowledgement is pending.
 #[must_use = "a pending delivery must be awaited to know the record is durable"]
 pub struct PendingDelivery {
-    future: DeliveryFuture,
+    receiver: DeliveryReceiver,
     topic: String,
     metrics: KafkaMetrics,
 }
@@ -62,18 +65,15 @@ pub struct PendingDelivery {
 impl PendingDelivery {
     /// Waits for the broker's acknowledgement.
     pub async fn wait(self) -> Result<Delivered, SendError> {
-        match self.future.await {
-            Ok(Ok(delivery)) => {
+        match self.receiver.await {
+            Ok(Ok((partition, offset))) => {
                 self.metrics
                     .produced
                     .get_or_create(&KafkaMetrics::topic(&self.topic))
                     .inc();
-                Ok(Delivered {
-                    partition: delivery.partition,
-                    offset: delivery.offset,
-                })
+                Ok(Delivered { partition, offset })
             }
-            Ok(Err((error, _message))) => {
+            Ok(Err(error)) => {
                 self.metrics
                     .produce_errors
                     .get_or_create(&KafkaMetrics::topic_code(&self.topic, "kafka_error"))
@@ -88,7 +88,9 @@ impl PendingDelivery {
 /// A cheaply clonable idempotent producer.
 #[derive(Clone)]
 pub struct Producer {
-    inner: FutureProducer<QuietContext>,
+    inner: Arc<BaseProducer<DeliveryContext>>,
+    /// Stops the delivery-report thread when the last clone is dropped.
+    _poller: Arc<Poller>,
     metrics: KafkaMetrics,
 }
 
@@ -101,27 +103,33 @@ impl std::fmt::Debug for Producer {
 impl Producer {
     /// Creates the producer (no network traffic until the first send).
     pub fn new(config: &KafkaConfig, metrics: &KafkaMetrics) -> Result<Self, KafkaSetupError> {
-        let inner: FutureProducer<QuietContext> =
-            config.producer_config().create_with_context(QuietContext::default())?;
+        let inner: Arc<BaseProducer<DeliveryContext>> = Arc::new(
+            config
+                .producer_config()
+                .create_with_context(DeliveryContext::default())?,
+        );
+        let poller = Poller::start(Arc::clone(&inner)).map_err(KafkaSetupError::Thread)?;
         Ok(Self {
             inner,
+            _poller: Arc::new(poller),
             metrics: metrics.clone(),
         })
     }
 
     /// Enqueues `record` without waiting; fails at once with `QueueFull` when the queue is full.
     pub fn enqueue(&self, record: &OutRecord) -> Result<PendingDelivery, SendError> {
-        let mut future_record: FutureRecord<'_, [u8], [u8]> =
-            FutureRecord::to(&record.topic).headers(record.owned_headers());
+        let (sender, receiver) = oneshot::channel();
+        let mut base_record: BaseRecord<'_, [u8], [u8], _> =
+            BaseRecord::with_opaque_to(&record.topic, Box::new(sender)).headers(record.owned_headers());
         if let Some(key) = &record.key {
-            future_record = future_record.key(key.as_slice());
+            base_record = base_record.key(key.as_slice());
         }
         if let Some(payload) = &record.payload {
-            future_record = future_record.payload(payload.as_slice());
+            base_record = base_record.payload(payload.as_slice());
         }
-        match self.inner.send_result(future_record) {
-            Ok(future) => Ok(PendingDelivery {
-                future,
+        match self.inner.send(base_record) {
+            Ok(()) => Ok(PendingDelivery {
+                receiver,
                 topic: record.topic.clone(),
                 metrics: self.metrics.clone(),
             }),
@@ -171,7 +179,7 @@ impl Producer {
     /// Whether the broker answers a metadata request within two seconds, asked on this
     /// producer's own connection (no new client per check).
     pub async fn broker_reachable(&self) -> bool {
-        let client = self.inner.clone();
+        let client = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             client
                 .client()

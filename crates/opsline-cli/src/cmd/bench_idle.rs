@@ -20,7 +20,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use super::bench_idle_proc::{self as proc, Stat};
-use crate::cli::{BenchIdleArgs, BrokerChoice};
+use crate::cli::BenchIdleArgs;
 
 /// The line `opsline up` prints once every service runs.
 const RUNNING_LINE: &str = "running; Ctrl-C to stop";
@@ -62,10 +62,7 @@ struct Report {
 
 /// Starts the pipeline, measures it idle, stops it, prints the figures.
 pub async fn run(args: BenchIdleArgs, config_file: Option<&Path>) -> anyhow::Result<()> {
-    let broker = match args.broker {
-        BrokerChoice::Noida => "noida",
-        BrokerChoice::Tansu => "tansu",
-    };
+    let broker = args.broker.flag();
     if args.work_dir.exists() {
         std::fs::remove_dir_all(&args.work_dir).with_context(|| format!("cannot clear {}", args.work_dir.display()))?;
     }
@@ -221,10 +218,7 @@ async fn sample(root: u32, broker: &'static str, args: &BenchIdleArgs) -> anyhow
     busiest_threads.sort_by(|a, b| b.cpu_percent.total_cmp(&a.cpu_percent));
     busiest_threads.truncate(args.threads);
     let opsline_percent = processes.first().map_or(0.0, |p| p.cpu_percent);
-    let broker_binary = match broker {
-        "tansu" => "tansu",
-        _ => "noida-db",
-    };
+    let broker_binary = args.broker.kind().binary_name();
     let broker_percent = processes
         .iter()
         .filter(|p| p.name == broker_binary)

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use opsline_events::logs::RawLog;
 use opsline_events::{TopicNames, topics};
 use opsline_gateway::{Gateway, GatewayConfig};
-use opsline_kafka::embedded::{BrokerKind, EmbeddedBroker};
+use opsline_kafka::embedded::EmbeddedBroker;
 use opsline_kafka::{InRecord, KafkaConfig, KafkaMetrics, OutRecord, Producer};
 use opsline_runtime::Application;
 use opsline_runtime::Shutdown;
 use opsline_runtime::metrics::Metrics;
 use serde::Serialize;
 
-use crate::cli::{BenchPipelineArgs, BrokerChoice};
+use crate::cli::BenchPipelineArgs;
 
 /// Numbers of one path.
 #[derive(Debug, Serialize)]
@@ -93,10 +93,7 @@ fn line(i: usize) -> String {
 
 /// Runs both measurements on a fresh embedded broker.
 pub async fn run(args: BenchPipelineArgs) -> anyhow::Result<()> {
-    let kind = match args.broker {
-        BrokerChoice::Noida => BrokerKind::Noida,
-        BrokerChoice::Tansu => BrokerKind::Tansu,
-    };
+    let kind = args.broker.kind();
     let dir = std::env::temp_dir().join(format!("opsline-bench-{}", uuid::Uuid::now_v7().simple()));
     let broker = EmbeddedBroker::start(kind, &args.bin_dir, &dir, 0).await?;
     let kafka = broker.config();

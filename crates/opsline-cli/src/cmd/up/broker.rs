@@ -4,9 +4,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use opsline_kafka::KafkaConfig;
-use opsline_kafka::embedded::{BrokerKind, EmbeddedBroker};
+use opsline_kafka::embedded::EmbeddedBroker;
 
-use crate::cli::{BrokerChoice, UpArgs};
+use crate::cli::UpArgs;
+
+/// How long consumers' fetches wait on the embedded broker unless configured
+/// (`kafka.fetch_wait_max_ms`). Tansu answers an empty fetch only when the wait ends, so every
+/// idle consumer costs it one request per wait (with librdkafka's 500 ms, a Tansu build with
+/// SQLite storage took 11.7% of a core idle, with 5 s 2.7 to 3.8%: `opsline bench idle`). The
+/// price: on Tansu a record reaching an idle consumer waits up to this long per hop. noida-db
+/// answers every fetch at once, so the setting changes nothing there.
+pub const EMBEDDED_FETCH_WAIT_MS: u32 = 5_000;
 
 /// Points `kafka` at the broker to use, starting the embedded one unless `--bootstrap`
 /// names another (then `None`), and waits until it answers.
@@ -15,10 +23,7 @@ pub async fn start(kafka: &mut KafkaConfig, args: &UpArgs) -> anyhow::Result<Opt
     if let Some(bootstrap) = &args.bootstrap {
         kafka.bootstrap_servers = bootstrap.clone();
     } else {
-        let kind = match args.broker {
-            BrokerChoice::Noida => BrokerKind::Noida,
-            BrokerChoice::Tansu => BrokerKind::Tansu,
-        };
+        let kind = args.broker.kind();
         // The demo starts from an empty broker so that its counts describe this run only.
         let data_dir = if args.demo {
             args.data_dir.join("demo")
@@ -32,6 +37,7 @@ pub async fn start(kafka: &mut KafkaConfig, args: &UpArgs) -> anyhow::Result<Opt
             .await
             .context("cannot start the embedded broker (run scripts/install-brokers.sh, or pass --bootstrap)")?;
         kafka.bootstrap_servers = broker.bootstrap();
+        kafka.fetch_wait_max_ms.get_or_insert(EMBEDDED_FETCH_WAIT_MS);
         println!(
             "broker      {} at {} (data in {})",
             kind.binary_name(),
