@@ -83,7 +83,7 @@ fn is_path(piece: &[u8]) -> bool {
 
 /// Byte class bits (see [`byte_class`]). Path delimiters are Loghub-2.0's `path_delimiters`;
 /// token delimiters (its `token_delimiters`) add `.-+@#$%&`.
-const DIGIT: u16 = 1;
+pub(crate) const DIGIT: u16 = 1;
 const SLASH: u16 = 2;
 const PATH_DELIM: u16 = 4;
 const TOKEN_DELIM: u16 = 8;
@@ -160,6 +160,12 @@ pub(crate) fn byte_class(b: u8) -> u16 {
 pub(crate) fn mask_token(token: &str, max_len: usize, out: &mut String) -> Masked {
     let class = token.bytes().fold(0, |c, b| c | byte_class(b));
     mask_classified(token, class, max_len, out)
+}
+
+/// Whether masking leaves `token` as it is ([`Masked::Unchanged`], any length allowed).
+pub(crate) fn keeps(token: &str) -> bool {
+    let class = token.bytes().fold(0, |c, b| c | byte_class(b));
+    mask_classified(token, class, usize::MAX, &mut String::new()) == Masked::Unchanged
 }
 
 /// [`mask_token`] for a token whose class (the union of [`byte_class`] over its bytes) the
