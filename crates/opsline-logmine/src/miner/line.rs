@@ -2,7 +2,7 @@
 
 use super::neighbours;
 use crate::intern::{Interner, UNKNOWN, WILD};
-use crate::mask::{BLANK, DIGIT, Masked, WILDCARD, byte_class, mask_classified};
+use crate::mask::{BLANK, DIGIT, MaskMemo, Masked, WILDCARD, byte_class, mask_classified};
 
 /// Where one token of the current line sits (byte offsets; lines are capped well below 4 GiB).
 #[derive(Debug, Clone, Copy, Default)]
@@ -95,6 +95,8 @@ pub(crate) struct LineTokens {
     pub(crate) spans: Vec<TokenSpan>,
     /// Rewritten texts, back to back.
     pub(crate) masked: String,
+    /// Outcomes of the general masking path for recent tokens.
+    memo: MaskMemo,
 }
 
 impl LineTokens {
@@ -133,10 +135,16 @@ impl LineTokens {
             let (masked, known) = if class & DIGIT == 0 && raw.len() <= max_token_bytes {
                 match interner.lookup_word(raw) {
                     (id, true) => (Masked::Unchanged, Some(id)),
-                    (id, false) => (mask_classified(raw, class, max_token_bytes, &mut self.masked), Some(id)),
+                    (id, false) => (
+                        mask_classified(raw, class, max_token_bytes, &mut self.masked, Some(&mut self.memo)),
+                        Some(id),
+                    ),
                 }
             } else {
-                (mask_classified(raw, class, max_token_bytes, &mut self.masked), None)
+                (
+                    mask_classified(raw, class, max_token_bytes, &mut self.masked, Some(&mut self.memo)),
+                    None,
+                )
             };
             let (was_number, was_user) = (after_number, after_user);
             after_number = masked == Masked::Wildcard && raw.as_bytes().last().is_some_and(u8::is_ascii_digit);
