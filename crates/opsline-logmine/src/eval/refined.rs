@@ -47,6 +47,8 @@ pub struct RefinedScores {
     pub templates: usize,
     /// Refinement counts.
     pub stats: RefineStats,
+    /// Accepted refinements: (mined text, refined text, lines of the template).
+    pub accepted: Vec<(String, String, usize)>,
 }
 
 /// The refinement report.
@@ -144,12 +146,15 @@ pub fn evaluate_dirs_refined<M: TemplateModel>(
         order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let budget = (lines.len() as f64 * options.calls_per_1000 / 1000.0).floor() as usize;
         let mut refiner = Refiner::new(&mut *model, options.samples);
-        for &(id, _) in order.iter().take(budget) {
+        let mut accepted = Vec::new();
+        for &(id, count) in order.iter().take(budget) {
             let (Some(text), Some((_, samples))) = (mined.texts.get(&id), members.get(&id)) else {
                 continue;
             };
             let samples: Vec<&str> = samples.iter().map(|&i| mined.contents[i].as_str()).collect();
-            refiner.refine(id, text, &samples);
+            if let Outcome::Accepted(new) = refiner.refine(id, text, &samples) {
+                accepted.push((text.clone(), new.clone(), count));
+            }
         }
         let label = |refined: bool| -> Vec<String> {
             mined
@@ -166,6 +171,7 @@ pub fn evaluate_dirs_refined<M: TemplateModel>(
             refined: score_rows(loaded.truth(), &label(true)),
             templates: order.len(),
             stats: refiner.stats().clone(),
+            accepted,
         };
         progress(&d.name, &scores);
         datasets.insert(d.name.clone(), scores);

@@ -16,6 +16,8 @@ pub enum Rejection {
     DropsConstant,
     /// A sample line does not match the proposal.
     MissesSample,
+    /// The proposal keeps as a constant a number that the mined template does not have.
+    KeepsNumber,
 }
 
 impl Rejection {
@@ -27,6 +29,7 @@ impl Rejection {
             Self::AllWildcards => "all-wildcards",
             Self::DropsConstant => "drops-constant",
             Self::MissesSample => "misses-sample",
+            Self::KeepsNumber => "keeps-number",
         }
     }
 }
@@ -76,6 +79,27 @@ fn constant_words(template: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Whether an alphanumeric word looks like a number or an id: a run of three or more digits, or
+/// digits making up half of it (`50010`, `blk_7128`, `10`, `a1b2`; not `jk2_init`, `HTTP`).
+fn is_numeric_word(word: &str) -> bool {
+    let digits = word.bytes().filter(u8::is_ascii_digit).count();
+    let mut run = 0;
+    let mut longest = 0;
+    for b in word.bytes() {
+        run = if b.is_ascii_digit() { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    digits > 0 && (longest >= 3 || digits * 2 >= word.len())
+}
+
+/// The numeric words (see [`is_numeric_word`]) of the constant text of a template, split on
+/// everything but letters, digits and `_`.
+fn numeric_words(fixed: &str) -> impl Iterator<Item = &str> {
+    fixed
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| is_numeric_word(w))
+}
+
 /// Checks a proposal against the mined template and the lines it must match.
 pub fn check(mined: &str, proposed: &str, samples: &[&str]) -> Result<(), Rejection> {
     let proposed = normalize_space(proposed);
@@ -96,6 +120,11 @@ pub fn check(mined: &str, proposed: &str, samples: &[&str]) -> Result<(), Reject
     let fixed_text = fixed.join(" ");
     if constant_words(mined).any(|w| !fixed_text.contains(w)) {
         return Err(Rejection::DropsConstant);
+    }
+    let mined_fixed = mined.split(WILDCARD).collect::<Vec<_>>().join(" ");
+    let mined_numbers: Vec<&str> = numeric_words(&mined_fixed).collect();
+    if numeric_words(&fixed_text).any(|w| !mined_numbers.contains(&w)) {
+        return Err(Rejection::KeepsNumber);
     }
     if !samples.iter().all(|line| matches(&proposed, line)) {
         return Err(Rejection::MissesSample);
@@ -162,5 +191,31 @@ mod tests {
             Err(Rejection::DropsConstant)
         );
         assert_eq!(check(mined, "  ", &samples), Err(Rejection::Unparsable));
+    }
+
+    #[test]
+    fn rejects_a_proposal_that_turns_a_masked_number_into_a_constant() {
+        let samples = ["stored blk_7128370 size 67108864 on 10.0.0.7:50010"];
+        let mined = "stored <*> size <*> on <*>:<*>";
+        assert_eq!(check(mined, "stored <*> size <*> on <*>", &samples), Ok(()));
+        assert_eq!(
+            check(mined, "stored blk_7128370 size <*> on <*>", &samples),
+            Err(Rejection::KeepsNumber)
+        );
+        assert_eq!(
+            check(mined, "stored <*> size <*> on <*>:50010", &samples),
+            Err(Rejection::KeepsNumber)
+        );
+        // Names with a digit stay allowed, and numbers the miner kept too.
+        let samples = ["jk2_init() found child 7 in slot 1"];
+        assert_eq!(
+            check(
+                "<*>() found child <*> in slot 1",
+                "jk2_init() found child <*> in slot 1",
+                &samples
+            ),
+            Ok(())
+        );
+        assert!(is_numeric_word("50010") && is_numeric_word("a1") && !is_numeric_word("jk2_init"));
     }
 }

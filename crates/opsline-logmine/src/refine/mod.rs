@@ -1,10 +1,10 @@
 //! Optional refinement of mined templates by a language model (LILAC-style), off the hot path.
 //!
 //! When the miner creates a template, a service may ask a model for a better one: the model
-//! sees the mined template as a draft and up to `k` of the template's lines ([`prompt`]), and
-//! proposes a template. The proposal is **accepted only** if it matches every sample line and
-//! does not say less than the draft: not all wildcards, every constant word of the draft kept
-//! ([`check`]). Each template id costs at most one model call: the outcome, accepted or not, is
+//! sees up to `k` of the template's lines ([`prompt`]) and proposes a template. The proposal is
+//! **accepted only** if it matches every sample line, does not say less than the mined
+//! template (not all wildcards, every constant word of the mined template kept) and does not
+//! turn a number the miner masked back into a constant ([`check`]). Each template id costs at most one model call: the outcome, accepted or not, is
 //! cached by id ([`Refiner`]).
 //!
 //! The miner never waits: a line is processed at once with the mined template, and the
@@ -95,7 +95,7 @@ impl<M: TemplateModel> Refiner<M> {
         cache.entry(id).or_insert_with(|| {
             let shown = &samples[..samples.len().min(*max_samples)];
             stats.calls += 1;
-            let outcome = match model.complete(&build_prompt(mined, shown)) {
+            let outcome = match model.complete(&build_prompt(shown)) {
                 Err(reason) => Outcome::Failed(reason),
                 Ok(answer) => match parse_answer(&answer) {
                     None => Outcome::Rejected(Rejection::Unparsable),
