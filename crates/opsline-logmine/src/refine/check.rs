@@ -18,6 +18,8 @@ pub enum Rejection {
     MissesSample,
     /// The proposal keeps as a constant a number that the mined template does not have.
     KeepsNumber,
+    /// The proposal joins variables the mined template keeps apart (`<*>:<*>` into `<*>`).
+    MergesVariables,
 }
 
 impl Rejection {
@@ -30,6 +32,7 @@ impl Rejection {
             Self::DropsConstant => "drops-constant",
             Self::MissesSample => "misses-sample",
             Self::KeepsNumber => "keeps-number",
+            Self::MergesVariables => "merges-variables",
         }
     }
 }
@@ -71,12 +74,32 @@ pub fn matches(template: &str, line: &str) -> bool {
     rest.len() > last.len() && rest.ends_with(last) && rest.is_char_boundary(rest.len() - last.len())
 }
 
-/// The words of `template` that are constant: no wildcard, at least one letter, no digit
+/// The constant words of `template`: its whitespace-separated words with their wildcards
+/// taken out (`(uid=<*>)` gives `(uid=` and `)`), keeping those with a letter and no digit
 /// (numbers the miner kept may well be variables).
 fn constant_words(template: &str) -> impl Iterator<Item = &str> {
-    template.split_whitespace().filter(|w| {
-        !w.contains(WILDCARD) && w.bytes().any(|b| b.is_ascii_alphabetic()) && !w.bytes().any(|b| b.is_ascii_digit())
-    })
+    template
+        .split_whitespace()
+        .flat_map(|w| w.split(WILDCARD))
+        .filter(|w| w.bytes().any(|b| b.is_ascii_alphabetic()) && !w.bytes().any(|b| b.is_ascii_digit()))
+}
+
+/// The pairs of variables joined by punctuation or a space only (`<*>:<*>`, `<*> <*>`), as
+/// texts, with repeats.
+fn joined_variables(template: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(at) = rest.find(WILDCARD) {
+        let after = &rest[at + WILDCARD.len()..];
+        if let Some(next) = after.find(WILDCARD) {
+            let sep = &after[..next];
+            if !sep.is_empty() && sep.len() <= 3 && !sep.bytes().any(|b| b.is_ascii_alphanumeric()) {
+                out.push(&rest[at..at + 2 * WILDCARD.len() + sep.len()]);
+            }
+        }
+        rest = after;
+    }
+    out
 }
 
 /// Whether an alphanumeric word looks like a number or an id: a run of three or more digits, or
@@ -121,10 +144,16 @@ pub fn check(mined: &str, proposed: &str, samples: &[&str]) -> Result<(), Reject
     if constant_words(mined).any(|w| !fixed_text.contains(w)) {
         return Err(Rejection::DropsConstant);
     }
+    let mined = normalize_space(mined);
     let mined_fixed = mined.split(WILDCARD).collect::<Vec<_>>().join(" ");
     let mined_numbers: Vec<&str> = numeric_words(&mined_fixed).collect();
     if numeric_words(&fixed_text).any(|w| !mined_numbers.contains(&w)) {
         return Err(Rejection::KeepsNumber);
+    }
+    let (joined, kept) = (joined_variables(&mined), joined_variables(&proposed));
+    let count = |list: &[&str], pair: &str| list.iter().filter(|p| **p == pair).count();
+    if joined.iter().any(|pair| count(&kept, pair) < count(&joined, pair)) {
+        return Err(Rejection::MergesVariables);
     }
     if !samples.iter().all(|line| matches(&proposed, line)) {
         return Err(Rejection::MissesSample);
@@ -197,9 +226,9 @@ mod tests {
     fn rejects_a_proposal_that_turns_a_masked_number_into_a_constant() {
         let samples = ["stored blk_7128370 size 67108864 on 10.0.0.7:50010"];
         let mined = "stored <*> size <*> on <*>:<*>";
-        assert_eq!(check(mined, "stored <*> size <*> on <*>", &samples), Ok(()));
+        assert_eq!(check(mined, "stored blk_<*> size <*> on <*>:<*>", &samples), Ok(()));
         assert_eq!(
-            check(mined, "stored blk_7128370 size <*> on <*>", &samples),
+            check(mined, "stored blk_7128370 size <*> on <*>:<*>", &samples),
             Err(Rejection::KeepsNumber)
         );
         assert_eq!(
@@ -217,5 +246,33 @@ mod tests {
             Ok(())
         );
         assert!(is_numeric_word("50010") && is_numeric_word("a1") && !is_numeric_word("jk2_init"));
+    }
+
+    #[test]
+    fn rejects_a_proposal_that_merges_variables_or_drops_text_next_to_one() {
+        let samples = ["peer 10.0.0.7:50010 sent 3 4 blocks (uid=0)"];
+        let mined = "peer <*>:<*> sent <*> <*> blocks (uid=<*>)";
+        assert_eq!(
+            check(mined, "peer <*> sent <*> <*> blocks (uid=<*>)", &samples),
+            Err(Rejection::MergesVariables)
+        );
+        assert_eq!(
+            check(mined, "peer <*>:<*> sent <*> blocks (uid=<*>)", &samples),
+            Err(Rejection::MergesVariables)
+        );
+        assert_eq!(
+            check(mined, "peer <*>:<*> sent <*> <*> blocks (<*>)", &samples),
+            Err(Rejection::DropsConstant)
+        );
+        assert_eq!(
+            check(mined, "peer <*>:<*> sent <*> <*> blocks (uid=<*>) ", &samples),
+            Err(Rejection::Same)
+        );
+        assert_eq!(joined_variables("a <*>:<*>:<*> b <*>"), vec!["<*>:<*>", "<*>:<*>"]);
+        let samples = ["at 10:01:02 job 7 ok"];
+        assert_eq!(
+            check("at <*>:<*>:<*> job 7 ok", "at <*>:<*>:<*> job <*> ok", &samples),
+            Ok(())
+        );
     }
 }
