@@ -36,6 +36,9 @@ pub(crate) struct Interner {
     ids: HashMap<Box<str>, u32, BuildTokenHasher>,
     strings: Vec<Box<str>>,
     patterns: Vec<Option<Pattern>>,
+    /// Per id: whether masking the text as a line token leaves it as it is (see
+    /// [`Self::lookup_word`]).
+    kept: Vec<bool>,
 }
 
 impl Interner {
@@ -44,6 +47,7 @@ impl Interner {
             ids: HashMap::default(),
             strings: Vec::new(),
             patterns: Vec::new(),
+            kept: Vec::new(),
         };
         me.intern(WILDCARD);
         me
@@ -76,7 +80,19 @@ impl Interner {
             _ => None,
         };
         self.patterns.push(pattern);
+        self.kept.push(crate::mask::keeps(token));
         id
+    }
+
+    /// The id of `token` (or [`UNKNOWN`]) and whether masking leaves `token` as it is (for a
+    /// token no longer than the longest token masking keeps). One table lookup answers both, so
+    /// a line token seen before needs no masking.
+    #[inline]
+    pub(crate) fn lookup_word(&self, token: &str) -> (u32, bool) {
+        match self.ids.get(token) {
+            Some(&id) => (id, self.kept.get(id as usize).copied().unwrap_or(false)),
+            None => (UNKNOWN, false),
+        }
     }
 
     /// The text of a token id (`""` for unknown ids).

@@ -15,6 +15,9 @@
 //!   and for the locked header format, tokens interned once and compared as integers;
 //! * caps on line length, tokens per line and templates per tree leaf against adversarial input.
 //!
+//! [`refine`] optionally asks a language model for better templates (checked against the
+//! template's lines, one call per template, off the hot path).
+//!
 //! [`eval`] scores the miner on LogHub data with the Loghub-2.0 metrics and [`bench`](mod@bench) measures
 //! throughput; both do file I/O, the miner itself does none.
 //!
@@ -50,6 +53,7 @@ pub mod header;
 mod intern;
 mod mask;
 mod miner;
+pub mod refine;
 mod severity;
 mod snapshot;
 

@@ -181,6 +181,16 @@ impl Dataset {
 }
 
 impl LoadedDataset {
+    /// The raw log's lines.
+    pub(super) fn raw_lines(&self) -> Vec<&[u8]> {
+        split_lines(&self.data)
+    }
+
+    /// (0-based line index, normalised ground-truth template) per ground-truth row.
+    pub(super) fn truth(&self) -> &[(usize, String)] {
+        &self.truth
+    }
+
     /// Mines the log with a fresh miner built from `config` and pairs every ground-truth line
     /// with its predicted template (both normalised).
     pub fn labels(&self, config: &MinerConfig) -> Result<Labels, EvalError> {

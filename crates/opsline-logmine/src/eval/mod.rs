@@ -11,6 +11,7 @@ mod dataset;
 mod loo;
 mod metrics;
 mod normalize;
+mod refined;
 mod report;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ pub use dataset::{Dataset, Labels, LoadedDataset, find_datasets, mine_file};
 pub use loo::{FoldChoice, LooReport, SettingGrid, leave_one_out};
 pub use metrics::{Scores, score};
 pub use normalize::correct_single_template;
+pub use refined::{RefineOptions, RefinedReport, RefinedScores, evaluate_dirs_refined};
 pub use report::{DatasetScores, EvalReport, MeanScores};
 
 /// Errors while evaluating.

@@ -11,7 +11,10 @@
 //! `uid=<*>` and `10.0.0.1:80` becomes `<*>:<*>`. Rules that look at neighbouring tokens (units,
 //! user names after `user`) live in the line tokenizer.
 
+mod memo;
 mod shapes;
+
+pub(crate) use memo::MaskMemo;
 
 /// The wildcard text.
 pub const WILDCARD: &str = "<*>";
@@ -83,7 +86,7 @@ fn is_path(piece: &[u8]) -> bool {
 
 /// Byte class bits (see [`byte_class`]). Path delimiters are Loghub-2.0's `path_delimiters`;
 /// token delimiters (its `token_delimiters`) add `.-+@#$%&`.
-const DIGIT: u16 = 1;
+pub(crate) const DIGIT: u16 = 1;
 const SLASH: u16 = 2;
 const PATH_DELIM: u16 = 4;
 const TOKEN_DELIM: u16 = 8;
@@ -159,13 +162,26 @@ pub(crate) fn byte_class(b: u8) -> u16 {
 #[cfg(test)]
 pub(crate) fn mask_token(token: &str, max_len: usize, out: &mut String) -> Masked {
     let class = token.bytes().fold(0, |c, b| c | byte_class(b));
-    mask_classified(token, class, max_len, out)
+    mask_classified(token, class, max_len, out, None)
+}
+
+/// Whether masking leaves `token` as it is ([`Masked::Unchanged`], any length allowed).
+pub(crate) fn keeps(token: &str) -> bool {
+    let class = token.bytes().fold(0, |c, b| c | byte_class(b));
+    mask_classified(token, class, usize::MAX, &mut String::new(), None) == Masked::Unchanged
 }
 
 /// [`mask_token`] for a token whose class (the union of [`byte_class`] over its bytes) the
-/// caller computed while splitting the line.
+/// caller computed while splitting the line. With a `memo`, the general path's outcomes are
+/// remembered for recent tokens (see [`MaskMemo`]).
 #[inline]
-pub(crate) fn mask_classified(token: &str, class: u16, max_len: usize, out: &mut String) -> Masked {
+pub(crate) fn mask_classified(
+    token: &str,
+    class: u16,
+    max_len: usize,
+    out: &mut String,
+    memo: Option<&mut MaskMemo>,
+) -> Masked {
     let bytes = token.as_bytes();
     if bytes.len() > max_len {
         return Masked::Wildcard;
@@ -198,7 +214,10 @@ pub(crate) fn mask_classified(token: &str, class: u16, max_len: usize, out: &mut
         // Digits and delimiters only: numbers, dates, times, addresses.
         return mask_numeric(token, class, out);
     }
-    mask_pieces(token, class, out)
+    match memo {
+        Some(memo) => memo.mask(token, out, |out| mask_pieces(token, class, out)),
+        None => mask_pieces(token, class, out),
+    }
 }
 
 /// Whether the `-` or `+` at `i` is the sign of the number that follows: a digit follows and

@@ -2,7 +2,7 @@
 
 use super::neighbours;
 use crate::intern::{Interner, UNKNOWN, WILD};
-use crate::mask::{BLANK, Masked, WILDCARD, byte_class, mask_classified};
+use crate::mask::{BLANK, DIGIT, MaskMemo, Masked, WILDCARD, byte_class, mask_classified};
 
 /// Where one token of the current line sits (byte offsets; lines are capped well below 4 GiB).
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,6 +31,60 @@ impl TokenSpan {
     }
 }
 
+/// `0x01` in every byte of a word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte of a word.
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The end of the token starting at `start`: the first ASCII whitespace byte after it, or the
+/// end of `bytes`. Eight bytes are checked at once for any byte up to `0x20` (whitespace and
+/// other control bytes); the lowest flagged byte of that test is exact.
+#[inline]
+fn token_end(bytes: &[u8], start: usize) -> usize {
+    let n = bytes.len();
+    let mut j = start;
+    loop {
+        if let Some(word) = bytes.get(j..j + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+            let w = u64::from_le_bytes(word);
+            let low = w.wrapping_sub(ONES * 0x21) & !w & HIGHS;
+            if low == 0 {
+                j += 8;
+                continue;
+            }
+            j += (low.trailing_zeros() / 8) as usize;
+        } else {
+            while j < n && bytes[j] > 0x20 {
+                j += 1;
+            }
+            if j >= n {
+                return n;
+            }
+        }
+        // `bytes[j]` is at most 0x20: whitespace ends the token, other control bytes belong to it.
+        if byte_class(bytes[j]) & BLANK != 0 {
+            return j;
+        }
+        j += 1;
+    }
+}
+
+/// The union of [`byte_class`] over `bytes`, four bytes per step.
+#[inline]
+fn class_of(bytes: &[u8]) -> u16 {
+    let mut chunks = bytes.chunks_exact(4);
+    let (mut a, mut b) = (0, 0);
+    for c in &mut chunks {
+        if let &[w, x, y, z] = c {
+            a |= byte_class(w) | byte_class(x);
+            b |= byte_class(y) | byte_class(z);
+        }
+    }
+    for &x in chunks.remainder() {
+        a |= byte_class(x);
+    }
+    a | b
+}
+
 /// Reusable buffers holding the current line's tokens: interned ids (parallel to `spans`), spans
 /// and the rewritten text of partly masked tokens.
 #[derive(Debug, Default)]
@@ -41,6 +95,8 @@ pub(crate) struct LineTokens {
     pub(crate) spans: Vec<TokenSpan>,
     /// Rewritten texts, back to back.
     pub(crate) masked: String,
+    /// Outcomes of the general masking path for recent tokens.
+    memo: MaskMemo,
 }
 
 impl LineTokens {
@@ -67,20 +123,29 @@ impl LineTokens {
                 break;
             }
             let start = i;
-            let mut class = 0;
-            for &b in &bytes[start..] {
-                let c = byte_class(b);
-                if c & BLANK != 0 {
-                    break;
-                }
-                class |= c;
-                i += 1;
-            }
+            i = token_end(bytes, start);
+            let class = class_of(&bytes[start..i]);
             let Some(raw) = content.get(start..i) else {
                 continue;
             };
             let mstart = self.masked.len();
-            let masked = mask_classified(raw, class, max_token_bytes, &mut self.masked);
+            // A token without digits that is already in the table as a text masking keeps needs
+            // no masking (the verdict was taken when it was interned); otherwise its id is known
+            // for the case masking keeps it.
+            let (masked, known) = if class & DIGIT == 0 && raw.len() <= max_token_bytes {
+                match interner.lookup_word(raw) {
+                    (id, true) => (Masked::Unchanged, Some(id)),
+                    (id, false) => (
+                        mask_classified(raw, class, max_token_bytes, &mut self.masked, Some(&mut self.memo)),
+                        Some(id),
+                    ),
+                }
+            } else {
+                (
+                    mask_classified(raw, class, max_token_bytes, &mut self.masked, Some(&mut self.memo)),
+                    None,
+                )
+            };
             let (was_number, was_user) = (after_number, after_user);
             after_number = masked == Masked::Wildcard && raw.as_bytes().last().is_some_and(u8::is_ascii_digit);
             after_user = masked == Masked::Unchanged && matches!(raw.as_bytes(), [b'u', b's', b'e', b'r']);
@@ -88,7 +153,8 @@ impl LineTokens {
                 Masked::Unchanged => {
                     let candidate = (was_number && raw.len() <= neighbours::MAX_UNIT_BYTES + 1) || was_user;
                     if !(candidate && self.neighbour_rules(raw, was_number, was_user, interner, start, i)) {
-                        self.push(interner.lookup(raw), start, i, 0, 0);
+                        let id = known.unwrap_or_else(|| interner.lookup(raw));
+                        self.push(id, start, i, 0, 0);
                     }
                 }
                 Masked::Wildcard => self.push(WILD, start, i, 0, 0),
