@@ -161,6 +161,15 @@ pub struct Postmortem {
     pub draft_basis: Option<String>,
 }
 
+/// Fixed namespace of postmortem ids (UUID v5 of the incident id).
+const POSTMORTEM_NAMESPACE: Uuid = Uuid::from_u128(0x6f70_736c_696e_6550_8d00_706d_6f72_7465);
+
+/// The postmortem id of an incident: UUID v5 of the incident id, so a replay yields the same id
+/// (the postmortem service drafts under it; the console links to it).
+pub fn postmortem_id(incident_id: Uuid) -> Uuid {
+    Uuid::new_v5(&POSTMORTEM_NAMESPACE, incident_id.as_bytes())
+}
+
 impl Event for Postmortem {
     const TYPE: &'static str = "postmortem";
     fn sample() -> Self {
