@@ -8,12 +8,16 @@ use std::time::Duration;
 use opsline_auth::{Role, TokenConfig, hash_token};
 use opsline_console::{Console, ConsoleConfig};
 use opsline_events::TopicNames;
-use opsline_events::logs::Incident;
+use opsline_events::logs::{Alert, Incident, IncidentStatus};
+use opsline_events::tickets::{Priority, RoutedTicket};
 use opsline_events::topics;
+use opsline_events::{Envelope, Event};
 use opsline_gateway::Gateway;
 use opsline_kafka::KafkaConfig;
+use opsline_kafka::{KafkaMetrics, OutRecord, Producer};
 use opsline_logintel::processor::lock;
 use opsline_logintel::{Logintel, LogintelConfig};
+use opsline_runtime::metrics::Metrics;
 use uuid::Uuid;
 
 use crate::gateway::{post_lines, spawn_gateway};
@@ -159,5 +163,107 @@ pub async fn start(kafka: KafkaConfig, test: &str) -> ConsolePipeline {
         kafka,
         names,
         incidents,
+    }
+}
+
+/// What [`ConsolePipeline::seed`] produced.
+pub struct Seeded {
+    /// An open incident of service `payroll`, restricted to team `finance`.
+    pub secret: Incident,
+    /// Its one alert.
+    pub secret_alert: Alert,
+    /// Routed tickets T-1 (Hardware, P2, linked to `linked`), T-2 (Network, P1), T-3 (Hardware, P3).
+    pub tickets: Vec<RoutedTicket>,
+    /// The replay's incident T-1 is linked to.
+    pub linked: Uuid,
+}
+
+fn routed(id: &str, queue: &str, priority: Priority, incident: Option<Uuid>) -> RoutedTicket {
+    let mut t = RoutedTicket::sample();
+    t.ticket_id = id.into();
+    t.revision = 1;
+    t.queue = queue.into();
+    t.priority = priority;
+    t.incident_id = incident;
+    t.summary = Some(format!("Summary of {id}"));
+    t.suggested_reply = None;
+    t
+}
+
+impl ConsolePipeline {
+    /// Produces a restricted incident with its alert and three routed tickets, and waits
+    /// until the console shows them.
+    pub async fn seed(&self) -> Seeded {
+        let producer = Producer::new(&self.kafka, &KafkaMetrics::register(&Metrics::new())).expect("producer");
+        let send = |topic: String, key: String, payload: Vec<u8>| {
+            let producer = producer.clone();
+            async move {
+                producer
+                    .send(&OutRecord::new(topic, Some(&key), payload))
+                    .await
+                    .expect("produce")
+            }
+        };
+        let mut secret_alert = Alert::sample();
+        secret_alert.alert_id = Uuid::now_v7();
+        secret_alert.service = "payroll".into();
+        let mut secret = Incident::sample();
+        secret.incident_id = Uuid::now_v7();
+        secret.service = "payroll".into();
+        secret.title = "Error surge in payroll".into();
+        secret.status = IncidentStatus::Open;
+        secret.restricted_team = Some("finance".into());
+        secret.alert_ids = vec![secret_alert.alert_id];
+        secret.response = None;
+        let names = &self.names;
+        send(
+            names.name(&topics::ALERTS),
+            "payroll".into(),
+            Envelope::new("e2e", secret_alert.clone()).to_json().expect("json"),
+        )
+        .await;
+        send(
+            names.name(&topics::INCIDENTS),
+            secret.incident_id.to_string(),
+            Envelope::new("e2e", secret.clone()).to_json().expect("json"),
+        )
+        .await;
+        let linked = *self.incidents.keys().next().expect("an incident");
+        let tickets = vec![
+            routed("T-1", "Hardware", Priority::P2, Some(linked)),
+            routed("T-2", "Network", Priority::P1, None),
+            routed("T-3", "Hardware", Priority::P3, None),
+        ];
+        for t in &tickets {
+            send(
+                names.name(&topics::TICKETS_ROUTED),
+                t.ticket_id.clone(),
+                Envelope::new("e2e", t.clone()).to_json().expect("json"),
+            )
+            .await;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let seen = {
+                let views = self.console.handle.views.read();
+                views.incident(secret.incident_id).is_some()
+                    && views.alert(secret_alert.alert_id).is_some()
+                    && tickets.iter().all(|t| views.ticket(&t.ticket_id).is_some())
+            };
+            if seen {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the console did not follow the seeded records"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Seeded {
+            secret,
+            secret_alert,
+            tickets,
+            linked,
+        }
     }
 }

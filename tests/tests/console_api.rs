@@ -7,15 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use opsline_e2e::console::{FINANCE, HELPDESK, SRE, VIEWER, latest, start};
 use opsline_e2e::spawn_broker;
 use opsline_events::logs::{Alert, Incident, IncidentStatus, Severity};
-use opsline_events::tickets::{Priority, RoutedTicket, TicketFeedback};
-use opsline_events::{Envelope, Event, topics};
-use opsline_kafka::{KafkaMetrics, OutRecord, Producer};
-use opsline_runtime::metrics::Metrics;
+use opsline_events::tickets::{RoutedTicket, TicketFeedback};
+use opsline_events::topics;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -58,18 +55,6 @@ fn ids(page: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-fn ticket(id: &str, queue: &str, priority: Priority, incident: Option<Uuid>) -> RoutedTicket {
-    let mut t = RoutedTicket::sample();
-    t.ticket_id = id.into();
-    t.revision = 1;
-    t.queue = queue.into();
-    t.priority = priority;
-    t.incident_id = incident;
-    t.summary = None;
-    t.suggested_reply = None;
-    t
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_filters_actions_reroutes_and_roles() {
     let broker = spawn_broker().await;
@@ -77,67 +62,11 @@ async fn lists_filters_actions_reroutes_and_roles() {
     let (kafka, names) = (pipeline.kafka.clone(), pipeline.names.clone());
     let base = pipeline.console.url.clone();
     let incidents = &pipeline.incidents;
-    let any = incidents.values().next().unwrap().clone();
 
     // A restricted incident of another service with one alert, and routed tickets.
-    let producer = Producer::new(&kafka, &KafkaMetrics::register(&Metrics::new())).unwrap();
-    let mut secret_alert = Alert::sample();
-    secret_alert.alert_id = Uuid::now_v7();
-    secret_alert.service = "payroll".into();
-    let mut secret = Incident::sample();
-    secret.incident_id = Uuid::now_v7();
-    secret.service = "payroll".into();
-    secret.status = IncidentStatus::Open;
-    secret.restricted_team = Some("finance".into());
-    secret.alert_ids = vec![secret_alert.alert_id];
-    secret.response = None;
-    let send = |topic: String, key: String, payload: Vec<u8>| {
-        let producer = producer.clone();
-        async move {
-            producer
-                .send(&OutRecord::new(topic, Some(&key), payload))
-                .await
-                .expect("produce")
-        }
-    };
-    send(
-        names.name(&topics::ALERTS),
-        "payroll".into(),
-        Envelope::new("e2e", secret_alert.clone()).to_json().unwrap(),
-    )
-    .await;
-    send(
-        names.name(&topics::INCIDENTS),
-        secret.incident_id.to_string(),
-        Envelope::new("e2e", secret.clone()).to_json().unwrap(),
-    )
-    .await;
-    let routed = [
-        ticket("T-1", "Hardware", Priority::P2, Some(any.incident_id)),
-        ticket("T-2", "Network", Priority::P1, None),
-        ticket("T-3", "Hardware", Priority::P3, None),
-    ];
-    for t in &routed {
-        send(
-            names.name(&topics::TICKETS_ROUTED),
-            t.ticket_id.clone(),
-            Envelope::new("e2e", t.clone()).to_json().unwrap(),
-        )
-        .await;
-    }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, page) = get(&format!("{base}/v1/tickets"), SRE).await;
-        let (_, secret_page) = get(&format!("{base}/v1/incidents?service=payroll"), FINANCE).await;
-        if page["total"] == 3 && secret_page["total"] == 1 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "console did not follow the produced records"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let seeded = pipeline.seed().await;
+    let (secret, secret_alert) = (seeded.secret.clone(), seeded.secret_alert.clone());
+    let any = incidents[&seeded.linked].clone();
 
     // Sign-in: no token, unknown token.
     let anonymous = reqwest::get(format!("{base}/v1/incidents")).await.unwrap();

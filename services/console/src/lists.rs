@@ -215,8 +215,21 @@ pub fn incidents(
             .then(b.opened_at.cmp(&a.opened_at))
             .then(a.incident_id.cmp(&b.incident_id))
     });
-    let all = chosen.into_iter().map(IncidentSummary::of).collect();
+    let all = chosen.into_iter().map(|i| with_view_tickets(views, i)).collect();
     Ok(Page::of(all, params.page()))
+}
+
+/// The summary of `incident` with the routed tickets the console saw linked to it added to
+/// those the incident record lists.
+fn with_view_tickets(views: &Views, incident: &Incident) -> IncidentSummary {
+    let mut summary = IncidentSummary::of(incident);
+    for entry in views.tickets_of(incident) {
+        if !summary.tickets.contains(&entry.ticket.ticket_id) {
+            summary.tickets.push(entry.ticket.ticket_id.clone());
+        }
+    }
+    summary.ticket_count = summary.ticket_count.max(summary.tickets.len() as u64);
+    summary
 }
 
 /// Incident `id` with its alerts and tickets, if `who` may see it.
@@ -229,7 +242,7 @@ pub fn incident(views: &Views, who: &Principal, id: Uuid) -> Option<IncidentDeta
         .collect();
     alerts.sort_by_key(|a| a.window_end);
     Some(IncidentDetail {
-        incident: IncidentSummary::of(record),
+        incident: with_view_tickets(views, record),
         record: record.clone(),
         alerts,
         tickets: views.tickets_of(record).into_iter().map(TicketSummary::of).collect(),
