@@ -152,9 +152,12 @@ pub struct ReplayLogsArgs {
     /// Log files (one service per file).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Gateway base URL.
-    #[arg(long, env = "OPSLINE_GATEWAY_URL", default_value = "http://127.0.0.1:8088")]
-    pub gateway: String,
+    /// Gateway base URL (default: that of a running `opsline up`, else http://127.0.0.1:8088).
+    #[arg(long, env = "OPSLINE_GATEWAY_URL")]
+    pub gateway: Option<String>,
+    /// Where a running `opsline up` is.
+    #[command(flatten)]
+    pub run: RunLocation,
     /// Service name; by default the file name up to the first `_` or `.`, lower-cased.
     #[arg(long)]
     pub service: Option<String>,
@@ -168,9 +171,12 @@ pub struct ReplayLogsArgs {
 pub struct ReplayTicketsArgs {
     /// CSV or JSON Lines file.
     pub file: PathBuf,
-    /// Gateway base URL.
-    #[arg(long, env = "OPSLINE_GATEWAY_URL", default_value = "http://127.0.0.1:8088")]
-    pub gateway: String,
+    /// Gateway base URL (default: that of a running `opsline up`, else http://127.0.0.1:8088).
+    #[arg(long, env = "OPSLINE_GATEWAY_URL")]
+    pub gateway: Option<String>,
+    /// Where a running `opsline up` is.
+    #[command(flatten)]
+    pub run: RunLocation,
     /// CSV column(s) used as the ticket text (first one is also the subject); default: every column but the last.
     #[arg(long = "text-col")]
     pub text_cols: Vec<String>,

@@ -164,6 +164,15 @@ pub async fn reachable_kafka(found: &Found) -> anyhow::Result<opsline_kafka::Kaf
     Ok(kafka)
 }
 
+/// The gateway's URL: the flag, else that of a running `opsline up`, else
+/// `http://127.0.0.1:8088`.
+pub fn gateway_url(flag: Option<String>, data_dir: &Path) -> anyhow::Result<String> {
+    Ok(match flag {
+        Some(url) => url,
+        None => read(data_dir)?.map_or_else(|| "http://127.0.0.1:8088".to_owned(), |run| run.gateway),
+    })
+}
+
 /// The console's URL and token: flags first, then the run file, then the `--config` file's
 /// `console.listen` (URL only), then `http://127.0.0.1:8094`.
 pub fn console_target(
