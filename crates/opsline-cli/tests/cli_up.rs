@@ -128,7 +128,7 @@ fn terminal_commands_find_a_running_up_through_its_run_file() {
         }
         assert_eq!(incident["service"], "apache");
     }
-    let open = ok_json(
+    let resolved = ok_json(
         &data_dir,
         &["incidents", "--json", "--status", "resolved", "--service", "apache"],
     );
