@@ -1,9 +1,9 @@
 //! The console's pages: access control per page over plain HTTP (cookies as a browser sends
 //! them), then a real headless Chromium: an SRE signs in with `?token=`, sees the incidents
 //! home, clicks "Acknowledge" on an incident (a plain form post, no script on the page) and
-//! sees it acknowledged; screenshots of the home, the incident page and the helpdesk queue
-//! are written by the test (to `docs/screenshots/` with `OPSLINE_UPDATE_SCREENSHOTS=1`,
-//! else to a temporary folder).
+//! sees it acknowledged, declares a postmortem and resolves from the incident page, and
+//! re-routes a ticket from the helpdesk queue; screenshots of each page are written by the
+//! test (to `docs/screenshots/` with `OPSLINE_UPDATE_SCREENSHOTS=1`, else to a temporary folder).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -46,6 +46,16 @@ async fn form(url: &str, token: &str, fields: &[(&str, &str)]) -> (u16, String, 
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     (response.status().as_u16(), response.text().await.unwrap(), location)
+}
+
+/// Clicks the first element matching `selector` (a form button: the page itself has no script).
+async fn click(browser: &mut Browser, selector: &str) {
+    let clicked = browser
+        .eval(&format!(
+            "(() => {{ const b = document.querySelector('{selector}'); if (!b) return false; b.click(); return true; }})()"
+        ))
+        .await;
+    assert_eq!(clicked, serde_json::Value::Bool(true), "nothing matches {selector}");
 }
 
 fn screenshot_dir(temp: &std::path::Path) -> PathBuf {
@@ -222,9 +232,54 @@ async fn pages_enforce_roles_and_an_acknowledge_click_works_in_chromium() {
         .await;
     let size = browser.screenshot(&shots.join("console-incident.png")).await;
     assert!(size > 10_000, "incident screenshot too small ({size} bytes)");
+    // Declare a postmortem, then resolve, from the incident page (clicks, no script on the page).
+    let target = open[2 % open.len()];
+    browser.navigate(&format!("{base}/incidents/{target}")).await;
+    browser
+        .wait_for("document.querySelector('table.timeline')", Duration::from_secs(30))
+        .await;
+    click(&mut browser, "button[value=postmortem]").await;
+    browser
+        .wait_for(
+            "document.body.innerText.includes('declared by sam')",
+            Duration::from_secs(30),
+        )
+        .await;
+    click(&mut browser, "button[value=resolve]").await;
+    browser
+        .wait_for(
+            "document.querySelector('.status-resolved') && document.body.innerText.includes('by sam')",
+            Duration::from_secs(30),
+        )
+        .await;
+    let html = browser.html().await;
+    assert!(
+        html.contains("class=\"postmortem\""),
+        "a link to the postmortem: {html}"
+    );
+    let size = browser.screenshot(&shots.join("console-incident-resolved.png")).await;
+    assert!(size > 10_000, "resolved incident screenshot too small ({size} bytes)");
+
+    // Re-route T-2 from the helpdesk queue.
     browser.navigate(&format!("{base}/queue")).await;
     browser
         .wait_for("document.querySelector('table.tickets')", Duration::from_secs(30))
+        .await;
+    let chosen = browser
+        .eval(
+            "(() => { const row = document.querySelector('tr.ticket[data-id=\"T-2\"]'); \
+             row.querySelector('select[name=queue]').value = 'Hardware'; \
+             row.querySelector('input[name=note]').value = 'a laptop, not the network'; \
+             row.querySelector('form button').click(); return true; })()",
+        )
+        .await;
+    assert_eq!(chosen, serde_json::Value::Bool(true));
+    browser
+        .wait_for(
+            "(() => { const row = document.querySelector('tr.ticket[data-id=\"T-2\"]'); \
+             return row && row.innerText.includes('re-routed by sam from Network'); })()",
+            Duration::from_secs(30),
+        )
         .await;
     let size = browser.screenshot(&shots.join("console-queue.png")).await;
     assert!(size > 10_000, "queue screenshot too small ({size} bytes)");
