@@ -368,6 +368,22 @@ async fn lists_filters_actions_reroutes_and_roles() {
     .await;
     assert_eq!(revisions["T-3#3"].queue, "Network");
 
+    // Insights: the SRE's incidents per bucket add up to what it may see; MTTA from the ack.
+    let (status, insights) = get(&format!("{base}/v1/insights"), SRE).await;
+    assert_eq!(status, 200);
+    let counted: u64 = insights["incidents"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|by_service| by_service.as_object().unwrap().values())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, incidents.len() as u64, "{insights}");
+    assert_eq!(insights["response"]["apache"]["acknowledged"], 1, "{insights}");
+    assert!(insights["response"]["apache"]["mtta_secs"].as_f64().is_some());
+    assert!(insights["response"].get("payroll").is_none(), "restricted to finance");
+    assert_eq!(insights["rerouted"], 1);
+
     let (status, me) = get(&format!("{base}/v1/whoami"), FINANCE).await;
     assert_eq!(
         (status, me["role"].as_str(), me["teams"][0].as_str()),

@@ -283,6 +283,20 @@ async fn pages_enforce_roles_and_an_acknowledge_click_works_in_chromium() {
         .await;
     let size = browser.screenshot(&shots.join("console-queue.png")).await;
     assert!(size > 10_000, "queue screenshot too small ({size} bytes)");
+    browser.navigate(&format!("{base}/insights")).await;
+    browser
+        .wait_for(
+            "document.querySelectorAll('figure.chart svg rect').length > 0",
+            Duration::from_secs(30),
+        )
+        .await;
+    let html = browser.html().await;
+    assert!(
+        html.contains("Mean time to acknowledge") && html.contains("apache (1)"),
+        "{html}"
+    );
+    let size = browser.screenshot(&shots.join("console-insights.png")).await;
+    assert!(size > 10_000, "insights screenshot too small ({size} bytes)");
     eprintln!("screenshots in {}", shots.display());
 
     pipeline.console.stop().await.expect("console stops cleanly");

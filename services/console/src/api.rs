@@ -5,6 +5,8 @@
 //! - `GET /v1/alerts`, `GET /v1/alerts/{id}`;
 //! - `GET /v1/tickets`, `GET /v1/tickets/{id}`, `POST /v1/tickets/{id}/reroute`
 //!   (`{"queue": "...", "note": "..."}`; helpdesk and SREs), `GET /v1/queues`;
+//! - `GET /v1/insights`: incidents, alerts and alerted lines per time bucket and service,
+//!   MTTA/MTTR per service, routed tickets per queue and priority;
 //! - `GET /v1/whoami`: the caller's name, role and teams.
 //!
 //! Errors are `{"error": code, "reason": text}` with 400, 401, 403, 404, 409 or 503.
@@ -39,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tickets/{id}/reroute", post(reroute))
         .route("/v1/queues", get(queues))
         .route("/v1/whoami", get(whoami))
+        .route("/v1/insights", get(insights))
 }
 
 type ApiResult = Result<Response, ConsoleError>;
@@ -156,6 +159,11 @@ async fn reroute(
 async fn queues(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     state.api_principal(&headers)?;
     Ok(Json(state.actions.known_queues()).into_response())
+}
+
+async fn insights(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
+    let who = state.api_principal(&headers)?;
+    Ok(Json(crate::insights::insights(&state.views.read(), &who)).into_response())
 }
 
 async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {

@@ -15,6 +15,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod insights;
 pub mod lists;
 pub mod query;
 pub mod state;

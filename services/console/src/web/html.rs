@@ -36,7 +36,9 @@ button.primary{background:#1d5fa8;color:#fff;border-color:#1d5fa8}input,select{p
 .error{background:#fdecea;border:1px solid #b3261e;color:#7a1712;padding:.6rem 1rem;border-radius:.3rem}\
 pre{white-space:pre-wrap;word-break:break-all;background:#f0f2f4;padding:.3rem;margin:.2rem 0;font-size:.85em}\
 .tabs a{margin-right:1rem}.tabs a.current{font-weight:700}dl{display:grid;grid-template-columns:12rem auto;gap:.2rem 1rem}\
-dt{color:#65717d}dd{margin:0}.pager{margin:.8rem 0}.pager a{margin-right:1rem}";
+dt{color:#65717d}dd{margin:0}.pager{margin:.8rem 0}.pager a{margin-right:1rem}\
+figure.chart{background:#fff;border:1px solid #e1e4e8;padding:.6rem;margin:0 0 1rem 0}figcaption{font-weight:600;margin-bottom:.4rem}\
+.legend span{margin-right:.8rem;font-size:.85em}";
 
 /// A full page around `body` (already HTML).
 pub fn layout(title: &str, frame: Frame<'_>, body: &str) -> String {
@@ -48,6 +50,7 @@ pub fn layout(title: &str, frame: Frame<'_>, body: &str) -> String {
     if let Some(who) = frame.who {
         header.push_str(&nav("incidents", "/", "Incidents"));
         header.push_str(&nav("queue", "/queue", "Helpdesk queue"));
+        header.push_str(&nav("insights", "/insights", "Insights"));
         if !frame.postmortem_url.is_empty() {
             header.push_str(&format!(
                 "<a href=\"{}/\">Postmortems</a>",

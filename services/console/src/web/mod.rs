@@ -1,11 +1,14 @@
 //! The server-rendered pages (no JavaScript needed for any action): the incidents home
-//! (`/`), the incident page (`/incidents/{id}`), the helpdesk queue (`/queue`), and sign-in
+//! (`/`), the incident page (`/incidents/{id}`), the helpdesk queue (`/queue`), the insights
+//! charts (`/insights`, SVG drawn on the server), and sign-in
 //! (`/login`, `/logout`). The token travels in the `HttpOnly`, `SameSite=Strict` cookie of
 //! `opsline-auth` (which also keeps other sites from posting the action forms), set by the
 //! sign-in form or once from a `?token=` parameter (then redirected away).
 
+pub mod charts;
 pub mod html;
 mod incidents;
+mod insights;
 mod queue;
 
 use axum::Form;
@@ -29,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{id}", get(incidents::page))
         .route("/incidents/{id}/{action}", post(incidents::act))
         .route("/queue", get(queue::page))
+        .route("/insights", get(insights::page))
         .route("/tickets/{id}/reroute", post(queue::reroute))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
