@@ -23,7 +23,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use opsline_events::logs::{Alert, Incident};
-use opsline_events::ops::{Postmortem, PostmortemStatus};
+use opsline_events::ops::{Postmortem, PostmortemFacts, PostmortemStatus};
 
 pub use citations::{CitationError, check_citations};
 pub use deterministic::{DETERMINISTIC_MODEL, DETERMINISTIC_PROMPT, DeterministicDrafter, deterministic_narrative};
@@ -184,6 +184,12 @@ fn render_postmortem(
         restricted_team: incident.restricted_team.clone(),
         revision: 1,
         draft_basis: None,
+        facts: Some(PostmortemFacts {
+            severity: incident.severity.as_str().to_owned(),
+            sev: incident.attention.as_ref().map(|a| a.sev.as_str().to_owned()),
+            opened_at: incident.opened_at,
+            resolved_at: incident.resolved_at,
+        }),
     }
 }
 
