@@ -58,7 +58,11 @@ fn write_fixture(dir: &std::path::Path) {
     .unwrap();
     fs::write(dir.join("LICENSE"), "GPL").unwrap();
     // A folder guide, not a document of the collection.
-    fs::write(dir.join("runbooks/README.md"), "# Runbooks\n\nHow this folder is organised.\n").unwrap();
+    fs::write(
+        dir.join("runbooks/README.md"),
+        "# Runbooks\n\nHow this folder is organised.\n",
+    )
+    .unwrap();
     fs::write(dir.join(".hidden.md"), "# hidden").unwrap();
 }
 
