@@ -78,6 +78,7 @@ fn every_config_map_loads_into_its_service_config() {
     check_config::<opsline_postmortem::PostmortemConfig>("postmortem");
     check_config::<opsline_triage::TriageConfig>("triage");
     check_config::<opsline_selfservice::SelfServiceConfig>("selfservice");
+    check_config::<opsline_console::ConsoleConfig>("console");
 }
 
 #[test]
@@ -107,7 +108,7 @@ fn every_image_is_pinned_and_every_service_has_a_runbook() {
             }
         }
     }
-    for service in ["gateway", "logintel", "postmortem", "triage", "selfservice"] {
+    for service in ["gateway", "logintel", "postmortem", "triage", "selfservice", "console"] {
         let runbook = root.join(format!("runbooks/{service}.md"));
         assert!(runbook.is_file(), "missing {}", runbook.display());
     }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::cli_ops::{AlertsArgs, IncidentsArgs, RunLocation, TicketsArgs, TokenCommand};
+
 /// Opsline: self-hosted, Kafka-native ITOps automation.
 ///
 /// Ingests logs and tickets over HTTP into Kafka, mines log templates and alerts,
@@ -47,6 +49,15 @@ pub enum Command {
     /// Value report: per use case, tickets handled, LLM calls, cache hits, tokens, cost,
     /// auto-routed share, deflected tickets and estimated savings (read from the broker).
     Report(ReportArgs),
+    /// Open and recent incidents from the console (finds a running `opsline up` by itself).
+    Incidents(IncidentsArgs),
+    /// Recent alerts from the console.
+    Alerts(AlertsArgs),
+    /// Routed helpdesk tickets from the console.
+    Tickets(TicketsArgs),
+    /// API tokens for the console and the postmortem pages.
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 /// Which embedded broker `up` starts.
@@ -101,6 +112,9 @@ pub struct UpArgs {
     /// Replay sample data from the reference folder, print what happened, and exit.
     #[arg(long)]
     pub demo: bool,
+    /// After --demo, keep every service running (Ctrl-C to stop), so the console shows it.
+    #[arg(long)]
+    pub stay: bool,
     /// Reference data folder used by --demo.
     #[arg(long, default_value = "../shared/data")]
     pub data: PathBuf,
@@ -131,12 +145,15 @@ pub struct UpArgs {
 /// `opsline topics`.
 #[derive(Debug, Args)]
 pub struct TopicsArgs {
-    /// Kafka bootstrap servers.
-    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS", default_value = "127.0.0.1:9092")]
-    pub bootstrap: String,
-    /// Topic name prefix.
-    #[arg(long, env = "OPSLINE_TOPIC_PREFIX", default_value = "")]
-    pub prefix: String,
+    /// Kafka bootstrap servers (default: a running `opsline up`, else 127.0.0.1:9092).
+    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS")]
+    pub bootstrap: Option<String>,
+    /// Topic name prefix (default: that of the --config file or of a running `opsline up`).
+    #[arg(long, env = "OPSLINE_TOPIC_PREFIX")]
+    pub prefix: Option<String>,
+    /// Where a running `opsline up` is.
+    #[command(flatten)]
+    pub run: RunLocation,
 }
 
 /// `opsline replay ...`.
@@ -154,9 +171,12 @@ pub struct ReplayLogsArgs {
     /// Log files (one service per file).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Gateway base URL.
-    #[arg(long, env = "OPSLINE_GATEWAY_URL", default_value = "http://127.0.0.1:8088")]
-    pub gateway: String,
+    /// Gateway base URL (default: that of a running `opsline up`, else http://127.0.0.1:8088).
+    #[arg(long, env = "OPSLINE_GATEWAY_URL")]
+    pub gateway: Option<String>,
+    /// Where a running `opsline up` is.
+    #[command(flatten)]
+    pub run: RunLocation,
     /// Service name; by default the file name up to the first `_` or `.`, lower-cased.
     #[arg(long)]
     pub service: Option<String>,
@@ -170,9 +190,12 @@ pub struct ReplayLogsArgs {
 pub struct ReplayTicketsArgs {
     /// CSV or JSON Lines file.
     pub file: PathBuf,
-    /// Gateway base URL.
-    #[arg(long, env = "OPSLINE_GATEWAY_URL", default_value = "http://127.0.0.1:8088")]
-    pub gateway: String,
+    /// Gateway base URL (default: that of a running `opsline up`, else http://127.0.0.1:8088).
+    #[arg(long, env = "OPSLINE_GATEWAY_URL")]
+    pub gateway: Option<String>,
+    /// Where a running `opsline up` is.
+    #[command(flatten)]
+    pub run: RunLocation,
     /// CSV column(s) used as the ticket text (first one is also the subject); default: every column but the last.
     #[arg(long = "text-col")]
     pub text_cols: Vec<String>,
@@ -462,12 +485,15 @@ pub struct SearchArgs {
 /// `opsline report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Kafka bootstrap servers.
-    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS", default_value = "127.0.0.1:9092")]
-    pub bootstrap: String,
-    /// Topic name prefix.
-    #[arg(long, env = "OPSLINE_TOPIC_PREFIX", default_value = "")]
-    pub prefix: String,
+    /// Kafka bootstrap servers (default: a running `opsline up`, else 127.0.0.1:9092).
+    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS")]
+    pub bootstrap: Option<String>,
+    /// Topic name prefix (default: that of the --config file or of a running `opsline up`).
+    #[arg(long, env = "OPSLINE_TOPIC_PREFIX")]
+    pub prefix: Option<String>,
+    /// Where a running `opsline up` is.
+    #[command(flatten)]
+    pub run: RunLocation,
     /// Estimated helpdesk cost of one ticket handled by a person (for the savings).
     #[arg(long, default_value_t = 15.0)]
     pub cost_per_ticket: f64,

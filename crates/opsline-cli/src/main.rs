@@ -1,6 +1,7 @@
 //! `opsline`: one command for the whole pipeline and its tools. See `opsline --help`.
 
 mod cli;
+mod cli_ops;
 mod cmd;
 
 use clap::Parser;

@@ -318,6 +318,30 @@ pub struct Incident {
     /// policy: such incidents are drafted when resolved, as they were then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postmortem: Option<PostmortemDecision>,
+    /// Who took it: acknowledgement and assignment by people (console, API); absent until
+    /// someone acknowledges or assigns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<IncidentResponse>,
+}
+
+/// People on an incident: who acknowledged it and when, who it is assigned to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct IncidentResponse {
+    /// Who acknowledged it (the first acknowledgement is kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+    /// When it was acknowledged (the log service's event-time clock, like `resolved_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<Timestamp>,
+    /// The person it is assigned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// Who assigned it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_by: Option<String>,
+    /// When it was last assigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_at: Option<Timestamp>,
 }
 
 /// Documented incident severity levels, derived from the attention score (see logintel's README).
@@ -513,6 +537,13 @@ impl Event for Incident {
                 reason: "sev2 for 17 min".into(),
                 decided_by: "policy".into(),
                 resolution: None,
+            }),
+            response: Some(IncidentResponse {
+                acknowledged_by: Some("alice".into()),
+                acknowledged_at: Some(ts(1_732_345_260)),
+                assignee: Some("bob".into()),
+                assigned_by: Some("alice".into()),
+                assigned_at: Some(ts(1_732_345_290)),
             }),
         }
     }

@@ -159,6 +159,35 @@ pub struct Postmortem {
     /// same basis state the same facts (a replayed incident is recognised by it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft_basis: Option<String>,
+    /// The incident's facts the search index filters on: severity (`critical`, `warning`,
+    /// `info`), level (`sev1`..`sev4`), when it opened and resolved. Absent in records written
+    /// before they were added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<PostmortemFacts>,
+}
+
+/// The incident's facts carried on its postmortem, for search filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PostmortemFacts {
+    /// `critical`, `warning` or `info`.
+    pub severity: String,
+    /// `sev1`..`sev4`, when the incident had an attention score.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sev: Option<String>,
+    /// When the incident opened.
+    pub opened_at: Timestamp,
+    /// When it was resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<Timestamp>,
+}
+
+/// Fixed namespace of postmortem ids (UUID v5 of the incident id).
+const POSTMORTEM_NAMESPACE: Uuid = Uuid::from_u128(0x6f70_736c_696e_6550_8d00_706d_6f72_7465);
+
+/// The postmortem id of an incident: UUID v5 of the incident id, so a replay yields the same id
+/// (the postmortem service drafts under it; the console links to it).
+pub fn postmortem_id(incident_id: Uuid) -> Uuid {
+    Uuid::new_v5(&POSTMORTEM_NAMESPACE, incident_id.as_bytes())
 }
 
 impl Event for Postmortem {
@@ -177,6 +206,12 @@ impl Event for Postmortem {
             restricted_team: None,
             revision: 1,
             draft_basis: None,
+            facts: Some(PostmortemFacts {
+                severity: "critical".into(),
+                sev: Some("sev2".into()),
+                opened_at: Timestamp::from_second(1_732_345_200).unwrap_or(Timestamp::UNIX_EPOCH),
+                resolved_at: Some(Timestamp::from_second(1_732_346_100).unwrap_or(Timestamp::UNIX_EPOCH)),
+            }),
         }
     }
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::envelope::{Envelope, Event};
 use crate::logs::{Alert, Incident, RawLog, TemplateEvent};
 use crate::ops::{ChatMessage, ChatReply, DeadLetter, LlmUsage, Postmortem, SelfServiceAction};
-use crate::tickets::{RawTicket, RoutedTicket, TicketStateChange, TriagedTicket};
+use crate::tickets::{RawTicket, RoutedTicket, TicketFeedback, TicketStateChange, TriagedTicket};
 
 /// The JSON Schema (draft 2020-12) of `Envelope<T>`, with `type` and
 /// `schema_version` pinned to the event's constants and the sample envelope
@@ -79,6 +79,7 @@ pub fn catalogue() -> Vec<SchemaEntry> {
         entry!(Incident),
         entry!(TriagedTicket),
         entry!(RoutedTicket),
+        entry!(TicketFeedback),
         entry!(TicketStateChange),
         entry!(ChatReply),
         entry!(SelfServiceAction),

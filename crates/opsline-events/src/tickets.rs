@@ -242,3 +242,42 @@ impl Event for TicketStateChange {
         }
     }
 }
+
+/// A person's correction of a routing decision (the helpdesk re-routed a ticket): training
+/// data for the next classifier, kept beside the new routed revision it caused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TicketFeedback {
+    /// The ticket id; the partition key.
+    pub ticket_id: String,
+    /// The queue the ticket was in (the model's or an earlier person's decision).
+    pub from_queue: String,
+    /// The queue a person chose.
+    pub to_queue: String,
+    /// The routed revision the correction produced.
+    pub revision: u32,
+    /// The classifier's confidence in the replaced decision.
+    pub confidence: f64,
+    /// Who re-routed it (the token holder's name).
+    pub by: String,
+    /// Why, in the person's words (may be empty).
+    #[serde(default)]
+    pub note: String,
+    /// When it was re-routed.
+    pub at: Timestamp,
+}
+
+impl Event for TicketFeedback {
+    const TYPE: &'static str = "ticket.feedback";
+    fn sample() -> Self {
+        Self {
+            ticket_id: "T-1001".into(),
+            from_queue: "Hardware".into(),
+            to_queue: "Network".into(),
+            revision: 3,
+            confidence: 0.91,
+            by: "dana".into(),
+            note: "VPN problems belong to Network".into(),
+            at: Timestamp::from_second(1_732_345_320).unwrap_or(Timestamp::UNIX_EPOCH),
+        }
+    }
+}

@@ -115,6 +115,16 @@ pub const TICKET_STATE: TopicSpec = TopicSpec {
     retention_ms: -1,
     has_dead_letter: false,
 };
+/// Routing corrections by people (re-routed tickets), keyed by ticket id: training data.
+pub const TICKETS_FEEDBACK: TopicSpec = TopicSpec {
+    base: "opsline.tickets.feedback.v1",
+    event_type: "ticket.feedback",
+    key: "ticket_id",
+    compacted: false,
+    partitions: 1,
+    retention_ms: 365 * DAY_MS,
+    has_dead_letter: false,
+};
 /// Chat replies, keyed by user id.
 pub const CHAT_REPLIES: TopicSpec = TopicSpec {
     base: "opsline.chat.replies.v1",
@@ -189,6 +199,7 @@ pub const ALL: &[TopicSpec] = &[
     TICKETS_TRIAGED,
     TICKETS_ROUTED,
     TICKET_STATE,
+    TICKETS_FEEDBACK,
     CHAT_REPLIES,
     SELFSERVICE_AUDIT,
     POSTMORTEMS,

@@ -13,7 +13,7 @@ use opsline_events::envelope::{Envelope, Event};
 use opsline_events::logs::{Alert, Incident, RawLog, TemplateEvent};
 use opsline_events::ops::{ChatMessage, ChatReply, DeadLetter, LlmUsage, Postmortem, SelfServiceAction};
 use opsline_events::schema::{catalogue, event_schema};
-use opsline_events::tickets::{RawTicket, RoutedTicket, TicketStateChange, TriagedTicket};
+use opsline_events::tickets::{RawTicket, RoutedTicket, TicketFeedback, TicketStateChange, TriagedTicket};
 use serde_json::Value;
 
 fn schemas_dir() -> PathBuf {
@@ -84,6 +84,7 @@ fn every_event_matches_its_schema() {
     check::<Incident>();
     check::<TriagedTicket>();
     check::<RoutedTicket>();
+    check::<TicketFeedback>();
     check::<TicketStateChange>();
     check::<ChatReply>();
     check::<SelfServiceAction>();
@@ -104,5 +105,5 @@ fn catalogue_lists_every_schema_file() {
         .collect();
     files.sort();
     assert_eq!(stems, files, "schemas/ and the catalogue differ");
-    assert_eq!(stems.len(), 14);
+    assert_eq!(stems.len(), 15);
 }

@@ -57,6 +57,12 @@ fn write_fixture(dir: &std::path::Path) {
     )
     .unwrap();
     fs::write(dir.join("LICENSE"), "GPL").unwrap();
+    // A folder guide, not a document of the collection.
+    fs::write(
+        dir.join("runbooks/README.md"),
+        "# Runbooks\n\nHow this folder is organised.\n",
+    )
+    .unwrap();
     fs::write(dir.join(".hidden.md"), "# hidden").unwrap();
 }
 
@@ -68,7 +74,7 @@ fn imports_markdown_and_jsonl_with_problems_reported() {
     let seen = RefCell::new(Vec::<ImportProgress>::new());
     let summary = import_path(&index, tmp.path(), &|p| seen.borrow_mut().push(p)).unwrap();
     assert_eq!(summary.files_read, 6);
-    assert_eq!(summary.files_skipped, 1, "LICENSE");
+    assert_eq!(summary.files_skipped, 2, "LICENSE and runbooks/README.md");
     assert_eq!(summary.documents_indexed, 7);
     assert_eq!(index.num_docs(), 7);
     let skipped: Vec<Option<usize>> = summary.problems.iter().filter(|p| p.skipped).map(|p| p.line).collect();
@@ -77,7 +83,7 @@ fn imports_markdown_and_jsonl_with_problems_reported() {
     assert!(summary.problems.iter().any(|p| p.message.contains("not-a-date")));
     assert!(summary.problems.iter().any(|p| p.message.contains("unknown status")));
     let seen = seen.into_inner();
-    assert_eq!(seen.last().map(|p| (p.files_done, p.documents_indexed)), Some((7, 7)));
+    assert_eq!(seen.last().map(|p| (p.files_done, p.documents_indexed)), Some((8, 7)));
 
     let member = Viewer::new(Role::Sre, ["core"]);
     let full = index.get(&member, "PM-42").unwrap().unwrap();

@@ -6,6 +6,13 @@
 //! - `POST /v1/incidents/{id}/postmortem` (optional JSON body `{"by": "name"}`): a person
 //!   declares that the incident needs a postmortem, whatever the policy decided; publishes
 //!   its new state and answers `{"outcome": "declared", "incident": {...}}`; `404` when unknown.
+//! - `POST /v1/incidents/{id}/acknowledge` (optional JSON body `{"by": "name"}`): a person
+//!   takes an open incident; publishes its new state (`response.acknowledged_by/_at`) and
+//!   answers `{"outcome": "acknowledged" | "already_acknowledged", "incident": {...}}` (the
+//!   first acknowledgement is kept); `409` when it is resolved, `404` when unknown.
+//! - `POST /v1/incidents/{id}/assign` (JSON body `{"by": "name", "assignee": "name"}`): assigns
+//!   an open incident to a person (an assignment also acknowledges it); answers
+//!   `{"outcome": "assigned", "incident": {...}}`; `409` when resolved, `404` when unknown.
 //! - `GET /v1/incidents/{id}`: the incident's current state.
 //! - `GET /v1/stats`: lines in, alerts out and the noise reduction.
 //! - `POST /v1/admin/flush`: emits every pending suppression summary now (end of a
@@ -16,6 +23,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use jiff::Timestamp;
+use opsline_events::logs::{Incident, IncidentResponse};
 use opsline_kafka::Producer;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -39,6 +48,8 @@ pub(crate) fn router(api: ApiState) -> Router {
     Router::new()
         .route("/v1/incidents/{id}/resolve", post(resolve_incident))
         .route("/v1/incidents/{id}/postmortem", post(declare_postmortem))
+        .route("/v1/incidents/{id}/acknowledge", post(acknowledge_incident))
+        .route("/v1/incidents/{id}/assign", post(assign_incident))
         .route("/v1/incidents/{id}", get(get_incident))
         .route("/v1/stats", get(stats))
         .route("/v1/admin/flush", post(flush))
@@ -49,6 +60,9 @@ pub(crate) fn router(api: ApiState) -> Router {
 struct ResolveRequest {
     #[serde(default)]
     by: Option<String>,
+    /// Only for `assign`.
+    #[serde(default)]
+    assignee: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -92,6 +106,11 @@ async fn resolve_incident(State(api): State<ApiState>, Path(id): Path<String>, b
 
 /// The incident id of the path and the `by` of the optional body, or why the request is bad.
 fn parse_action(id: &str, body: &[u8]) -> Result<(Uuid, String), String> {
+    parse_request(id, body).map(|(id, by, _)| (id, by))
+}
+
+/// The incident id, `by` and `assignee` of an action request, or why it is bad.
+fn parse_request(id: &str, body: &[u8]) -> Result<(Uuid, String, Option<String>), String> {
     let Ok(id) = id.parse::<Uuid>() else {
         return Err(format!("{id:?} is not an incident id"));
     };
@@ -106,7 +125,133 @@ fn parse_action(id: &str, body: &[u8]) -> Result<(Uuid, String), String> {
         .chars()
         .take(128)
         .collect();
-    Ok((id, by))
+    let assignee = request
+        .assignee
+        .map(|a| a.trim().chars().take(128).collect::<String>())
+        .filter(|a| !a.is_empty());
+    Ok((id, by, assignee))
+}
+
+async fn acknowledge_incident(
+    State(api): State<ApiState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    match parse_request(&id, &body) {
+        Ok((id, by, _)) => take_incident(&api, id, &by, Take::Acknowledge).await,
+        Err(reason) => error(StatusCode::BAD_REQUEST, "bad_request", reason),
+    }
+}
+
+async fn assign_incident(State(api): State<ApiState>, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    match parse_request(&id, &body) {
+        Ok((id, by, Some(assignee))) => take_incident(&api, id, &by, Take::Assign(assignee)).await,
+        Ok(_) => error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "assign needs a non-empty \"assignee\"".to_owned(),
+        ),
+        Err(reason) => error(StatusCode::BAD_REQUEST, "bad_request", reason),
+    }
+}
+
+/// Applies an acknowledgement or assignment to the incident's book, publishes the new state
+/// when it changed, and answers with it.
+async fn take_incident(api: &ApiState, id: Uuid, by: &str, take: Take) -> Response {
+    let outcome = {
+        let mut shared = lock(&api.shared);
+        let engine = &mut shared.engine;
+        engine.service_names().into_iter().find_map(|name| {
+            let state = engine.service_mut(&name)?;
+            let at = crate::detector::suppress::ms_to_ts(state.detector.clock_ms);
+            let book = &mut state.incidents;
+            let outcome = if let Some(incident) = book.open.iter_mut().find(|i| i.incident_id == id) {
+                let at = at.max(incident.updated_at);
+                let changed = apply_take(incident, by, at, &take);
+                Some((
+                    if changed { Taken::Changed } else { Taken::Unchanged },
+                    incident.clone(),
+                ))
+            } else {
+                book.recently_resolved
+                    .iter()
+                    .find(|i| i.incident_id == id)
+                    .map(|i| (Taken::Resolved, i.clone()))
+            };
+            if matches!(outcome, Some((Taken::Changed, _))) {
+                state.dirty = true;
+            }
+            outcome
+        })
+    };
+    let Some((taken, incident)) = outcome else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("incident {id} is not known here"),
+        );
+    };
+    match taken {
+        Taken::Resolved => {
+            return error(
+                StatusCode::CONFLICT,
+                "resolved",
+                format!("incident {id} is resolved; only an open incident can be acknowledged or assigned"),
+            );
+        }
+        Taken::Changed => {
+            let outputs = Outputs {
+                incidents: vec![incident.clone()],
+                ..Outputs::default()
+            };
+            if let Err(response) = publish_outputs(api, &outputs).await {
+                return response;
+            }
+        }
+        Taken::Unchanged => {}
+    }
+    let outcome = match (&take, taken) {
+        (Take::Acknowledge, Taken::Changed) => "acknowledged",
+        (Take::Acknowledge, _) => "already_acknowledged",
+        (Take::Assign(_), _) => "assigned",
+    };
+    (StatusCode::OK, Json(ResolveResponse { outcome, incident })).into_response()
+}
+
+/// What a person does to an open incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Take {
+    /// "I am on it."
+    Acknowledge,
+    /// Hands it to this person.
+    Assign(String),
+}
+
+/// What a take did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Taken {
+    Changed,
+    Unchanged,
+    Resolved,
+}
+
+/// Records `take` on `incident` by `by` at `at`; whether the incident changed. The first
+/// acknowledgement is kept; an assignment acknowledges an unacknowledged incident too.
+fn apply_take(incident: &mut Incident, by: &str, at: Timestamp, take: &Take) -> bool {
+    let response = incident.response.get_or_insert_with(IncidentResponse::default);
+    let before = response.clone();
+    if response.acknowledged_by.is_none() {
+        response.acknowledged_by = Some(by.to_owned());
+        response.acknowledged_at = Some(at);
+    }
+    if let Take::Assign(assignee) = take {
+        if response.assignee.as_deref() != Some(assignee.as_str()) {
+            response.assignee = Some(assignee.clone());
+            response.assigned_by = Some(by.to_owned());
+            response.assigned_at = Some(at);
+        }
+    }
+    *response != before
 }
 
 async fn declare_postmortem(State(api): State<ApiState>, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
@@ -193,4 +338,56 @@ async fn stats(State(api): State<ApiState>) -> Response {
         "services": shared.engine.service_names(),
     });
     (StatusCode::OK, Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use opsline_events::Event;
+
+    use super::*;
+
+    fn open_incident() -> Incident {
+        let mut incident = Incident::sample();
+        incident.response = None;
+        incident
+    }
+
+    #[test]
+    fn the_first_acknowledgement_is_kept() {
+        let mut incident = open_incident();
+        let t1 = Timestamp::from_second(1_000).unwrap();
+        let t2 = Timestamp::from_second(2_000).unwrap();
+        assert!(apply_take(&mut incident, "alice", t1, &Take::Acknowledge));
+        assert!(!apply_take(&mut incident, "bob", t2, &Take::Acknowledge));
+        let response = incident.response.unwrap();
+        assert_eq!(response.acknowledged_by.as_deref(), Some("alice"));
+        assert_eq!(response.acknowledged_at, Some(t1));
+        assert_eq!(response.assignee, None);
+    }
+
+    #[test]
+    fn assigning_acknowledges_and_reassigning_changes_the_assignee() {
+        let mut incident = open_incident();
+        let t1 = Timestamp::from_second(1_000).unwrap();
+        let t2 = Timestamp::from_second(2_000).unwrap();
+        assert!(apply_take(&mut incident, "alice", t1, &Take::Assign("bob".into())));
+        assert!(!apply_take(&mut incident, "alice", t2, &Take::Assign("bob".into())));
+        assert!(apply_take(&mut incident, "carol", t2, &Take::Assign("dan".into())));
+        let response = incident.response.unwrap();
+        assert_eq!(response.acknowledged_by.as_deref(), Some("alice"));
+        assert_eq!(response.assignee.as_deref(), Some("dan"));
+        assert_eq!(response.assigned_by.as_deref(), Some("carol"));
+        assert_eq!(response.assigned_at, Some(t2));
+    }
+
+    #[test]
+    fn requests_are_checked() {
+        let id = Uuid::now_v7().to_string();
+        assert!(parse_request("nope", b"").is_err());
+        assert!(parse_request(&id, b"{").is_err());
+        let (_, by, assignee) = parse_request(&id, br#"{"by":"al","assignee":"  "}"#).unwrap();
+        assert_eq!((by.as_str(), assignee), ("al", None));
+        let (_, by, assignee) = parse_request(&id, b"").unwrap();
+        assert_eq!((by.as_str(), assignee), ("operator", None));
+    }
 }

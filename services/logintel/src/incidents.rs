@@ -313,6 +313,7 @@ impl IncidentBook {
                 reopened: 0,
             }),
             postmortem: None,
+            response: None,
         };
         self.facts.insert(incident_id, group.facts);
         self.refresh(&mut incident, config);

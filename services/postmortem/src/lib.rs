@@ -9,7 +9,8 @@
 //! - [`timeline`]: the deterministic, numbered timeline of a resolved incident.
 //! - [`draft`]: the [`draft::Drafter`] trait, the deterministic drafter, the citation check
 //!   and the Markdown document.
-//! - [`auth`]: API tokens stored as SHA-256 hashes ([`auth::hash_token`]), roles and teams.
+//! - [`auth`]: API tokens stored as SHA-256 hashes ([`auth::hash_token`]), roles and teams
+//!   (the shared `opsline-auth` crate, also used by the console).
 //! - [`store`]: the read model (latest revisions and the search index), rebuilt from Kafka.
 //! - [`web`]: the JSON API and the server-rendered page.
 //! - [`app`]: the service ([`PostmortemService`]): topic plan, consumers, workers, API.
@@ -17,7 +18,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
-pub mod auth;
+/// API tokens, roles and teams: the shared sign-in crate (`opsline-auth`), re-exported.
+pub use opsline_auth as auth;
 pub mod config;
 pub mod draft;
 pub mod error;

@@ -48,6 +48,12 @@ pub fn to_search_document(postmortem: &Postmortem) -> SearchDocument {
     doc.team = postmortem.restricted_team.clone();
     doc.url = Some(format!("/postmortems/{}", postmortem.postmortem_id));
     doc.tags = vec!["postmortem".to_owned(), format!("model:{}", postmortem.model)];
+    if let Some(facts) = &postmortem.facts {
+        doc.severity = Some(facts.severity.clone());
+        doc.tags.extend(facts.sev.clone());
+        doc.created = Some(facts.opened_at);
+        doc.updated = facts.resolved_at.or(Some(facts.opened_at));
+    }
     doc
 }
 
@@ -173,7 +179,7 @@ impl Store {
 mod tests {
     use super::*;
     use opsline_events::Event;
-    use opsline_search::{Page, Role};
+    use opsline_search::{Page, Role, Viewer};
 
     fn store() -> Store {
         Store::new(SearchIndex::in_memory().unwrap(), PostmortemMetrics::default())
@@ -207,6 +213,22 @@ mod tests {
         };
         assert_eq!(hits(&outsider), 0);
         assert_eq!(hits(&member), 1);
+    }
+
+    #[test]
+    fn severity_level_and_dates_are_searchable() {
+        let store = store();
+        let pm = Postmortem::sample();
+        store.apply(pm.clone()).unwrap();
+        let sre = Viewer::new(Role::Sre, Vec::<String>::new());
+        let total = |q: &str| store.index().search(&sre, q, Page::default()).unwrap().total;
+        assert_eq!(total("severity:critical"), 1);
+        assert_eq!(total("service:hdfs AND severity:critical"), 1);
+        assert_eq!(total("severity:warning"), 0);
+        assert_eq!(total("tag:sev2"), 1);
+        assert_eq!(total("created:[2024-11-23 TO 2024-11-24]"), 1);
+        assert_eq!(total("created:[2025-01-01 TO 2025-12-31]"), 0);
+        assert_eq!(total("status:draft AND kind:postmortem"), 1);
     }
 
     #[test]

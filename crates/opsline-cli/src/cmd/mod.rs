@@ -5,20 +5,23 @@ mod bench_idle;
 mod bench_idle_proc;
 mod bench_pipeline;
 mod eval;
+mod ops;
 mod replay;
 mod report;
+mod run_file;
 mod search;
+mod token;
 mod topics;
 mod train;
 mod up;
 
-use crate::cli::{BenchCommand, Cli, Command, EvalCommand, ImportCommand, ReplayCommand, TrainCommand};
+use crate::cli::{BenchCommand, Cli, Command, EvalCommand, ImportCommand, ReplayCommand, TokenCommand, TrainCommand};
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(args) => up::run(args, cli.config.as_deref()).await,
-        Command::Topics(args) => topics::run(args).await,
+        Command::Topics(args) => topics::run(args, cli.config.as_deref()).await,
         Command::Replay(ReplayCommand::Logs(args)) => replay::logs(args).await,
         Command::Replay(ReplayCommand::Tickets(args)) => replay::tickets(args).await,
         Command::Eval(EvalCommand::Logs(args)) => eval::logs(args),
@@ -34,7 +37,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(TrainCommand::Split(args)) => train::split(args),
         Command::Import(ImportCommand::Postmortems(args)) => search::import(args),
         Command::Search(args) => search::search(args),
-        Command::Report(args) => report::run(args).await,
+        Command::Report(args) => report::run(args, cli.config.as_deref()).await,
+        Command::Incidents(args) => ops::incidents(args, cli.config.as_deref()).await,
+        Command::Alerts(args) => ops::alerts(args, cli.config.as_deref()).await,
+        Command::Tickets(args) => ops::tickets(args, cli.config.as_deref()).await,
+        Command::Token(TokenCommand::Create(args)) => token::create(args, cli.config.as_deref()),
     }
 }
 

@@ -229,14 +229,16 @@ pub async fn replay_ticket_file(
 
 /// `opsline replay logs`.
 pub async fn logs(args: ReplayLogsArgs) -> anyhow::Result<()> {
-    let stats = replay_log_files(&args.gateway, &args.files, args.service.as_deref(), args.batch).await?;
+    let gateway = super::run_file::gateway_url(args.gateway, &args.run.data_dir)?;
+    let stats = replay_log_files(&gateway, &args.files, args.service.as_deref(), args.batch).await?;
     println!("{}", serde_json::to_string(&stats)?);
     Ok(())
 }
 
 /// `opsline replay tickets`.
 pub async fn tickets(args: ReplayTicketsArgs) -> anyhow::Result<()> {
-    let stats = replay_ticket_file(&args.gateway, &args.file, &args.text_cols, args.limit, args.batch).await?;
+    let gateway = super::run_file::gateway_url(args.gateway, &args.run.data_dir)?;
+    let stats = replay_ticket_file(&gateway, &args.file, &args.text_cols, args.limit, args.batch).await?;
     println!("{}", serde_json::to_string(&stats)?);
     Ok(())
 }

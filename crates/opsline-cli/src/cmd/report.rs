@@ -269,10 +269,17 @@ async fn read<T: Event>(kafka: &KafkaConfig, topic: &str) -> anyhow::Result<Vec<
         .collect())
 }
 
-/// Reads the topics and prints the report.
-pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let kafka = KafkaConfig::with_bootstrap(args.bootstrap.clone());
-    let names = TopicNames::with_prefix(args.prefix.clone());
+/// Reads the topics and prints the report (the broker of a running `opsline up` unless
+/// `--bootstrap` or `--config` says otherwise).
+pub async fn run(args: ReportArgs, config_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let (found, prefix) = super::run_file::kafka_target(
+        args.bootstrap.clone(),
+        args.prefix.clone(),
+        config_file,
+        &args.run.data_dir,
+    )?;
+    let kafka = super::run_file::reachable_kafka(&found).await?;
+    let names = TopicNames::with_prefix(prefix);
     let usage: Vec<LlmUsage> = read(&kafka, &names.name(&topics::LLM_USAGE)).await?;
     let triaged: Vec<TriagedTicket> = read(&kafka, &names.name(&topics::TICKETS_TRIAGED)).await?;
     let routed: Vec<RoutedTicket> = read(&kafka, &names.name(&topics::TICKETS_ROUTED)).await?;

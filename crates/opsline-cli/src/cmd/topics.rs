@@ -1,14 +1,17 @@
 //! `opsline topics`: create every topic (idempotent) and list them.
 
+use std::path::Path;
+
 use opsline_events::TopicNames;
-use opsline_kafka::KafkaConfig;
 
 use crate::cli::TopicsArgs;
 
-/// Creates and lists the topics.
-pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
-    let kafka = KafkaConfig::with_bootstrap(args.bootstrap);
-    let names = TopicNames::with_prefix(args.prefix);
+/// Creates and lists the topics on the broker of a running `opsline up` (unless
+/// `--bootstrap` or `--config` says otherwise).
+pub async fn run(args: TopicsArgs, config_file: Option<&Path>) -> anyhow::Result<()> {
+    let (found, prefix) = super::run_file::kafka_target(args.bootstrap, args.prefix, config_file, &args.run.data_dir)?;
+    let kafka = super::run_file::reachable_kafka(&found).await?;
+    let names = TopicNames::with_prefix(prefix);
     let specs = names.all_to_create();
     let created = opsline_kafka::admin::create_topics(&kafka, &specs).await?;
     println!("{:<44} {:>10} {:>9}  key", "topic", "partitions", "compacted");

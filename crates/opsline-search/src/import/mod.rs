@@ -6,7 +6,9 @@
 //! - `*.md`, `*.markdown`: Markdown with optional YAML front matter (see `markdown`).
 //! - `*.jsonl`, `*.ndjson`: JSON Lines, one object per line (see `jsonl`).
 //!
-//! Other files are counted as skipped. Bad lines and odd front matter are reported in
+//! Other files are counted as skipped, and so are folder guides (`README.md`,
+//! `README.markdown`, any case), which describe a collection rather than belong to it (a
+//! runbook folder's README is no postmortem). Bad lines and odd front matter are reported in
 //! [`ImportSummary::problems`] without stopping the import.
 //!
 //! # Stable ids
@@ -176,6 +178,10 @@ enum Format {
 }
 
 fn format_of(path: &Path) -> Option<Format> {
+    let stem = path.file_stem()?.to_str()?;
+    if stem.eq_ignore_ascii_case("readme") {
+        return None;
+    }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     match ext.as_str() {
         "md" | "markdown" => Some(Format::Markdown),

@@ -68,6 +68,12 @@ pub enum QueryError {
     /// A range is malformed (`[a b]`, missing `TO`).
     #[error("invalid range `{0}` (expected [from TO to])")]
     BadRange(String),
+    /// `name:value` with a name that is no field (it would silently match nothing).
+    #[error(
+        "unknown field `{0}` (fields: title, body, id, kind, service, severity, status, tag, team, created, updated; \
+put the words in quotes to search for them as text)"
+    )]
+    UnknownField(String),
 }
 
 /// Which text fields a text clause searches.

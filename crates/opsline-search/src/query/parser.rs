@@ -261,7 +261,7 @@ impl Parser {
                 Ok(Some((text_node(TextTarget::Default, text, true), false)))
             }
             Some(_) => {
-                if let Some(kind) = self.try_field_prefix() {
+                if let Some(kind) = self.try_field_prefix()? {
                     return self.parse_field_value(kind).map(Some);
                 }
                 let word = self.read_word();
@@ -270,8 +270,9 @@ impl Parser {
         }
     }
 
-    /// If the cursor is at `name:` with a known field name, consumes it.
-    fn try_field_prefix(&mut self) -> Option<(String, FieldKind)> {
+    /// If the cursor is at `name:` with a known field name, consumes it; `name:value` with an
+    /// unknown name is an error (a URL such as `http://...` stays text).
+    fn try_field_prefix(&mut self) -> Result<Option<(String, FieldKind)>, QueryError> {
         let start = self.pos;
         let mut end = start;
         while self
@@ -282,12 +283,21 @@ impl Parser {
             end += 1;
         }
         if end == start || self.chars.get(end) != Some(&':') {
-            return None;
+            return Ok(None);
         }
         let name: String = self.chars[start..end].iter().collect();
-        let kind = field_kind(&name)?;
+        let Some(kind) = field_kind(&name) else {
+            let after = &self.chars[end + 1..];
+            let url = after.starts_with(&['/', '/']);
+            let has_value = after.first().is_some_and(|c| !c.is_whitespace() && *c != ')');
+            return if has_value && !url {
+                Err(QueryError::UnknownField(name))
+            } else {
+                Ok(None)
+            };
+        };
         self.pos = end + 1;
-        Some((name, kind))
+        Ok(Some((name, kind)))
     }
 
     fn parse_field_value(&mut self, (name, kind): (String, FieldKind)) -> Result<(QueryNode, bool), QueryError> {

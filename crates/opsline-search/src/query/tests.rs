@@ -152,9 +152,15 @@ fn date_ranges_in_all_forms() {
 }
 
 #[test]
-fn unknown_field_prefixes_are_text() {
+fn unknown_fields_are_errors_but_urls_and_quotes_are_text() {
     assert_eq!(parse("http://example.com/x").unwrap(), text("http://example.com/x"));
-    assert_eq!(parse("foo:bar").unwrap(), text("foo:bar"));
+    assert_eq!(parse("foo:bar"), Err(QueryError::UnknownField("foo".into())));
+    assert_eq!(
+        parse("service:hdfs AND colour:red"),
+        Err(QueryError::UnknownField("colour".into()))
+    );
+    assert!(parse("\"foo:bar\"").is_ok());
+    assert!(parse("error: timeout").is_ok(), "a colon before a space is text");
 }
 
 #[test]

@@ -23,8 +23,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use opsline_events::logs::{Alert, Incident};
-use opsline_events::ops::{Postmortem, PostmortemStatus};
-use uuid::Uuid;
+use opsline_events::ops::{Postmortem, PostmortemFacts, PostmortemStatus};
 
 pub use citations::{CitationError, check_citations};
 pub use deterministic::{DETERMINISTIC_MODEL, DETERMINISTIC_PROMPT, DeterministicDrafter, deterministic_narrative};
@@ -150,13 +149,9 @@ pub struct DraftOutcome {
     pub fallback_reason: Option<String>,
 }
 
-/// Fixed namespace of postmortem ids (UUID v5 of the incident id).
-const POSTMORTEM_NAMESPACE: Uuid = Uuid::from_u128(0x6f70_736c_696e_6550_8d00_706d_6f72_7465);
-
-/// The postmortem id of an incident: UUID v5 of the incident id, so a replay yields the same id.
-pub fn postmortem_id(incident_id: Uuid) -> Uuid {
-    Uuid::new_v5(&POSTMORTEM_NAMESPACE, incident_id.as_bytes())
-}
+/// The postmortem id of an incident (defined with the postmortem contract, so the console
+/// links to it without this crate).
+pub use opsline_events::ops::postmortem_id;
 
 /// The document of `incident` with `narrative` written by `model` with `prompt` (status
 /// draft, revision 1, no basis: callers set those).
@@ -189,6 +184,12 @@ fn render_postmortem(
         restricted_team: incident.restricted_team.clone(),
         revision: 1,
         draft_basis: None,
+        facts: Some(PostmortemFacts {
+            severity: incident.severity.as_str().to_owned(),
+            sev: incident.attention.as_ref().map(|a| a.sev.as_str().to_owned()),
+            opened_at: incident.opened_at,
+            resolved_at: incident.resolved_at,
+        }),
     }
 }
 
@@ -323,6 +324,7 @@ pub async fn draft_postmortem(incident: &Incident, alerts: &[Alert], drafter: &d
 mod tests {
     use super::*;
     use crate::timeline::tests::fixture;
+    use uuid::Uuid;
 
     struct Inventing;
 

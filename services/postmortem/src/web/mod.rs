@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::routing::{get, post};
 use opsline_events::ops::{Postmortem, PostmortemStatus};
 use opsline_kafka::Producer;
+
+use opsline_auth::{bearer, cookie_token};
 
 use crate::auth::{Principal, TokenStore};
 use crate::draft::markdown::restatus;
@@ -22,7 +23,7 @@ use crate::processor::postmortem_record;
 use crate::store::Store;
 
 /// Name of the cookie holding the page's token.
-pub const TOKEN_COOKIE: &str = "token";
+pub use opsline_auth::TOKEN_COOKIE;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -34,25 +35,6 @@ pub(crate) struct WebState {
     pub(crate) metrics: PostmortemMetrics,
     /// Serialises review transitions so two reviewers cannot publish conflicting revisions.
     pub(crate) workflow: Arc<tokio::sync::Mutex<()>>,
-}
-
-/// The bearer token of `headers`, if any.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-}
-
-/// The `token` cookie of `headers`, if any.
-fn cookie_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == TOKEN_COOKIE)
-        .map(|(_, value)| value.trim())
 }
 
 impl WebState {

@@ -13,10 +13,10 @@ use opsline_events::ops::PostmortemStatus;
 use opsline_search::{Page, SearchResults};
 use serde::Deserialize;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, cookie_safe, sign_in_cookie, sign_out_cookie};
 use crate::error::PostmortemError;
+use crate::web::WebState;
 use crate::web::html::{encode_component, escape, layout, markdown_to_html};
-use crate::web::{TOKEN_COOKIE, WebState};
 
 /// Results per page.
 const PAGE_SIZE: usize = 10;
@@ -42,13 +42,6 @@ pub struct LoginForm {
     pub token: String,
 }
 
-fn cookie_safe(token: &str) -> bool {
-    !token.is_empty()
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'"' | b'\\'))
-}
-
 fn redirect(location: &str, cookie: Option<String>) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
@@ -58,10 +51,6 @@ fn redirect(location: &str, cookie: Option<String>) -> Response {
         response.headers_mut().insert(SET_COOKIE, value);
     }
     response
-}
-
-fn sign_in_cookie(token: &str) -> String {
-    format!("{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict")
 }
 
 fn denied(status: StatusCode, message: &str) -> Response {
@@ -186,10 +175,7 @@ pub(crate) async fn login(State(state): State<WebState>, Form(form): Form<LoginF
 }
 
 pub(crate) async fn logout() -> Response {
-    redirect(
-        "/login",
-        Some(format!("{TOKEN_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")),
-    )
+    redirect("/login", Some(sign_out_cookie()))
 }
 
 fn buttons(who: &Principal, id: &str, status: PostmortemStatus) -> String {

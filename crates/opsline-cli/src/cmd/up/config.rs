@@ -1,5 +1,6 @@
 //! The configuration file of `opsline up`, and the settings it shares with every service.
 
+use opsline_console::ConsoleConfig;
 use opsline_gateway::GatewayConfig;
 use opsline_kafka::{KafkaConfig, KafkaServiceConfig};
 use opsline_logintel::LogintelConfig;
@@ -33,6 +34,10 @@ pub struct UpConfig {
     /// The self-service service (directory, second factor, private replies); without a
     /// directory URL it uses the seeded slapd that `opsline up` starts.
     pub selfservice: SelfServiceConfig,
+    /// The operations console (its `logintel_url` and `postmortem_url` are set to the
+    /// services started here; when it listens on loopback only, a local SRE token is added
+    /// to it and to the postmortem pages and written to `<data-dir>/run.json`).
+    pub console: ConsoleConfig,
 }
 
 impl UpConfig {

@@ -3,7 +3,11 @@
 //! With `--demo` it replays sample data from the reference folder through the
 //! gateway, waits for the log service to digest it, resolves the incidents it
 //! opened (as an operator would), waits for the postmortem drafts, prints what
-//! happened on each topic, and exits.
+//! happened on each topic, and exits (or, with `--stay`, keeps running).
+//!
+//! Once every service is up it writes `<data-dir>/run.json` (see `cmd::run_file`: broker,
+//! every service URL, the local console token), which the other commands read to find the
+//! pipeline; the file is removed when `up` stops.
 //!
 //! Modules, each importing only those below it: [`demo`] -> [`services`] ->
 //! [`directory`], [`llm`], [`broker`] -> [`config`].
@@ -47,11 +51,20 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
     let mut local_llm = llm::start(&mut config, &args).await;
     let directory = directory::start_directory(&args.data_dir);
     let running = services::start(&config, &args, directory.as_ref(), &shutdown).await;
+    let mut run_file = None;
     let outcome = match &running {
         Ok(running) => {
             print_endpoints(&running.endpoints);
+            run_file = write_run_file(&config, &args, &running.endpoints);
             if args.demo {
                 let outcome = demo_and_report(&config, &args, &running.endpoints, &names).await;
+                if outcome.is_ok() && args.stay {
+                    print_sign_in(&running.endpoints);
+                    println!("running; Ctrl-C to stop");
+                    shutdown.cancelled().await;
+                } else if outcome.is_ok() {
+                    println!("(pass --stay to keep the pipeline and the console running after the demo)");
+                }
                 shutdown.cancel();
                 outcome
             } else {
@@ -69,6 +82,9 @@ pub async fn run(args: UpArgs, config_file: Option<&Path>) -> anyhow::Result<()>
         }
         Err(error) => Err(error),
     };
+    if let Some(file) = &run_file {
+        super::run_file::remove(file);
+    }
     if let Some(server) = local_llm.as_mut() {
         server.stop().await;
     }
@@ -110,5 +126,60 @@ fn print_endpoints(endpoints: &services::Endpoints) {
         "selfservice {}  (answers POST /v1/chat/slack and /v1/chat/webhook on the gateway)",
         endpoints.selfservice
     );
+    println!(
+        "console     {}  (incidents /, helpdesk queue /queue, GET /v1/incidents, /v1/alerts, /v1/tickets)",
+        endpoints.console
+    );
     println!("every service: GET /healthz /readyz /metrics");
+    print_sign_in(endpoints);
+}
+
+fn print_sign_in(endpoints: &services::Endpoints) {
+    if let Some(token) = &endpoints.console_token {
+        println!(
+            "sign in     {}/?token={token}  (local SRE token of this run, loopback only; also valid on the postmortem pages)",
+            endpoints.console
+        );
+    }
+}
+
+/// Writes `<data-dir>/run.json`; `None` (with a warning) when it cannot.
+fn write_run_file(config: &UpConfig, args: &UpArgs, endpoints: &services::Endpoints) -> Option<std::path::PathBuf> {
+    let services = [
+        ("gateway", &endpoints.gateway),
+        ("logintel", &endpoints.logintel),
+        ("triage", &endpoints.triage),
+        ("selfservice", &endpoints.selfservice),
+        ("postmortem", &endpoints.postmortem),
+        ("console", &endpoints.console),
+    ]
+    .into_iter()
+    .map(|(name, url)| (name.to_owned(), url.clone()))
+    .collect();
+    let run = super::run_file::RunFile {
+        pid: std::process::id(),
+        started_at: jiff::Timestamp::now().to_string(),
+        broker: config.kafka.bootstrap_servers.clone(),
+        topic_prefix: config.topic_prefix.clone(),
+        gateway: endpoints.gateway.clone(),
+        console: endpoints.console.clone(),
+        services,
+        data_dir: args.data_dir.clone(),
+        index_dir: endpoints.index_dir.clone(),
+        console_token: endpoints.console_token.clone(),
+        ingest_key: None,
+    };
+    match super::run_file::write(&args.data_dir, &run) {
+        Ok(file) => {
+            println!(
+                "run file    {} (other opsline commands find this pipeline there)",
+                file.display()
+            );
+            Some(file)
+        }
+        Err(error) => {
+            eprintln!("warning: {error:#}; other commands will not find this pipeline by themselves");
+            None
+        }
+    }
 }

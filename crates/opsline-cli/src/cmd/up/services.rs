@@ -4,7 +4,9 @@
 use std::time::Instant;
 
 use anyhow::Context;
+use opsline_auth::{Role, TokenConfig, hash_token};
 use opsline_classify::{CacheOutcome, Model, TrainConfig};
+use opsline_console::Console;
 use opsline_gateway::Gateway;
 use opsline_logintel::Logintel;
 use opsline_postmortem::PostmortemService;
@@ -31,6 +33,12 @@ pub struct Endpoints {
     pub triage: String,
     /// Self-service base URL (health and metrics).
     pub selfservice: String,
+    /// Console base URL (pages and JSON API).
+    pub console: String,
+    /// The local SRE token added for this run (console on loopback only).
+    pub console_token: Option<String>,
+    /// The postmortem index directory, when on disk.
+    pub index_dir: Option<std::path::PathBuf>,
 }
 
 /// The running services.
@@ -69,7 +77,28 @@ pub async fn start(
     if let Some(listen) = args.listen.clone().filter(|_| !demo) {
         gateway_config.listen = listen;
     }
+    let mut console_config = config.shared(config.console.clone(), Console::NAME, demo);
+    // One local sign-in for this run when the console is reachable from this machine only.
+    let local_token = if is_loopback(&console_config.listen) {
+        let token = opsline_auth::generate_token().map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
+        let teams: Vec<String> = config.logintel.incidents.restricted_teams.values().cloned().collect();
+        Some((
+            token.clone(),
+            TokenConfig {
+                name: "local".to_owned(),
+                role: Role::Sre,
+                teams,
+                sha256: hash_token(&token),
+            },
+        ))
+    } else {
+        None
+    };
     let mut postmortem_config = config.shared(config.postmortem.clone(), PostmortemService::NAME, demo);
+    if let Some((_, local)) = &local_token {
+        console_config.tokens.push(local.clone());
+        postmortem_config.tokens.push(local.clone());
+    }
     if postmortem_config.runbooks_dir.is_none() {
         postmortem_config.runbooks_dir = Some("runbooks".into());
     }
@@ -78,6 +107,7 @@ pub async fn start(
         directory,
         &args.data_dir,
     );
+    let index_dir = postmortem_config.index_dir.clone();
     let triage_config = config.shared(config.triage.clone(), Triage::NAME, demo);
     let model = match triage_config.classifier.model_path {
         Some(_) => None,
@@ -96,6 +126,9 @@ pub async fn start(
     let postmortem = spawn::<PostmortemService>(postmortem_config, None, shutdown, &mut tasks).await?;
     let triage = spawn::<Triage>(triage_config, model, shutdown, &mut tasks).await?;
     let selfservice = spawn::<SelfService>(selfservice_config, None, shutdown, &mut tasks).await?;
+    console_config.logintel_url = logintel.clone();
+    console_config.postmortem_url = postmortem.clone();
+    let console = spawn::<Console>(console_config, (), shutdown, &mut tasks).await?;
     Ok(Running {
         endpoints: Endpoints {
             gateway,
@@ -103,9 +136,19 @@ pub async fn start(
             postmortem,
             triage,
             selfservice,
+            console,
+            console_token: local_token.map(|(token, _)| token),
+            index_dir,
         },
         tasks,
     })
+}
+
+/// Whether `listen` (`host:port`) accepts connections from this machine only.
+fn is_loopback(listen: &str) -> bool {
+    let host = listen.rsplit_once(':').map_or(listen, |(host, _)| host);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Builds service `S` and spawns it; returns its URL.
@@ -149,4 +192,16 @@ async fn train_triage_model(args: &UpArgs) -> anyhow::Result<Model> {
         started.elapsed().as_secs_f64()
     );
     Ok(model)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn loopback_listen_addresses() {
+        assert!(super::is_loopback("127.0.0.1:8094"));
+        assert!(super::is_loopback("localhost:0"));
+        assert!(super::is_loopback("[::1]:8094"));
+        assert!(!super::is_loopback("0.0.0.0:8094"));
+        assert!(!super::is_loopback("10.1.2.3:8094"));
+    }
 }

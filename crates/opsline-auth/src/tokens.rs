@@ -1,4 +1,4 @@
-//! API tokens: configured as SHA-256 hashes, checked in constant time, mapped to a search
+//! API tokens (moved here from the postmortem service, which uses them as the console does): configured as SHA-256 hashes, checked in constant time, mapped to a search
 //! [`Viewer`] (role and teams) and a name (recorded as the reviewer).
 //!
 //! A token's clear text never appears in the configuration, in logs or on Kafka: the
@@ -7,7 +7,7 @@
 //! hash with [`subtle::ConstantTimeEq`], without stopping at the first match, so the time taken
 //! does not tell which hash or how many bytes matched.
 
-use opsline_search::{Role, Viewer};
+use opsline_search::{DocKind, DocStatus, Role, Viewer};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -41,6 +41,47 @@ impl Principal {
     pub fn may_review(&self) -> bool {
         self.viewer.role == Role::Sre
     }
+
+    /// The caller's role as written in the configuration (`sre`, `helpdesk`, `viewer`).
+    pub fn role_name(&self) -> &'static str {
+        role_name(self.viewer.role)
+    }
+
+    /// Whether the caller may act on incidents: acknowledge, assign, resolve, declare a
+    /// postmortem (SREs only; helpdesk agents and viewers read).
+    pub fn may_act_on_incidents(&self) -> bool {
+        self.viewer.role == Role::Sre
+    }
+
+    /// Whether the caller may re-route helpdesk tickets (SREs and helpdesk agents).
+    pub fn may_reroute(&self) -> bool {
+        matches!(self.viewer.role, Role::Sre | Role::Helpdesk)
+    }
+
+    /// Whether the caller may see an incident restricted to `team` (`None`: unrestricted).
+    /// A restricted incident is shown only to members of its team.
+    pub fn may_see_team(&self, team: Option<&str>) -> bool {
+        // The index's own team rule (a published postmortem is readable by every role, so
+        // only the team decides).
+        self.viewer.can_read(DocKind::Postmortem, DocStatus::Published, team)
+    }
+}
+
+/// A role as written in the configuration (`sre`, `helpdesk`, `viewer`).
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Sre => "sre",
+        Role::Helpdesk => "helpdesk",
+        Role::Viewer => "viewer",
+    }
+}
+
+/// A new random token (32 bytes from the OS, as 64 hex digits) to hand to a person once; only
+/// its [`hash_token`] is configured.
+pub fn generate_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(hex(&bytes))
 }
 
 /// The SHA-256 of `token`, as 64 lower-case hex digits: the value to put in a token's
@@ -181,6 +222,32 @@ mod tests {
         assert!(!store.authenticate("other").unwrap().may_review());
         assert!(store.authenticate("s3cret ").is_none());
         assert!(store.authenticate("").is_none());
+    }
+
+    #[test]
+    fn roles_decide_actions_and_teams_decide_visibility() {
+        let principal = |role| Principal {
+            name: "x".into(),
+            viewer: Viewer::new(role, ["payments"]),
+        };
+        assert!(principal(Role::Sre).may_act_on_incidents());
+        assert!(!principal(Role::Helpdesk).may_act_on_incidents());
+        assert!(!principal(Role::Viewer).may_act_on_incidents());
+        assert!(principal(Role::Helpdesk).may_reroute());
+        assert!(!principal(Role::Viewer).may_reroute());
+        assert!(principal(Role::Viewer).may_see_team(None));
+        assert!(principal(Role::Viewer).may_see_team(Some("payments")));
+        assert!(!principal(Role::Sre).may_see_team(Some("identity")));
+    }
+
+    #[test]
+    fn generated_tokens_are_distinct_and_authenticate() {
+        let a = generate_token().unwrap();
+        let b = generate_token().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        let store = TokenStore::new(&[config("gen", Role::Sre, &a)]).unwrap();
+        assert_eq!(store.authenticate(&a).unwrap().name, "gen");
     }
 
     #[test]

@@ -1,0 +1,17 @@
+//! One sign-in for every Opsline page and API meant for people (the postmortem service, the
+//! console): API tokens configured as SHA-256 hashes with a role and teams ([`tokens`]), and
+//! how a request presents one, as a bearer token or the `token` cookie set by a page's sign-in
+//! form ([`request`]).
+//!
+//! Roles and team restrictions are those of the search index ([`Role`], [`Viewer`]): an SRE
+//! may act (acknowledge, resolve, review), a helpdesk agent reads and re-routes tickets but
+//! not incidents restricted to a team they are not in, a viewer only reads.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod request;
+pub mod tokens;
+
+pub use opsline_search::{Role, Viewer};
+pub use request::{TOKEN_COOKIE, bearer, cookie_safe, cookie_token, sign_in_cookie, sign_out_cookie};
+pub use tokens::{Principal, TokenConfig, TokenConfigError, TokenStore, generate_token, hash_token, role_name};

@@ -1,0 +1,84 @@
+//! The console as a [`Service`]: follow the incidents, alerts and routed tickets topics into
+//! the views (ready once caught up), produce re-routes and feedback, serve the API and pages.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsline_auth::TokenStore;
+use opsline_events::{TopicNames, topics};
+use opsline_kafka::{KafkaWiring, TopicPlan};
+use opsline_runtime::outbound::OutboundClient;
+use opsline_runtime::{Runner, Service, StartupContext, StartupError};
+
+use crate::actions::{Actions, COMPONENT};
+use crate::config::ConsoleConfig;
+use crate::state::AppState;
+use crate::views::{Limits, SharedViews, ViewFollower};
+
+/// The operations console.
+pub struct Console;
+
+/// What the console shows once built.
+#[derive(Debug, Clone)]
+pub struct ConsoleHandle {
+    /// The followed views (tests read counts from them).
+    pub views: SharedViews,
+}
+
+impl Service for Console {
+    const NAME: &'static str = "console";
+    const ABOUT: &'static str = "The operations console: incidents, alerts and routed tickets followed from Kafka, \
+as JSON APIs and server-rendered pages (acknowledge, assign, resolve, declare a postmortem, re-route a ticket), \
+with the postmortem service's tokens and roles.";
+    type Config = ConsoleConfig;
+    type Extras = ();
+    type Handle = ConsoleHandle;
+
+    async fn build(config: ConsoleConfig, (): (), runner: &mut Runner) -> Result<ConsoleHandle, StartupError> {
+        let tokens = TokenStore::new(&config.tokens).startup("invalid [[tokens]]")?;
+        if tokens.is_empty() {
+            tracing::warn!("no [[tokens]] configured: every page and API call is refused");
+        }
+        let mut plan = TopicPlan::new(TopicNames::with_prefix(config.topic_prefix.clone()));
+        let followed = plan.follow(&[&topics::INCIDENTS, &topics::ALERTS, &topics::TICKETS_ROUTED]);
+        let produced = plan.produce(&[&topics::TICKETS_ROUTED, &topics::TICKETS_FEEDBACK]);
+        let kafka = KafkaWiring::connect(&config.kafka, &plan, COMPONENT, runner).await?;
+        let views = SharedViews::new(Limits {
+            incidents: config.max_incidents,
+            alerts: config.max_alerts,
+            tickets: config.max_tickets,
+        });
+        let follower = ViewFollower {
+            views: views.clone(),
+            incidents_topic: plan.name(&topics::INCIDENTS),
+            alerts_topic: plan.name(&topics::ALERTS),
+            routed_topic: plan.name(&topics::TICKETS_ROUTED),
+        };
+        kafka.follow(runner, &followed, move |record| follower.apply(record));
+        let client = OutboundClient::new(Duration::from_millis(config.upstream_timeout_ms.max(1)))
+            .startup("cannot build the HTTP client for the log service")?;
+        let (routed_topic, feedback_topic) = match produced.as_slice() {
+            [routed, feedback] => (routed.clone(), feedback.clone()),
+            _ => return Err(StartupError::new("the topic plan lost a produced topic")),
+        };
+        let actions = Actions {
+            client,
+            logintel_url: config.logintel_url.clone(),
+            producer: kafka.producer().clone(),
+            routed_topic,
+            feedback_topic,
+            views: views.clone(),
+            wait: Duration::from_millis(config.action_wait_ms),
+            queues: config.queues.clone(),
+            reroutes: Arc::default(),
+        };
+        let state = AppState {
+            views: views.clone(),
+            tokens: Arc::new(tokens),
+            actions,
+            postmortem_url: config.postmortem_url.trim_end_matches('/').to_owned(),
+        };
+        runner.serve(crate::api::router().merge(crate::web::router()).with_state(state));
+        Ok(ConsoleHandle { views })
+    }
+}

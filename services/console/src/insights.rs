@@ -1,0 +1,234 @@
+//! Insights: the console's views as numbers over time, for the insights page and
+//! `GET /v1/insights`: incidents opened and alerts raised per time bucket and service, mean
+//! time to acknowledge and to resolve per service (MTTA, MTTR, event time), and routed tickets
+//! per queue and priority. Buckets are hours when the data spans two days or less, else days
+//! (the newest [`MAX_BUCKETS`] kept). Restricted incidents and their services' alerts count
+//! only for members of their team, as in the lists.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use opsline_auth::Principal;
+use serde::{Deserialize, Serialize};
+
+use crate::lists::{may_see, priority_name};
+use crate::views::Views;
+
+/// Buckets kept per series.
+pub const MAX_BUCKETS: usize = 60;
+
+/// Counts per bucket start (RFC 3339) and service.
+pub type Series = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// Mean response times of one service.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResponseTimes {
+    /// Incidents counted.
+    pub incidents: u64,
+    /// Mean seconds from opened to acknowledged, over the acknowledged ones.
+    pub mtta_secs: Option<f64>,
+    /// Acknowledged incidents.
+    pub acknowledged: u64,
+    /// Mean seconds from opened to resolved, over the resolved ones.
+    pub mttr_secs: Option<f64>,
+    /// Resolved incidents.
+    pub resolved: u64,
+}
+
+/// Everything the insights page draws.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Insights {
+    /// `hour` or `day`.
+    pub bucket: String,
+    /// Incidents opened per bucket and service.
+    pub incidents: Series,
+    /// Alerts raised per bucket and service.
+    pub alerts: Series,
+    /// Alerted log lines (the alerts' counts) per bucket and service.
+    pub alert_lines: Series,
+    /// Response times per service.
+    pub response: BTreeMap<String, ResponseTimes>,
+    /// Routed tickets per queue.
+    pub tickets_per_queue: BTreeMap<String, u64>,
+    /// Routed tickets per priority.
+    pub tickets_per_priority: BTreeMap<String, u64>,
+    /// Routed tickets re-routed by a person.
+    pub rerouted: u64,
+}
+
+fn bucket_of(at: Timestamp, hourly: bool) -> String {
+    let size = if hourly { 3_600 } else { 86_400 };
+    let start = at.as_second().div_euclid(size) * size;
+    Timestamp::from_second(start).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// Adds the empty buckets between the first and the last one, so bars keep time's proportions.
+fn fill_gaps(series: &mut Series, hourly: bool) {
+    let size = if hourly { 3_600 } else { 86_400 };
+    let parse = |k: &String| k.parse::<Timestamp>().ok().map(|t| t.as_second());
+    let (Some(first), Some(last)) = (
+        series.keys().next().and_then(parse),
+        series.keys().last().and_then(parse),
+    ) else {
+        return;
+    };
+    let start = first.max(last - size * (MAX_BUCKETS as i64 - 1));
+    let mut at = start;
+    while at <= last {
+        if let Ok(t) = Timestamp::from_second(at) {
+            series.entry(t.to_string()).or_default();
+        }
+        at += size;
+    }
+}
+
+fn keep_newest(series: &mut Series) {
+    while series.len() > MAX_BUCKETS {
+        let Some(first) = series.keys().next().cloned() else {
+            break;
+        };
+        series.remove(&first);
+    }
+}
+
+fn mean(sum: f64, n: u64) -> Option<f64> {
+    (n > 0).then(|| sum / n as f64)
+}
+
+/// The insights of what `who` may see.
+pub fn insights(views: &Views, who: &Principal) -> Insights {
+    let incidents: Vec<_> = views.incidents().filter(|i| may_see(who, i)).collect();
+    let alerts: Vec<_> = views
+        .alerts()
+        .filter(|a| who.may_see_team(views.restricted_team(&a.service)))
+        .collect();
+    let times = incidents
+        .iter()
+        .map(|i| i.opened_at)
+        .chain(alerts.iter().map(|a| a.window_end));
+    let (min, max) = times.fold((None::<Timestamp>, None::<Timestamp>), |(lo, hi), t| {
+        (Some(lo.map_or(t, |l| l.min(t))), Some(hi.map_or(t, |h| h.max(t))))
+    });
+    let hourly = match (min, max) {
+        (Some(lo), Some(hi)) => hi.as_second().saturating_sub(lo.as_second()) <= 2 * 86_400,
+        _ => true,
+    };
+    let mut out = Insights {
+        bucket: if hourly { "hour" } else { "day" }.to_owned(),
+        ..Insights::default()
+    };
+    let mut sums: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for incident in &incidents {
+        *out.incidents
+            .entry(bucket_of(incident.opened_at, hourly))
+            .or_default()
+            .entry(incident.service.clone())
+            .or_default() += 1;
+        let times = out.response.entry(incident.service.clone()).or_default();
+        let sum = sums.entry(incident.service.clone()).or_default();
+        times.incidents += 1;
+        let opened = incident.opened_at.as_second();
+        if let Some(at) = incident.response.as_ref().and_then(|r| r.acknowledged_at) {
+            times.acknowledged += 1;
+            sum.0 += at.as_second().saturating_sub(opened).max(0) as f64;
+        }
+        if let Some(at) = incident.resolved_at {
+            times.resolved += 1;
+            sum.1 += at.as_second().saturating_sub(opened).max(0) as f64;
+        }
+    }
+    for (service, times) in &mut out.response {
+        let (ack, res) = sums.get(service).copied().unwrap_or_default();
+        times.mtta_secs = mean(ack, times.acknowledged);
+        times.mttr_secs = mean(res, times.resolved);
+    }
+    for alert in &alerts {
+        let bucket = bucket_of(alert.window_end, hourly);
+        *out.alerts
+            .entry(bucket.clone())
+            .or_default()
+            .entry(alert.service.clone())
+            .or_default() += 1;
+        *out.alert_lines
+            .entry(bucket)
+            .or_default()
+            .entry(alert.service.clone())
+            .or_default() += alert.count;
+    }
+    for series in [&mut out.incidents, &mut out.alerts, &mut out.alert_lines] {
+        fill_gaps(series, hourly);
+        keep_newest(series);
+    }
+    for entry in views.tickets() {
+        *out.tickets_per_queue.entry(entry.ticket.queue.clone()).or_default() += 1;
+        *out.tickets_per_priority
+            .entry(priority_name(entry.ticket.priority).to_owned())
+            .or_default() += 1;
+        if entry.ticket.reason.starts_with("re-routed by ") {
+            out.rerouted += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use opsline_auth::{Role, Viewer};
+    use opsline_events::Event;
+    use opsline_events::logs::{Alert, Incident, IncidentResponse, IncidentStatus};
+
+    use super::*;
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(second).unwrap()
+    }
+
+    #[test]
+    fn counts_and_response_times() {
+        let mut views = Views::default();
+        let mut a = Incident::sample();
+        a.incident_id = uuid::Uuid::now_v7();
+        a.service = "hdfs".into();
+        a.opened_at = at(3_600);
+        a.status = IncidentStatus::Resolved;
+        a.resolved_at = Some(at(3_600 + 600));
+        a.response = Some(IncidentResponse {
+            acknowledged_at: Some(at(3_600 + 60)),
+            acknowledged_by: Some("sam".into()),
+            ..IncidentResponse::default()
+        });
+        let mut b = a.clone();
+        b.incident_id = uuid::Uuid::now_v7();
+        b.opened_at = at(7_300);
+        b.status = IncidentStatus::Open;
+        b.resolved_at = None;
+        b.response = None;
+        let mut secret = a.clone();
+        secret.incident_id = uuid::Uuid::now_v7();
+        secret.service = "payroll".into();
+        secret.restricted_team = Some("finance".into());
+        for i in [a, b, secret] {
+            views.apply_incident(i, 10);
+        }
+        let mut alert = Alert::sample();
+        alert.service = "hdfs".into();
+        alert.window_end = at(3_700);
+        alert.count = 7;
+        views.apply_alert(alert, 10);
+        let who = Principal {
+            name: "v".into(),
+            viewer: Viewer::new(Role::Viewer, Vec::<String>::new()),
+        };
+        let out = insights(&views, &who);
+        assert_eq!(out.bucket, "hour");
+        // 01:00 and 02:00 (the hour between the two incidents is drawn too, empty).
+        assert_eq!(out.incidents.len(), 2, "{:?}", out.incidents);
+        assert!(out.incidents["1970-01-01T02:00:00Z"].contains_key("hdfs"));
+        assert_eq!(out.incidents["1970-01-01T01:00:00Z"]["hdfs"], 1);
+        assert_eq!(out.alert_lines["1970-01-01T01:00:00Z"]["hdfs"], 7);
+        let hdfs = &out.response["hdfs"];
+        assert_eq!((hdfs.incidents, hdfs.acknowledged, hdfs.resolved), (2, 1, 1));
+        assert_eq!((hdfs.mtta_secs, hdfs.mttr_secs), (Some(60.0), Some(600.0)));
+        assert!(!out.response.contains_key("payroll"), "restricted to finance");
+    }
+}

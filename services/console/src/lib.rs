@@ -1,0 +1,27 @@
+//! The Opsline operations console: one place where SREs and the helpdesk see and act.
+//!
+//! Follows the incidents (compacted), alerts and routed tickets topics into bounded in-memory
+//! views ([`views`]; the service is ready once they caught up) and serves them as JSON APIs
+//! with filters and pagination ([`api`], [`query`], [`lists`]) and as server-rendered pages
+//! usable without JavaScript ([`web`]): the incidents home, the incident page and the
+//! helpdesk queue. Incident actions are forwarded to the log service, which owns the
+//! incident state; a re-route is produced here as a new routed revision plus a feedback
+//! record ([`actions`]). Sign-in and roles are the shared `opsline-auth` tokens.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod actions;
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod insights;
+pub mod lists;
+pub mod query;
+pub mod state;
+pub mod views;
+pub mod web;
+
+pub use app::{Console, ConsoleHandle};
+pub use config::ConsoleConfig;
+pub use error::ConsoleError;

@@ -1,0 +1,377 @@
+//! The incidents home (`/`: open and recent incidents with severity, service, age, duration,
+//! why they were opened, linked tickets, and the action buttons) and the incident page
+//! (`/incidents/{id}`: the timeline of its alerts with sample lines and cited raw-log offsets,
+//! linked tickets, the postmortem link), and the action forms they post.
+
+use std::collections::BTreeSet;
+
+use axum::Form;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use jiff::Timestamp;
+use opsline_auth::Principal;
+use opsline_events::logs::{Alert, PostmortemChoice};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::html::{duration, error_box, escape, layout, options, sev_badge, time};
+use super::{back_to, error_page, frame, pager, redirect, visitor};
+use crate::actions::IncidentAction;
+use crate::api::params;
+use crate::lists::{self, IncidentDetail, IncidentSummary};
+use crate::query::{ListParams, encode};
+use crate::state::AppState;
+
+const SEVERITIES: [&str; 7] = ["sev1", "sev2", "sev3", "sev4", "critical", "warning", "info"];
+const STATUSES: [&str; 4] = ["open", "unacknowledged", "acknowledged", "resolved"];
+
+/// The action buttons of an incident for `who` (none for those who may not act).
+fn action_forms(who: &Principal, incident: &IncidentSummary, back: &str) -> String {
+    if !who.may_act_on_incidents() {
+        return String::new();
+    }
+    let id = incident.id;
+    let back = escape(back);
+    let button = |action: &str, label: &str, class: &str| {
+        format!(
+            "<form class=\"inline\" method=\"post\" action=\"/incidents/{id}/{action}\">\
+<input type=\"hidden\" name=\"back\" value=\"{back}\"><button type=\"submit\" name=\"do\" value=\"{action}\"{class}>{label}</button></form>"
+        )
+    };
+    let mut out = String::new();
+    let open = incident.status == "open";
+    if open && incident.acknowledged_by.is_none() {
+        out.push_str(&button("acknowledge", "Acknowledge", " class=\"primary\""));
+    }
+    if open {
+        out.push_str(&format!(
+            "<form class=\"inline\" method=\"post\" action=\"/incidents/{id}/assign\">\
+<input type=\"hidden\" name=\"back\" value=\"{back}\"><input type=\"text\" name=\"assignee\" size=\"8\" \
+placeholder=\"person\" aria-label=\"assignee\" required><button type=\"submit\" name=\"do\" value=\"assign\">Assign</button></form>"
+        ));
+        out.push_str(&button("resolve", "Resolve", ""));
+    }
+    let declared = incident
+        .postmortem
+        .as_ref()
+        .is_some_and(|p| p.decision == PostmortemChoice::Draft && p.decided_by != "policy");
+    if !declared {
+        out.push_str(&button("postmortem", "Declare postmortem", ""));
+    }
+    out
+}
+
+fn status_cell(incident: &IncidentSummary) -> String {
+    let mut out = format!("<span class=\"status-{s}\">{s}</span>", s = escape(&incident.status));
+    if let Some(by) = &incident.acknowledged_by {
+        out.push_str(&format!("<br><span class=\"muted\">acked by {}</span>", escape(by)));
+    }
+    if let Some(who) = &incident.assignee {
+        out.push_str(&format!("<br><span class=\"muted\">assigned to {}</span>", escape(who)));
+    }
+    out
+}
+
+fn why_cell(incident: &IncidentSummary) -> String {
+    let mut out = format!("<div class=\"why\">{}</div>", escape(&incident.why));
+    if let (Some(score), Some(p)) = (incident.score, &incident.parts) {
+        out.push_str(&format!(
+            "<div class=\"parts\">score {score:.1}: level {:.1} · wording {:.1} · rarity {:.1} · burst {:.1} · \
+breadth {:.1} · persistence {:.1} · tickets {:.1}</div>",
+            p.level, p.wording, p.rarity, p.burst, p.breadth, p.persistence, p.tickets
+        ));
+    }
+    out
+}
+
+fn tickets_cell(incident: &IncidentSummary) -> String {
+    if incident.ticket_count == 0 && incident.tickets.is_empty() {
+        return "<span class=\"muted\">none</span>".to_owned();
+    }
+    let links: Vec<String> = incident
+        .tickets
+        .iter()
+        .map(|t| format!("<a href=\"/queue?incident={}\">{}</a>", incident.id, escape(t)))
+        .collect();
+    format!(
+        "{} <span class=\"muted\">({} in all)</span>",
+        links.join(", "),
+        incident.ticket_count
+    )
+}
+
+fn filter_form(params: &ListParams, services: &[String]) -> String {
+    let services: Vec<&str> = services.iter().map(String::as_str).collect();
+    format!(
+        "<form class=\"filters\" method=\"get\" action=\"/\">\
+<label>Service <select name=\"service\">{}</select></label>\
+<label>Severity <select name=\"severity\">{}</select></label>\
+<label>Status <select name=\"status\">{}</select></label>\
+<label>Since <input type=\"text\" name=\"since\" size=\"12\" placeholder=\"24h or RFC 3339\" value=\"{}\"></label>\
+<label>Until <input type=\"text\" name=\"until\" size=\"12\" value=\"{}\"></label>\
+<button type=\"submit\">Filter</button></form>",
+        options(&services, params.service.as_deref()),
+        options(&SEVERITIES, params.severity.as_deref()),
+        options(&STATUSES, params.status.as_deref()),
+        escape(params.since.as_deref().unwrap_or("")),
+        escape(params.until.as_deref().unwrap_or("")),
+    )
+}
+
+/// `GET /`: the incidents home.
+pub(super) async fn home(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<ListParams>, QueryRejection>,
+) -> Response {
+    let params = match params(query) {
+        Ok(params) => params,
+        Err(error) => return (error.status(), Html(error_box(&error.to_string()))).into_response(),
+    };
+    let who = match visitor(&state, &headers, &params, "/") {
+        Ok(who) => who,
+        Err(response) => return *response,
+    };
+    let now = Timestamp::now();
+    let (listed, services) = {
+        let views = state.views.read();
+        let services: BTreeSet<String> = views
+            .incidents()
+            .filter(|i| lists::may_see(&who, i))
+            .map(|i| i.service.clone())
+            .collect();
+        (lists::incidents(&views, &who, &params, now), services)
+    };
+    let services: Vec<String> = services.into_iter().collect();
+    let mut body = filter_form(&params, &services);
+    let page = match listed {
+        Ok(page) => page,
+        Err(error) => {
+            body.push_str(&error_box(&error.to_string()));
+            return (
+                error.status(),
+                Html(layout("Incidents", frame(&state, &who, "incidents"), &body)),
+            )
+                .into_response();
+        }
+    };
+    let query = params.link_query();
+    let back = if query.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/?{query}")
+    };
+    body.push_str(&format!(
+        "<p class=\"muted\">{} incident{} match</p>",
+        page.total,
+        if page.total == 1 { "" } else { "s" }
+    ));
+    body.push_str(
+        "<table class=\"incidents\"><thead><tr><th>Severity</th><th>Service</th><th>Incident</th><th>Status</th>\
+<th>Age</th><th>Duration</th><th>Why it was opened</th><th>Tickets</th><th>Actions</th></tr></thead><tbody>\n",
+    );
+    for incident in &page.items {
+        let age = now.as_second().saturating_sub(incident.opened_at.as_second());
+        body.push_str(&format!(
+            "<tr class=\"incident\" data-id=\"{id}\"><td>{sev}</td><td>{service}</td><td><a href=\"/incidents/{id}\">{title}</a>\
+<br><span class=\"muted\">opened {opened}</span></td><td>{status}</td><td>{age}</td><td>{duration}</td><td>{why}</td>\
+<td>{tickets}</td><td>{actions}</td></tr>\n",
+            id = incident.id,
+            sev = sev_badge(incident.sev.as_deref(), &incident.severity),
+            service = escape(&incident.service),
+            title = escape(&incident.title),
+            opened = time(incident.opened_at),
+            status = status_cell(incident),
+            age = duration(age),
+            duration = duration(incident.duration_secs),
+            why = why_cell(incident),
+            tickets = tickets_cell(incident),
+            actions = action_forms(&who, incident, &back),
+        ));
+    }
+    body.push_str("</tbody></table>");
+    body.push_str(&pager("/", &params, page.offset, page.limit, page.next_offset));
+    Html(layout("Incidents", frame(&state, &who, "incidents"), &body)).into_response()
+}
+
+fn alert_row(alert: &Alert) -> String {
+    let samples: String = alert
+        .sample_lines
+        .iter()
+        .map(|line| format!("<pre>{}</pre>", escape(line)))
+        .collect();
+    let offsets: Vec<String> = alert
+        .evidence
+        .iter()
+        .map(|e| format!("{}/{}@{}", escape(&e.topic), e.partition, e.offset))
+        .collect();
+    let baseline = alert
+        .baseline
+        .map(|b| format!(" (baseline {b:.1})"))
+        .unwrap_or_default();
+    format!(
+        "<tr class=\"alert\"><td>{}<br><span class=\"muted\">from {}</span></td><td>{}</td><td>{}</td>\
+<td><code>{}</code>{}</td><td>{}{}</td><td class=\"muted\">{}</td></tr>\n",
+        time(alert.window_end),
+        time(alert.window_start),
+        escape(alert.kind.as_str()),
+        escape(alert.severity.as_str()),
+        escape(&alert.template),
+        samples,
+        alert.count,
+        baseline,
+        offsets.join("<br>"),
+    )
+}
+
+fn detail_body(state: &AppState, who: &Principal, detail: &IncidentDetail) -> String {
+    let incident = &detail.incident;
+    let back = format!("/incidents/{}", incident.id);
+    let mut body = format!(
+        "<p>{} {}</p><dl><dt>Service</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd><dt>Opened</dt><dd>{}</dd>\
+<dt>Last alert</dt><dd>{}</dd><dt>Duration</dt><dd>{}</dd><dt>Why it was opened</dt><dd>{}</dd>",
+        sev_badge(incident.sev.as_deref(), &incident.severity),
+        action_forms(who, incident, &back),
+        escape(&incident.service),
+        status_cell(incident),
+        time(incident.opened_at),
+        time(incident.updated_at),
+        duration(incident.duration_secs),
+        why_cell(incident),
+    );
+    if let (Some(at), Some(by)) = (incident.resolved_at, &incident.resolved_by) {
+        body.push_str(&format!("<dt>Resolved</dt><dd>{} by {}</dd>", time(at), escape(by)));
+    }
+    if let Some(team) = &incident.restricted_team {
+        body.push_str(&format!("<dt>Restricted to</dt><dd>{}</dd>", escape(team)));
+    }
+    let postmortem = match &incident.postmortem {
+        Some(decision) if decision.decision == PostmortemChoice::Draft => {
+            let link = if state.postmortem_url.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " · <a class=\"postmortem\" href=\"{}/postmortems/{}\">the postmortem</a>{}",
+                    escape(state.postmortem_url.trim_end_matches('/')),
+                    incident.postmortem_id,
+                    if incident.status == "open" {
+                        " (drafted when it resolves)"
+                    } else {
+                        ""
+                    }
+                )
+            };
+            format!(
+                "wanted: {} (by {}){link}",
+                escape(&decision.reason),
+                escape(&decision.decided_by)
+            )
+        }
+        Some(decision) => format!("not needed: {}", escape(&decision.reason)),
+        None => "no decision yet".to_owned(),
+    };
+    body.push_str(&format!("<dt>Postmortem</dt><dd>{postmortem}</dd></dl>"));
+    body.push_str(&format!(
+        "<h2>Timeline</h2><p class=\"muted\">{} alert{} kept of {}; sample lines are redacted by the log service.</p>",
+        detail.alerts.len(),
+        if detail.alerts.len() == 1 { "" } else { "s" },
+        incident.alert_count
+    ));
+    body.push_str(
+        "<table class=\"timeline\"><thead><tr><th>When</th><th>Kind</th><th>Severity</th><th>Template and sample lines</th>\
+<th>Lines</th><th>Raw-log offsets</th></tr></thead><tbody>",
+    );
+    for alert in &detail.alerts {
+        body.push_str(&alert_row(alert));
+    }
+    body.push_str("</tbody></table><h2>Linked tickets</h2>");
+    if detail.tickets.is_empty() {
+        body.push_str("<p class=\"muted\">No routed ticket is linked.</p>");
+    } else {
+        body.push_str(
+            "<table><thead><tr><th>Ticket</th><th>Queue</th><th>Priority</th><th>Summary</th></tr></thead><tbody>",
+        );
+        for t in &detail.tickets {
+            body.push_str(&format!(
+                "<tr><td><a href=\"/queue?incident={}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                incident.id,
+                escape(&t.ticket.ticket_id),
+                escape(&t.ticket.queue),
+                lists::priority_name(t.ticket.priority).to_uppercase(),
+                escape(t.ticket.summary.as_deref().unwrap_or("")),
+            ));
+        }
+        body.push_str("</tbody></table>");
+    }
+    body
+}
+
+/// `GET /incidents/{id}`.
+pub(super) async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    query: Result<Query<ListParams>, QueryRejection>,
+) -> Response {
+    let params = query.map(|Query(p)| p).unwrap_or_default();
+    let path = format!("/incidents/{}", encode(&id));
+    let who = match visitor(&state, &headers, &params, &path) {
+        Ok(who) => who,
+        Err(response) => return *response,
+    };
+    let detail = id
+        .parse::<Uuid>()
+        .ok()
+        .and_then(|id| lists::incident(&state.views.read(), &who, id));
+    match detail {
+        Some(detail) => {
+            let body = detail_body(&state, &who, &detail);
+            Html(layout(&detail.incident.title, frame(&state, &who, "incidents"), &body)).into_response()
+        }
+        None => error_page(
+            &state,
+            &who,
+            &crate::error::ConsoleError::NotFound(format!("incident {id}, or you may not see it")),
+        ),
+    }
+}
+
+/// Body of an incident action form.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ActionForm {
+    #[serde(default)]
+    assignee: Option<String>,
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// `POST /incidents/{id}/{action}`: does the action, then back to the page it came from.
+pub(super) async fn act(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let Some(who) = state.page_principal(&headers) else {
+        return super::sign_in_page(
+            axum::http::StatusCode::UNAUTHORIZED,
+            Some("Sign in with your API token."),
+        );
+    };
+    let outcome = match (
+        id.parse::<Uuid>(),
+        IncidentAction::parse(&action, form.assignee.as_deref()),
+    ) {
+        (Ok(uuid), Ok(action)) => state.actions.on_incident(&who, uuid, action).await.map(|_| uuid),
+        (Err(_), _) => Err(crate::error::ConsoleError::BadRequest(format!(
+            "{id:?} is not an incident id"
+        ))),
+        (_, Err(error)) => Err(error),
+    };
+    match outcome {
+        Ok(uuid) => redirect(&back_to(form.back.as_deref(), &format!("/incidents/{uuid}")), None),
+        Err(error) => error_page(&state, &who, &error),
+    }
+}

@@ -1,0 +1,187 @@
+//! The server-rendered pages (no JavaScript needed for any action): the incidents home
+//! (`/`), the incident page (`/incidents/{id}`), the helpdesk queue (`/queue`), the insights
+//! charts (`/insights`, SVG drawn on the server), and sign-in
+//! (`/login`, `/logout`). The token travels in the `HttpOnly`, `SameSite=Strict` cookie of
+//! `opsline-auth` (which also keeps other sites from posting the action forms), set by the
+//! sign-in form or once from a `?token=` parameter (then redirected away).
+
+pub mod charts;
+pub mod html;
+mod incidents;
+mod insights;
+mod queue;
+
+use axum::Form;
+use axum::Router;
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use opsline_auth::{Principal, cookie_safe, sign_in_cookie, sign_out_cookie};
+use serde::Deserialize;
+
+use crate::error::ConsoleError;
+use crate::query::ListParams;
+use crate::state::AppState;
+use html::{Frame, error_box, escape, layout};
+
+/// The page routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(incidents::home))
+        .route("/incidents/{id}", get(incidents::page))
+        .route("/incidents/{id}/{action}", post(incidents::act))
+        .route("/queue", get(queue::page))
+        .route("/insights", get(insights::page))
+        .route("/tickets/{id}/reroute", post(queue::reroute))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+}
+
+/// The visitor, or the response to give instead: the redirect that stores a `?token=`, or
+/// the sign-in page (401).
+fn visitor(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    params: &ListParams,
+    path: &str,
+) -> Result<Principal, Box<Response>> {
+    if let Some(token) = &params.token {
+        if !cookie_safe(token) || state.tokens.authenticate(token).is_none() {
+            return Err(Box::new(sign_in_page(StatusCode::UNAUTHORIZED, Some("Unknown token."))));
+        }
+        let query = params.link_query();
+        let location = if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        };
+        return Err(Box::new(redirect(&location, Some(sign_in_cookie(token)))));
+    }
+    state.page_principal(headers).ok_or_else(|| {
+        Box::new(sign_in_page(
+            StatusCode::UNAUTHORIZED,
+            Some("Sign in with your API token."),
+        ))
+    })
+}
+
+/// The frame of a signed-in page.
+fn frame<'a>(state: &'a AppState, who: &'a Principal, current: &'a str) -> Frame<'a> {
+    Frame {
+        who: Some(&who.name),
+        postmortem_url: &state.postmortem_url,
+        current,
+    }
+}
+
+/// A `303 See Other` to `location`, optionally setting a cookie.
+fn redirect(location: &str, cookie: Option<String>) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    response
+}
+
+/// A styled error page with the error's status.
+fn error_page(state: &AppState, who: &Principal, error: &ConsoleError) -> Response {
+    let title = match error {
+        ConsoleError::Forbidden(_) => "Not allowed",
+        ConsoleError::NotFound(_) => "Not found",
+        ConsoleError::Conflict(_) => "Not done",
+        ConsoleError::BadRequest(_) => "Bad request",
+        ConsoleError::Unavailable(_) => "Unavailable",
+        ConsoleError::Unauthorized => "Sign in",
+    };
+    let body = format!(
+        "{}<p><a href=\"/\">Back to the incidents</a></p>",
+        error_box(&error.to_string())
+    );
+    (error.status(), Html(layout(title, frame(state, who, ""), &body))).into_response()
+}
+
+/// Where to go after an action: `back` when it is a local path, else `fallback`.
+fn back_to(back: Option<&str>, fallback: &str) -> String {
+    match back {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains(['\r', '\n', '\\']) => {
+            path.to_owned()
+        }
+        _ => fallback.to_owned(),
+    }
+}
+
+fn sign_in_page(status: StatusCode, message: Option<&str>) -> Response {
+    let mut body = message.map(error_box).unwrap_or_default();
+    body.push_str(
+        "<form method=\"post\" action=\"/login\"><label>API token <input type=\"password\" name=\"token\" \
+autocomplete=\"off\" autofocus></label> <button type=\"submit\" class=\"primary\">Sign in</button></form>\
+<p class=\"muted\">A token is created with <code>opsline token create --name NAME --role sre|helpdesk|viewer</code>; \
+<code>opsline up</code> prints a sign-in link for this machine.</p>",
+    );
+    (status, Html(layout("Sign in", Frame::default(), &body))).into_response()
+}
+
+async fn login_form() -> Response {
+    sign_in_page(StatusCode::OK, None)
+}
+
+/// Body of `POST /login`.
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(axum::extract::State(state): axum::extract::State<AppState>, Form(form): Form<LoginForm>) -> Response {
+    let token = form.token.trim();
+    if !cookie_safe(token) || state.tokens.authenticate(token).is_none() {
+        return sign_in_page(StatusCode::UNAUTHORIZED, Some("Unknown token."));
+    }
+    redirect("/", Some(sign_in_cookie(token)))
+}
+
+async fn logout() -> Response {
+    redirect("/login", Some(sign_out_cookie()))
+}
+
+/// Previous / next links of a list page.
+fn pager(path: &str, params: &ListParams, offset: usize, limit: usize, next: Option<usize>) -> String {
+    let query = params.link_query();
+    let join = if query.is_empty() {
+        String::new()
+    } else {
+        format!("{query}&")
+    };
+    let mut out = String::from("<p class=\"pager\">");
+    if offset > 0 {
+        out.push_str(&format!(
+            "<a rel=\"prev\" href=\"{path}?{}offset={}\">Previous</a>",
+            escape(&join),
+            offset.saturating_sub(limit)
+        ));
+    }
+    if let Some(next) = next {
+        out.push_str(&format!(
+            "<a rel=\"next\" href=\"{path}?{}offset={next}\">Next</a>",
+            escape(&join)
+        ));
+    }
+    out.push_str("</p>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_back() {
+        assert_eq!(back_to(Some("/queue?queue=A"), "/"), "/queue?queue=A");
+        assert_eq!(back_to(Some("//evil.example"), "/"), "/");
+        assert_eq!(back_to(Some("https://evil.example"), "/"), "/");
+        assert_eq!(back_to(None, "/x"), "/x");
+    }
+}
