@@ -138,6 +138,8 @@ async fn narrative_follows_the_draft_as_revision_two() {
                 model: SMALL_MODEL_NAME.into(),
                 temperature: 0.0,
                 max_tokens: 400,
+                priority: None,
+                budget: Default::default(),
             },
         );
         config

@@ -63,6 +63,8 @@ pub struct Completion {
     pub prompt_tokens: u32,
     /// Completion tokens reported by the endpoint.
     pub completion_tokens: u32,
+    /// Prompt tokens the endpoint reused from its cache (`prompt_tokens_details.cached_tokens`).
+    pub cached_tokens: u32,
 }
 
 /// Why a call failed.
@@ -174,6 +176,10 @@ impl Endpoint {
             content: choice.and_then(|c| c.message.content).unwrap_or_default(),
             prompt_tokens: usage.map_or(0, |u| u.prompt_tokens),
             completion_tokens: usage.map_or(0, |u| u.completion_tokens),
+            cached_tokens: usage
+                .and_then(|u| u.prompt_tokens_details.as_ref())
+                .and_then(|d| d.cached_tokens)
+                .unwrap_or(0),
         })
     }
 }

@@ -125,6 +125,17 @@ impl Prompt {
         Ok(out)
     }
 
+    /// The system message: the prompt's instructions, then the answer's schema. It holds no
+    /// variable, so it is byte-identical across calls and leads every request: the endpoint's
+    /// prompt cache (`cache_prompt`) reuses it, and the variable user message comes last.
+    pub fn system_message(&self) -> String {
+        let schema = serde_json::to_string(&self.schema).unwrap_or_default();
+        format!(
+            "{}\n\nThe answer is one JSON object matching this JSON Schema:\n{schema}",
+            self.system
+        )
+    }
+
     /// Every schema violation of `value`, joined (empty when valid).
     pub fn violations(&self, value: &Value) -> Vec<String> {
         self.validator

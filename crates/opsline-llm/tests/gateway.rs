@@ -106,6 +106,8 @@ fn config(base_url: &str) -> LlmConfig {
             model: "stub-model".into(),
             temperature: 0.0,
             max_tokens: 200,
+            priority: None,
+            budget: Default::default(),
         },
     );
     config
@@ -142,6 +144,7 @@ async fn ask(gateway: &LlmGateway, facts: &str) -> Result<opsline_llm::Structure
             task: "chat_reply",
             prompt_id: "chat-reply",
             vars: &vars,
+            admission: None,
         })
         .await
 }
@@ -384,6 +387,7 @@ async fn configuration_errors() {
             task: "chat_reply",
             prompt_id: "nope",
             vars: &vars,
+            admission: None,
         })
         .await;
     assert!(matches!(unknown, Err(LlmError::Config(_))));
@@ -392,6 +396,7 @@ async fn configuration_errors() {
             task: "other",
             prompt_id: "chat-reply",
             vars: &vars,
+            admission: None,
         })
         .await;
     assert!(matches!(wrong_task, Err(LlmError::Config(_))));
@@ -401,6 +406,7 @@ async fn configuration_errors() {
             task: "chat_reply",
             prompt_id: "chat-reply",
             vars: &missing,
+            admission: None,
         })
         .await;
     assert!(matches!(missing_var, Err(LlmError::Config(_))));

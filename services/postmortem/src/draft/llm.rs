@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use opsline_llm::{LlmGateway, StructuredRequest};
+use opsline_llm::{Admission, LlmGateway, StructuredRequest};
 use opsline_privacy::{Redactor, RedactorConfig};
 use serde::Deserialize;
 
@@ -93,12 +93,21 @@ impl Drafter for LlmDrafter {
     }
 
     fn draft<'a>(&'a self, input: DraftInput<'a>) -> DraftFuture<'a> {
+        self.draft_admitted(input, None)
+    }
+
+    fn gateway(&self) -> Option<&LlmGateway> {
+        Some(&self.gateway)
+    }
+
+    fn draft_admitted<'a>(&'a self, input: DraftInput<'a>, admission: Option<&'a Admission>) -> DraftFuture<'a> {
         Box::pin(async move {
             let vars = self.vars(&input);
             let request = StructuredRequest {
                 task: NARRATIVE_TASK,
                 prompt_id: NARRATIVE_PROMPT,
                 vars: &vars,
+                admission,
             };
             let output = self
                 .gateway
