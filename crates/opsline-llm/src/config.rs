@@ -19,7 +19,8 @@ pub struct TaskConfig {
     /// Sampling temperature.
     #[serde(default)]
     pub temperature: f32,
-    /// Completion token limit.
+    /// Completion token limit; the prompt's schema may lower it (see
+    /// [`Prompt::max_answer_tokens`](crate::Prompt::max_answer_tokens)).
     #[serde(default = "default_max_tokens")]
     pub max_tokens: u32,
     /// Priority class in the endpoint's scheduler (default: [`Priority::for_task`]).
@@ -132,6 +133,10 @@ pub struct LlmConfig {
     /// Calls in flight at once on the endpoint, all tasks of the process together (the
     /// scheduler's slots; the first gateway of an endpoint in a process sets it).
     pub max_concurrency: usize,
+    /// Send `cache_prompt: true` (llama.cpp's `llama-server`: reuse the KV cache of the prompt
+    /// prefix shared with the previous request). Off for other endpoints, which may reject
+    /// unknown fields.
+    pub cache_prompt: bool,
 
     /// Prices by model name; models not listed cost 0.
     pub prices: BTreeMap<String, PriceConfig>,
@@ -159,6 +164,7 @@ impl Default for LlmConfig {
             approved_models: BTreeMap::new(),
             timeout_secs: 60,
             max_concurrency: 2,
+            cache_prompt: false,
             prices: BTreeMap::new(),
             cache_capacity: 1_000,
             breaker: BreakerConfig::default(),

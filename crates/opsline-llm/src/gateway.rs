@@ -306,9 +306,12 @@ impl LlmGateway {
         let spec = CallSpec {
             model: &task.model,
             temperature: task.temperature,
-            max_tokens: task.max_tokens,
+            max_tokens: prompt
+                .max_answer_tokens()
+                .map_or(task.max_tokens, |n| n.min(task.max_tokens)),
             schema_name: &schema_name(&prompt.id),
             schema: &prompt.schema,
+            cache_prompt: self.inner.config.cache_prompt,
         };
         let mut messages = vec![Message::System(system), Message::User(user)];
         let first = self

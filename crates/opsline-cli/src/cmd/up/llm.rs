@@ -95,6 +95,8 @@ pub(crate) fn local_config(base_url: &str, model: &str) -> LlmConfig {
         enabled: true,
         base_url: base_url.to_owned(),
         timeout_secs: 600,
+        // llama-server reuses the KV cache of the prompt prefix shared with the last request.
+        cache_prompt: true,
         retry: RetryConfig {
             max_attempts: 1,
             ..RetryConfig::default()
