@@ -97,6 +97,9 @@ pub(crate) fn local_config(base_url: &str, model: &str) -> LlmConfig {
         timeout_secs: 600,
         // llama-server reuses the KV cache of the prompt prefix shared with the last request.
         cache_prompt: true,
+        // One slot (`--parallel 1`): one request at a time, so the scheduler, not the server's
+        // own queue, decides who is next (a ticket before a waiting narrative).
+        max_concurrency: 1,
         retry: RetryConfig {
             max_attempts: 1,
             ..RetryConfig::default()
