@@ -51,6 +51,8 @@ fn config(base_url: &str) -> LlmConfig {
             model: SMALL_MODEL_NAME.into(),
             temperature: 0.0,
             max_tokens: 700,
+            priority: None,
+            budget: Default::default(),
         },
     );
     config
@@ -102,6 +104,7 @@ async fn real_model_answers_schema_valid_caches_and_fails_fast_when_gone() {
         task: TASK,
         prompt_id: PROMPT,
         vars: &vars,
+        admission: None,
     };
 
     let started = Instant::now();
@@ -116,7 +119,7 @@ async fn real_model_answers_schema_valid_caches_and_fails_fast_when_gone() {
         "schema-valid: {}",
         first.value
     );
-    assert_eq!(first.prompt, "ticket-enrichment@1");
+    assert_eq!(first.prompt, "ticket-enrichment@2");
     assert_eq!(first.model, SMALL_MODEL_NAME);
     assert!(!first.cache_hit);
     let records = ledger.records();
@@ -145,6 +148,7 @@ async fn real_model_answers_schema_valid_caches_and_fails_fast_when_gone() {
         task: TASK,
         prompt_id: PROMPT,
         vars: &other,
+        admission: None,
     };
     let started = Instant::now();
     for _ in 0..2 {

@@ -139,6 +139,8 @@ async fn narrative_follows_the_draft_as_revision_two() {
                 model: SMALL_MODEL_NAME.into(),
                 temperature: 0.0,
                 max_tokens: 400,
+                priority: None,
+                budget: Default::default(),
             },
         );
         config
@@ -260,7 +262,7 @@ async fn narrative_follows_the_draft_as_revision_two() {
             assert_eq!(rev2.postmortem_id, rev1.postmortem_id);
             assert_eq!(rev2.draft_basis, rev1.draft_basis);
             assert_eq!(rev2.model, SMALL_MODEL_NAME);
-            assert_eq!(rev2.prompt, "postmortem-narrative@1");
+            assert_eq!(rev2.prompt, "postmortem-narrative@2");
             assert!(
                 usage.iter().any(|u| u.task == NARRATIVE_TASK && u.outcome == "ok"),
                 "{usage:?}"

@@ -128,6 +128,8 @@ async fn enrichment_with_the_local_model() {
             model: SMALL_MODEL_NAME.into(),
             temperature: 0.0,
             max_tokens: 200,
+            priority: None,
+            budget: Default::default(),
         },
     );
     config

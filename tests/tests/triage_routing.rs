@@ -247,6 +247,8 @@ async fn prompt_injection_changes_no_routing() {
                 model: "hostile".into(),
                 temperature: 0.0,
                 max_tokens: 256,
+                priority: None,
+                budget: Default::default(),
             },
         );
         c.llm

@@ -220,6 +220,46 @@ pub enum EvalCommand {
     Alerts(EvalAlertsArgs),
     /// Incidents and postmortems from replayed LogHub files (directories or *_2k.log), per system.
     Incidents(EvalIncidentsArgs),
+    /// The model on real data through the production paths: ticket enrichment and postmortem
+    /// narratives (validity, grounding, latency, tokens, throughput, cache).
+    Llm(EvalLlmArgs),
+}
+
+/// `opsline eval llm`.
+#[derive(Debug, Args)]
+pub struct EvalLlmArgs {
+    /// Tickets CSV (one per row, e.g. ../shared/data/tickets/topic-train.csv).
+    #[arg(long)]
+    pub tickets: PathBuf,
+    /// LogHub log file (or folder) replayed through the log engine for incidents.
+    #[arg(long)]
+    pub incidents: PathBuf,
+    /// Tickets and incidents to run (each).
+    #[arg(long, default_value_t = 20)]
+    pub n: usize,
+    /// GGUF model started in the embedded llama-server when no --llm-url is given (its file
+    /// stem is the model name).
+    #[arg(
+        long,
+        env = "OPSLINE_LLM_MODEL",
+        default_value = ".opsline/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    )]
+    pub llm_model: PathBuf,
+    /// An OpenAI-compatible endpoint to use instead (e.g. http://127.0.0.1:8080/v1).
+    #[arg(long)]
+    pub llm_url: Option<String>,
+    /// Where llama-server is installed.
+    #[arg(long, env = "OPSLINE_BIN_DIR", default_value = ".opsline/bin")]
+    pub bin_dir: PathBuf,
+    /// Runbooks used as enrichment context.
+    #[arg(long, default_value = "runbooks")]
+    pub runbooks: PathBuf,
+    /// Where the embedded server's log goes.
+    #[arg(long, default_value = ".opsline/data")]
+    pub data_dir: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `opsline eval incidents`.

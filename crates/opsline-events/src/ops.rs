@@ -231,13 +231,17 @@ pub struct LlmUsage {
     pub prompt_tokens: u32,
     /// Completion tokens.
     pub completion_tokens: u32,
+    /// Prompt tokens the endpoint served from its prompt cache (llama.cpp's reused prefix;
+    /// 0 when the endpoint does not say).
+    #[serde(default)]
+    pub cached_tokens: u32,
     /// Wall time of the call.
     pub latency_ms: u64,
     /// Whether the answer came from the response cache.
     pub cache_hit: bool,
     /// Estimated cost from the configured price table.
     pub cost: f64,
-    /// `ok`, `invalid_output`, `error` or `circuit_open`.
+    /// `ok`, `invalid_output`, `error`, `circuit_open` or `stale`.
     pub outcome: String,
 }
 
@@ -251,6 +255,7 @@ impl Event for LlmUsage {
             prompt: "ticket-summary@1".into(),
             prompt_tokens: 412,
             completion_tokens: 96,
+            cached_tokens: 380,
             latency_ms: 14_200,
             cache_hit: false,
             cost: 0.0,

@@ -52,6 +52,7 @@ impl TemplateModel for EndpointModel {
             max_tokens: 256,
             schema_name: "log_template",
             schema: &self.schema,
+            cache_prompt: true,
         };
         let answer = self
             .runtime

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::scheduler::{Budget, Priority};
+
 /// Settings of one task (e.g. `ticket_enrichment`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,9 +19,35 @@ pub struct TaskConfig {
     /// Sampling temperature.
     #[serde(default)]
     pub temperature: f32,
-    /// Completion token limit.
+    /// Completion token limit; the prompt's schema may lower it (see
+    /// [`Prompt::max_answer_tokens`](crate::Prompt::max_answer_tokens)).
     #[serde(default = "default_max_tokens")]
     pub max_tokens: u32,
+    /// Priority class in the endpoint's scheduler (default: [`Priority::for_task`]).
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// Queue and in-flight budget of the task in the scheduler.
+    #[serde(default)]
+    pub budget: Budget,
+}
+
+impl TaskConfig {
+    /// Settings for `model` with the defaults (temperature 0, 512 tokens, the task's class, the
+    /// default budget).
+    pub fn new(model: impl Into<String>) -> Self {
+        Self {
+            model: model.into(),
+            temperature: 0.0,
+            max_tokens: default_max_tokens(),
+            priority: None,
+            budget: Budget::default(),
+        }
+    }
+
+    /// The task's class: the configured one, else the default of its name.
+    pub fn class(&self, task: &str) -> Priority {
+        self.priority.unwrap_or_else(|| Priority::for_task(task))
+    }
 }
 
 fn default_max_tokens() -> u32 {
@@ -102,8 +130,14 @@ pub struct LlmConfig {
     pub approved_models: BTreeMap<String, Vec<String>>,
     /// Time limit of one HTTP call, in seconds.
     pub timeout_secs: u64,
-    /// Calls in flight at once (a semaphore; further callers wait).
+    /// Calls in flight at once on the endpoint, all tasks of the process together (the
+    /// scheduler's slots; the first gateway of an endpoint in a process sets it).
     pub max_concurrency: usize,
+    /// Send `cache_prompt: true` (llama.cpp's `llama-server`: reuse the KV cache of the prompt
+    /// prefix shared with the previous request). Off for other endpoints, which may reject
+    /// unknown fields.
+    pub cache_prompt: bool,
+
     /// Prices by model name; models not listed cost 0.
     pub prices: BTreeMap<String, PriceConfig>,
     /// Answers kept in the response cache (0 disables the cache).
@@ -130,6 +164,7 @@ impl Default for LlmConfig {
             approved_models: BTreeMap::new(),
             timeout_secs: 60,
             max_concurrency: 2,
+            cache_prompt: false,
             prices: BTreeMap::new(),
             cache_capacity: 1_000,
             breaker: BreakerConfig::default(),

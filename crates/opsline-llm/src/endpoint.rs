@@ -5,6 +5,9 @@
 //! first; an endpoint that rejects it (HTTP 4xx) is asked again with
 //! `json_object`, then with no response format at all. The level that worked
 //! is remembered, so the rejection costs one extra request per process.
+//! With `cache_prompt` the body also carries llama.cpp's `cache_prompt: true` (through
+//! async-openai's `byot` call, the typed request flattened beside it), so `llama-server` reuses
+//! the KV cache of the prompt prefix shared with the previous request.
 //! Errors are classified for the retry policy: connection failures, timeouts,
 //! 408, 429 and 5xx are transient; other 4xx are rejections.
 
@@ -16,8 +19,8 @@ use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestUserMessage, CreateChatCompletionRequest, FinishReason, ResponseFormat,
-    ResponseFormatJsonSchema,
+    ChatCompletionRequestUserMessage, CreateChatCompletionRequest, CreateChatCompletionResponse, FinishReason,
+    ResponseFormat, ResponseFormatJsonSchema,
 };
 
 use secrecy::ExposeSecret;
@@ -50,6 +53,8 @@ pub struct CallSpec<'a> {
     pub schema_name: &'a str,
     /// The answer's JSON Schema.
     pub schema: &'a Value,
+    /// Ask llama.cpp to reuse the cached prompt prefix (`cache_prompt: true` in the body).
+    pub cache_prompt: bool,
 }
 
 /// A completion.
@@ -63,6 +68,16 @@ pub struct Completion {
     pub prompt_tokens: u32,
     /// Completion tokens reported by the endpoint.
     pub completion_tokens: u32,
+    /// Prompt tokens the endpoint reused from its cache (`prompt_tokens_details.cached_tokens`).
+    pub cached_tokens: u32,
+}
+
+/// The request with llama.cpp's `cache_prompt` beside the OpenAI fields.
+#[derive(serde::Serialize)]
+struct WithCachePrompt<'a> {
+    #[serde(flatten)]
+    request: &'a CreateChatCompletionRequest,
+    cache_prompt: bool,
 }
 
 /// Why a call failed.
@@ -161,7 +176,20 @@ impl Endpoint {
             response_format,
             ..Default::default()
         };
-        let response = tokio::time::timeout(self.timeout, self.client.chat().create(request))
+        let chat = self.client.chat();
+        let cache_prompt = spec.cache_prompt;
+        let call = async move {
+            if cache_prompt {
+                let body = WithCachePrompt {
+                    request: &request,
+                    cache_prompt: true,
+                };
+                chat.create_byot::<_, CreateChatCompletionResponse>(body).await
+            } else {
+                chat.create(request).await
+            }
+        };
+        let response = tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| CallError::Transient(format!("timed out after {:?}", self.timeout)))?
             .map_err(classify)?;
@@ -174,6 +202,10 @@ impl Endpoint {
             content: choice.and_then(|c| c.message.content).unwrap_or_default(),
             prompt_tokens: usage.map_or(0, |u| u.prompt_tokens),
             completion_tokens: usage.map_or(0, |u| u.completion_tokens),
+            cached_tokens: usage
+                .and_then(|u| u.prompt_tokens_details.as_ref())
+                .and_then(|d| d.cached_tokens)
+                .unwrap_or(0),
         })
     }
 }

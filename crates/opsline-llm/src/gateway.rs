@@ -1,7 +1,7 @@
-//! The gateway's call path: prompt lookup and rendering, response cache,
-//! circuit breaker, concurrency limit, retries with backoff on endpoint
-//! errors, answer parsing and schema validation with one repair request, and
-//! one usage record per call.
+//! The gateway's call path: prompt lookup and rendering, response cache, the
+//! endpoint's scheduler (a turn by priority class and budget; stale work dropped),
+//! circuit breaker, retries with backoff on endpoint errors, answer parsing and
+//! schema validation with one repair request, and one usage record per call.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +11,6 @@ use opsline_events::ops::LlmUsage;
 use opsline_runtime::metrics::Metrics;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::sync::Semaphore;
 
 use crate::breaker::{BreakerState, CircuitBreaker};
 use crate::cache::{CacheKey, ResponseCache, cache_key, hex};
@@ -19,6 +18,7 @@ use crate::endpoint::{CallSpec, Completion, Endpoint, Message};
 use crate::metrics::LlmMetrics;
 use crate::output::parse_answer;
 use crate::prompts::{Prompt, PromptLibrary};
+use crate::scheduler::{Admission, NotStarted, Scheduler, StaleCheck};
 use crate::{LlmConfig, LlmError, NoLedger, StructuredOutput, StructuredRequest, TaskConfig, UsageSink};
 
 struct Inner {
@@ -27,7 +27,7 @@ struct Inner {
     endpoint: Option<Endpoint>,
     breaker: CircuitBreaker,
     cache: ResponseCache,
-    permits: Semaphore,
+    scheduler: Scheduler,
     metrics: LlmMetrics,
 }
 
@@ -53,6 +53,8 @@ mod outcome {
     pub const INVALID_OUTPUT: &str = "invalid_output";
     pub const ERROR: &str = "error";
     pub const CIRCUIT_OPEN: &str = "circuit_open";
+    pub const REFUSED: &str = "refused";
+    pub const STALE: &str = "stale";
 }
 
 impl LlmGateway {
@@ -77,7 +79,11 @@ impl LlmGateway {
                 Duration::from_secs(config.breaker.open_secs),
             ),
             cache: ResponseCache::new(config.cache_capacity),
-            permits: Semaphore::new(config.max_concurrency.max(1)),
+            scheduler: if config.enabled {
+                crate::scheduler::shared(&config.base_url, config.max_concurrency)
+            } else {
+                Scheduler::new(1)
+            },
             metrics: LlmMetrics::default(),
             prompts,
             endpoint,
@@ -97,7 +103,7 @@ impl LlmGateway {
             endpoint: None,
             breaker: CircuitBreaker::new(1, Duration::ZERO),
             cache: ResponseCache::new(0),
-            permits: Semaphore::new(1),
+            scheduler: Scheduler::new(1),
             metrics: LlmMetrics::default(),
         };
         Self {
@@ -106,11 +112,41 @@ impl LlmGateway {
         }
     }
 
-    /// Registers `opsline_llm_calls_total` and `opsline_llm_cache_hits_total`
-    /// in the process registry (call once per process).
+    /// Registers `opsline_llm_calls_total`, `opsline_llm_cache_hits_total` and the
+    /// scheduler's `opsline_llm_scheduler_*` metrics in the registry (once per registry).
     pub fn with_metrics(self, metrics: &Metrics) -> Self {
         self.inner.metrics.register(metrics);
+        self.inner.scheduler.metrics().register(metrics);
         self
+    }
+
+    /// The endpoint's scheduler (shared by every gateway of the endpoint in this process).
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.inner.scheduler
+    }
+
+    /// Takes a place in the scheduler's queue for a job of `task` now, without waiting: the
+    /// caller queues its work with it and passes it in [`StructuredRequest::admission`].
+    /// `stale` is asked just before the job would be sent. Fails at once with
+    /// [`LlmError::Refused`] when the task's queue is full (counted, no log line per job).
+    pub fn admit(&self, task: &str, stale: Option<StaleCheck>) -> Result<Admission, LlmError> {
+        if !self.is_enabled() {
+            return Err(LlmError::Disabled);
+        }
+        let settings = self
+            .inner
+            .config
+            .tasks
+            .get(task)
+            .ok_or_else(|| LlmError::Config(format!("no model configured for task {task:?}")))?;
+        let admission = self
+            .inner
+            .scheduler
+            .admit(task, settings.class(task), settings.budget, stale);
+        admission.map_err(|refused| {
+            self.inner.metrics.call(task, outcome::REFUSED, false);
+            LlmError::Refused(refused.to_string())
+        })
     }
 
     /// Whether a model is configured.
@@ -154,7 +190,7 @@ impl LlmGateway {
             .tasks
             .get(request.task)
             .ok_or_else(|| LlmError::Config(format!("no model configured for task {:?}", request.task)))?;
-        let system = system_message(prompt);
+        let system = prompt.system_message();
         let user = prompt.render_user(request.vars).map_err(LlmError::Config)?;
         let reference = prompt.reference();
         let key = cache_key(request.task, &reference, &task.model, &system, &user);
@@ -165,6 +201,7 @@ impl LlmGateway {
             prompt: reference,
             prompt_tokens: 0,
             completion_tokens: 0,
+            cached_tokens: 0,
             latency_ms: 0,
             cache_hit: false,
             cost: 0.0,
@@ -179,7 +216,15 @@ impl LlmGateway {
                 Ok(value)
             }
             None => {
-                self.call_model(endpoint, prompt, task, key, system, user, &mut usage)
+                let call = Call {
+                    endpoint,
+                    prompt,
+                    task,
+                    key,
+                    system,
+                    user,
+                };
+                self.scheduled_call(call, request.task, request.admission, &mut usage)
                     .await
             }
         };
@@ -191,6 +236,11 @@ impl LlmGateway {
             Ok(_) => outcome::OK,
             Err(LlmError::InvalidOutput(_)) => outcome::INVALID_OUTPUT,
             Err(LlmError::CircuitOpen) => outcome::CIRCUIT_OPEN,
+            Err(LlmError::Stale) => outcome::STALE,
+            Err(LlmError::Refused(_)) => {
+                // Never sent: counted once in `admit`, no usage record.
+                return Err(LlmError::Refused("queue full".into()));
+            }
             Err(_) => outcome::ERROR,
         };
         usage.outcome = outcome.to_owned();
@@ -212,18 +262,40 @@ impl LlmGateway {
         })
     }
 
-    /// Breaker, concurrency limit, the call, validation and the repair request.
-    #[allow(clippy::too_many_arguments)]
-    async fn call_model(
+    /// Waits for the job's turn in the endpoint's scheduler (admitting it first when the
+    /// caller did not), then calls the model while holding the slot.
+    async fn scheduled_call(
         &self,
-        endpoint: &Endpoint,
-        prompt: &Prompt,
-        task: &TaskConfig,
-        key: CacheKey,
-        system: String,
-        user: String,
+        call: Call<'_>,
+        task_name: &str,
+        admission: Option<&Admission>,
         usage: &mut LlmUsage,
     ) -> Result<Value, LlmError> {
+        let own;
+        let admission = match admission {
+            Some(admission) => admission,
+            None => {
+                own = self.admit(task_name, None)?;
+                &own
+            }
+        };
+        let _permit = admission.turn().await.map_err(|error| match error {
+            NotStarted::Stale => LlmError::Stale,
+            NotStarted::Spent => LlmError::Config("an admission serves one call".into()),
+        })?;
+        self.call_model(call, usage).await
+    }
+
+    /// Breaker, the call, validation and the repair request.
+    async fn call_model(&self, call: Call<'_>, usage: &mut LlmUsage) -> Result<Value, LlmError> {
+        let Call {
+            endpoint,
+            prompt,
+            task,
+            key,
+            system,
+            user,
+        } = call;
         if !self.inner.breaker.try_acquire() {
             return Err(LlmError::CircuitOpen);
         }
@@ -231,18 +303,15 @@ impl LlmGateway {
             breaker: &self.inner.breaker,
             given: false,
         };
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| LlmError::Endpoint("gateway closed".into()))?;
         let spec = CallSpec {
             model: &task.model,
             temperature: task.temperature,
-            max_tokens: task.max_tokens,
+            max_tokens: prompt
+                .max_answer_tokens()
+                .map_or(task.max_tokens, |n| n.min(task.max_tokens)),
             schema_name: &schema_name(&prompt.id),
             schema: &prompt.schema,
+            cache_prompt: self.inner.config.cache_prompt,
         };
         let mut messages = vec![Message::System(system), Message::User(user)];
         let first = self
@@ -290,6 +359,7 @@ impl LlmGateway {
                 verdict.success();
                 usage.prompt_tokens = usage.prompt_tokens.saturating_add(completion.prompt_tokens);
                 usage.completion_tokens = usage.completion_tokens.saturating_add(completion.completion_tokens);
+                usage.cached_tokens = usage.cached_tokens.saturating_add(completion.cached_tokens);
                 Ok(completion)
             }
             Err(error) => {
@@ -298,6 +368,16 @@ impl LlmGateway {
             }
         }
     }
+}
+
+/// What one model call needs.
+struct Call<'a> {
+    endpoint: &'a Endpoint,
+    prompt: &'a Prompt,
+    task: &'a TaskConfig,
+    key: CacheKey,
+    system: String,
+    user: String,
 }
 
 /// Gives the breaker its verdict exactly once; a call dropped half-way
@@ -325,16 +405,6 @@ impl Drop for Verdict<'_> {
             self.breaker.release();
         }
     }
-}
-
-/// The prompt's system text plus the schema (helps models that get no
-/// `response_format`, and small models in general).
-fn system_message(prompt: &Prompt) -> String {
-    let schema = serde_json::to_string(&prompt.schema).unwrap_or_default();
-    format!(
-        "{}\n\nThe answer is one JSON object matching this JSON Schema:\n{schema}",
-        prompt.system
-    )
 }
 
 /// Why a completion is unusable, or its schema-valid value.

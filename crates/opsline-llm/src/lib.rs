@@ -14,15 +14,17 @@
 //! path waits for a model. Usage records are best effort too (see [`ledger`]).
 //!
 //! Protection: a per-call timeout, retries with backoff on endpoint errors
-//! only, a circuit breaker ([`breaker`]), a concurrency limit, a bounded
-//! response cache ([`cache`]) and one repair request for an invalid answer.
+//! only, a circuit breaker ([`breaker`]), one [`scheduler`] per endpoint shared by
+//! every task of the process (priority classes, per-task budgets, bounded queues,
+//! stale work dropped before it is sent), a bounded response cache ([`cache`]) and
+//! one repair request for an invalid answer.
 //! The gateway never sees unredacted text: callers redact with
 //! `opsline-privacy` first; only the sha256 of what was sent is logged.
 //!
 //! Modules: [`config`] (settings), [`prompts`] (the prompt library),
 //! [`endpoint`] (chat call and response-format fallback), [`transport`]
 //! (hyper + rustls/ring under async-openai), [`output`] (answer
-//! parsing), [`breaker`], [`cache`], [`ledger`], [`local`] (the embedded
+//! parsing), [`breaker`], [`cache`], [`ledger`], [`scheduler`], [`local`] (the embedded
 //! `llama-server` process), `gateway` (the call path).
 
 pub mod breaker;
@@ -35,6 +37,7 @@ pub mod local;
 mod metrics;
 pub mod output;
 pub mod prompts;
+pub mod scheduler;
 pub mod transport;
 
 use std::collections::BTreeMap;
@@ -45,6 +48,7 @@ pub use gateway::LlmGateway;
 pub use ledger::KafkaUsageSink;
 use opsline_events::ops::LlmUsage;
 pub use prompts::{Prompt, PromptLibrary};
+pub use scheduler::{Admission, Budget, Priority, Scheduler, StaleCheck};
 
 /// A structured-output request; `vars` must already be redacted.
 #[derive(Debug, Clone)]
@@ -55,6 +59,9 @@ pub struct StructuredRequest<'a> {
     pub prompt_id: &'a str,
     /// Template variables, already redacted.
     pub vars: &'a BTreeMap<String, String>,
+    /// The job's place in the scheduler, taken earlier with [`LlmGateway::admit`] (a caller
+    /// that queues work before it calls); `None`: the call admits itself (and may be refused).
+    pub admission: Option<&'a Admission>,
 }
 
 /// A validated answer.
@@ -88,6 +95,12 @@ pub enum LlmError {
     /// The answer was not valid after the repair retry.
     #[error("invalid output: {0}")]
     InvalidOutput(String),
+    /// The scheduler refused the job: the task's queue is full.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The job went stale while it waited and was never sent.
+    #[error("stale: dropped before it was sent")]
+    Stale,
 }
 
 /// Where usage records go (the Kafka ledger in services, a vector in tests).

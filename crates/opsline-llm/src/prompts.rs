@@ -125,6 +125,25 @@ impl Prompt {
         Ok(out)
     }
 
+    /// The system message: the prompt's instructions, then the answer's schema. It holds no
+    /// variable, so it is byte-identical across calls and leads every request: the endpoint's
+    /// prompt cache (`cache_prompt`) reuses it, and the variable user message comes last.
+    pub fn system_message(&self) -> String {
+        let schema = serde_json::to_string(&self.schema).unwrap_or_default();
+        format!(
+            "{}\n\nThe answer is one JSON object matching this JSON Schema:\n{schema}",
+            self.system
+        )
+    }
+
+    /// The most completion tokens a schema-valid answer can need: every string at its
+    /// `maxLength`, every array at its `maxItems`, at about 3 characters a token, plus the
+    /// JSON punctuation. `None` when the schema leaves a string or array unbounded.
+    pub fn max_answer_tokens(&self) -> Option<u32> {
+        let chars = max_json_chars(&self.schema)?;
+        u32::try_from(chars.div_ceil(3) + 16).ok()
+    }
+
     /// Every schema violation of `value`, joined (empty when valid).
     pub fn violations(&self, value: &Value) -> Vec<String> {
         self.validator
@@ -132,6 +151,34 @@ impl Prompt {
             .take(5)
             .map(|e| format!("{} at {}", e, e.instance_path()))
             .collect()
+    }
+}
+
+/// The longest JSON text (characters) a value of `schema` can take, if bounded.
+fn max_json_chars(schema: &Value) -> Option<usize> {
+    let kind = schema.get("type").and_then(Value::as_str).unwrap_or("object");
+    let bound = |key: &str| {
+        schema
+            .get(key)
+            .and_then(Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok())
+    };
+    match kind {
+        "string" => bound("maxLength").map(|n| n + 2),
+        "number" | "integer" => Some(12),
+        "boolean" | "null" => Some(5),
+        "array" => {
+            let item = max_json_chars(schema.get("items")?)?;
+            bound("maxItems").map(|n| n * (item + 2) + 2)
+        }
+        _ => {
+            let properties = schema.get("properties")?.as_object()?;
+            properties
+                .iter()
+                .map(|(name, value)| max_json_chars(value).map(|n| n + name.len() + 4))
+                .sum::<Option<usize>>()
+                .map(|n| n + 2)
+        }
     }
 }
 
@@ -218,7 +265,7 @@ mod tests {
     fn built_in_prompts_parse() {
         let library = PromptLibrary::load(None).unwrap();
         let enrichment = library.get("ticket-enrichment").unwrap();
-        assert_eq!(enrichment.reference(), "ticket-enrichment@1");
+        assert_eq!(enrichment.reference(), "ticket-enrichment@2");
         assert_eq!(enrichment.task, "ticket_enrichment");
         let vars: Vec<_> = enrichment.variables().iter().cloned().collect();
         assert_eq!(
@@ -235,6 +282,56 @@ mod tests {
         let narrative = library.get("postmortem-narrative").unwrap();
         assert!(narrative.variables().contains("timeline"));
         assert!(library.get("chat-reply").unwrap().system.contains("DATA"));
+    }
+
+    fn ticket(queue: &str, subject: &str, description: &str) -> BTreeMap<String, String> {
+        [
+            ("queue", queue),
+            ("priority", "p3"),
+            ("runbooks", "- [runbooks/vpn.md] VPN"),
+            ("similar_tickets", "(none)"),
+            ("subject", subject),
+            ("description", description),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn two_tickets_share_the_prompt_prefix_up_to_the_variable_part() {
+        let library = PromptLibrary::load(None).unwrap();
+        let prompt = library.get("ticket-enrichment").unwrap();
+        let whole = |vars: &BTreeMap<String, String>| {
+            format!("{}\n{}", prompt.system_message(), prompt.render_user(vars).unwrap())
+        };
+        let one = whole(&ticket("Hardware", "printer jammed", "paper stuck in tray 2"));
+        let two = whole(&ticket("Access", "vpn drops", "the tunnel disconnects every hour"));
+        let shared = one.bytes().zip(two.bytes()).take_while(|(a, b)| a == b).count();
+        let fixed = prompt.user.find("{{").unwrap();
+        let expected = prompt.system_message().len() + 1 + fixed;
+        assert_eq!(
+            shared, expected,
+            "the prefix ends exactly where the first variable begins"
+        );
+        assert!(shared > 800, "instructions and schema lead: {shared} bytes");
+        // The instructions hold no variable: every variable is in the user message.
+        assert!(!prompt.system.contains("{{"));
+    }
+
+    #[test]
+    fn answer_token_bounds_follow_the_schema() {
+        let library = PromptLibrary::load(None).unwrap();
+        let enrichment = library.get("ticket-enrichment").unwrap().max_answer_tokens().unwrap();
+        let narrative = library
+            .get("postmortem-narrative")
+            .unwrap()
+            .max_answer_tokens()
+            .unwrap();
+        assert!((200..384).contains(&enrichment), "{enrichment}");
+        assert!(narrative > enrichment && narrative < 768, "{narrative}");
+        let open = Prompt::parse("---\nid: x\nversion: 1\ntask: t\ndescription: d\n---\n## system\nS\n## user\nU\n## schema\n```json\n{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}}\n```\n").unwrap();
+        assert_eq!(open.max_answer_tokens(), None, "an unbounded string");
     }
 
     #[test]

@@ -106,6 +106,8 @@ fn config(base_url: &str) -> LlmConfig {
             model: "stub-model".into(),
             temperature: 0.0,
             max_tokens: 200,
+            priority: None,
+            budget: Default::default(),
         },
     );
     config
@@ -142,6 +144,7 @@ async fn ask(gateway: &LlmGateway, facts: &str) -> Result<opsline_llm::Structure
             task: "chat_reply",
             prompt_id: "chat-reply",
             vars: &vars,
+            admission: None,
         })
         .await
 }
@@ -384,6 +387,7 @@ async fn configuration_errors() {
             task: "chat_reply",
             prompt_id: "nope",
             vars: &vars,
+            admission: None,
         })
         .await;
     assert!(matches!(unknown, Err(LlmError::Config(_))));
@@ -392,6 +396,7 @@ async fn configuration_errors() {
             task: "other",
             prompt_id: "chat-reply",
             vars: &vars,
+            admission: None,
         })
         .await;
     assert!(matches!(wrong_task, Err(LlmError::Config(_))));
@@ -401,6 +406,7 @@ async fn configuration_errors() {
             task: "chat_reply",
             prompt_id: "chat-reply",
             vars: &missing,
+            admission: None,
         })
         .await;
     assert!(matches!(missing_var, Err(LlmError::Config(_))));
@@ -438,4 +444,30 @@ async fn https_endpoint_gets_a_tls_transport() {
         Err(LlmError::Config(message)) => assert!(message.contains("root certificates"), "{message}"),
         Err(other) => panic!("{other}"),
     }
+}
+
+#[tokio::test]
+async fn cache_prompt_is_sent_only_when_configured_and_cached_tokens_are_recorded() {
+    let stub = stub(|_, _| {
+        let (status, mut body, delay) = completion(GOOD, "stop");
+        body["usage"]["prompt_tokens_details"] = json!({"cached_tokens": 80});
+        (status, body, delay)
+    })
+    .await;
+    let (plain, _) = gateway(config(&stub.base_url));
+    ask(&plain, "first").await.unwrap();
+    let mut cached_config = config(&stub.base_url);
+    cached_config.cache_prompt = true;
+    let (cached, ledger) = gateway(cached_config);
+    ask(&cached, "second").await.unwrap();
+    let requests = stub.requests();
+    assert_eq!(requests[0].get("cache_prompt"), None);
+    assert_eq!(requests[1]["cache_prompt"], json!(true));
+    assert_eq!(
+        requests[1]["model"],
+        json!("stub-model"),
+        "the typed request is still all there"
+    );
+    assert!(requests[1]["messages"].as_array().is_some_and(|m| m.len() == 2));
+    assert_eq!(ledger.records()[0].cached_tokens, 80);
 }

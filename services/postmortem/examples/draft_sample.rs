@@ -28,6 +28,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         model: model.clone(),
                         temperature: 0.0,
                         max_tokens: 1024,
+                        priority: None,
+                        budget: Default::default(),
                     },
                 )]),
                 approved_models: BTreeMap::from([(NARRATIVE_TASK.to_owned(), vec![model.clone()])]),

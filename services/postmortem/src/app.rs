@@ -56,7 +56,7 @@ and runbooks for search, and serves the review API and page.";
         let service_metrics = PostmortemMetrics::register(runner.metrics());
         let drafter = match given {
             Some(drafter) => Some(drafter),
-            None => configured_drafter(&config, &producer, plan.names())?,
+            None => configured_drafter(&config, &producer, plan.names(), runner.metrics())?,
         };
         let topics = Topics {
             incidents: plan.name(&topics::INCIDENTS),
@@ -84,7 +84,6 @@ and runbooks for search, and serves the review API and page.";
                 store: store.clone(),
                 producer: producer.clone(),
                 topic: topics.postmortems.clone(),
-                capacity: config.narrative_queue_capacity,
             },
             service_metrics.clone(),
         );
@@ -206,12 +205,15 @@ fn configured_drafter(
     config: &PostmortemConfig,
     producer: &Producer,
     names: &TopicNames,
+    metrics: &opsline_runtime::metrics::Metrics,
 ) -> Result<Option<Arc<dyn Drafter>>, StartupError> {
     if !config.llm.enabled {
         return Ok(None);
     }
     let sink = Arc::new(KafkaUsageSink::new(producer.clone(), names, COMPONENT));
-    let gateway = LlmGateway::new(config.llm.clone(), sink).startup("invalid [llm] settings")?;
+    let gateway = LlmGateway::new(config.llm.clone(), sink)
+        .startup("invalid [llm] settings")?
+        .with_metrics(metrics);
     tracing::info!("postmortem narratives written asynchronously by the LLM gateway");
     Ok(Some(Arc::new(LlmDrafter::new(gateway))))
 }

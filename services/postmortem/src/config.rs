@@ -34,10 +34,9 @@ pub struct PostmortemConfig {
     pub restore_idle_ms: u64,
     /// API tokens (`name`, `role`, `teams`, `sha256`); see `hash_token`.
     pub tokens: Vec<TokenConfig>,
-    /// Drafts waiting for their narrative; when full, new drafts get none (refuse-new).
-    pub narrative_queue_capacity: usize,
     /// The LLM gateway that writes the narratives (disabled by default: deterministic drafts
-    /// only).
+    /// only). How many drafts may wait for the model is the task's budget in the LLM scheduler
+    /// (`llm.tasks.postmortem_narrative.budget`).
     /// Not serialized: it may hold an API key.
     #[serde(skip_serializing)]
     pub llm: LlmConfig,
@@ -62,7 +61,6 @@ impl Default for PostmortemConfig {
             max_cached_alerts: 200_000,
             restore_idle_ms: 1_500,
             tokens: Vec::new(),
-            narrative_queue_capacity: 32,
             llm: LlmConfig::default(),
             kafka: KafkaConfig {
                 client_id: "opsline-postmortem".to_owned(),

@@ -3,7 +3,7 @@
 //! | metric | type | labels |
 //! |---|---|---|
 //! | `opsline_postmortem_drafts_total` | counter | `outcome` (`drafted`, `redrafted`, `unchanged`) |
-//! | `opsline_postmortem_narratives_total` | counter | `outcome` (`published`, `queue_full`, `drafter_error`, `ungrounded`, `citations_rejected`, `superseded`, `base_not_indexed`, `produce_error`, `cancelled`, `stopped`) |
+//! | `opsline_postmortem_narratives_total` | counter | `outcome` (`published`, `queue_full`, `stale`, `drafter_error`, `ungrounded`, `citations_rejected`, `superseded`, `base_not_indexed`, `produce_error`, `cancelled`, `stopped`) |
 //! | `opsline_postmortem_transitions_total` | counter | `status` (`reviewed`, `published`) |
 //! | `opsline_postmortem_indexed_total` | counter | `kind` (`postmortem`, `runbook`) |
 

@@ -1,11 +1,16 @@
-//! The asynchronous narrative: a bounded queue and one worker task that asks the narrative
-//! [`Drafter`] (the LLM gateway, prompt `postmortem-narrative`) for the narrative sections
-//! of a draft that is already published, and publishes it as the next revision.
+//! The asynchronous narrative: each published draft takes a place in the LLM scheduler's queue
+//! (`opsline_llm::scheduler`, task `postmortem_narrative`, narrative class: after the tickets a
+//! person is waiting on) and the worker asks the narrative [`Drafter`] (the LLM gateway, prompt
+//! `postmortem-narrative`) for the narrative sections when the model is free, then publishes it
+//! as the next revision.
 //!
 //! Never on the drafting path: the deterministic draft (revision 1) is published and indexed
-//! without waiting for a model. The queue refuses new jobs when full (the incident keeps its
-//! deterministic draft; `opsline_postmortem_narratives_total{outcome="queue_full"}`), because
-//! the jobs already queued are as recent and are already waiting for a slow model.
+//! without waiting for a model. When the task's queue budget is used up the scheduler refuses
+//! the job at once (the incident keeps its deterministic draft;
+//! `opsline_postmortem_narratives_total{outcome="queue_full"}` and the scheduler's drop counter,
+//! one summary log line a minute at most, never a line per job). A job whose draft was reviewed,
+//! published or redrafted while it waited is stale: the scheduler drops it before it is sent
+//! (`outcome="stale"`).
 //!
 //! A job becomes revision `base + 1` only if the narrative passes the citation check and
 //! the read model still holds the base revision (same basis, still a draft) when the answer
@@ -15,12 +20,15 @@
 //! missing narrative (a warn log and the counter's `drafter_error` or `citations_rejected`).
 //!
 //! Delivery: best effort. The revision is produced with `acks=all` but jobs still queued at
-//! shutdown, refused by a full queue or failed are not retried; a replayed incident whose
+//! shutdown, refused or failed are not retried; a replayed incident whose
 //! postmortem has no narrative yet is queued again. Replays are idempotent: a narrative
 //! already published (a higher revision of the same basis) is never asked for again.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use opsline_llm::{Admission, Budget, LlmError, Priority, Scheduler, StaleCheck};
+use tokio::task::JoinSet;
 
 use opsline_events::logs::{Alert, Incident};
 use opsline_events::ops::{Postmortem, PostmortemStatus};
@@ -28,7 +36,8 @@ use opsline_kafka::Producer;
 use opsline_runtime::Shutdown;
 use tokio::sync::mpsc;
 
-use crate::draft::{DraftInput, Drafter, checked_narrative, narrated_revision};
+use crate::draft::llm::NARRATIVE_TASK;
+use crate::draft::{DraftInput, Drafter, checked_narrative_with, narrated_revision};
 use crate::metrics::PostmortemMetrics;
 use crate::processor::postmortem_record;
 use crate::store::Store;
@@ -50,33 +59,66 @@ pub(crate) struct NarrativeJob {
     pub(crate) base: Postmortem,
 }
 
-/// The producer side of the queue, held by the drafter; cheap to clone.
-#[derive(Debug, Clone)]
+/// An admitted job and its place in the scheduler.
+pub(crate) type Queued = (NarrativeJob, Admission);
+
+/// The producer side, held by the drafter; admits jobs into the scheduler and never waits.
+#[derive(Clone)]
 pub(crate) struct NarrativeQueue {
-    sender: Option<mpsc::Sender<NarrativeJob>>,
+    inner: Option<QueueInner>,
     metrics: PostmortemMetrics,
+}
+
+#[derive(Clone)]
+struct QueueInner {
+    drafter: Arc<dyn Drafter>,
+    /// The scheduler of drafters that call no gateway (tests); a gateway brings its own.
+    local: Scheduler,
+    store: Arc<Store>,
+    sender: mpsc::UnboundedSender<Queued>,
+}
+
+impl std::fmt::Debug for NarrativeQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NarrativeQueue")
+            .field("enabled", &self.inner.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl NarrativeQueue {
     /// Offers a job; never waits. Counts it and drops it when no model is configured or the
-    /// queue is full.
+    /// scheduler refuses it (the task's queue is full).
     pub(crate) fn offer(&self, job: NarrativeJob) {
-        let Some(sender) = &self.sender else {
+        let Some(inner) = &self.inner else {
             return;
         };
-        match sender.try_send(job) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(job)) => {
-                tracing::warn!(postmortem = %job.base.postmortem_id, "narrative queue full; the draft keeps its deterministic text");
-                self.metrics.narrative("queue_full");
+        let (store, base) = (inner.store.clone(), job.base.clone());
+        let stale: StaleCheck = Arc::new(move || base_state(&store, &base) == BaseState::Superseded);
+        let admitted = match inner.drafter.gateway() {
+            Some(gateway) => gateway.admit(NARRATIVE_TASK, Some(stale)),
+            None => inner
+                .local
+                .admit(NARRATIVE_TASK, Priority::Narrative, Budget::default(), Some(stale))
+                .map_err(|refused| LlmError::Refused(refused.to_string())),
+        };
+        match admitted {
+            Ok(admission) => {
+                if inner.sender.send((job, admission)).is_err() {
+                    self.metrics.narrative("stopped");
+                }
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => self.metrics.narrative("stopped"),
+            Err(LlmError::Refused(_)) => self.metrics.narrative("queue_full"),
+            Err(error) => {
+                tracing::debug!(postmortem = %job.base.postmortem_id, %error, "narrative not queued");
+                self.metrics.narrative("drafter_error");
+            }
         }
     }
 
     /// Whether narratives are asked for at all.
     pub(crate) fn is_enabled(&self) -> bool {
-        self.sender.is_some()
+        self.inner.is_some()
     }
 }
 
@@ -90,8 +132,6 @@ pub(crate) struct WorkerParts {
     pub(crate) producer: Producer,
     /// The postmortems topic (full name).
     pub(crate) topic: String,
-    /// Jobs that may wait.
-    pub(crate) capacity: usize,
 }
 
 /// The worker: the model call, the citation check, the narrated revision.
@@ -131,34 +171,53 @@ impl NarrativeWorker {
     pub(crate) fn new(
         parts: WorkerParts,
         metrics: PostmortemMetrics,
-    ) -> (NarrativeQueue, Option<(Self, mpsc::Receiver<NarrativeJob>)>) {
+    ) -> (NarrativeQueue, Option<(Self, mpsc::UnboundedReceiver<Queued>)>) {
         let Some(drafter) = parts.drafter else {
-            return (NarrativeQueue { sender: None, metrics }, None);
+            return (NarrativeQueue { inner: None, metrics }, None);
         };
-        let (sender, receiver) = mpsc::channel(parts.capacity.max(1));
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let queue = NarrativeQueue {
+            inner: Some(QueueInner {
+                drafter: drafter.clone(),
+                local: Scheduler::new(1),
+                store: parts.store.clone(),
+                sender,
+            }),
+            metrics: metrics.clone(),
+        };
         let worker = Self {
             drafter,
             store: parts.store,
             producer: parts.producer,
             topic: parts.topic,
-            metrics: metrics.clone(),
-        };
-        let queue = NarrativeQueue {
-            sender: Some(sender),
             metrics,
         };
         (queue, Some((worker, receiver)))
     }
 
-    /// Narrates queued drafts until `shutdown`; jobs still queued then are dropped.
-    pub(crate) async fn run(self, mut jobs: mpsc::Receiver<NarrativeJob>, shutdown: Shutdown) {
-        while let Some(job) = opsline_runtime::shutdown::next_job(&mut jobs, &shutdown).await {
-            let outcome = self.narrate(job, &shutdown).await;
-            self.metrics.narrative(outcome);
+    /// Narrates admitted drafts (one task each, waiting for its turn in the scheduler) until
+    /// `shutdown`; jobs still waiting then are dropped.
+    pub(crate) async fn run(self, mut jobs: mpsc::UnboundedReceiver<Queued>, shutdown: Shutdown) {
+        let worker = Arc::new(self);
+        let mut running = JoinSet::new();
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+                job = jobs.recv() => {
+                    let Some((job, admission)) = job else { break };
+                    let (worker, shutdown) = (worker.clone(), shutdown.clone());
+                    running.spawn(async move {
+                        let outcome = worker.narrate(job, admission, &shutdown).await;
+                        worker.metrics.narrative(outcome);
+                    });
+                }
+            }
         }
+        running.shutdown().await;
     }
 
-    async fn narrate(&self, job: NarrativeJob, shutdown: &Shutdown) -> &'static str {
+    async fn narrate(&self, job: NarrativeJob, admission: Admission, shutdown: &Shutdown) -> &'static str {
         let id = job.base.postmortem_id;
         if base_state(&self.store, &job.base) == BaseState::Superseded {
             return "superseded";
@@ -169,12 +228,21 @@ impl NarrativeWorker {
             timeline: &timeline,
         };
         let started = Instant::now();
+        // A drafter without a gateway does not wait in a scheduler: its turn is taken here.
+        let _permit = match self.drafter.gateway() {
+            Some(_) => None,
+            None => match admission.turn().await {
+                Ok(permit) => Some(permit),
+                Err(_) => return "stale",
+            },
+        };
         let answer = tokio::select! {
             () = shutdown.cancelled() => return "cancelled",
-            answer = checked_narrative(self.drafter.as_ref(), input) => answer,
+            (answer, _) = checked_narrative_with(self.drafter.as_ref(), input, Some(&admission)) => answer,
         };
         let narrative = match answer {
             Ok(narrative) => narrative,
+            Err(crate::draft::NarrativeError::Drafter(error)) if error.0.starts_with("stale") => return "stale",
             Err(error) => {
                 tracing::warn!(postmortem = %id, model = self.drafter.model(), %error, "no narrative; the draft keeps its deterministic text");
                 return error.outcome();

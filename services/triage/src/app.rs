@@ -75,7 +75,9 @@ as a second revision when a model is configured.";
         let model_version = router.model_version().to_owned();
         let llm = if config.llm.enabled {
             let sink = KafkaUsageSink::new(producer.clone(), plan.names(), COMPONENT);
-            LlmGateway::new(config.llm.clone(), Arc::new(sink)).startup("invalid [llm] settings")?
+            LlmGateway::new(config.llm.clone(), Arc::new(sink))
+                .startup("invalid [llm] settings")?
+                .with_metrics(runner.metrics())
         } else {
             LlmGateway::disabled()
         };

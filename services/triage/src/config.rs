@@ -62,12 +62,11 @@ impl Default for IncidentLinkConfig {
     }
 }
 
-/// The asynchronous LLM enrichment (summary and suggested reply).
+/// The asynchronous LLM enrichment (summary and suggested reply). How many tickets may wait
+/// for the model is the task's budget in the LLM scheduler (`llm.tasks.ticket_enrichment.budget`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EnrichmentConfig {
-    /// Tickets waiting for enrichment; when full, new ones are skipped.
-    pub queue_capacity: usize,
     /// Runbooks (Markdown with front matter) used as grounding.
     pub runbooks_dir: Option<PathBuf>,
     /// Runbooks passed to the model per ticket.
@@ -81,7 +80,6 @@ pub struct EnrichmentConfig {
 impl Default for EnrichmentConfig {
     fn default() -> Self {
         Self {
-            queue_capacity: 256,
             runbooks_dir: Some(PathBuf::from("runbooks")),
             max_runbooks: 3,
             max_similar_tickets: 3,

@@ -1,13 +1,16 @@
-//! Asynchronous enrichment: a bounded queue and one worker task that asks the
-//! LLM gateway for a summary and a suggested reply, grounded on runbooks and
-//! similar tickets, and publishes revision 2 of the routed ticket.
+//! Asynchronous enrichment: each ticket takes a place in the LLM scheduler's queue
+//! (`opsline_llm::scheduler`, task `ticket_enrichment`, interactive class: before postmortem
+//! narratives) and the worker enriches it ([`crate::enricher`]) when the model is free, then
+//! publishes revision 2 of the routed ticket.
 //!
-//! Never on the routing path: revision 1 is decided and produced without it.
-//! When the queue is full, the model is disabled or the call fails, the ticket
-//! simply keeps revision 1 (counted in `opsline_triage_enrichments_total{outcome}`).
-//! Revision 2 copies queue, priority, confidence and incident from revision 1;
-//! the model's answer only fills the text fields, so a ticket that tries to talk
-//! the model into another queue changes nothing but its own summary.
+//! Never on the routing path: revision 1 is decided and produced without it. When the
+//! scheduler refuses the ticket (the task's queue budget is used up), the model is disabled or
+//! the call fails, the ticket simply keeps revision 1 (counted in
+//! `opsline_triage_enrichments_total{outcome}`; no log line per ticket). A job whose ticket was
+//! triaged again meanwhile (a re-routed or replayed ticket) is stale: the scheduler drops it
+//! before it is sent (`outcome="stale"`). Revision 2 copies queue, priority, confidence and
+//! incident from revision 1; the model's answer only fills the text fields, so a ticket that
+//! tries to talk the model into another queue changes nothing but its own summary.
 //!
 //! Order: a job is queued only after revision 1 was acknowledged (see
 //! `processor`), and revision 2 has the same key, so it lands after revision 1 in the
@@ -16,77 +19,61 @@
 //!
 //! Delivery: best effort (revision 2 is produced with `acks=all` but not
 //! retried after a replay; a replayed ticket is enriched again, usually from the
-//! gateway's cache). Only redacted text reaches the model; placeholders are
-//! restored in the summary and reply for the helpdesk, except credentials
-//! (`<SECRET_n>`), which are never put back.
+//! gateway's cache).
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use opsline_events::Envelope;
-use opsline_events::tickets::{Citation, RoutedTicket};
 use opsline_kafka::{OutRecord, Producer};
-use opsline_llm::{LlmGateway, StructuredRequest};
-use opsline_privacy::{EntityKind, RedactionSession};
+use opsline_llm::{Admission, LlmError, LlmGateway, StaleCheck};
 use opsline_runtime::Shutdown;
-use serde::Deserialize;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 use crate::config::EnrichmentConfig;
-use crate::grounding::{ContextItem, RecentTickets, Runbooks, render};
+use crate::enricher::Enricher;
+pub use crate::enricher::{EnrichmentAnswer, EnrichmentJob, PROMPT_ID, TASK, revision_two};
+use crate::grounding::{RecentTickets, Runbooks};
 use crate::metrics::TriageMetrics;
-use crate::routing::priority_name;
 use crate::webhook::WebhookSender;
 
-/// The LLM task name (selects model, limits and price in the gateway).
-pub const TASK: &str = "ticket_enrichment";
-/// The prompt id in the prompt library.
-pub const PROMPT_ID: &str = "ticket-enrichment";
-
-/// The model's answer (the prompt's JSON Schema).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct EnrichmentAnswer {
-    /// A short summary of the ticket.
-    pub summary: String,
-    /// A reply the helpdesk may send.
-    pub suggested_reply: String,
-    /// References from the context the answer relies on.
-    #[serde(default)]
-    pub citations: Vec<String>,
-}
-
-/// One ticket waiting for enrichment.
+/// An admitted job.
 #[derive(Debug)]
-pub struct EnrichmentJob {
-    /// Revision 1, as routed.
-    pub routed: RoutedTicket,
-    /// Redacted subject.
-    pub subject: String,
-    /// Redacted description.
-    pub description: String,
-    /// The redaction session of the ticket (to restore the answer).
-    pub session: RedactionSession,
+pub(crate) struct Queued {
+    /// The ticket.
+    pub(crate) job: EnrichmentJob,
+    /// Its place in the scheduler (none in tests without a model).
+    pub(crate) admission: Option<Admission>,
+    /// Set when a newer job of the same ticket was offered.
+    superseded: Arc<AtomicBool>,
 }
 
-/// The producer side of the queue, held by the processor.
+/// The newest job of each ticket still waiting: an older one is stale.
+type Pending = Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>;
+
+/// The producer side, held by the processor: admits jobs into the scheduler, never waits.
 #[derive(Debug, Clone)]
 pub struct EnrichmentQueue {
-    sender: Option<mpsc::Sender<EnrichmentJob>>,
+    llm: Option<LlmGateway>,
+    sender: Option<mpsc::UnboundedSender<Queued>>,
+    pending: Pending,
     metrics: TriageMetrics,
 }
 
 impl EnrichmentQueue {
-    /// A queue of `capacity` jobs and its receiving end, without a worker (tests).
+    /// A queue without a model and its receiving end, without a worker (tests).
     #[cfg(test)]
-    pub(crate) fn detached(capacity: usize, metrics: TriageMetrics) -> (Self, mpsc::Receiver<EnrichmentJob>) {
-        let (sender, receiver) = mpsc::channel(capacity.max(1));
-        (
-            Self {
-                sender: Some(sender),
-                metrics,
-            },
-            receiver,
-        )
+    pub(crate) fn detached(metrics: TriageMetrics) -> (Self, mpsc::UnboundedReceiver<Queued>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let queue = Self {
+            llm: None,
+            sender: Some(sender),
+            pending: Pending::default(),
+            metrics,
+        };
+        (queue, receiver)
     }
 
     /// Whether jobs are taken at all (the model is enabled).
@@ -94,39 +81,73 @@ impl EnrichmentQueue {
         self.sender.is_some()
     }
 
-    /// Offers a job; never waits. Skips (and counts) when disabled or full.
+    /// Offers a job; never waits. Skips (and counts) when disabled or refused by the scheduler.
+    /// The channel to the worker holds only admitted jobs, so the scheduler's budget bounds it.
     pub fn offer(&self, job: EnrichmentJob) {
         let Some(sender) = &self.sender else {
             self.metrics.enrichment("disabled");
             return;
         };
-        match sender.try_send(job) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(job)) => {
-                tracing::debug!(ticket = %job.routed.ticket_id, "enrichment queue full; skipped");
-                self.metrics.enrichment("queue_full");
+        let superseded = Arc::new(AtomicBool::new(false));
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(older) = pending.insert(job.routed.ticket_id.clone(), superseded.clone()) {
+                older.store(true, Ordering::Relaxed);
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => self.metrics.enrichment("disabled"),
+        }
+        let admission = match &self.llm {
+            None => None,
+            Some(llm) => {
+                let flag = superseded.clone();
+                let stale: StaleCheck = Arc::new(move || flag.load(Ordering::Relaxed));
+                match llm.admit(TASK, Some(stale)) {
+                    Ok(admission) => Some(admission),
+                    Err(error) => {
+                        self.forget(&job.routed.ticket_id, &superseded);
+                        self.metrics.enrichment(match error {
+                            LlmError::Refused(_) => "queue_full",
+                            LlmError::Disabled => "disabled",
+                            _ => "llm_error",
+                        });
+                        return;
+                    }
+                }
+            }
+        };
+        let queued = Queued {
+            job,
+            admission,
+            superseded,
+        };
+        if sender.send(queued).is_err() {
+            self.metrics.enrichment("disabled");
+        }
+    }
+
+    /// Removes the ticket's entry if it is still `flag` (a newer job keeps its own).
+    fn forget(&self, ticket_id: &str, flag: &Arc<AtomicBool>) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if pending.get(ticket_id).is_some_and(|f| Arc::ptr_eq(f, flag)) {
+            pending.remove(ticket_id);
         }
     }
 }
 
-/// The worker: grounding, the model call, revision 2.
+/// The worker: one task per admitted job (each waits for its turn in the scheduler), then
+/// revision 2 and the webhook.
 pub struct EnrichmentWorker {
-    llm: LlmGateway,
-    runbooks: Runbooks,
-    recent: Arc<Mutex<RecentTickets>>,
+    enricher: Enricher,
     producer: Producer,
     routed_topic: String,
-    config: EnrichmentConfig,
     metrics: TriageMetrics,
     webhook: Option<WebhookSender>,
+    pending: Pending,
 }
 
 impl std::fmt::Debug for EnrichmentWorker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EnrichmentWorker")
-            .field("llm", &self.llm)
+            .field("enricher", &self.enricher)
             .field("routed_topic", &self.routed_topic)
             .finish_non_exhaustive()
     }
@@ -155,84 +176,83 @@ impl EnrichmentWorker {
     pub(crate) fn new(
         parts: WorkerParts,
         metrics: TriageMetrics,
-    ) -> (EnrichmentQueue, Option<(Self, mpsc::Receiver<EnrichmentJob>)>) {
+    ) -> (EnrichmentQueue, Option<(Self, mpsc::UnboundedReceiver<Queued>)>) {
+        let pending = Pending::default();
         if !parts.llm.is_enabled() {
-            return (EnrichmentQueue { sender: None, metrics }, None);
+            let queue = EnrichmentQueue {
+                llm: None,
+                sender: None,
+                pending,
+                metrics,
+            };
+            return (queue, None);
         }
-        let (sender, receiver) = mpsc::channel(parts.config.queue_capacity.max(1));
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let queue = EnrichmentQueue {
+            llm: Some(parts.llm.clone()),
+            sender: Some(sender),
+            pending: pending.clone(),
+            metrics: metrics.clone(),
+        };
         let worker = Self {
-            llm: parts.llm,
-            runbooks: parts.runbooks,
-            recent: parts.recent,
+            enricher: Enricher {
+                llm: parts.llm,
+                runbooks: parts.runbooks,
+                recent: parts.recent,
+                config: parts.config,
+            },
             producer: parts.producer,
             routed_topic: parts.routed_topic,
-            config: parts.config,
-            metrics: metrics.clone(),
+            metrics,
             webhook: parts.webhook,
+            pending,
         };
-        (
-            EnrichmentQueue {
-                sender: Some(sender),
-                metrics,
-            },
-            Some((worker, receiver)),
-        )
+        (queue, Some((worker, receiver)))
     }
 
-    /// Enriches queued tickets until `shutdown`; queued jobs are dropped at shutdown.
-    pub async fn run(self, mut jobs: mpsc::Receiver<EnrichmentJob>, shutdown: Shutdown) {
-        while let Some(job) = opsline_runtime::shutdown::next_job(&mut jobs, &shutdown).await {
-            let outcome = self.enrich(job, &shutdown).await;
-            self.metrics.enrichment(outcome);
+    /// Enriches admitted tickets until `shutdown`; jobs still waiting then are dropped.
+    pub(crate) async fn run(self, mut jobs: mpsc::UnboundedReceiver<Queued>, shutdown: Shutdown) {
+        let worker = Arc::new(self);
+        let mut running = JoinSet::new();
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                Some(_) = running.join_next(), if !running.is_empty() => {}
+                job = jobs.recv() => {
+                    let Some(queued) = job else { break };
+                    let worker = worker.clone();
+                    running.spawn(async move {
+                        let outcome = worker.enrich(&queued).await;
+                        worker.metrics.enrichment(outcome);
+                    });
+                }
+            }
         }
+        running.shutdown().await;
     }
 
-    async fn enrich(&self, job: EnrichmentJob, shutdown: &Shutdown) -> &'static str {
-        let text = format!("{} {}", job.subject, job.description);
-        let mut context = self.runbooks.related(&text, self.config.max_runbooks);
-        let similar = match self.recent.lock() {
-            Ok(recent) => recent.similar(&job.routed.ticket_id, &text, self.config.max_similar_tickets),
-            Err(_) => Vec::new(),
-        };
-        let runbooks_text = render(&context);
-        let similar_text = render(&similar);
-        context.extend(similar);
-        let vars: BTreeMap<String, String> = [
-            ("subject", job.subject.clone()),
-            ("description", job.description.clone()),
-            ("queue", job.routed.queue.clone()),
-            ("priority", priority_name(job.routed.priority).to_owned()),
-            ("runbooks", runbooks_text),
-            ("similar_tickets", similar_text),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        let request = StructuredRequest {
-            task: TASK,
-            prompt_id: PROMPT_ID,
-            vars: &vars,
-        };
-        let answer = tokio::select! {
-            () = shutdown.cancelled() => return "cancelled",
-            answer = self.llm.structured::<EnrichmentAnswer>(request) => answer,
-        };
-        let output = match answer {
-            Ok(output) => output,
-            Err(opsline_llm::LlmError::Disabled) => return "disabled",
+    async fn enrich(&self, queued: &Queued) -> &'static str {
+        let answer = self.enricher.enrich(&queued.job, queued.admission.as_ref()).await;
+        let ticket_id = &queued.job.routed.ticket_id;
+        {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            if pending
+                .get(ticket_id)
+                .is_some_and(|f| Arc::ptr_eq(f, &queued.superseded))
+            {
+                pending.remove(ticket_id);
+            }
+        }
+        let revision = match answer {
+            Ok(enriched) => enriched.revision,
+            Err(LlmError::Disabled) => return "disabled",
+            Err(LlmError::Stale) => return "stale",
+            Err(LlmError::Refused(_)) => return "queue_full",
             Err(error) => {
-                tracing::info!(ticket = %job.routed.ticket_id, %error, "enrichment skipped");
+                tracing::info!(ticket = %ticket_id, %error, "enrichment skipped");
                 return "llm_error";
             }
         };
-        let revision = revision_two(
-            &job.routed,
-            &job.session,
-            &output.value,
-            &context,
-            &output.model,
-            &output.prompt,
-        );
         let envelope = Envelope::new(crate::processor::COMPONENT, revision.clone());
         let record = match OutRecord::event(self.routed_topic.clone(), &revision.ticket_id, &envelope) {
             Ok(record) => record,
@@ -246,93 +266,5 @@ impl EnrichmentWorker {
             webhook.offer(revision).await;
         }
         "ok"
-    }
-}
-
-/// Revision 2: revision 1's routing untouched, plus the restored text and the
-/// citations that were in the context.
-pub fn revision_two(
-    routed: &RoutedTicket,
-    session: &RedactionSession,
-    answer: &EnrichmentAnswer,
-    context: &[ContextItem],
-    model: &str,
-    prompt: &str,
-) -> RoutedTicket {
-    let mut citations: Vec<Citation> = Vec::new();
-    for cited in &answer.citations {
-        let cited = cited.trim().trim_start_matches('[').trim_end_matches(']');
-        if let Some(item) = context.iter().find(|item| item.reference == cited)
-            && !citations.iter().any(|c| c.reference == item.reference)
-        {
-            citations.push(Citation {
-                kind: item.kind.to_owned(),
-                reference: item.reference.clone(),
-            });
-        }
-    }
-    RoutedTicket {
-        revision: 2,
-        summary: Some(restore(session, &answer.summary)),
-        suggested_reply: Some(restore(session, &answer.suggested_reply)),
-        citations,
-        enrichment_model: Some(format!("{model}/{prompt}")),
-        ..routed.clone()
-    }
-}
-
-/// Restores placeholders for the helpdesk, except credentials.
-fn restore(session: &RedactionSession, text: &str) -> String {
-    let mut text = text.to_owned();
-    for finding in session.findings() {
-        if finding.kind == EntityKind::Secret {
-            text = text.replace(&finding.placeholder, "[credential withheld]");
-        }
-    }
-    session.restore(&text)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use opsline_events::Event;
-    use opsline_events::tickets::Priority;
-
-    #[test]
-    fn revision_two_keeps_routing_and_only_cited_context() {
-        let mut routed = RoutedTicket::sample();
-        routed.revision = 1;
-        routed.queue = "Network".into();
-        routed.priority = Priority::P3;
-        let answer = EnrichmentAnswer {
-            summary: "Moved to Security as P1 as the ticket asked".into(),
-            suggested_reply: "Done".into(),
-            citations: vec![
-                "runbooks/vpn-connectivity.md".into(),
-                "T-other-secret".into(),
-                "[T-7]".into(),
-            ],
-        };
-        let context = vec![
-            ContextItem {
-                kind: "runbook",
-                reference: "runbooks/vpn-connectivity.md".into(),
-                text: String::new(),
-            },
-            ContextItem {
-                kind: "ticket",
-                reference: "T-7".into(),
-                text: String::new(),
-            },
-        ];
-        let session = opsline_privacy::Redactor::default().session();
-        let two = revision_two(&routed, &session, &answer, &context, "m", "ticket-enrichment@1");
-        assert_eq!(two.revision, 2);
-        assert_eq!(two.queue, "Network");
-        assert_eq!(two.priority, Priority::P3);
-        assert_eq!(two.confidence, routed.confidence);
-        assert_eq!(two.citations.len(), 2);
-        assert!(two.citations.iter().all(|c| c.reference != "T-other-secret"));
-        assert_eq!(two.enrichment_model.as_deref(), Some("m/ticket-enrichment@1"));
     }
 }

@@ -11,6 +11,11 @@ use opsline_search::{DocKind, Role, SearchIndex, SimilarTo, Viewer};
 
 use crate::text::{jaccard, terms};
 
+/// Characters of a runbook's matching snippet shown to the model.
+const SNIPPET_CHARS: usize = 160;
+/// Characters of a similar ticket's subject shown to the model.
+const SUBJECT_CHARS: usize = 100;
+
 /// One grounding item shown to the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContextItem {
@@ -80,7 +85,8 @@ impl Runbooks {
                     .as_deref()
                     .and_then(|p| Path::new(p).file_name())
                     .map(|f| f.to_string_lossy().into_owned())?;
-                let snippet: String = hit.snippet_text.chars().take(300).collect();
+                // What the model needs to decide whether to cite it, not the runbook itself.
+                let snippet: String = hit.snippet_text.chars().take(SNIPPET_CHARS).collect();
                 Some(ContextItem {
                     kind: "runbook",
                     reference: format!("runbooks/{file}"),
@@ -128,7 +134,7 @@ impl RecentTickets {
         self.tickets.push_back(RecentTicket {
             ticket_id: ticket_id.to_owned(),
             queue: queue.to_owned(),
-            subject: subject.chars().take(200).collect(),
+            subject: subject.chars().take(SUBJECT_CHARS).collect(),
             terms: terms(&format!("{subject} {description}")),
         });
         while self.tickets.len() > self.capacity {

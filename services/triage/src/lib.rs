@@ -12,9 +12,10 @@
 //!   incident's time window, or with text similar to its alert templates ([`incidents`]).
 //!
 //! It publishes at once the triaged ticket, revision 1 of the routed ticket and
-//! the ticket state (`routed` or `awaiting_triage`). In the background, a bounded
-//! queue feeds the LLM enrichment (summary, suggested reply, citations grounded on
-//! runbooks and similar tickets), published as revision 2 ([`enrichment`]), and an
+//! the ticket state (`routed` or `awaiting_triage`). In the background, the LLM
+//! scheduler's bounded, prioritised queue feeds the enrichment (summary, suggested reply,
+//! citations grounded on runbooks and similar tickets), published as revision 2
+//! ([`enrichment`], one ticket's path in [`enricher`]), and an
 //! optional helpdesk webhook receives every revision ([`webhook`]).
 //!
 //! # Delivery guarantee
@@ -27,12 +28,13 @@
 //! # Modules
 //! - [`config`]: settings; [`error`]: the error type;
 //! - [`routing`], [`priority`], [`incidents`], [`text`]: the decision (pure);
-//! - [`grounding`], [`enrichment`]: the LLM enrichment (usage ledger: `opsline_llm::KafkaUsageSink`);
+//! - [`grounding`], [`enricher`], [`enrichment`]: the LLM enrichment (usage ledger: `opsline_llm::KafkaUsageSink`);
 //! - [`webhook`]: the helpdesk webhook;
 //! - [`processor`]: the Kafka processors; [`app`]: the runnable service.
 
 pub mod app;
 pub mod config;
+pub mod enricher;
 pub mod enrichment;
 pub mod error;
 pub mod grounding;

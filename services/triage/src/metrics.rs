@@ -3,7 +3,7 @@
 //! | metric | type | labels |
 //! |---|---|---|
 //! | `opsline_triage_tickets_total` | counter | `disposition` (`auto_routed`, `human_review`, `self_service`) |
-//! | `opsline_triage_enrichments_total` | counter | `outcome` (`ok`, `queue_full`, `disabled`, `llm_error`, `produce_error`) |
+//! | `opsline_triage_enrichments_total` | counter | `outcome` (`ok`, `queue_full`, `stale`, `disabled`, `llm_error`, `produce_error`) |
 //! | `opsline_triage_incident_links_total` | counter | |
 //! | `opsline_triage_webhook_deliveries_total` | counter | `outcome` (`ok`, `dead_lettered`) |
 

@@ -20,7 +20,8 @@ use opsline_events::tickets::RawTicket;
 use opsline_events::{Envelope, TopicNames, topics};
 use opsline_kafka::{InRecord, OutRecord, ProcessError, Processor};
 
-use crate::enrichment::{EnrichmentJob, EnrichmentQueue};
+use crate::enricher::EnrichmentJob;
+use crate::enrichment::EnrichmentQueue;
 use crate::error::TriageError;
 use crate::grounding::RecentTickets;
 pub use crate::incidents::SharedBook;
@@ -168,7 +169,7 @@ mod tests {
     #[tokio::test]
     async fn enrichment_waits_until_revision_one_is_acknowledged() {
         let metrics = TriageMetrics::register(&Metrics::new());
-        let (enrichment, mut jobs) = EnrichmentQueue::detached(4, metrics.clone());
+        let (enrichment, mut jobs) = EnrichmentQueue::detached(metrics.clone());
         let topics = Topics::new(&TopicNames::with_prefix("t."));
         let mut processor = TicketProcessor {
             router: crate::routing::tests::router(0.0),
@@ -213,7 +214,7 @@ mod tests {
         );
 
         processor.outputs_acknowledged(&topics.raw, 2, 41);
-        let job = jobs.try_recv().unwrap();
+        let job = jobs.try_recv().unwrap().job;
         assert_eq!((job.routed.ticket_id.as_str(), job.routed.revision), ("T-9", 1));
         assert!(processor.awaiting_ack.is_empty());
     }

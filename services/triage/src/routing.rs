@@ -30,6 +30,15 @@ pub struct Decision {
     pub session: RedactionSession,
 }
 
+/// The ticket's subject and description redacted in one session (numbering shared across
+/// both fields): what every later step, the model included, sees.
+pub fn redact_ticket(redactor: &Redactor, ticket: &RawTicket) -> (RedactionSession, String, String) {
+    let mut session = redactor.session();
+    let subject = session.redact(&ticket.subject);
+    let description = session.redact(&ticket.description);
+    (session, subject, description)
+}
+
 /// Everything the decision needs, loaded once.
 #[derive(Debug, Clone)]
 pub struct Router {
@@ -68,9 +77,7 @@ impl Router {
 
     /// Decides where `ticket`, received at `at`, goes.
     pub fn decide(&self, ticket: &RawTicket, at: Timestamp, incidents: &IncidentBook) -> Decision {
-        let mut session = self.redactor.session();
-        let subject = session.redact(&ticket.subject);
-        let description = session.redact(&ticket.description);
+        let (session, subject, description) = redact_ticket(&self.redactor, ticket);
         let text = format!("{subject} {description}");
 
         let intent = self.intents.classify(&text);

@@ -5,6 +5,7 @@ mod bench_idle;
 mod bench_idle_proc;
 mod bench_pipeline;
 mod eval;
+mod eval_llm;
 mod ops;
 mod replay;
 mod report;
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(EvalCommand::Alerts(args)) => eval::alerts(args),
         Command::Bench(BenchCommand::Idle(args)) => bench_idle::run(args, cli.config.as_deref()).await,
         Command::Eval(EvalCommand::Incidents(args)) => eval::incidents(args),
+        Command::Eval(EvalCommand::Llm(args)) => eval_llm::run(args).await,
         Command::Bench(BenchCommand::Logs(args)) => bench::logs(args),
         Command::Bench(BenchCommand::Search(args)) => bench::search(args),
         Command::Bench(BenchCommand::Pipeline(args)) => bench_pipeline::run(args).await,

@@ -305,6 +305,7 @@ mod tests {
             cost,
             prompt_tokens: 100,
             completion_tokens: 20,
+            cached_tokens: 0,
             ..LlmUsage::sample()
         }
     }

@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use opsline_events::logs::{Incident, LogOffset};
+use opsline_events::logs::{Alert, Incident, LogOffset};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -75,6 +75,9 @@ pub struct SystemReport {
     /// The final state of every incident, in opening order (for the text report).
     #[serde(skip)]
     pub incident_list: Vec<Incident>,
+    /// Every alert emitted, in order (for tools that draft postmortems of the incidents).
+    #[serde(skip)]
+    pub alert_list: Vec<Alert>,
 }
 
 /// The whole report.
@@ -180,13 +183,13 @@ pub fn evaluate_file(path: &Path, config: &LogintelConfig) -> Result<SystemRepor
         path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
     );
     let mut engine = Engine::new(config.engine_config())?;
-    let mut alerts = 0usize;
+    let mut alerts: Vec<Alert> = Vec::new();
     let mut incidents: BTreeMap<Uuid, Incident> = BTreeMap::new();
     let mut times = Vec::with_capacity(file.lines.len());
     // Event time at which an incident first cited each line (detection time).
     let mut cited: BTreeMap<i64, i64> = BTreeMap::new();
     let mut absorb = |outputs: Outputs, incidents: &mut BTreeMap<Uuid, Incident>, clock: i64| {
-        alerts += outputs.alerts.len();
+        alerts.extend(outputs.alerts);
         for incident in outputs.incidents {
             for offset in &incident.evidence {
                 cited.entry(offset.offset).or_insert(clock);
@@ -226,7 +229,7 @@ pub fn evaluate_file(path: &Path, config: &LogintelConfig) -> Result<SystemRepor
     let line_of = |o: &LogOffset| usize::try_from(o.offset).ok().filter(|&i| i < times.len());
     let mut report = SystemReport {
         lines: file.lines.len(),
-        alerts,
+        alerts: alerts.len(),
         incidents: list.len(),
         ..SystemReport::default()
     };
@@ -257,6 +260,7 @@ pub fn evaluate_file(path: &Path, config: &LogintelConfig) -> Result<SystemRepor
     }
     report.median_detection_s = median(&report.delays_s);
     report.incident_list = list;
+    report.alert_list = alerts;
     Ok(report)
 }
 

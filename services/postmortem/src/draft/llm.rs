@@ -12,12 +12,12 @@
 
 use std::collections::BTreeMap;
 
-use opsline_llm::{LlmGateway, StructuredRequest};
+use opsline_llm::{Admission, LlmGateway, StructuredRequest};
 use opsline_privacy::{Redactor, RedactorConfig};
 use serde::Deserialize;
 
 use super::{DraftFuture, DraftInput, Drafter, DrafterError, Narrative, NarrativeSection, SectionKind};
-use crate::timeline::{EntryKind, MAX_QUOTE_CHARS, TimelineEntry, quote};
+use crate::timeline::{EntryKind, MAX_QUOTE_CHARS, Timeline, TimelineEntry, quote};
 
 /// The gateway task of the narrative.
 pub const NARRATIVE_TASK: &str = "postmortem_narrative";
@@ -66,14 +66,19 @@ impl LlmDrafter {
         }
     }
 
-    /// The prompt variables for `input`: `title`, `service`, `severity` and `timeline`.
+    /// The prompt variables for `input`: `title`, `service`, `severity` and `timeline` (the
+    /// entries of [`model_entries`], numbered as in the timeline).
     pub fn vars(&self, input: &DraftInput<'_>) -> BTreeMap<String, String> {
-        let timeline: Vec<String> = input
-            .timeline
-            .entries
+        let (entries, hidden) = model_entries(input.timeline);
+        let mut timeline: Vec<String> = entries
             .iter()
             .map(|e| format!("[E{n}] {} {} [E{n}].", e.at, model_text(e), n = e.number))
             .collect();
+        if hidden > 0 {
+            timeline.push(format!(
+                "({hidden} more alerts repeating the templates above are not shown.)"
+            ));
+        }
         BTreeMap::from([
             ("title".to_owned(), self.redactor.redact(&input.incident.title)),
             ("service".to_owned(), self.redactor.redact(&input.incident.service)),
@@ -93,12 +98,21 @@ impl Drafter for LlmDrafter {
     }
 
     fn draft<'a>(&'a self, input: DraftInput<'a>) -> DraftFuture<'a> {
+        self.draft_admitted(input, None)
+    }
+
+    fn gateway(&self) -> Option<&LlmGateway> {
+        Some(&self.gateway)
+    }
+
+    fn draft_admitted<'a>(&'a self, input: DraftInput<'a>, admission: Option<&'a Admission>) -> DraftFuture<'a> {
         Box::pin(async move {
             let vars = self.vars(&input);
             let request = StructuredRequest {
                 task: NARRATIVE_TASK,
                 prompt_id: NARRATIVE_PROMPT,
                 vars: &vars,
+                admission,
             };
             let output = self
                 .gateway
@@ -111,6 +125,33 @@ impl Drafter for LlmDrafter {
             Ok(narrative)
         })
     }
+}
+
+/// Timeline entries shown to the model at most.
+pub const MAX_MODEL_ENTRIES: usize = 16;
+
+/// The entries a narrative may need to cite, in time order: every entry that is not an alert,
+/// and of the alerts only the first of each kind and template (a repeat says nothing new), at
+/// most [`MAX_MODEL_ENTRIES`] in all (the earliest); and how many alerts were left out. A long
+/// incident's prompt stays short and every number shown is still the timeline's own.
+pub fn model_entries(timeline: &Timeline) -> (Vec<&TimelineEntry>, usize) {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut shown = Vec::new();
+    let mut hidden = 0;
+    for entry in &timeline.entries {
+        let first = match &entry.kind {
+            EntryKind::Alert(alert) => seen.insert((alert.kind.as_str(), alert.template.clone())),
+            _ => true,
+        };
+        // Keep room for the entries that are not alerts (resolution comes last).
+        let room = shown.len() < MAX_MODEL_ENTRIES.saturating_sub(1) || !matches!(entry.kind, EntryKind::Alert(_));
+        if first && room && shown.len() < MAX_MODEL_ENTRIES {
+            shown.push(entry);
+        } else if matches!(entry.kind, EntryKind::Alert(_)) {
+            hidden += 1;
+        }
+    }
+    (shown, hidden)
 }
 
 /// The text of `entry` for the model: an alert in a few words (kind, count, template,
@@ -319,6 +360,36 @@ mod tests {
         let outcome = draft_postmortem(&incident, &alerts, &Canned(uncited)).await;
         let summary = expected.section(SectionKind::Summary).unwrap();
         assert!(outcome.postmortem.markdown.contains(summary.lines().next().unwrap()));
+    }
+
+    #[test]
+    fn repeated_alerts_are_left_out_of_the_prompt_and_numbers_kept() {
+        let (incident, alerts) = fixture();
+        let mut timeline = crate::timeline::Timeline::build(&incident, &alerts);
+        let alert = timeline
+            .entries
+            .iter()
+            .find(|e| matches!(e.kind, EntryKind::Alert(_)))
+            .cloned()
+            .unwrap();
+        let last = timeline.entries.pop().unwrap();
+        for _ in 0..40 {
+            let mut repeat = alert.clone();
+            repeat.number = timeline.entries.len() + 1;
+            timeline.entries.push(repeat);
+        }
+        let mut last = last;
+        last.number = timeline.entries.len() + 1;
+        timeline.entries.push(last.clone());
+        let (shown, hidden) = model_entries(&timeline);
+        assert!(shown.len() <= MAX_MODEL_ENTRIES);
+        assert_eq!(hidden, 40, "every repeat of a template is left out");
+        assert_eq!(
+            shown.last().map(|e| e.number),
+            Some(last.number),
+            "the last entry is kept"
+        );
+        assert!(shown.windows(2).all(|w| w[0].number < w[1].number));
     }
 
     #[test]

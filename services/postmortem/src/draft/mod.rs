@@ -138,6 +138,20 @@ pub trait Drafter: Send + Sync {
     fn prompt(&self) -> &str;
     /// Writes the narrative.
     fn draft<'a>(&'a self, input: DraftInput<'a>) -> DraftFuture<'a>;
+    /// The LLM gateway whose scheduler queues this drafter's work, if it calls one.
+    fn gateway(&self) -> Option<&opsline_llm::LlmGateway> {
+        None
+    }
+    /// Writes the narrative in the turn of `admission`, a place taken earlier in
+    /// [`Drafter::gateway`]'s scheduler (drafters without a gateway ignore it).
+    fn draft_admitted<'a>(
+        &'a self,
+        input: DraftInput<'a>,
+        admission: Option<&'a opsline_llm::Admission>,
+    ) -> DraftFuture<'a> {
+        let _ = admission;
+        self.draft(input)
+    }
 }
 
 /// A drafted postmortem and, when the drafter's narrative was rejected, why.
@@ -246,13 +260,54 @@ impl NarrativeError {
 /// (uncited sentences left out, empty sections from the template) when some fact sentence of
 /// the model survives. The narrative comes back with its model and prompt filled in.
 pub async fn checked_narrative(drafter: &dyn Drafter, input: DraftInput<'_>) -> Result<Narrative, NarrativeError> {
-    let mut narrative = drafter.draft(input).await?;
+    checked_narrative_with(drafter, input, None).await.0
+}
+
+/// Fact sentences of a model's narrative kept and sentences dropped by the grounding check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SentenceCount {
+    /// Fact sentences kept (they cite existing timeline entries).
+    pub kept: usize,
+    /// Sentences or list items left out (no valid citation).
+    pub dropped: usize,
+}
+
+/// [`checked_narrative`] in the turn of `admission` (see [`Drafter::draft_admitted`]), with the
+/// sentences kept and dropped by the grounding check (zero when the drafter gave no answer).
+pub async fn checked_narrative_with(
+    drafter: &dyn Drafter,
+    input: DraftInput<'_>,
+    admission: Option<&opsline_llm::Admission>,
+) -> (Result<Narrative, NarrativeError>, SentenceCount) {
+    let mut narrative = match drafter.draft_admitted(input, admission).await {
+        Ok(narrative) => narrative,
+        Err(error) => return (Err(error.into()), SentenceCount::default()),
+    };
     narrative.model.get_or_insert_with(|| drafter.model().to_owned());
     narrative.prompt.get_or_insert_with(|| drafter.prompt().to_owned());
     let Err(error) = check_citations(&narrative, input.timeline) else {
-        return Ok(narrative);
+        let kept = SectionKind::ALL
+            .iter()
+            .filter(|kind| kind.states_facts())
+            .map(|kind| citations::fact_sentences(narrative.section(*kind).unwrap_or_default()).len())
+            .sum();
+        return (Ok(narrative), SentenceCount { kept, dropped: 0 });
     };
     let grounded = grounding::ground(&narrative, &deterministic_narrative(&input), input.timeline);
+    let count = SentenceCount {
+        kept: grounded.model_sentences,
+        dropped: grounded.dropped,
+    };
+    (checked_grounded(&narrative, grounded, &error, input), count)
+}
+
+/// The grounded narrative when some fact sentence of the model survived.
+fn checked_grounded(
+    narrative: &Narrative,
+    grounded: grounding::Grounded,
+    error: &CitationError,
+    input: DraftInput<'_>,
+) -> Result<Narrative, NarrativeError> {
     if grounded.model_sentences == 0 {
         // The model only saw redacted text, so its answer holds no clear-text personal data.
         let sections: Vec<(&str, &str)> = narrative

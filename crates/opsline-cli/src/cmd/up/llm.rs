@@ -6,6 +6,7 @@
 //! summaries (routed revision 2) and narratives (postmortem revision 2) follow when the
 //! model has answered, and without a model they are simply missing.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use opsline_events::tickets::RoutedTicket;
@@ -39,19 +40,14 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
         return None;
     }
     let log = args.data_dir.join("llama-server.log");
-    if let Some(parent) = log.parent() {
-        let _ = std::fs::create_dir_all(parent);
-    }
-    let spec = LocalServerSpec::new(&binary, &args.llm_model, &log);
     println!(
         "llm         starting llama-server with {} ...",
         args.llm_model.display()
     );
     let started = Instant::now();
-    match LocalServer::start(&spec).await {
-        Ok(server) => {
+    match start_local(&args.bin_dir, &args.llm_model, &log).await {
+        Ok((server, local)) => {
             let model = server.model_name();
-            let local = local_config(&server.base_url(), &model);
             if !config.postmortem.llm.enabled {
                 config.postmortem.llm = local.clone();
             }
@@ -73,15 +69,37 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
     }
 }
 
+/// Starts `llama-server` from `bin_dir` serving `model` (its output in `log`) and returns it
+/// with the gateway settings pointing at it (the way `opsline up` does; `opsline eval llm`
+/// uses the same).
+pub(crate) async fn start_local(
+    bin_dir: &Path,
+    model: &Path,
+    log: &Path,
+) -> Result<(LocalServer, LlmConfig), opsline_llm::local::LocalServerError> {
+    if let Some(parent) = log.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let spec = LocalServerSpec::new(bin_dir.join("llama-server"), model, log);
+    let server = LocalServer::start(&spec).await?;
+    let config = local_config(&server.base_url(), &server.model_name());
+    Ok((server, config))
+}
+
 /// Gateway settings for the local server: one approved model for the enrichment and the
 /// narrative tasks.
-fn local_config(base_url: &str, model: &str) -> LlmConfig {
+pub(crate) fn local_config(base_url: &str, model: &str) -> LlmConfig {
     // A CPU model answers slowly but surely: a long timeout, and no retry of a timed-out
     // call (it would only queue the same minutes of work again behind itself).
     let mut config = LlmConfig {
         enabled: true,
         base_url: base_url.to_owned(),
         timeout_secs: 600,
+        // llama-server reuses the KV cache of the prompt prefix shared with the last request.
+        cache_prompt: true,
+        // One slot (`--parallel 1`): one request at a time, so the scheduler, not the server's
+        // own queue, decides who is next (a ticket before a waiting narrative).
+        max_concurrency: 1,
         retry: RetryConfig {
             max_attempts: 1,
             ..RetryConfig::default()
@@ -95,6 +113,8 @@ fn local_config(base_url: &str, model: &str) -> LlmConfig {
                 model: model.to_owned(),
                 temperature: 0.0,
                 max_tokens,
+                priority: None,
+                budget: Default::default(),
             },
         );
         config.approved_models.insert(task.to_owned(), vec![model.to_owned()]);

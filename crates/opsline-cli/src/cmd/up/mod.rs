@@ -16,7 +16,7 @@ mod broker;
 mod config;
 mod demo;
 mod directory;
-mod llm;
+pub(crate) mod llm;
 mod services;
 
 use std::path::Path;
