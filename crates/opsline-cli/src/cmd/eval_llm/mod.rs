@@ -44,7 +44,19 @@ struct Report {
 /// Runs the evaluation and prints it.
 pub async fn run(args: EvalLlmArgs) -> anyhow::Result<()> {
     let load_before = load_average();
-    let (_server, config) = endpoint(&args).await?;
+    let (server, config) = endpoint(&args).await?;
+    // A signal ends the run here, so the embedded llama-server is stopped when `server` drops
+    // (the default SIGTERM action would leave it running).
+    let outcome = tokio::select! {
+        result = measure(&args, config, load_before) => result,
+        () = opsline_runtime::shutdown::wait_for_signal() => Err(anyhow::anyhow!("stopped by a signal before the figures were complete")),
+    };
+    drop(server);
+    outcome
+}
+
+/// Runs both tasks twice through `config`'s endpoint and prints the figures.
+async fn measure(args: &EvalLlmArgs, config: LlmConfig, load_before: String) -> anyhow::Result<()> {
     let model = config
         .tasks
         .get(opsline_triage::enricher::TASK)
