@@ -64,22 +64,6 @@ pub struct ConsolePipeline {
     pub incidents: BTreeMap<Uuid, Incident>,
 }
 
-/// Latest value per key of an event topic.
-pub async fn latest<T: opsline_events::Event>(
-    kafka: &KafkaConfig,
-    topic: &str,
-    key: impl Fn(&T) -> String,
-) -> BTreeMap<String, T> {
-    let records = opsline_kafka::reader::read_until_idle(kafka, topic, Duration::from_secs(2), Duration::from_secs(60))
-        .await
-        .expect("read");
-    records
-        .iter()
-        .filter_map(|r| r.envelope::<T>().ok())
-        .map(|e| (key(&e.data), e.data))
-        .collect()
-}
-
 /// Starts gateway, logintel and console on `kafka`, replays Apache_2k.log and waits until
 /// the console shows every incident logintel published.
 pub async fn start(kafka: KafkaConfig, test: &str) -> ConsolePipeline {
@@ -133,7 +117,7 @@ pub async fn start(kafka: KafkaConfig, test: &str) -> ConsolePipeline {
         .expect("flush");
     assert_eq!(flushed.status(), 200);
     let incidents: BTreeMap<Uuid, Incident> =
-        latest::<Incident>(&kafka, &names.name(&topics::INCIDENTS), |i| i.incident_id.to_string())
+        crate::latest::<Incident, _>(&kafka, &names.name(&topics::INCIDENTS), |i| i.incident_id.to_string())
             .await
             .into_values()
             .map(|i| (i.incident_id, i))

@@ -103,3 +103,19 @@ pub async fn scrape_metrics(base_url: &str) -> String {
         .await
         .expect("metrics body")
 }
+
+/// Latest value per key of an event topic (read from the beginning until it is idle).
+pub async fn latest<T: opsline_events::Event, K: Ord>(
+    kafka: &KafkaConfig,
+    topic: &str,
+    key: impl Fn(&T) -> K,
+) -> std::collections::BTreeMap<K, T> {
+    let records = opsline_kafka::reader::read_until_idle(kafka, topic, Duration::from_secs(2), Duration::from_secs(60))
+        .await
+        .expect("read");
+    records
+        .iter()
+        .filter_map(|r| r.envelope::<T>().ok())
+        .map(|e| (key(&e.data), e.data))
+        .collect()
+}

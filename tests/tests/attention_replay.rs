@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use opsline_e2e::gateway::{post_lines, spawn_gateway};
@@ -15,25 +15,9 @@ use opsline_e2e::{shared_data, spawn_broker};
 use opsline_events::logs::{Incident, IncidentStatus, PostmortemChoice};
 use opsline_events::ops::Postmortem;
 use opsline_events::topics;
-use opsline_kafka::KafkaConfig;
 use opsline_logintel::processor::lock;
 use opsline_logintel::{Logintel, LogintelConfig};
 use uuid::Uuid;
-
-async fn latest<T: opsline_events::Event>(
-    kafka: &KafkaConfig,
-    topic: &str,
-    key: impl Fn(&T) -> Uuid,
-) -> BTreeMap<Uuid, T> {
-    let records = opsline_kafka::reader::read_until_idle(kafka, topic, Duration::from_secs(2), Duration::from_secs(60))
-        .await
-        .expect("read");
-    records
-        .iter()
-        .filter_map(|r| r.envelope::<T>().ok())
-        .map(|e| (key(&e.data), e.data))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayed_file_opens_the_engines_incidents_and_drafts_only_what_the_policy_approves() {
@@ -84,7 +68,7 @@ async fn replayed_file_opens_the_engines_incidents_and_drafts_only_what_the_poli
 
     // Every incident on the bus is one the engine opens in process (same deterministic ids).
     let incidents_topic = names.name(&topics::INCIDENTS);
-    let opened = latest::<Incident>(&kafka, &incidents_topic, |i| i.incident_id).await;
+    let opened = opsline_e2e::latest::<Incident, _>(&kafka, &incidents_topic, |i| i.incident_id).await;
     assert!(!opened.is_empty(), "the replay opened no incident");
     for id in opened.keys() {
         assert!(
@@ -105,7 +89,7 @@ async fn replayed_file_opens_the_engines_incidents_and_drafts_only_what_the_poli
             .expect("resolve");
         assert_eq!(response.status(), 200);
     }
-    let resolved = latest::<Incident>(&kafka, &incidents_topic, |i| i.incident_id).await;
+    let resolved = opsline_e2e::latest::<Incident, _>(&kafka, &incidents_topic, |i| i.incident_id).await;
     let decision = |i: &Incident| i.postmortem.as_ref().map(|d| d.decision);
     let approved: BTreeSet<Uuid> = resolved
         .values()
@@ -133,7 +117,7 @@ async fn replayed_file_opens_the_engines_incidents_and_drafts_only_what_the_poli
     let postmortems_topic = names.name(&topics::POSTMORTEMS);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let drafted: BTreeSet<Uuid> = loop {
-        let drafts = latest::<Postmortem>(&kafka, &postmortems_topic, |p| p.postmortem_id).await;
+        let drafts = opsline_e2e::latest::<Postmortem, _>(&kafka, &postmortems_topic, |p| p.postmortem_id).await;
         let drafted: BTreeSet<Uuid> = drafts.values().map(|p| p.incident_id).collect();
         if drafted.len() >= approved.len() || tokio::time::Instant::now() >= deadline {
             break drafted;

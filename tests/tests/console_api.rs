@@ -8,7 +8,8 @@
 
 use std::collections::BTreeSet;
 
-use opsline_e2e::console::{FINANCE, HELPDESK, SRE, VIEWER, latest, start};
+use opsline_e2e::console::{FINANCE, HELPDESK, SRE, VIEWER, start};
+use opsline_e2e::latest;
 use opsline_e2e::spawn_broker;
 use opsline_events::logs::{Alert, Incident, IncidentStatus, Severity};
 use opsline_events::tickets::{RoutedTicket, TicketFeedback};
@@ -177,7 +178,7 @@ async fn lists_filters_actions_reroutes_and_roles() {
     assert_eq!(detail["tickets"][0]["ticket_id"], "T-1");
 
     // Alerts: filters against the topic.
-    let alerts = latest::<Alert>(&kafka, &names.name(&topics::ALERTS), |a| a.alert_id.to_string()).await;
+    let alerts = latest::<Alert, _>(&kafka, &names.name(&topics::ALERTS), |a| a.alert_id.to_string()).await;
     let apache_alerts: BTreeSet<String> = alerts
         .values()
         .filter(|a| a.service == "apache")
@@ -319,7 +320,7 @@ async fn lists_filters_actions_reroutes_and_roles() {
     let (status, conflict) = post(&action("assign"), SRE, json!({ "assignee": "cy" })).await;
     assert_eq!(status, 409, "{conflict}");
     // The log service published every change: the topic's last state has them all.
-    let on_topic = latest::<Incident>(&kafka, &names.name(&topics::INCIDENTS), |i| i.incident_id.to_string()).await;
+    let on_topic = latest::<Incident, _>(&kafka, &names.name(&topics::INCIDENTS), |i| i.incident_id.to_string()).await;
     let last = &on_topic[&target.incident_id.to_string()];
     let response = last.response.as_ref().expect("response on the topic");
     assert_eq!(response.acknowledged_by.as_deref(), Some("sam"));
@@ -355,14 +356,14 @@ async fn lists_filters_actions_reroutes_and_roles() {
         BTreeSet::from(["T-2".to_owned(), "T-3".to_owned()])
     );
     let feedback =
-        latest::<TicketFeedback>(&kafka, &names.name(&topics::TICKETS_FEEDBACK), |f| f.ticket_id.clone()).await;
+        latest::<TicketFeedback, _>(&kafka, &names.name(&topics::TICKETS_FEEDBACK), |f| f.ticket_id.clone()).await;
     let record = &feedback["T-3"];
     assert_eq!(
         (record.from_queue.as_str(), record.to_queue.as_str(), record.by.as_str()),
         ("Hardware", "Network", "hal")
     );
     assert_eq!(record.note, "VPN is network");
-    let revisions = latest::<RoutedTicket>(&kafka, &names.name(&topics::TICKETS_ROUTED), |t| {
+    let revisions = latest::<RoutedTicket, _>(&kafka, &names.name(&topics::TICKETS_ROUTED), |t| {
         format!("{}#{}", t.ticket_id, t.revision)
     })
     .await;
