@@ -17,7 +17,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::html::{duration, error_box, escape, layout, options, sev_badge, time};
-use super::{back_to, error_page, frame, pager, redirect, visitor};
+use super::{back_to, error_page, frame, list_link, match_count, pager, redirect, visitor};
 use crate::actions::IncidentAction;
 use crate::api::params;
 use crate::lists::{self, IncidentDetail, IncidentSummary};
@@ -157,17 +157,8 @@ pub(super) async fn home(
                 .into_response();
         }
     };
-    let query = params.link_query();
-    let back = if query.is_empty() {
-        "/".to_owned()
-    } else {
-        format!("/?{query}")
-    };
-    body.push_str(&format!(
-        "<p class=\"muted\">{} incident{} match</p>",
-        page.total,
-        if page.total == 1 { "" } else { "s" }
-    ));
+    let back = list_link("/", &params);
+    body.push_str(&match_count(page.total, "incident"));
     body.push_str(
         "<table class=\"incidents\"><thead><tr><th>Severity</th><th>Service</th><th>Incident</th><th>Status</th>\
 <th>Age</th><th>Duration</th><th>Why it was opened</th><th>Tickets</th><th>Actions</th></tr></thead><tbody>\n",

@@ -148,6 +148,24 @@ async fn logout() -> Response {
 }
 
 /// Previous / next links of a list page.
+/// The link back to a list page with its current filters (`path`, or `path?query`).
+fn list_link(path: &str, params: &ListParams) -> String {
+    let query = params.link_query();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// "N things match" above a list (`noun` in the singular; an `s` is added unless N is 1).
+fn match_count(total: usize, noun: &str) -> String {
+    format!(
+        "<p class=\"muted\">{total} {noun}{} match</p>",
+        if total == 1 { "" } else { "s" }
+    )
+}
+
 fn pager(path: &str, params: &ListParams, offset: usize, limit: usize, next: Option<usize>) -> String {
     let query = params.link_query();
     let join = if query.is_empty() {

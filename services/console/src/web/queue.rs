@@ -12,7 +12,7 @@ use opsline_auth::Principal;
 use serde::Deserialize;
 
 use super::html::{error_box, escape, layout, options, time};
-use super::{back_to, error_page, frame, pager, redirect, visitor};
+use super::{back_to, error_page, frame, list_link, match_count, pager, redirect, visitor};
 use crate::actions::RerouteRequest;
 use crate::api::params;
 use crate::lists::{self, TicketSummary};
@@ -133,17 +133,8 @@ value=\"{}\"></label><button type=\"submit\">Filter</button></form>",
                 .into_response();
         }
     };
-    let query = params.link_query();
-    let back = if query.is_empty() {
-        "/queue".to_owned()
-    } else {
-        format!("/queue?{query}")
-    };
-    body.push_str(&format!(
-        "<p class=\"muted\">{} ticket{} match</p>",
-        page.total,
-        if page.total == 1 { "" } else { "s" }
-    ));
+    let back = list_link("/queue", &params);
+    body.push_str(&match_count(page.total, "ticket"));
     body.push_str(
         "<table class=\"tickets\"><thead><tr><th>Ticket</th><th>Queue</th><th>Priority</th><th>Confidence</th>\
 <th>Summary</th><th>Incident</th><th>Re-route</th></tr></thead><tbody>\n",
