@@ -43,6 +43,12 @@ pub struct UseCaseReport {
     pub tokens: u64,
     /// Estimated LLM cost from the gateway's price table.
     pub llm_cost: f64,
+    /// Median wall time of the calls the model answered (cache hits excluded), in ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p50_ms: Option<u64>,
+    /// 95th percentile of the same, in ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p95_ms: Option<u64>,
     /// Share of triaged tickets routed without a person (triage only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_routed_share: Option<f64>,
@@ -145,6 +151,7 @@ pub fn aggregate(
     cost_per_ticket: f64,
 ) -> Report {
     let mut rows: BTreeMap<String, UseCaseReport> = BTreeMap::new();
+    let mut latencies: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let row = |rows: &mut BTreeMap<String, UseCaseReport>, name: &str| {
         rows.entry(name.to_owned())
             .or_insert_with(|| UseCaseReport {
@@ -160,6 +167,9 @@ pub fn aggregate(
         r.cache_hits += u64::from(call.cache_hit);
         r.tokens += u64::from(call.prompt_tokens) + u64::from(call.completion_tokens);
         r.llm_cost += call.cost;
+        if !call.cache_hit && call.outcome == "ok" {
+            latencies.entry(name.clone()).or_default().push(call.latency_ms);
+        }
         rows.insert(name, r);
     }
 
@@ -207,6 +217,11 @@ pub fn aggregate(
 
     let mut use_cases: Vec<UseCaseReport> = rows.into_values().collect();
     for r in &mut use_cases {
+        if let Some(mut answered) = latencies.remove(&r.use_case) {
+            answered.sort_unstable();
+            r.latency_p50_ms = percentile(&answered, 0.50);
+            r.latency_p95_ms = percentile(&answered, 0.95);
+        }
         r.cache_hit_rate = if r.llm_calls > 0 {
             r.cache_hits as f64 / r.llm_calls as f64
         } else {
@@ -223,24 +238,46 @@ pub fn aggregate(
     }
 }
 
+/// The `q` quantile (nearest rank) of sorted values.
+fn percentile(sorted: &[u64], q: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted.get(rank - 1).copied()
+}
+
 /// Renders the report as a text table.
 pub fn render(report: &Report) -> String {
     let mut out = format!(
-        "{:<18} {:>8} {:>9} {:>7} {:>10} {:>10} {:>8} {:>9} {:>10}\n",
-        "use case", "handled", "llm calls", "cache%", "tokens", "llm cost", "auto%", "deflected", "savings"
+        "{:<18} {:>8} {:>9} {:>7} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>10}\n",
+        "use case",
+        "handled",
+        "llm calls",
+        "cache%",
+        "tokens",
+        "llm cost",
+        "p50 s",
+        "p95 s",
+        "auto%",
+        "deflected",
+        "savings"
     );
+    let seconds = |ms: Option<u64>| ms.map_or_else(|| "-".to_owned(), |ms| format!("{:.1}", ms as f64 / 1000.0));
     for r in &report.use_cases {
         let auto = r
             .auto_routed_share
             .map_or_else(|| "-".to_owned(), |s| format!("{:.1}", s * 100.0));
         out.push_str(&format!(
-            "{:<18} {:>8} {:>9} {:>7.1} {:>10} {:>10.4} {:>8} {:>9} {:>10.2}\n",
+            "{:<18} {:>8} {:>9} {:>7.1} {:>10} {:>10.4} {:>8} {:>8} {:>8} {:>9} {:>10.2}\n",
             r.use_case,
             r.tickets_handled,
             r.llm_calls,
             r.cache_hit_rate * 100.0,
             r.tokens,
             r.llm_cost,
+            seconds(r.latency_p50_ms),
+            seconds(r.latency_p95_ms),
             auto,
             r.deflected,
             r.estimated_savings
@@ -259,7 +296,8 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-async fn read<T: Event>(kafka: &KafkaConfig, topic: &str) -> anyhow::Result<Vec<T>> {
+/// Every event of type `T` on `topic`, read until the topic has been idle for 2 s.
+pub(crate) async fn read<T: Event>(kafka: &KafkaConfig, topic: &str) -> anyhow::Result<Vec<T>> {
     let records =
         opsline_kafka::reader::read_until_idle(kafka, topic, Duration::from_secs(2), Duration::from_secs(120)).await?;
     Ok(records
@@ -325,6 +363,27 @@ mod tests {
             cost_saved,
             ..SelfServiceAction::sample()
         }
+    }
+
+    #[test]
+    fn latency_counts_only_calls_the_model_answered() {
+        let timed = |latency_ms: u64, cache_hit: bool, outcome: &str| LlmUsage {
+            latency_ms,
+            outcome: outcome.into(),
+            ..usage("ticket_enrichment", cache_hit, 0.0)
+        };
+        let mut calls: Vec<LlmUsage> = (1..=20).map(|s| timed(s * 1000, false, "ok")).collect();
+        calls.push(timed(1, true, "ok"));
+        calls.push(timed(900_000, false, "error"));
+        let report = aggregate(&calls, &[], &[], &[], 0.0);
+        let row = &report.use_cases[0];
+        assert_eq!(row.llm_calls, 22);
+        assert_eq!(row.latency_p50_ms, Some(10_000));
+        assert_eq!(row.latency_p95_ms, Some(19_000));
+        assert!(render(&report).contains("10.0"), "{}", render(&report));
+
+        let cached_only = aggregate(&[timed(5, true, "ok")], &[], &[], &[], 0.0);
+        assert_eq!(cached_only.use_cases[0].latency_p50_ms, None);
     }
 
     #[test]

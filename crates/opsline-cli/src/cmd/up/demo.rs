@@ -47,14 +47,15 @@ async fn wait_for_logintel(client: &reqwest::Client, logintel: &str, lines: usiz
     }
 }
 
-/// Replays the samples and reports.
+/// Replays the samples and reports; returns when the replay ended (the LLM report times
+/// the first summary from then).
 pub async fn run(
     endpoints: &Endpoints,
     data: &Path,
     tickets: usize,
     kafka: &KafkaConfig,
     names: &TopicNames,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Instant> {
     let started = Instant::now();
     let client = reqwest::Client::new();
     let files = loghub_files(data)?;
@@ -74,6 +75,7 @@ pub async fn run(
         "sent        {} tickets ({} accepted, {} rejected)",
         tickets.sent, tickets.accepted, tickets.rejected
     );
+    let replay_ended = Instant::now();
 
     let seen = wait_for_logintel(&client, &endpoints.logintel, logs.accepted).await?;
     client
@@ -134,7 +136,7 @@ pub async fn run(
         endpoints.postmortem, endpoints.postmortem
     );
     println!("demo finished in {:.1}s", started.elapsed().as_secs_f64());
-    Ok(())
+    Ok(replay_ended)
 }
 
 /// The latest state of every incident on the bus.

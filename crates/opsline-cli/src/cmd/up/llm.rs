@@ -7,11 +7,8 @@
 //! model has answered, and without a model they are simply missing.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use opsline_events::tickets::RoutedTicket;
-use opsline_events::{TopicNames, topics};
-use opsline_kafka::KafkaConfig;
 use opsline_llm::local::{LocalServer, LocalServerSpec};
 use opsline_llm::{LlmConfig, RetryConfig, TaskConfig};
 
@@ -120,47 +117,4 @@ pub(crate) fn local_config(base_url: &str, model: &str) -> LlmConfig {
         config.approved_models.insert(task.to_owned(), vec![model.to_owned()]);
     }
     config
-}
-
-/// Waits up to `wait` for the first LLM enrichments (routed revision 2) and prints them.
-pub async fn report(kafka: &KafkaConfig, names: &TopicNames, wait: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + wait;
-    println!(
-        "\n== LLM enrichment (asynchronous; waiting up to {}s for the first summaries)",
-        wait.as_secs()
-    );
-    loop {
-        let records = opsline_kafka::reader::read_until_idle(
-            kafka,
-            &names.name(&topics::TICKETS_ROUTED),
-            Duration::from_secs(2),
-            Duration::from_secs(60),
-        )
-        .await?;
-        let enriched: Vec<RoutedTicket> = records
-            .iter()
-            .filter_map(|r| r.envelope::<RoutedTicket>().ok())
-            .map(|e| e.data)
-            .filter(|r| r.revision >= 2)
-            .collect();
-        if !enriched.is_empty() || Instant::now() >= deadline {
-            println!(
-                "{} tickets enriched so far (while `opsline up` runs, the rest follow in the background)",
-                enriched.len()
-            );
-            for ticket in enriched.iter().take(2) {
-                println!(
-                    "ticket {} -> {} ({:?})",
-                    ticket.ticket_id, ticket.queue, ticket.priority
-                );
-                println!("  summary:   {}", ticket.summary.as_deref().unwrap_or("-"));
-                println!("  reply:     {}", ticket.suggested_reply.as_deref().unwrap_or("-"));
-                let cited: Vec<&str> = ticket.citations.iter().map(|c| c.reference.as_str()).collect();
-                println!("  citations: {cited:?}");
-                println!("  model:     {}", ticket.enrichment_model.as_deref().unwrap_or("-"));
-            }
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_secs(3)).await;
-    }
 }

@@ -9,7 +9,7 @@
 //! every service URL, the local console token), which the other commands read to find the
 //! pipeline; the file is removed when `up` stops.
 //!
-//! Modules, each importing only those below it: [`demo`] -> [`services`] ->
+//! Modules, each importing only those below it: [`demo`], [`llm_demo`] -> [`services`] ->
 //! [`directory`], [`llm`], [`broker`] -> [`config`].
 
 mod broker;
@@ -17,6 +17,7 @@ mod config;
 mod demo;
 mod directory;
 pub(crate) mod llm;
+mod llm_demo;
 mod services;
 
 use std::path::Path;
@@ -101,9 +102,10 @@ async fn demo_and_report(
     endpoints: &services::Endpoints,
     names: &TopicNames,
 ) -> anyhow::Result<()> {
-    demo::run(endpoints, &args.data, args.demo_tickets, &config.kafka, names).await?;
+    let replay_ended = demo::run(endpoints, &args.data, args.demo_tickets, &config.kafka, names).await?;
     if config.triage.llm.enabled {
-        llm::report(&config.kafka, names, Duration::from_secs(args.demo_llm_wait_secs)).await?;
+        let wait = Duration::from_secs(args.demo_llm_wait_secs);
+        llm_demo::report(&config.kafka, names, replay_ended, wait, args.demo_tickets).await?;
     }
     Ok(())
 }
