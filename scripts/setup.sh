@@ -6,6 +6,7 @@
 #     (SmolLM2-135M) -> .opsline/bin, .opsline/models; OPSLINE_LLM_MODELS=qwen|all adds
 #     the 1.5B Qwen model used by the demo
 #   - OpenLDAP slapd and ldap-utils (Debian packages) for the self-service directory
+#   - the real log and alert clients the source tests drive (scripts/install-sources.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "setup: cargo is required" >&2; exit 1; }
@@ -13,4 +14,5 @@ command -v python3 >/dev/null || { echo "setup: python3 (with pip) is required" 
 scripts/install-brokers.sh
 scripts/install-ldap.sh
 scripts/install-chromium.sh
+scripts/install-sources.sh
 scripts/install-llm.sh "${OPSLINE_LLM_MODELS:-small}"

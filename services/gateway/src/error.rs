@@ -24,6 +24,9 @@ pub enum GatewayError {
         /// What this endpoint takes.
         expected: &'static str,
     },
+    /// A `Content-Encoding` the gateway does not decode.
+    #[error("unsupported content encoding {0:?}; send the body uncompressed or with gzip")]
+    UnsupportedEncoding(String),
     /// Bad query parameters or an empty body.
     #[error("{0}")]
     BadRequest(String),
@@ -39,6 +42,7 @@ impl GatewayError {
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::BodyRead(_) => "body_unreadable",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::UnsupportedEncoding(_) => "unsupported_encoding",
             Self::BadRequest(_) => "bad_request",
             Self::Unavailable(_) => "unavailable",
         }
@@ -49,7 +53,7 @@ impl GatewayError {
         match self {
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyRead(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType { .. } | Self::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

@@ -152,12 +152,52 @@ impl Ingest {
         OutRecord::event(self.rejected_topic.clone(), endpoint, &Envelope::new("gateway", letter)).ok()
     }
 
-    /// Produces every prepared item, dead-letters rejected ones, waits for acknowledgements and answers.
+    /// Produces every prepared item, dead-letters rejected ones, waits for acknowledgements and answers
+    /// with the gateway's JSON report.
     pub(crate) async fn publish(
         self: Arc<Self>,
         endpoint: &'static str,
         items: Vec<Result<Prepared, Rejection>>,
     ) -> Response {
+        let outcome = self.clone().deliver(endpoint, items).await;
+        let (status, error, reason) = outcome.verdict();
+        self.count_request(endpoint, status);
+        let report = IngestReport {
+            error,
+            reason,
+            accepted: outcome.delivered.len(),
+            ids: outcome.delivered,
+            rejected: outcome.rejected,
+            retry_from_item: outcome.retry_from_item,
+        };
+        let mut response = (status, Json(report)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
+    }
+
+    /// Counts one answered request of `endpoint`.
+    pub(crate) fn count_request(&self, endpoint: &'static str, status: StatusCode) {
+        self.metrics
+            .requests
+            .get_or_create(&RequestLabel {
+                endpoint,
+                status: status.as_u16(),
+            })
+            .inc();
+    }
+
+    /// Produces every prepared item and dead-letters rejected ones; returns once Kafka
+    /// acknowledged (or refused) every produced record. The caller answers.
+    pub(crate) async fn deliver(
+        self: Arc<Self>,
+        endpoint: &'static str,
+        items: Vec<Result<Prepared, Rejection>>,
+    ) -> Delivered {
         let mut pending = Vec::new();
         let mut rejected = Vec::new();
         let mut dead_letters = Vec::new();
@@ -205,21 +245,45 @@ impl Ingest {
         for (id, result) in ids.into_iter().zip(results) {
             match result {
                 Ok(_) => delivered.push(id),
-                Err(error) => failure = Some(error),
+                Err(error) => failure = Some(error.to_string()),
             }
         }
         self.metrics
             .accepted
             .get_or_create(&EndpointLabel { endpoint })
             .inc_by(delivered.len() as u64);
+        Delivered {
+            delivered,
+            rejected,
+            retry_from_item,
+            failure,
+        }
+    }
+}
 
-        let (status, error, reason) = if retry_from_item.is_some() {
+/// What [`Ingest::deliver`] did with a request's items.
+#[derive(Debug)]
+pub(crate) struct Delivered {
+    /// Event ids Kafka acknowledged.
+    pub(crate) delivered: Vec<Uuid>,
+    /// Items refused (each dead-lettered).
+    pub(crate) rejected: Vec<Rejection>,
+    /// 1-based item from which nothing was produced (the producer queue was full).
+    pub(crate) retry_from_item: Option<usize>,
+    /// The last error of a record Kafka did not acknowledge.
+    pub(crate) failure: Option<String>,
+}
+
+impl Delivered {
+    /// The HTTP status, error code and reason the request gets.
+    pub(crate) fn verdict(&self) -> (StatusCode, Option<&'static str>, Option<String>) {
+        if self.retry_from_item.is_some() {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Some("overloaded"),
                 Some("producer queue is full; resend the items from retry_from_item".to_owned()),
             )
-        } else if let Some(error) = failure {
+        } else if let Some(error) = &self.failure {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Some("unavailable"),
@@ -227,13 +291,13 @@ impl Ingest {
                     "not acknowledged by Kafka: {error}; resend the items not listed in ids"
                 )),
             )
-        } else if delivered.is_empty() && !rejected.is_empty() {
+        } else if self.delivered.is_empty() && !self.rejected.is_empty() {
             (
                 StatusCode::BAD_REQUEST,
                 Some("invalid_input"),
-                Some(format!("all {} items were rejected; see rejected", rejected.len())),
+                Some(format!("all {} items were rejected; see rejected", self.rejected.len())),
             )
-        } else if delivered.is_empty() {
+        } else if self.delivered.is_empty() {
             (
                 StatusCode::BAD_REQUEST,
                 Some("empty_body"),
@@ -241,29 +305,6 @@ impl Ingest {
             )
         } else {
             (StatusCode::ACCEPTED, None, None)
-        };
-        self.metrics
-            .requests
-            .get_or_create(&RequestLabel {
-                endpoint,
-                status: status.as_u16(),
-            })
-            .inc();
-        let report = IngestReport {
-            error,
-            reason,
-            accepted: delivered.len(),
-            ids: delivered,
-            rejected,
-            retry_from_item,
-        };
-        let mut response = (status, Json(report)).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("1"),
-            );
         }
-        response
     }
 }

@@ -1,4 +1,4 @@
-//! `POST /v1/logs`: NDJSON records or raw text lines.
+//! `POST /v1/logs`: NDJSON records, raw text lines, or an OTLP/HTTP logs export ([`super::otlp`]).
 
 use std::collections::BTreeMap;
 
@@ -57,6 +57,12 @@ pub(crate) async fn post_logs(
 async fn handle(state: AppState, params: LogParams, headers: HeaderMap, body: Body) -> Result<Response, GatewayError> {
     let media = media_type(&headers);
     let body = read_body(&headers, body, state.max_body_bytes).await?;
+    if media == "application/x-protobuf" {
+        return Ok(super::otlp::handle(state, super::otlp::Encoding::Protobuf, &body).await);
+    }
+    if media == "application/json" && super::otlp::is_otlp_json(&body) {
+        return Ok(super::otlp::handle(state, super::otlp::Encoding::Json, &body).await);
+    }
     let items = match media.as_str() {
         "application/x-ndjson" | "application/jsonl" | "application/json" | "application/jsonlines" => {
             ndjson(&state, &body)
@@ -70,7 +76,7 @@ async fn handle(state: AppState, params: LogParams, headers: HeaderMap, body: Bo
         _ => {
             return Err(GatewayError::UnsupportedMediaType {
                 found: media,
-                expected: "application/x-ndjson or text/plain",
+                expected: "application/x-ndjson, text/plain, or OTLP (application/x-protobuf, application/json)",
             });
         }
     };

@@ -1,6 +1,7 @@
 //! HTTP handlers of the gateway, one module per endpoint.
 
 pub(crate) mod logs;
+pub(crate) mod otlp;
 pub(crate) mod tickets;
 
 use axum::body::Body;
@@ -9,8 +10,37 @@ use bytes::Bytes;
 
 use crate::error::GatewayError;
 
-/// Reads the whole body, refusing more than `limit` bytes.
+/// Reads the whole body, refusing more than `limit` bytes, and decodes `Content-Encoding: gzip`
+/// (the decoded body is held to the same limit, so a small bomb cannot grow past it).
 pub(crate) async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, GatewayError> {
+    let raw = read_raw_body(headers, body, limit).await?;
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    match encoding.as_str() {
+        "" | "identity" => Ok(raw),
+        "gzip" | "x-gzip" => gunzip(&raw, limit),
+        other => Err(GatewayError::UnsupportedEncoding(other.to_owned())),
+    }
+}
+
+/// Decompresses a gzip body, refusing more than `limit` decoded bytes.
+fn gunzip(compressed: &[u8], limit: usize) -> Result<Bytes, GatewayError> {
+    use std::io::Read;
+    let mut decoded = Vec::new();
+    let mut reader = flate2::read::MultiGzDecoder::new(compressed).take(limit as u64 + 1);
+    reader
+        .read_to_end(&mut decoded)
+        .map_err(|error| GatewayError::BodyRead(format!("invalid gzip body: {error}")))?;
+    if decoded.len() > limit {
+        return Err(GatewayError::BodyTooLarge { limit });
+    }
+    Ok(Bytes::from(decoded))
+}
+
+async fn read_raw_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, GatewayError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
