@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real log and alert clients the source tests drive, from the registries only:
-#   - the OpenTelemetry Python SDK with its OTLP/HTTP exporter (PyPI) -> .opsline/venv-otel
+#   - the OpenTelemetry Python SDK with its OTLP/HTTP protobuf exporter (PyPI) -> .opsline/venv-otel
+#   - the OpenTelemetry JavaScript SDK with its OTLP/HTTP JSON exporter (npm, versions locked in
+#     tests/clients/package-lock.json) -> tests/clients/node_modules
 # Idempotent: does nothing when they are already there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,4 +13,9 @@ if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import opentelemetr
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
     "opentelemetry-sdk==$OTEL_VERSION" "opentelemetry-exporter-otlp-proto-http==$OTEL_VERSION"
+fi
+clients="$root/tests/clients"
+if [[ ! -d "$clients/node_modules/@opentelemetry/exporter-logs-otlp-http" ]]; then
+  echo "install-sources: OpenTelemetry JavaScript SDK (npm) -> $clients/node_modules"
+  (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error)
 fi

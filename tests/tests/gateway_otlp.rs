@@ -1,7 +1,8 @@
-//! OpenTelemetry logs into the gateway from the stock OpenTelemetry Python SDK and its
-//! OTLP/HTTP exporter (installed by `scripts/install-sources.sh` from PyPI), configured only
-//! by the standard `OTEL_*` variables: plain and gzip-compressed exports land on the raw logs
-//! topic with the resource's service and host, the severity and the span's trace id; an
+//! OpenTelemetry logs into the gateway from the stock OpenTelemetry SDKs, configured only by the
+//! standard `OTEL_*` variables (installed by `scripts/install-sources.sh`): Python's OTLP/HTTP
+//! protobuf exporter (PyPI), plain and gzip-compressed, and JavaScript's OTLP/HTTP JSON exporter
+//! (npm). The records land on the raw logs topic once, with the resource's service and host, the
+//! severity and the sender's trace id, and their events continue the sender's trace; an
 //! undecodable body gets the OTLP 400 answer, and a record without a body is counted in
 //! the partial-success answer and dead-lettered.
 
@@ -15,21 +16,46 @@ use opsline_events::logs::RawLog;
 use opsline_events::ops::DeadLetter;
 use opsline_events::topics;
 
-fn otel_python() -> PathBuf {
-    let python = opsline_e2e::repo_root().join(".opsline/venv-otel/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/install-sources.sh",
-        python.display()
-    );
-    python
+/// The SDK a client runs on.
+#[derive(Clone, Copy)]
+enum Sdk {
+    /// Python, OTLP/HTTP protobuf.
+    Python,
+    /// JavaScript (Node), OTLP/HTTP JSON.
+    Node,
 }
 
-/// Runs the SDK client: `count` records as `service` on `host`; returns the trace id it printed.
-async fn send_with_sdk(gateway: &str, service: &str, host: &str, count: usize, compression: &str) -> String {
-    let script = opsline_e2e::repo_root().join("tests/clients/otlp_logs.py");
-    let output = tokio::process::Command::new(otel_python())
-        .arg(script)
+fn client_command(sdk: Sdk) -> tokio::process::Command {
+    let clients = opsline_e2e::repo_root().join("tests/clients");
+    match sdk {
+        Sdk::Python => {
+            let python: PathBuf = opsline_e2e::repo_root().join(".opsline/venv-otel/bin/python");
+            assert!(
+                python.is_file(),
+                "{} is missing: run scripts/install-sources.sh",
+                python.display()
+            );
+            let mut command = tokio::process::Command::new(python);
+            command.arg(clients.join("otlp_logs.py"));
+            command
+        }
+        Sdk::Node => {
+            assert!(
+                clients
+                    .join("node_modules/@opentelemetry/exporter-logs-otlp-http")
+                    .is_dir(),
+                "the OpenTelemetry JavaScript SDK is missing: run scripts/install-sources.sh"
+            );
+            let mut command = tokio::process::Command::new("node");
+            command.arg(clients.join("otlp_logs.mjs"));
+            command
+        }
+    }
+}
+
+/// Runs an SDK client: `count` records as `service` on `host`; returns the trace id it printed.
+async fn send_with_sdk(sdk: Sdk, gateway: &str, service: &str, host: &str, count: usize, compression: &str) -> String {
+    let output = client_command(sdk)
         .arg(count.to_string())
         .env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", format!("{gateway}/v1/logs"))
         .env("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", compression)
@@ -48,37 +74,96 @@ async fn send_with_sdk(gateway: &str, service: &str, host: &str, count: usize, c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_opentelemetry_sdk_exporter_works_unchanged() {
+async fn the_opentelemetry_sdk_exporters_work_unchanged() {
     let broker = opsline_e2e::spawn_broker().await;
     let gateway = spawn_gateway(broker.config(), "otlp", |_| {}).await;
     let raw = gateway.names.name(&topics::RAW_LOGS);
 
-    let plain = send_with_sdk(&gateway.url, "checkout", "web-1.example.internal", 3, "none").await;
-    let gzip = send_with_sdk(&gateway.url, "payments", "web-2.example.internal", 2, "gzip").await;
+    let plain = send_with_sdk(
+        Sdk::Python,
+        &gateway.url,
+        "checkout",
+        "web-1.example.internal",
+        3,
+        "none",
+    )
+    .await;
+    let gzip = send_with_sdk(
+        Sdk::Python,
+        &gateway.url,
+        "payments",
+        "web-2.example.internal",
+        2,
+        "gzip",
+    )
+    .await;
+    let json = send_with_sdk(
+        Sdk::Node,
+        &gateway.url,
+        "inventory",
+        "web-3.example.internal",
+        2,
+        "none",
+    )
+    .await;
     assert_eq!(plain.len(), 32, "trace id printed: {plain}");
+    assert_eq!(json.len(), 32, "trace id printed: {json}");
+    let trace_of = |service: &str| match service {
+        "checkout" => plain.clone(),
+        "payments" => gzip.clone(),
+        _ => json.clone(),
+    };
 
-    let records = opsline_e2e::read_n(&gateway.kafka, &raw, 5, Duration::from_secs(60)).await;
+    let records = opsline_e2e::read_n(&gateway.kafka, &raw, 7, Duration::from_secs(60)).await;
+    for record in &records {
+        let envelope = record.envelope::<RawLog>().unwrap();
+        let traceparent = envelope.trace.map(|t| t.traceparent).unwrap_or_default();
+        let expected = trace_of(&envelope.data.service);
+        assert!(
+            traceparent.contains(&expected),
+            "joins the sender's trace: {traceparent}"
+        );
+    }
     let logs: Vec<RawLog> = records.iter().map(|r| r.envelope::<RawLog>().unwrap().data).collect();
-    assert_eq!(logs.len(), 5, "{logs:?}");
-    for (service, host, trace, count) in [
-        ("checkout", "web-1.example.internal", &plain, 3),
-        ("payments", "web-2.example.internal", &gzip, 2),
+    assert_eq!(logs.len(), 7, "{logs:?}");
+    for (service, host, severity, line, count) in [
+        (
+            "checkout",
+            "web-1.example.internal",
+            "ERROR",
+            "payment provider timed out after 30",
+            3,
+        ),
+        (
+            "payments",
+            "web-2.example.internal",
+            "ERROR",
+            "payment provider timed out after 30",
+            2,
+        ),
+        (
+            "inventory",
+            "web-3.example.internal",
+            "WARN",
+            "stock level below threshold for sku 100",
+            2,
+        ),
     ] {
         let mine: Vec<&RawLog> = logs.iter().filter(|l| l.service == service).collect();
         assert_eq!(mine.len(), count, "{service}: {logs:?}");
         for log in mine {
             assert_eq!(log.source, "otlp");
-            assert!(
-                log.line.starts_with("payment provider timed out after 30"),
-                "{}",
-                log.line
-            );
+            assert!(log.line.starts_with(line), "{}", log.line);
             assert_eq!(log.attributes.get("host.name").map(String::as_str), Some(host));
-            assert_eq!(log.attributes.get("severity_text").map(String::as_str), Some("ERROR"));
-            assert_eq!(log.attributes.get("trace_id"), Some(trace));
+            assert_eq!(log.attributes.get("severity_text").map(String::as_str), Some(severity));
+            assert_eq!(log.attributes.get("trace_id"), Some(&trace_of(service)));
             assert!(log.timestamp.is_some());
         }
     }
+    let zoned = logs
+        .iter()
+        .filter(|l| l.attributes.get("warehouse.zone").map(String::as_str) == Some("b"));
+    assert_eq!(zoned.count(), 2, "record attributes of the JSON export are kept");
     let metrics = opsline_e2e::scrape_metrics(&gateway.url).await;
     assert!(metrics.contains("/v1/logs (otlp)"), "per-source metrics: {metrics}");
 }

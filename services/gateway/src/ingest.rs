@@ -96,7 +96,7 @@ pub(crate) struct Ingest {
 }
 
 impl Ingest {
-    /// Wraps `data` in an envelope (with the current span's trace), validates it against its schema
+    /// Wraps `data` in an envelope (in the current span's trace), validates it against its schema
     /// and encodes it for `topic`.
     pub(crate) fn prepare<T: Event>(
         &self,
@@ -107,7 +107,24 @@ impl Ingest {
         data: T,
         raw: &[u8],
     ) -> Result<Prepared, Rejection> {
-        let mut envelope = Envelope::new("gateway", data).with_trace(opsline_kafka::record::current_trace_context());
+        let trace = opsline_kafka::record::current_trace_context();
+        self.prepare_in_trace(item, id, topic, key, data, raw, trace)
+    }
+
+    /// [`Self::prepare`] with the trace the event continues given by the caller (the sender's
+    /// own trace, e.g. an OpenTelemetry log record's trace and span ids).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn prepare_in_trace<T: Event>(
+        &self,
+        item: usize,
+        id: Option<Uuid>,
+        topic: &str,
+        key: &str,
+        data: T,
+        raw: &[u8],
+        trace: Option<opsline_events::TraceContext>,
+    ) -> Result<Prepared, Rejection> {
+        let mut envelope = Envelope::new("gateway", data).with_trace(trace);
         if let Some(id) = id {
             envelope.id = id;
         }

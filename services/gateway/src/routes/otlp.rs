@@ -9,7 +9,8 @@
 //! other value as JSON), the record's time (else its observed time) the timestamp; the
 //! resource's and the record's attributes, severity, trace and span ids, event name and
 //! instrumentation scope become attributes (`host.name` among them, which the log service
-//! uses as the line's host). The source is `otlp`.
+//! uses as the line's host). The source is `otlp`. A record with trace and span ids continues
+//! that trace: its event's `traceparent` names them, so Opsline's spans join the sender's trace.
 //!
 //! Delivery: the answer comes only after Kafka acknowledged every accepted record, as for
 //! the other formats. It is the OTLP answer in the request's encoding: `200` with a
@@ -199,9 +200,19 @@ fn prepare(state: &AppState, number: usize, data: Result<RawLog, Unmappable>) ->
     let span = tracing::info_span!("ingest_otlp_log", item = number);
     let _entered = span.enter();
     let key = data.service.clone();
+    // The record continues the sender's trace when it names one.
+    let trace = match (data.attributes.get("trace_id"), data.attributes.get("span_id")) {
+        (Some(trace_id), Some(span_id)) if trace_id.len() == 32 && span_id.len() == 16 => {
+            Some(opsline_events::TraceContext {
+                traceparent: format!("00-{trace_id}-{span_id}-01"),
+                tracestate: None,
+            })
+        }
+        _ => opsline_kafka::record::current_trace_context(),
+    };
     state
         .ingest
-        .prepare(number, Some(id), &state.raw_logs_topic, &key, data, &raw)
+        .prepare_in_trace(number, Some(id), &state.raw_logs_topic, &key, data, &raw, trace)
 }
 
 /// One OTLP log record as a [`RawLog`], or why it cannot be one.
