@@ -16,6 +16,7 @@
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod inbound_tls;
 pub mod metrics;
 pub mod outbound;
 pub mod readiness;

@@ -163,7 +163,8 @@ fn roots_with_ca_file(ca_file: &Path) -> Result<rustls::RootCertStore, OutboundE
     Ok(roots)
 }
 
-fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
+/// The `ring` crypto provider every rustls configuration of the workspace uses.
+pub(crate) fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 

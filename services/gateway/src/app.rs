@@ -30,16 +30,24 @@ pub(crate) struct AppState {
 /// The ingest gateway: validates, masks and produces logs, tickets and chat messages.
 pub struct Gateway;
 
+/// What a built gateway shows: where its syslog listeners are bound.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GatewayHandle {
+    /// The syslog listeners (none unless configured).
+    pub syslog: crate::syslog::SyslogAddrs,
+}
+
 impl Service for Gateway {
     const NAME: &'static str = "gateway";
     const ABOUT: &'static str = "The ingest gateway: POST /v1/logs, POST /v1/tickets and the signed chat webhooks \
-(/v1/chat/slack, /v1/chat/webhook). Records are validated, credentials masked, and each is answered 202 only \
+(/v1/chat/slack, /v1/chat/webhook); OpenTelemetry logs (OTLP/HTTP) on /v1/logs; syslog over TCP, TLS and UDP \
+when [gateway.syslog] names listeners. Records are validated, credentials masked, and each is answered 202 only \
 once the broker acknowledged it.";
     type Config = GatewayConfig;
     type Extras = ();
-    type Handle = ();
+    type Handle = GatewayHandle;
 
-    async fn build(config: GatewayConfig, (): (), runner: &mut Runner) -> Result<(), StartupError> {
+    async fn build(config: GatewayConfig, (): (), runner: &mut Runner) -> Result<GatewayHandle, StartupError> {
         let names = TopicNames::with_prefix(config.topic_prefix.clone());
         let mut plan = TopicPlan::new(names.clone());
         plan.produce(&[
@@ -62,6 +70,14 @@ once the broker acknowledged it.";
             queue_wait: Duration::from_millis(config.queue_wait_ms),
         });
         let chat = crate::chat::router(&config.chat, producer, &names, ingest.metrics.clone());
+        let syslog = crate::syslog::start(
+            &config.syslog,
+            ingest.clone(),
+            names.name(&topics::RAW_LOGS),
+            config.max_record_bytes,
+            runner,
+        )
+        .await?;
         let state = AppState {
             ingest,
             raw_logs_topic: names.name(&topics::RAW_LOGS),
@@ -76,6 +92,6 @@ once the broker acknowledged it.";
                 .with_state(state)
                 .merge(chat),
         );
-        Ok(())
+        Ok(GatewayHandle { syslog })
     }
 }

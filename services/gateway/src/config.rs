@@ -3,6 +3,7 @@
 use opsline_kafka::KafkaConfig;
 
 use crate::chat::ChatConfig;
+use crate::syslog::SyslogConfig;
 use opsline_runtime::telemetry::TelemetryConfig;
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,8 @@ pub struct GatewayConfig {
     pub telemetry: TelemetryConfig,
     /// The signed chat webhook (`/v1/chat/slack`, `/v1/chat/webhook`).
     pub chat: ChatConfig,
+    /// Syslog listeners (off unless an address is given).
+    pub syslog: SyslogConfig,
 }
 
 opsline_kafka::service_config!(GatewayConfig);
@@ -44,6 +47,7 @@ impl Default for GatewayConfig {
             },
             telemetry: TelemetryConfig::default(),
             chat: ChatConfig::default(),
+            syslog: SyslogConfig::default(),
         }
     }
 }

@@ -1,7 +1,10 @@
 //! The Opsline ingest gateway.
 //!
-//! - `POST /v1/logs`: NDJSON records (`application/x-ndjson`, `application/json`)
-//!   or raw lines (`text/plain` with `service` and `source` query parameters).
+//! - `POST /v1/logs`: NDJSON records (`application/x-ndjson`, `application/json`),
+//!   raw lines (`text/plain` with `service` and `source` query parameters), or an
+//!   OpenTelemetry OTLP/HTTP logs export (`application/x-protobuf`, OTLP/JSON; gzip).
+//! - Syslog (RFC 5424, RFC 3164) over TCP, TLS and UDP when `[gateway.syslog]` names
+//!   listeners (see [`syslog`]).
 //! - `POST /v1/tickets`: one JSON ticket, or a JSON array of tickets.
 //! - `POST /v1/chat/slack`, `POST /v1/chat/webhook`: signed chat messages (see [`chat`]).
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics`.
@@ -24,8 +27,10 @@ pub mod error;
 mod ingest;
 mod metrics;
 mod routes;
+pub mod syslog;
 
-pub use app::Gateway;
+pub use app::{Gateway, GatewayHandle};
 pub use chat::ChatConfig;
 pub use config::GatewayConfig;
 pub use error::GatewayError;
+pub use syslog::{SyslogAddrs, SyslogConfig};

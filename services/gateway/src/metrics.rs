@@ -6,6 +6,10 @@
 //! | `opsline_gateway_accepted_records_total` | counter | `endpoint` |
 //! | `opsline_gateway_rejected_records_total` | counter | `endpoint`, `code` |
 //! | `opsline_gateway_masked_values_total` | counter | `endpoint` |
+//! | `opsline_gateway_syslog_dropped_total` | counter | `endpoint` (`syslog/udp`) |
+
+//! `endpoint` is a route (`/v1/logs`, `/v1/tickets`, ...), `/v1/logs (otlp)`, `syslog/tcp` or
+//! `syslog/udp`.
 
 use opsline_runtime::metrics::Metrics;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -41,6 +45,7 @@ pub(crate) struct GatewayMetrics {
     pub(crate) requests: Family<RequestLabel, Counter>,
     pub(crate) accepted: Family<EndpointLabel, Counter>,
     pub(crate) rejected: Family<RejectLabel, Counter>,
+    pub(crate) syslog_dropped: Family<EndpointLabel, Counter>,
 }
 
 impl GatewayMetrics {
@@ -65,6 +70,11 @@ impl GatewayMetrics {
             "gateway_rejected_records",
             "Records rejected, by reason code.",
             this.rejected.clone(),
+        );
+        metrics.register(
+            "gateway_syslog_dropped",
+            "Syslog datagrams dropped because the producer queue was full.",
+            this.syslog_dropped.clone(),
         );
         this
     }

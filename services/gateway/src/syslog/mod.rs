@@ -1,0 +1,130 @@
+//! Syslog listeners of the gateway (`[gateway.syslog]`, off by default): RFC 5424 and RFC 3164
+//! messages over TCP (RFC 6587 framing: octet counting or LF; optionally TLS, RFC 5425) and
+//! over UDP (one message per datagram), each produced to the raw logs topic as a [`RawLog`]
+//! (see [`parse`] for the mapping).
+//!
+//! Delivery: TCP reads a batch of frames, produces it and waits for Kafka's acknowledgement
+//! before it reads on, so a full producer queue or a slow broker slows the sender down (TCP
+//! backpressure) instead of losing lines; a message that is not syslog, or too long, is
+//! dead-lettered with its reason. Syslog has no acknowledgement of its own: what a sender
+//! wrote before a crash of the gateway and Kafka's acknowledgement is lost, as with any
+//! syslog receiver. UDP never waits: a datagram that finds the producer queue full is dropped
+//! and counted (`opsline_gateway_syslog_dropped_total`).
+
+pub mod framing;
+pub mod parse;
+
+mod listen;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use opsline_runtime::{Runner, StartupError};
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::Ingest;
+
+/// `[gateway.syslog]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyslogConfig {
+    /// TCP listen address (`host:port`; port 0 picks a free port; 6514 is the TLS port, 601
+    /// or 514 plain); no TCP listener when absent.
+    pub tcp: Option<String>,
+    /// UDP listen address (514 is the usual port); no UDP listener when absent.
+    pub udp: Option<String>,
+    /// TLS for the TCP listener (RFC 5425).
+    pub tls: Option<SyslogTls>,
+    /// The service of a message that names no application (no app-name, no tag).
+    pub default_service: String,
+    /// Frames produced together on TCP; each batch is acknowledged before more is read.
+    pub batch: usize,
+    /// Open TCP connections at most; more wait to be accepted.
+    pub max_connections: usize,
+}
+
+/// The TLS certificate of the syslog TCP listener.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogTls {
+    /// PEM certificate chain, the server's certificate first.
+    pub cert_file: PathBuf,
+    /// PEM private key of that certificate.
+    pub key_file: PathBuf,
+}
+
+impl Default for SyslogConfig {
+    fn default() -> Self {
+        Self {
+            tcp: None,
+            udp: None,
+            tls: None,
+            default_service: "syslog".to_owned(),
+            batch: 500,
+            max_connections: 256,
+        }
+    }
+}
+
+/// Where the syslog listeners are bound (absent: not configured).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyslogAddrs {
+    /// The TCP listener.
+    pub tcp: Option<SocketAddr>,
+    /// The UDP listener.
+    pub udp: Option<SocketAddr>,
+}
+
+/// Binds the configured listeners and declares their loops on `runner`.
+pub(crate) async fn start(
+    config: &SyslogConfig,
+    ingest: Arc<Ingest>,
+    topic: String,
+    max_record_bytes: usize,
+    runner: &mut Runner,
+) -> Result<SyslogAddrs, StartupError> {
+    let context = Arc::new(listen::Context {
+        ingest,
+        topic,
+        default_service: config.default_service.clone(),
+        max_record_bytes,
+        batch: config.batch.max(1),
+    });
+    let mut addrs = SyslogAddrs::default();
+    if let Some(address) = &config.tcp {
+        let tls = match &config.tls {
+            Some(files) => Some(
+                opsline_runtime::inbound_tls::acceptor(&files.cert_file, &files.key_file)
+                    .map_err(|e| StartupError::new(format!("syslog TLS: {e}")))?,
+            ),
+            None => None,
+        };
+        let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+            StartupError::new(format!(
+                "cannot listen for syslog on tcp {address}: {e} (set [gateway.syslog] tcp)"
+            ))
+        })?;
+        addrs.tcp = listener.local_addr().ok();
+        let context = context.clone();
+        let connections = config.max_connections.max(1);
+        runner.critical("syslog-tcp", move |shutdown| {
+            listen::serve_tcp(listener, tls, connections, context, shutdown)
+        });
+    }
+    if let Some(address) = &config.udp {
+        let socket = tokio::net::UdpSocket::bind(address).await.map_err(|e| {
+            StartupError::new(format!(
+                "cannot listen for syslog on udp {address}: {e} (set [gateway.syslog] udp)"
+            ))
+        })?;
+        addrs.udp = socket.local_addr().ok();
+        runner.critical("syslog-udp", move |shutdown| {
+            listen::serve_udp(socket, context, shutdown)
+        });
+    }
+    if addrs.tcp.is_some() || addrs.udp.is_some() {
+        tracing::info!(tcp = ?addrs.tcp, udp = ?addrs.udp, tls = config.tls.is_some(), "syslog listeners ready");
+    }
+    Ok(addrs)
+}
