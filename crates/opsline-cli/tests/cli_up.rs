@@ -91,7 +91,14 @@ fn terminal_commands_find_a_running_up_through_its_run_file() {
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
     });
-    for field in ["broker", "gateway", "console", "console_token"] {
+    for field in [
+        "broker",
+        "gateway",
+        "console",
+        "console_token",
+        "syslog_tcp",
+        "syslog_udp",
+    ] {
         assert!(
             run[field].as_str().is_some_and(|v| !v.is_empty()),
             "run.json without {field}: {run}"

@@ -43,6 +43,12 @@ pub struct RunFile {
     /// loopback only; never written otherwise.
     #[serde(default)]
     pub console_token: Option<String>,
+    /// The gateway's syslog TCP listener, `host:port` (RFC 5424/3164; octet counting or LF).
+    #[serde(default)]
+    pub syslog_tcp: Option<String>,
+    /// The gateway's syslog UDP listener, `host:port`.
+    #[serde(default)]
+    pub syslog_udp: Option<String>,
     /// The gateway's ingest key: none today (the gateway takes logs and tickets without one).
     #[serde(default)]
     pub ingest_key: Option<String>,

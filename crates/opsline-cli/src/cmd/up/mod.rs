@@ -111,7 +111,13 @@ async fn demo_and_report(
 }
 
 fn print_endpoints(endpoints: &services::Endpoints) {
-    println!("gateway     {}  (POST /v1/logs, POST /v1/tickets)", endpoints.gateway);
+    println!(
+        "gateway     {}  (POST /v1/logs: NDJSON, text or OTLP/HTTP; POST /v1/tickets)",
+        endpoints.gateway
+    );
+    if let (Some(tcp), Some(udp)) = (endpoints.syslog_tcp, endpoints.syslog_udp) {
+        println!("syslog      tcp {tcp}, udp {udp}  (RFC 5424 / RFC 3164)");
+    }
     println!(
         "logintel    {}  (GET /v1/stats, POST /v1/incidents/{{id}}/resolve)",
         endpoints.logintel
@@ -169,6 +175,8 @@ fn write_run_file(config: &UpConfig, args: &UpArgs, endpoints: &services::Endpoi
         data_dir: args.data_dir.clone(),
         index_dir: endpoints.index_dir.clone(),
         console_token: endpoints.console_token.clone(),
+        syslog_tcp: endpoints.syslog_tcp.map(|a| a.to_string()),
+        syslog_udp: endpoints.syslog_udp.map(|a| a.to_string()),
         ingest_key: None,
     };
     match super::run_file::write(&args.data_dir, &run) {

@@ -25,6 +25,10 @@ use crate::cli::UpArgs;
 pub struct Endpoints {
     /// Gateway base URL.
     pub gateway: String,
+    /// The gateway's syslog listeners (TCP, `host:port`).
+    pub syslog_tcp: Option<std::net::SocketAddr>,
+    /// The gateway's syslog listener (UDP).
+    pub syslog_udp: Option<std::net::SocketAddr>,
     /// Log service base URL.
     pub logintel: String,
     /// Postmortem service base URL.
@@ -77,6 +81,14 @@ pub async fn start(
     if let Some(listen) = args.listen.clone().filter(|_| !demo) {
         gateway_config.listen = listen;
     }
+    // Syslog on free ports of the gateway's interface unless configured.
+    let host = gateway_config
+        .listen
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(host, _)| host)
+        .to_owned();
+    gateway_config.syslog.tcp.get_or_insert_with(|| format!("{host}:0"));
+    gateway_config.syslog.udp.get_or_insert_with(|| format!("{host}:0"));
     let mut console_config = config.shared(config.console.clone(), Console::NAME, demo);
     // One local sign-in for this run when the console is reachable from this machine only.
     let local_token = if is_loopback(&console_config.listen) {
@@ -115,23 +127,25 @@ pub async fn start(
     };
 
     let mut tasks = Vec::new();
-    let gateway = spawn::<Gateway>(gateway_config, (), shutdown, &mut tasks).await?;
-    let logintel = spawn::<Logintel>(
+    let (gateway, gateway_handle) = spawn::<Gateway>(gateway_config, (), shutdown, &mut tasks).await?;
+    let (logintel, _) = spawn::<Logintel>(
         config.shared(config.logintel.clone(), Logintel::NAME, demo),
         (),
         shutdown,
         &mut tasks,
     )
     .await?;
-    let postmortem = spawn::<PostmortemService>(postmortem_config, None, shutdown, &mut tasks).await?;
-    let triage = spawn::<Triage>(triage_config, model, shutdown, &mut tasks).await?;
-    let selfservice = spawn::<SelfService>(selfservice_config, None, shutdown, &mut tasks).await?;
+    let (postmortem, _) = spawn::<PostmortemService>(postmortem_config, None, shutdown, &mut tasks).await?;
+    let (triage, _) = spawn::<Triage>(triage_config, model, shutdown, &mut tasks).await?;
+    let (selfservice, _) = spawn::<SelfService>(selfservice_config, None, shutdown, &mut tasks).await?;
     console_config.logintel_url = logintel.clone();
     console_config.postmortem_url = postmortem.clone();
-    let console = spawn::<Console>(console_config, (), shutdown, &mut tasks).await?;
+    let (console, _) = spawn::<Console>(console_config, (), shutdown, &mut tasks).await?;
     Ok(Running {
         endpoints: Endpoints {
             gateway,
+            syslog_tcp: gateway_handle.syslog.tcp,
+            syslog_udp: gateway_handle.syslog.udp,
             logintel,
             postmortem,
             triage,
@@ -157,7 +171,7 @@ async fn spawn<S: Service>(
     extras: S::Extras,
     shutdown: &Shutdown,
     tasks: &mut Vec<(&'static str, JoinHandle<Result<(), RunError>>)>,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, S::Handle)> {
     let app = match Application::<S>::build(config, extras, Metrics::new()).await {
         Ok(app) => app,
         Err(error) => {
@@ -166,8 +180,9 @@ async fn spawn<S: Service>(
         }
     };
     let url = app.local_url();
+    let handle = app.handle().clone();
     tasks.push((S::NAME, tokio::spawn(app.run_until_stopped(shutdown.clone()))));
-    Ok(url)
+    Ok((url, handle))
 }
 
 /// Trains the ticket classifier from the reference tickets (or loads it from the cache).
