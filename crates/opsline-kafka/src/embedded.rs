@@ -11,6 +11,14 @@
 //! `opsline up` keeps about 1.5 cores busy. No client setting stops this (librdkafka
 //! backs off only after errors or a full local queue). Tansu holds an idle Fetch for
 //! the full 500 ms. Measure with `opsline bench idle [--broker noida|tansu]`.
+//!
+//! Tansu with a persistent engine was tried as the default (session 6): `cargo install tansu
+//! --version 0.6.0 --features libsql` (about 28 minutes on 2 cores) serves `sqlite://tansu.db`,
+//! but reads slow down with the topic's size: with 4 keys on a 6-partition topic a reader
+//! took 1.4 s for 100 records, 20.9 s for 10,000, and a fresh reader from offset 0 got
+//! nothing within 5 s at 12,100 records and nothing within 20 s at 100,000 (the 100,000-line
+//! gateway test). Its `postgres://` engine needs Tansu's PostgreSQL schema, which is not in
+//! the published crates (only the SQLite DDL is), so it cannot be installed from the registries.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
