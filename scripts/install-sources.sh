@@ -2,6 +2,7 @@
 # Installs the real log and alert clients the source tests drive, from the registries only:
 #   - the OpenTelemetry Python SDK with its OTLP/HTTP protobuf exporter (PyPI) -> .opsline/venv-otel
 #   - util-linux logger and rsyslog (Debian) -> the syslog senders
+#   - Prometheus Alertmanager (Debian prometheus-alertmanager) -> the alert sender
 #   - the OpenTelemetry JavaScript SDK with its OTLP/HTTP JSON exporter (npm, versions locked in
 #     tests/clients/package-lock.json) -> tests/clients/node_modules
 # Idempotent: does nothing when they are already there.
@@ -20,8 +21,10 @@ if [[ ! -d "$clients/node_modules/@opentelemetry/exporter-logs-otlp-http" ]]; th
   echo "install-sources: OpenTelemetry JavaScript SDK (npm) -> $clients/node_modules"
   (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-# util-linux's `logger` (Debian bsdutils) and rsyslog (Debian), the syslog senders.
-if ! command -v logger >/dev/null 2>&1 || ! { command -v rsyslogd >/dev/null 2>&1 || [[ -x /usr/sbin/rsyslogd ]]; }; then
+# util-linux's `logger` (Debian bsdutils) and rsyslog (Debian), the syslog senders, and
+# Prometheus Alertmanager (Debian prometheus-alertmanager), the alert sender.
+if ! command -v logger >/dev/null 2>&1 || ! { command -v rsyslogd >/dev/null 2>&1 || [[ -x /usr/sbin/rsyslogd ]]; } \
+  || ! command -v prometheus-alertmanager >/dev/null 2>&1; then
   sudo_cmd=()
   if [[ $(id -u) -ne 0 ]]; then
     command -v sudo >/dev/null || { echo "install-sources: run as root (or install sudo)" >&2; exit 1; }
@@ -29,8 +32,9 @@ if ! command -v logger >/dev/null 2>&1 || ! { command -v rsyslogd >/dev/null 2>&
   fi
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends bsdutils rsyslog >/dev/null
-  # The package may start the system's rsyslog; the tests run their own.
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends bsdutils rsyslog prometheus-alertmanager >/dev/null
+  # The packages may start the system's services; the tests run their own.
   "${sudo_cmd[@]}" service rsyslog stop >/dev/null 2>&1 || true
-  echo "install-sources: logger and rsyslogd -> $(command -v logger), /usr/sbin/rsyslogd"
+  "${sudo_cmd[@]}" service prometheus-alertmanager stop >/dev/null 2>&1 || true
+  echo "install-sources: logger, rsyslogd and prometheus-alertmanager installed"
 fi

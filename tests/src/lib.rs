@@ -9,6 +9,7 @@
 // Test-support crate: failing loudly (expect) is the right behaviour here.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod alertmanager;
 pub mod chromium;
 pub mod console;
 pub mod gateway;

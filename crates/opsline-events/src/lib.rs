@@ -9,6 +9,7 @@
 //! Topic names, partition keys and retention live in [`topics`].
 
 pub mod envelope;
+pub mod external;
 pub mod logs;
 pub mod ops;
 pub mod schema;

@@ -4,6 +4,7 @@ use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
 use crate::envelope::{Envelope, Event};
+use crate::external::ExternalAlert;
 use crate::logs::{Alert, Incident, RawLog, TemplateEvent};
 use crate::ops::{ChatMessage, ChatReply, DeadLetter, LlmUsage, Postmortem, SelfServiceAction};
 use crate::tickets::{RawTicket, RoutedTicket, TicketFeedback, TicketStateChange, TriagedTicket};
@@ -76,6 +77,7 @@ pub fn catalogue() -> Vec<SchemaEntry> {
         entry!(ChatMessage),
         entry!(TemplateEvent),
         entry!(Alert),
+        entry!(ExternalAlert),
         entry!(Incident),
         entry!(TriagedTicket),
         entry!(RoutedTicket),

@@ -75,6 +75,17 @@ pub const ALERTS: TopicSpec = TopicSpec {
     retention_ms: 30 * DAY_MS,
     has_dead_letter: true,
 };
+/// Alerts of other monitoring systems (Alertmanager), keyed by fingerprint: firing and
+/// resolved records of one alert stay in order.
+pub const EXTERNAL_ALERTS: TopicSpec = TopicSpec {
+    base: "opsline.alerts.external.v1",
+    event_type: "alert.external",
+    key: "fingerprint",
+    compacted: false,
+    partitions: 3,
+    retention_ms: 30 * DAY_MS,
+    has_dead_letter: true,
+};
 /// Incidents, keyed by incident id (latest state per incident).
 pub const INCIDENTS: TopicSpec = TopicSpec {
     base: "opsline.incidents.v1",
@@ -195,6 +206,7 @@ pub const ALL: &[TopicSpec] = &[
     CHAT_MESSAGES,
     TEMPLATES,
     ALERTS,
+    EXTERNAL_ALERTS,
     INCIDENTS,
     TICKETS_TRIAGED,
     TICKETS_ROUTED,

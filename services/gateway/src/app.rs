@@ -23,6 +23,8 @@ pub(crate) struct AppState {
     pub(crate) ingest: Arc<Ingest>,
     pub(crate) raw_logs_topic: String,
     pub(crate) raw_tickets_topic: String,
+    pub(crate) external_alerts_topic: String,
+    pub(crate) alertmanager: Arc<crate::config::AlertmanagerConfig>,
     pub(crate) max_body_bytes: usize,
     pub(crate) max_record_bytes: usize,
 }
@@ -40,7 +42,7 @@ pub struct GatewayHandle {
 impl Service for Gateway {
     const NAME: &'static str = "gateway";
     const ABOUT: &'static str = "The ingest gateway: POST /v1/logs, POST /v1/tickets and the signed chat webhooks \
-(/v1/chat/slack, /v1/chat/webhook); OpenTelemetry logs (OTLP/HTTP) on /v1/logs; syslog over TCP, TLS and UDP \
+(/v1/chat/slack, /v1/chat/webhook); Alertmanager's webhook on /v1/alerts/alertmanager; OpenTelemetry logs (OTLP/HTTP) on /v1/logs; syslog over TCP, TLS and UDP \
 when [gateway.syslog] names listeners. Records are validated, credentials masked, and each is answered 202 only \
 once the broker acknowledged it.";
     type Config = GatewayConfig;
@@ -53,6 +55,7 @@ once the broker acknowledged it.";
         plan.produce(&[
             &topics::RAW_LOGS,
             &topics::RAW_TICKETS,
+            &topics::EXTERNAL_ALERTS,
             &topics::CHAT_MESSAGES,
             &topics::SELFSERVICE_AUDIT,
             &topics::INGEST_REJECTED,
@@ -82,6 +85,8 @@ once the broker acknowledged it.";
             ingest,
             raw_logs_topic: names.name(&topics::RAW_LOGS),
             raw_tickets_topic: names.name(&topics::RAW_TICKETS),
+            external_alerts_topic: names.name(&topics::EXTERNAL_ALERTS),
+            alertmanager: Arc::new(config.alertmanager.clone()),
             max_body_bytes: config.max_body_bytes,
             max_record_bytes: config.max_record_bytes,
         };
@@ -89,6 +94,7 @@ once the broker acknowledged it.";
             Router::new()
                 .route("/v1/logs", post(routes::logs::post_logs))
                 .route("/v1/tickets", post(routes::tickets::post_tickets))
+                .route("/v1/alerts/alertmanager", post(routes::alertmanager::post_alertmanager))
                 .with_state(state)
                 .merge(chat),
         );

@@ -3,6 +3,7 @@
 use opsline_kafka::KafkaConfig;
 
 use crate::chat::ChatConfig;
+pub use crate::routes::alertmanager::AlertmanagerConfig;
 use crate::syslog::SyslogConfig;
 use opsline_runtime::telemetry::TelemetryConfig;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,8 @@ pub struct GatewayConfig {
     pub chat: ChatConfig,
     /// Syslog listeners (off unless an address is given).
     pub syslog: SyslogConfig,
+    /// The Alertmanager webhook (`POST /v1/alerts/alertmanager`).
+    pub alertmanager: AlertmanagerConfig,
 }
 
 opsline_kafka::service_config!(GatewayConfig);
@@ -48,6 +51,7 @@ impl Default for GatewayConfig {
             telemetry: TelemetryConfig::default(),
             chat: ChatConfig::default(),
             syslog: SyslogConfig::default(),
+            alertmanager: AlertmanagerConfig::default(),
         }
     }
 }

@@ -64,6 +64,7 @@ pub(crate) struct IngestReport {
 pub(crate) struct Validators {
     raw_log: jsonschema::Validator,
     raw_ticket: jsonschema::Validator,
+    external_alert: jsonschema::Validator,
 }
 
 impl Validators {
@@ -72,14 +73,17 @@ impl Validators {
         Ok(Self {
             raw_log: compile(opsline_events::schema::event_schema::<opsline_events::logs::RawLog>())?,
             raw_ticket: compile(opsline_events::schema::event_schema::<opsline_events::tickets::RawTicket>())?,
+            external_alert: compile(opsline_events::schema::event_schema::<
+                opsline_events::external::ExternalAlert,
+            >())?,
         })
     }
 
     fn for_type(&self, event_type: &str) -> &jsonschema::Validator {
-        if event_type == opsline_events::tickets::RawTicket::TYPE {
-            &self.raw_ticket
-        } else {
-            &self.raw_log
+        match event_type {
+            opsline_events::tickets::RawTicket::TYPE => &self.raw_ticket,
+            opsline_events::external::ExternalAlert::TYPE => &self.external_alert,
+            _ => &self.raw_log,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! - Syslog (RFC 5424, RFC 3164) over TCP, TLS and UDP when `[gateway.syslog]` names
 //!   listeners (see [`syslog`]).
 //! - `POST /v1/tickets`: one JSON ticket, or a JSON array of tickets.
+//! - `POST /v1/alerts/alertmanager`: Prometheus Alertmanager's (and Grafana's) webhook.
 //! - `POST /v1/chat/slack`, `POST /v1/chat/webhook`: signed chat messages (see [`chat`]).
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics`.
 //!
@@ -31,6 +32,6 @@ pub mod syslog;
 
 pub use app::{Gateway, GatewayHandle};
 pub use chat::ChatConfig;
-pub use config::GatewayConfig;
+pub use config::{AlertmanagerConfig, GatewayConfig};
 pub use error::GatewayError;
 pub use syslog::{SyslogAddrs, SyslogConfig};

@@ -1,5 +1,6 @@
 //! HTTP handlers of the gateway, one module per endpoint.
 
+pub(crate) mod alertmanager;
 pub(crate) mod logs;
 pub(crate) mod otlp;
 pub(crate) mod tickets;
