@@ -1,6 +1,7 @@
 //! Syslog into the gateway from real senders (installed by `scripts/install-sources.sh` from
 //! Debian): util-linux `logger` over TCP (RFC 5424, octet counting and LF framing) and UDP
-//! (RFC 3164), and rsyslog forwarding a file over TCP. The lines arrive once, with host, app
+//! (RFC 3164), and rsyslog forwarding a file over TCP and over TLS (its OpenSSL driver,
+//! verifying the gateway's certificate from a test CA). The lines arrive once, with host, app
 //! and severity; 100,000 forwarded lines lose nothing; a message that is not syslog is
 //! dead-lettered with its reason.
 
@@ -164,17 +165,28 @@ async fn logger_over_tcp_and_udp_arrives_once_with_host_app_and_severity() {
 }
 
 /// Starts rsyslogd (foreground, its own configuration and work directory) forwarding `file`
-/// to `tcp`, tagged `billing`.
-fn start_rsyslog(dir: &Path, file: &Path, tcp: SocketAddr) -> tokio::process::Child {
+/// to `tcp`, tagged `billing`; over TLS (its OpenSSL driver, verifying the gateway's chain
+/// against `ca`) when given.
+fn start_rsyslog(dir: &Path, file: &Path, tcp: SocketAddr, ca: Option<&Path>) -> tokio::process::Child {
     let config = dir.join("rsyslog.conf");
+    let (global_tls, action_tls) = match ca {
+        Some(ca) => (
+            format!(
+                r#" defaultNetstreamDriver="ossl" defaultNetstreamDriverCAFile="{}""#,
+                ca.display()
+            ),
+            r#" streamDriver="ossl" streamDriverMode="1" streamDriverAuthMode="x509/certvalid""#.to_owned(),
+        ),
+        None => (String::new(), String::new()),
+    };
     std::fs::write(
         &config,
         format!(
-            r#"global(workDirectory="{work}")
+            r#"global(workDirectory="{work}"{global_tls})
 module(load="imfile")
 input(type="imfile" file="{file}" tag="billing" severity="info" facility="local0")
 action(type="omfwd" target="{ip}" port="{port}" protocol="tcp" tcp_framing="octet-counted"
-       template="RSYSLOG_SyslogProtocol23Format"
+       template="RSYSLOG_SyslogProtocol23Format"{action_tls}
        queue.type="linkedList" queue.size="200000" action.resumeRetryCount="-1")
 "#,
             work = dir.display(),
@@ -198,6 +210,111 @@ action(type="omfwd" target="{ip}" port="{port}" protocol="tcp" tcp_framing="octe
         .expect("rsyslogd is missing: run scripts/install-sources.sh")
 }
 
+/// A test CA and a server certificate for 127.0.0.1 signed by it (openssl CLI); returns the
+/// CA file, the chain and the key.
+fn test_pki(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let run = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=opsline test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    (dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rsyslog_over_tls_arrives() {
+    const LINES: usize = 1_000;
+    let broker = opsline_e2e::spawn_broker().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_pki(dir.path());
+    let gateway = spawn_gateway(broker.config(), "syslogtls", |config| {
+        config.syslog.tcp = Some("127.0.0.1:0".to_owned());
+        config.syslog.tls = Some(opsline_gateway::syslog::SyslogTls {
+            cert_file: cert.clone(),
+            key_file: key.clone(),
+        });
+    })
+    .await;
+    let tcp = gateway.handle.syslog.tcp.expect("tcp listener");
+    let file = dir.path().join("billing.log");
+    let text: String = (0..LINES).map(|i| format!("invoice {i} posted to ledger\n")).collect();
+    std::fs::write(&file, text).unwrap();
+    let _rsyslog = start_rsyslog(dir.path(), &file, tcp, Some(&ca));
+
+    let raw = gateway.names.name(&topics::RAW_LOGS);
+    let got = logs(&opsline_e2e::read_n(&gateway.kafka, &raw, LINES, Duration::from_secs(120)).await);
+    let numbers: HashSet<&str> = got.iter().filter_map(|l| l.line.split(' ').nth(1)).collect();
+    assert_eq!(
+        numbers.len(),
+        LINES,
+        "every line arrived over TLS ({} records)",
+        got.len()
+    );
+
+    // A plain-text sender cannot talk to the TLS listener: nothing of it is produced.
+    let mut plain = tokio::net::TcpStream::connect(tcp).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut plain, b"<14>1 - - plain - - - not over tls\n")
+        .await
+        .unwrap();
+    drop(plain);
+    let after = logs(&opsline_e2e::read_n(&gateway.kafka, &raw, LINES + 1, Duration::from_secs(5)).await);
+    assert!(after.iter().all(|l| l.line != "not over tls"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rsyslog_forwards_a_hundred_thousand_lines_without_loss() {
     const LINES: usize = 100_000;
@@ -208,7 +325,7 @@ async fn rsyslog_forwards_a_hundred_thousand_lines_without_loss() {
     let text: String = (0..LINES).map(|i| format!("invoice {i} posted to ledger\n")).collect();
     std::fs::write(&file, text).unwrap();
 
-    let _rsyslog = start_rsyslog(dir.path(), &file, tcp);
+    let _rsyslog = start_rsyslog(dir.path(), &file, tcp, None);
     let raw = gateway.names.name(&topics::RAW_LOGS);
     let records = opsline_e2e::read_n(&gateway.kafka, &raw, LINES, Duration::from_secs(600)).await;
     let got = logs(&records);

@@ -340,6 +340,9 @@ pub enum BenchCommand {
     Logs(BenchLogsArgs),
     /// Gateway -> Kafka -> consumer throughput and latency, beside the raw broker ceiling.
     Pipeline(BenchPipelineArgs),
+    /// Records per second through each source: NDJSON, OTLP (protobuf, JSON), syslog (TCP,
+    /// UDP) and the Alertmanager webhook.
+    Sources(BenchSourcesArgs),
     /// Postmortem search: indexing rate, size, latency p50/p99 vs a linear scan.
     Search(BenchSearchArgs),
 }
@@ -405,6 +408,26 @@ pub struct BenchPipelineArgs {
     /// Concurrent gateway requests.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
+    /// Embedded broker.
+    #[arg(long, value_enum, default_value_t = BrokerChoice::Noida)]
+    pub broker: BrokerChoice,
+    /// Where the broker binaries are.
+    #[arg(long, env = "OPSLINE_BIN_DIR", default_value = ".opsline/bin")]
+    pub bin_dir: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `opsline bench sources`.
+#[derive(Debug, Args)]
+pub struct BenchSourcesArgs {
+    /// Records sent through each log path (alerts: a tenth of it).
+    #[arg(long, default_value_t = 50_000)]
+    pub records: usize,
+    /// Records per request (NDJSON, OTLP) or per write (syslog TCP).
+    #[arg(long, default_value_t = 500)]
+    pub batch: usize,
     /// Embedded broker.
     #[arg(long, value_enum, default_value_t = BrokerChoice::Noida)]
     pub broker: BrokerChoice,

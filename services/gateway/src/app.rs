@@ -95,6 +95,10 @@ once the broker acknowledged it.";
                 .route("/v1/logs", post(routes::logs::post_logs))
                 .route("/v1/tickets", post(routes::tickets::post_tickets))
                 .route("/v1/alerts/alertmanager", post(routes::alertmanager::post_alertmanager))
+                .route(
+                    "/v1/alerts/alertmanager/api/v2/alerts",
+                    post(routes::alertmanager::post_alertmanager_api),
+                )
                 .with_state(state)
                 .merge(chat),
         );

@@ -4,6 +4,7 @@ mod bench;
 mod bench_idle;
 mod bench_idle_proc;
 mod bench_pipeline;
+mod bench_sources;
 mod eval;
 mod eval_llm;
 mod ops;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Logs(args)) => bench::logs(args),
         Command::Bench(BenchCommand::Search(args)) => bench::search(args),
         Command::Bench(BenchCommand::Pipeline(args)) => bench_pipeline::run(args).await,
+        Command::Bench(BenchCommand::Sources(args)) => bench_sources::run(args).await,
         Command::Train(TrainCommand::Tickets(args)) => train::tickets(args),
         Command::Train(TrainCommand::Split(args)) => train::split(args),
         Command::Import(ImportCommand::Postmortems(args)) => search::import(args),

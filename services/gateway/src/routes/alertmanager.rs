@@ -1,7 +1,10 @@
-//! `POST /v1/alerts/alertmanager`: Prometheus Alertmanager's webhook (payload version 4), which
-//! Grafana's Alertmanager-compatible contact point also sends. Each alert of the notification
-//! becomes an [`ExternalAlert`] on the external alerts topic (firing, or resolved with the same
-//! `alert_id`), keyed by fingerprint; the log service correlates them into incidents.
+//! `POST /v1/alerts/alertmanager`: Prometheus Alertmanager's webhook (payload version 4) and
+//! Grafana's webhook contact point (the same shape, version 1). `POST
+//! /v1/alerts/alertmanager/api/v2/alerts`: Alertmanager's own alert API, which Grafana's
+//! "Alertmanager" contact point (and any Alertmanager client) posts to: a JSON array of alerts,
+//! resolved when `endsAt` has passed. Each alert becomes an [`ExternalAlert`] on the external
+//! alerts topic (firing, or resolved with the same `alert_id`), keyed by fingerprint; the log
+//! service correlates them into incidents.
 //!
 //! Auth: when `[gateway.alertmanager] bearer_sha256` lists hashes, the request must carry
 //! `Authorization: Bearer <token>` (Alertmanager's `http_config.authorization`) whose SHA-256
@@ -29,8 +32,8 @@ use crate::error::GatewayError;
 use crate::ingest::{Prepared, Rejection};
 
 const ENDPOINT: &str = "/v1/alerts/alertmanager";
-/// The source name of these alerts.
-const SOURCE: &str = "alertmanager";
+/// Metrics label of the Alertmanager API path.
+const API_ENDPOINT: &str = "/v1/alerts/alertmanager/api/v2/alerts";
 /// Namespace of external alert ids.
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x616c_6572_746d_616e_6167_6572_2d69_6473);
 
@@ -50,16 +53,18 @@ struct Notification {
     alerts: Vec<serde_json::Value>,
 }
 
-/// One alert of a notification.
+/// One alert of a notification (webhook), or of a post to the API (no status: from `endsAt`).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WebhookAlert {
-    status: String,
+    #[serde(default)]
+    status: Option<String>,
     #[serde(default)]
     labels: BTreeMap<String, String>,
     #[serde(default)]
     annotations: BTreeMap<String, String>,
-    starts_at: Timestamp,
+    #[serde(default)]
+    starts_at: Option<Timestamp>,
     #[serde(default)]
     ends_at: Option<Timestamp>,
     #[serde(default, rename = "generatorURL")]
@@ -75,39 +80,79 @@ pub(crate) async fn post_alertmanager(State(state): State<AppState>, headers: He
     }
 }
 
-async fn handle(state: AppState, headers: HeaderMap, body: Body) -> Result<Response, GatewayError> {
-    if !authorized(&headers, &state.alertmanager.bearer_sha256) {
-        state.ingest.count_request(ENDPOINT, StatusCode::UNAUTHORIZED);
-        return Ok(opsline_runtime::http::json_error(
+pub(crate) async fn post_alertmanager_api(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    match handle_api(state, headers, body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Checks the token and the media type and reads the body.
+async fn checked_body(
+    state: &AppState,
+    endpoint: &'static str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Result<bytes::Bytes, Response>, GatewayError> {
+    if !authorized(headers, &state.alertmanager.bearer_sha256) {
+        state.ingest.count_request(endpoint, StatusCode::UNAUTHORIZED);
+        return Ok(Err(opsline_runtime::http::json_error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "send `Authorization: Bearer <token>` with a token configured in [gateway.alertmanager] bearer_sha256"
                 .to_owned(),
-        ));
+        )));
     }
-    let media = media_type(&headers);
+    let media = media_type(headers);
     if media != "application/json" {
         return Err(GatewayError::UnsupportedMediaType {
             found: media,
-            expected: "application/json (Alertmanager webhook, version 4)",
+            expected: "application/json",
         });
     }
-    let body = read_body(&headers, body, state.max_body_bytes).await?;
+    Ok(Ok(read_body(headers, body, state.max_body_bytes).await?))
+}
+
+async fn handle(state: AppState, headers: HeaderMap, body: Body) -> Result<Response, GatewayError> {
+    let body = match checked_body(&state, ENDPOINT, &headers, body).await? {
+        Ok(body) => body,
+        Err(refused) => return Ok(refused),
+    };
     let notification: Notification = serde_json::from_slice(&body)
         .map_err(|e| GatewayError::BadRequest(format!("not an Alertmanager notification: {e}")))?;
-    if notification.version != "4" {
-        return Err(GatewayError::BadRequest(format!(
-            "Alertmanager webhook payload version {:?}; this endpoint reads version \"4\"",
-            notification.version
-        )));
-    }
+    let source = match notification.version.as_str() {
+        "4" => "alertmanager",
+        "1" => "grafana",
+        other => {
+            return Err(GatewayError::BadRequest(format!(
+                "webhook payload version {other:?}; this endpoint reads Alertmanager's \"4\" and Grafana's \"1\""
+            )));
+        }
+    };
+    let now = Timestamp::now();
     let items = notification
         .alerts
         .iter()
         .enumerate()
-        .map(|(index, value)| prepare(&state, index + 1, value))
+        .map(|(index, value)| prepare(&state, index + 1, value, source, now))
         .collect();
     Ok(state.ingest.clone().publish(ENDPOINT, items).await)
+}
+
+async fn handle_api(state: AppState, headers: HeaderMap, body: Body) -> Result<Response, GatewayError> {
+    let body = match checked_body(&state, API_ENDPOINT, &headers, body).await? {
+        Ok(body) => body,
+        Err(refused) => return Ok(refused),
+    };
+    let alerts: Vec<serde_json::Value> = serde_json::from_slice(&body)
+        .map_err(|e| GatewayError::BadRequest(format!("not a JSON array of alerts (Alertmanager API v2): {e}")))?;
+    let now = Timestamp::now();
+    let items = alerts
+        .iter()
+        .enumerate()
+        .map(|(index, value)| prepare(&state, index + 1, value, "alertmanager-api", now))
+        .collect();
+    Ok(state.ingest.clone().publish(API_ENDPOINT, items).await)
 }
 
 /// Whether the request carries one of the configured tokens (always, when none is configured).
@@ -129,11 +174,18 @@ fn authorized(headers: &HeaderMap, hashes: &[String]) -> bool {
         .any(|hash| bool::from(hash.to_ascii_lowercase().as_bytes().ct_eq(presented.as_bytes())))
 }
 
-fn prepare(state: &AppState, item: usize, value: &serde_json::Value) -> Result<Prepared, Rejection> {
+fn prepare(
+    state: &AppState,
+    item: usize,
+    value: &serde_json::Value,
+    source: &str,
+    now: Timestamp,
+) -> Result<Prepared, Rejection> {
     let raw = serde_json::to_vec(value).unwrap_or_default();
     let alert: WebhookAlert = serde_json::from_value(value.clone())
         .map_err(|e| Rejection::new(item, json_error_code(&e), e.to_string(), &raw))?;
-    let external = external_alert(alert).map_err(|reason| Rejection::new(item, "invalid_record", reason, &raw))?;
+    let external =
+        external_alert(alert, source, now).map_err(|reason| Rejection::new(item, "invalid_record", reason, &raw))?;
     let key = external.fingerprint.clone();
     let id = Some(Uuid::new_v5(
         &ID_NAMESPACE,
@@ -144,13 +196,18 @@ fn prepare(state: &AppState, item: usize, value: &serde_json::Value) -> Result<P
         .prepare(item, id, &state.external_alerts_topic, &key, external, &raw)
 }
 
-/// Maps one webhook alert (see [`ExternalAlert`]'s fields for the rules).
-fn external_alert(alert: WebhookAlert) -> Result<ExternalAlert, String> {
-    let status = match alert.status.as_str() {
-        "firing" => ExternalAlertStatus::Firing,
-        "resolved" => ExternalAlertStatus::Resolved,
-        other => return Err(format!("status {other:?} is neither \"firing\" nor \"resolved\"")),
+/// Maps one alert received at `now` from `source` (see [`ExternalAlert`]'s fields for the
+/// rules). Without a status (the API), it is resolved once its `endsAt` has passed; without a
+/// start, it started `now`.
+fn external_alert(alert: WebhookAlert, source: &str, now: Timestamp) -> Result<ExternalAlert, String> {
+    let status = match alert.status.as_deref() {
+        Some("firing") => ExternalAlertStatus::Firing,
+        Some("resolved") => ExternalAlertStatus::Resolved,
+        Some(other) => return Err(format!("status {other:?} is neither \"firing\" nor \"resolved\"")),
+        None if alert.ends_at.is_some_and(|end| end.as_second() > 0 && end <= now) => ExternalAlertStatus::Resolved,
+        None => ExternalAlertStatus::Firing,
     };
+    let starts_at = alert.starts_at.filter(|start| start.as_second() > 0).unwrap_or(now);
     let label = |names: &[&str]| {
         names
             .iter()
@@ -179,17 +236,14 @@ fn external_alert(alert: WebhookAlert) -> Result<ExternalAlert, String> {
         let digest = Sha256::digest(labels.join("\u{1f}").as_bytes());
         digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
     });
-    let alert_id = Uuid::new_v5(
-        &ID_NAMESPACE,
-        format!("{SOURCE}/{fingerprint}/{}", alert.starts_at).as_bytes(),
-    );
+    let alert_id = Uuid::new_v5(&ID_NAMESPACE, format!("{source}/{fingerprint}/{starts_at}").as_bytes());
     // Alertmanager writes year 1 for "no end"; a firing alert's end is only a guess.
     let ends_at = alert
         .ends_at
         .filter(|end| end.as_second() > 0 && status == ExternalAlertStatus::Resolved);
     Ok(ExternalAlert {
         alert_id,
-        source: SOURCE.to_owned(),
+        source: source.to_owned(),
         fingerprint,
         status,
         service,
@@ -198,7 +252,7 @@ fn external_alert(alert: WebhookAlert) -> Result<ExternalAlert, String> {
         summary,
         labels: alert.labels,
         annotations: alert.annotations,
-        starts_at: alert.starts_at,
+        starts_at,
         ends_at,
         generator_url: alert.generator_url.filter(|u| !u.is_empty()),
         host,
