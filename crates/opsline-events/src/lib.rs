@@ -11,6 +11,7 @@
 pub mod envelope;
 pub mod logs;
 pub mod ops;
+pub mod refined;
 pub mod schema;
 pub mod tickets;
 pub mod topics;

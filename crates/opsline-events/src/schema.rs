@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::envelope::{Envelope, Event};
 use crate::logs::{Alert, Incident, RawLog, TemplateEvent};
 use crate::ops::{ChatMessage, ChatReply, DeadLetter, LlmUsage, Postmortem, SelfServiceAction};
+use crate::refined::TemplateRefined;
 use crate::tickets::{RawTicket, RoutedTicket, TicketFeedback, TicketStateChange, TriagedTicket};
 
 /// The JSON Schema (draft 2020-12) of `Envelope<T>`, with `type` and
@@ -75,6 +76,7 @@ pub fn catalogue() -> Vec<SchemaEntry> {
         entry!(RawTicket),
         entry!(ChatMessage),
         entry!(TemplateEvent),
+        entry!(TemplateRefined),
         entry!(Alert),
         entry!(Incident),
         entry!(TriagedTicket),
