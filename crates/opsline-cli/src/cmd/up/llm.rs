@@ -179,3 +179,23 @@ pub async fn report(kafka: &KafkaConfig, names: &TopicNames, wait: Duration) -> 
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_model_serves_every_task_with_its_own_budget() {
+        let config = local_config("http://127.0.0.1:9/v1", "m");
+        assert!(config.check().is_ok());
+        for task in [ENRICHMENT_TASK, NARRATIVE_TASK, REFINE_TASK] {
+            let settings = &config.tasks[task];
+            assert_eq!(settings.model, "m");
+            assert_eq!(config.approved_models[task], ["m"]);
+        }
+        assert_eq!(
+            config.tasks[REFINE_TASK].class(REFINE_TASK),
+            opsline_llm::Priority::Batch
+        );
+    }
+}
