@@ -62,9 +62,9 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
             if !config.postmortem.llm.enabled {
                 config.postmortem.llm = local.clone();
             }
-            if config.logintel.refine.enabled && !config.logintel.llm.enabled {
+            let refining = config.logintel.refine.enabled && !config.logintel.llm.enabled;
+            if refining {
                 config.logintel.llm = local.clone();
-                println!("llm         new log templates are refined by {model} (off the hot path)");
             }
             config.triage.llm = local;
             println!(
@@ -73,6 +73,9 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
                 started.elapsed().as_secs_f64(),
                 log.display()
             );
+            if refining {
+                println!("llm         new log templates are refined by {model} (off the hot path)");
+            }
             Some(server)
         }
         Err(error) => {
