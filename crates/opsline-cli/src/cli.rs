@@ -136,6 +136,11 @@ pub struct UpArgs {
     /// Do not start the embedded model: tickets are routed without summaries.
     #[arg(long)]
     pub no_llm: bool,
+    /// Refine new log templates with the embedded model (logintel's `[logintel.refine]`, off the
+    /// hot path; refined templates go to opsline.logs.templates.refined.v1). Needs the embedded
+    /// model (ignored with --no-llm); `[logintel.refine] enabled = true` in the file does the same.
+    #[arg(long)]
+    pub refine_templates: bool,
     /// How long --demo waits at most for the first LLM summary before it prints what it has and
     /// exits (on 2 idle cores the first one takes about a minute).
     #[arg(long, default_value_t = 600)]

@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod external;
 pub mod logs;
 pub mod ops;
+pub mod refined;
 pub mod schema;
 pub mod tickets;
 pub mod topics;

@@ -7,6 +7,7 @@ use crate::envelope::{Envelope, Event};
 use crate::external::ExternalAlert;
 use crate::logs::{Alert, Incident, RawLog, TemplateEvent};
 use crate::ops::{ChatMessage, ChatReply, DeadLetter, LlmUsage, Postmortem, SelfServiceAction};
+use crate::refined::TemplateRefined;
 use crate::tickets::{RawTicket, RoutedTicket, TicketFeedback, TicketStateChange, TriagedTicket};
 
 /// The JSON Schema (draft 2020-12) of `Envelope<T>`, with `type` and
@@ -76,6 +77,7 @@ pub fn catalogue() -> Vec<SchemaEntry> {
         entry!(RawTicket),
         entry!(ChatMessage),
         entry!(TemplateEvent),
+        entry!(TemplateRefined),
         entry!(Alert),
         entry!(ExternalAlert),
         entry!(Incident),

@@ -65,6 +65,16 @@ pub const TEMPLATES: TopicSpec = TopicSpec {
     retention_ms: -1,
     has_dead_letter: false,
 };
+/// Template refinements by a language model, keyed by `service/template_id` (latest per template).
+pub const TEMPLATES_REFINED: TopicSpec = TopicSpec {
+    base: "opsline.logs.templates.refined.v1",
+    event_type: "log.template.refined",
+    key: "service/template_id",
+    compacted: true,
+    partitions: 6,
+    retention_ms: -1,
+    has_dead_letter: false,
+};
 /// Alerts, keyed by service.
 pub const ALERTS: TopicSpec = TopicSpec {
     base: "opsline.alerts.v1",
@@ -205,6 +215,7 @@ pub const ALL: &[TopicSpec] = &[
     RAW_TICKETS,
     CHAT_MESSAGES,
     TEMPLATES,
+    TEMPLATES_REFINED,
     ALERTS,
     EXTERNAL_ALERTS,
     INCIDENTS,

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use opsline_events::envelope::{Envelope, Event};
 use opsline_events::logs::{Alert, Incident, RawLog, TemplateEvent};
 use opsline_events::ops::{ChatMessage, ChatReply, DeadLetter, LlmUsage, Postmortem, SelfServiceAction};
+use opsline_events::refined::TemplateRefined;
 use opsline_events::schema::{catalogue, event_schema};
 use opsline_events::tickets::{RawTicket, RoutedTicket, TicketFeedback, TicketStateChange, TriagedTicket};
 use serde_json::Value;
@@ -80,6 +81,7 @@ fn every_event_matches_its_schema() {
     check::<RawTicket>();
     check::<ChatMessage>();
     check::<TemplateEvent>();
+    check::<TemplateRefined>();
     check::<Alert>();
     check::<opsline_events::external::ExternalAlert>();
     check::<Incident>();
@@ -106,5 +108,5 @@ fn catalogue_lists_every_schema_file() {
         .collect();
     files.sort();
     assert_eq!(stems, files, "schemas/ and the catalogue differ");
-    assert_eq!(stems.len(), 16);
+    assert_eq!(stems.len(), 17);
 }

@@ -21,6 +21,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../../prompts/postmortem-narrative.md"),
     ),
     ("chat-reply.md", include_str!("../../../prompts/chat-reply.md")),
+    (
+        "template-refinement.md",
+        include_str!("../../../prompts/template-refinement.md"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -282,6 +286,11 @@ mod tests {
         let narrative = library.get("postmortem-narrative").unwrap();
         assert!(narrative.variables().contains("timeline"));
         assert!(library.get("chat-reply").unwrap().system.contains("DATA"));
+        let refinement = library.get("template-refinement").unwrap();
+        assert_eq!(refinement.task, "template_refinement");
+        let vars: Vec<_> = refinement.variables().iter().cloned().collect();
+        assert_eq!(vars, ["messages"]);
+        assert!(refinement.max_answer_tokens().is_some_and(|n| n < 256));
     }
 
     fn ticket(queue: &str, subject: &str, description: &str) -> BTreeMap<String, String> {

@@ -60,11 +60,13 @@ impl Priority {
     }
 
     /// The default class of a task name: `ticket_enrichment` and `chat_reply` are interactive,
-    /// `postmortem_narrative` is a narrative, anything else is batch work.
+    /// `postmortem_narrative` is a narrative, `template_refinement` (logintel's template
+    /// refinement) and anything else is batch work.
     pub fn for_task(task: &str) -> Self {
         match task {
             "ticket_enrichment" | "chat_reply" => Priority::Interactive,
             "postmortem_narrative" => Priority::Narrative,
+            "template_refinement" => Priority::Batch,
             _ => Priority::Batch,
         }
     }

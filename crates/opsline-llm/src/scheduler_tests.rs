@@ -162,6 +162,7 @@ fn classes_of_the_known_tasks() {
     assert_eq!(Priority::for_task("ticket_enrichment"), Priority::Interactive);
     assert_eq!(Priority::for_task("chat_reply"), Priority::Interactive);
     assert_eq!(Priority::for_task("postmortem_narrative"), Priority::Narrative);
+    assert_eq!(Priority::for_task("template_refinement"), Priority::Batch);
     assert_eq!(Priority::for_task("anything"), Priority::Batch);
     assert!(Priority::Interactive < Priority::Narrative && Priority::Narrative < Priority::Batch);
     let a = shared("http://x/v1/", 2);

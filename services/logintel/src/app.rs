@@ -2,10 +2,12 @@
 //! tick, serve the API (see [`crate::api`]), and snapshot at stop.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use opsline_events::{TopicNames, topics};
 use opsline_kafka::{KafkaWiring, TopicPlan};
+use opsline_llm::{KafkaUsageSink, LlmGateway};
 use opsline_runtime::{Runner, Service, StartupContext, StartupError};
 
 use crate::api::{ApiState, router};
@@ -15,6 +17,7 @@ use crate::metrics::LogintelMetrics;
 use crate::processor::{
     COMPONENT, Cadence, LogProcessor, Shared, SharedState, Topics, encode_outputs, final_snapshots, lock, tick,
 };
+use crate::refiner::{GatewayProposer, RefineQueue, RefineWorker, TASK};
 use crate::state::{ServiceSnapshot, restore};
 use crate::tickets::TicketLinker;
 
@@ -42,10 +45,18 @@ state so a restart resumes where it stopped.";
             &topics::INCIDENTS,
             &topics::LOGINTEL_STATE,
         ]);
+        let refining = refinement_wanted(&config);
+        if refining {
+            plan.produce(&[&topics::TEMPLATES_REFINED, &topics::LLM_USAGE]);
+        }
         let kafka = KafkaWiring::connect(&config.kafka, &plan, COMPONENT, runner).await?;
         let topics = Topics::new(plan.names());
 
-        let mut engine = Engine::new(config.engine_config()).startup("invalid detector or miner settings")?;
+        let mut engine_config = config.engine_config();
+        if !refining {
+            engine_config.refine = None;
+        }
+        let mut engine = Engine::new(engine_config).startup("invalid detector or miner settings")?;
         let (restored, again) = restore_state(&config, &topics, &mut engine).await?;
         let pending = encode_outputs(&again, &topics).startup("cannot encode the restored outputs")?;
         for record in &pending {
@@ -76,7 +87,28 @@ state so a restart resumes where it stopped.";
             topics: topics.clone(),
         };
         kafka.follow(runner, &tickets, move |record| linker.apply(record));
-        let processor = LogProcessor::new(shared.clone(), topics, metrics, cadence);
+        let refine = if refining {
+            let sink = Arc::new(KafkaUsageSink::new(kafka.producer().clone(), plan.names(), COMPONENT));
+            let gateway = LlmGateway::new(config.llm.clone(), sink)
+                .startup("invalid [logintel.llm] settings")?
+                .with_metrics(runner.metrics());
+            let (queue, jobs) = RefineQueue::new(config.refine.queue, metrics.clone());
+            let worker = RefineWorker::new(GatewayProposer::new(gateway), shared.clone(), metrics.clone());
+            let producer = kafka.producer().clone();
+            let topic = plan.name(&topics::TEMPLATES_REFINED);
+            runner.background("template refiner", move |shutdown| {
+                worker.run(jobs, producer, topic, shutdown)
+            });
+            tracing::info!(
+                samples = config.refine.samples,
+                queue = config.refine.queue,
+                "new templates are refined by the LLM gateway off the hot path"
+            );
+            Some(queue)
+        } else {
+            None
+        };
+        let processor = LogProcessor::new(shared.clone(), topics, metrics, cadence, refine);
         kafka.consume(runner, &raw, processor);
         let ticker = api.clone();
         let every = Duration::from_millis(config.tick_interval_ms.max(10));
@@ -95,6 +127,21 @@ state so a restart resumes where it stopped.";
         runner.serve(router(api));
         Ok(shared)
     }
+}
+
+/// Whether new templates are refined: `refine.enabled` and a model configured for the task (a
+/// refinement asked for without a model is reported once and left off).
+fn refinement_wanted(config: &LogintelConfig) -> bool {
+    if !config.refine.enabled {
+        return false;
+    }
+    let model = config.llm.enabled && config.llm.tasks.contains_key(TASK);
+    if !model {
+        tracing::warn!(
+            "logintel.refine.enabled is set but [logintel.llm] has no model for task {TASK}: templates are not refined"
+        );
+    }
+    model
 }
 
 async fn restore_state(

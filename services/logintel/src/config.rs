@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use opsline_kafka::KafkaConfig;
+use opsline_llm::LlmConfig;
 use opsline_logmine::MinerConfig;
 use opsline_runtime::telemetry::TelemetryConfig;
 use serde::{Deserialize, Serialize};
@@ -171,6 +172,37 @@ impl Default for PostmortemPolicy {
     }
 }
 
+/// Refinement of new templates by a language model (`[logintel.refine]`, issue 13 item 3).
+///
+/// Off by default. When on and `[logintel.llm]` names a model for the task
+/// `template_refinement`, each new template's first `samples` distinct lines (redacted, header
+/// removed) go to the model off the hot path; an accepted proposal is published on the
+/// refined-templates topic and used for the template from then on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RefineConfig {
+    /// Whether new templates are refined.
+    pub enabled: bool,
+    /// Distinct lines a new template must have before it is refined (its first ones; the model
+    /// sees them and the proposal must match each). Templates with fewer lines are not refined.
+    pub samples: usize,
+    /// Jobs waiting for the model; more are dropped (counted).
+    pub queue: usize,
+    /// New templates collecting lines per service; more are not refined (counted).
+    pub max_pending: usize,
+}
+
+impl Default for RefineConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            samples: 5,
+            queue: 64,
+            max_pending: 256,
+        }
+    }
+}
+
 /// Settings of the log service.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -201,6 +233,12 @@ pub struct LogintelConfig {
     pub detector: DetectorConfig,
     /// Incident settings.
     pub incidents: IncidentConfig,
+    /// Template refinement by a language model (off by default).
+    pub refine: RefineConfig,
+    /// The LLM gateway (endpoint, the `template_refinement` task's model and budget); used only
+    /// when `refine.enabled`. Not serialized: it may hold an API key.
+    #[serde(skip_serializing)]
+    pub llm: LlmConfig,
     /// Kafka client settings.
     pub kafka: KafkaConfig,
     /// Logs and traces.
@@ -224,6 +262,8 @@ impl Default for LogintelConfig {
             miner: MinerConfig::default(),
             detector: DetectorConfig::default(),
             incidents: IncidentConfig::default(),
+            refine: RefineConfig::default(),
+            llm: LlmConfig::default(),
             kafka: KafkaConfig {
                 client_id: "opsline-logintel".to_owned(),
                 ..KafkaConfig::default()
@@ -240,6 +280,11 @@ impl LogintelConfig {
             miner: self.miner.clone(),
             detector: self.detector.clone(),
             incidents: self.incidents.clone(),
+            refine: self.refine.enabled.then(|| crate::engine::refine::Sampling {
+                samples: self.refine.samples.clamp(1, crate::engine::refine::MAX_SAMPLES),
+                max_pending: self.refine.max_pending,
+                max_chars: self.detector.max_sample_chars,
+            }),
         }
     }
 }

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use opsline_events::logs::{Alert, Incident, LogOffset, TemplateChangeKind, TemplateEvent, TemplatePart};
-use opsline_logmine::{Miner, MinerConfig, Template, TemplateChange, classify_level};
+use opsline_events::logs::{Alert, Incident, LogOffset, TemplateChangeKind, TemplateEvent};
+use opsline_logmine::{Miner, MinerConfig, TemplateChange, classify_level};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -17,6 +17,8 @@ use crate::detector::{Observation, ServiceDetector};
 use crate::error::LogintelError;
 use crate::eventtime::parse_timestamp;
 use crate::incidents::{IncidentBook, Joined, ResolveOutcome};
+use events::{split_events, template_event};
+pub use refine::{Applied, RefineRequest, RefineState, Sampling};
 
 /// Alerts kept per service for re-emission after a restore (at-least-once for alerts in flight).
 pub const RECENT_ALERTS: usize = 32;
@@ -30,6 +32,8 @@ pub struct EngineConfig {
     pub detector: DetectorConfig,
     /// Incident settings.
     pub incidents: IncidentConfig,
+    /// What new templates collect for refinement by a model (`None`: no refinement).
+    pub refine: Option<Sampling>,
 }
 
 /// The last raw-log record reflected in a service's state.
@@ -98,6 +102,8 @@ pub struct ServiceState {
     pub lines_since_snapshot: u64,
     /// Whether the state changed since the last snapshot.
     pub dirty: bool,
+    /// Templates collecting lines for refinement, and refined texts.
+    pub refine: RefineState,
 }
 
 /// Running totals, for the noise-reduction report.
@@ -117,6 +123,8 @@ pub struct Engine {
     config: EngineConfig,
     services: BTreeMap<String, ServiceState>,
     totals: Totals,
+    refine_ready: Vec<RefineRequest>,
+    refine_skipped: u64,
 }
 
 impl Engine {
@@ -127,6 +135,8 @@ impl Engine {
             config,
             services: BTreeMap::new(),
             totals: Totals::default(),
+            refine_ready: Vec::new(),
+            refine_skipped: 0,
         })
     }
 
@@ -166,7 +176,8 @@ impl Engine {
     /// Mines and checks one line.
     pub fn ingest(&mut self, input: &LineInput<'_>) -> Result<Outputs, LogintelError> {
         let state = ensure_state(&mut self.services, &self.config.miner, input.service)?;
-        let parsed = state.miner.ingest(input.line);
+        let sampling = self.config.refine.as_ref();
+        let (parsed, content) = refine::mine(&mut state.miner, input.line, &state.refine, sampling.is_some());
         let level = parsed.header.level.as_deref().and_then(classify_level);
         let fatal = parsed.header.level.as_deref().is_some_and(is_fatal_level);
         let time_ms = parsed
@@ -224,11 +235,22 @@ impl Engine {
                 }
             }
         }
+        self.refine_skipped += state.refine.on_changes(&parsed.changes, sampling);
+        if let (Some(sampling), Some(content)) = (sampling, content.as_deref()) {
+            let (id, template) = (parsed.template_id, &parsed.template);
+            if let Some(request) = state.refine.collect(input.service, id, template, content, sampling) {
+                if self.refine_ready.len() < refine::MAX_READY {
+                    self.refine_ready.push(request);
+                } else {
+                    self.refine_skipped += 1;
+                }
+            }
+        }
         let text = String::from_utf8_lossy(input.line);
         let observation = Observation {
             time_ms,
             template_id: parsed.template_id,
-            template: &parsed.template,
+            template: state.refine.refined(parsed.template_id).unwrap_or(&parsed.template),
             created,
             level,
             fatal,
@@ -435,6 +457,7 @@ fn ensure_state<'a>(
             recent_alerts: Vec::new(),
             lines_since_snapshot: 0,
             dirty: true,
+            refine: RefineState::default(),
         };
         services.insert(service.to_owned(), state);
     }
@@ -443,62 +466,8 @@ fn ensure_state<'a>(
         .ok_or_else(|| LogintelError::Internal("service state vanished".into()))
 }
 
-/// The events of a split: the retired template (change `split`, listing its parts) and, for each
-/// part, its `created` event from this batch or a new `updated` one, marked with `split_from`.
-fn split_events(events: &mut Vec<TemplateEvent>, service: &str, from: u64, text: &str, into: &[Template], count: u64) {
-    let mut retired = template_event(service, from, text, TemplateChangeKind::Split, None, count);
-    retired.split_into = into
-        .iter()
-        .map(|t| TemplatePart {
-            template_id: t.id,
-            template: t.text.to_string(),
-        })
-        .collect();
-    for part in into {
-        match events
-            .iter_mut()
-            .find(|e| e.template_id == part.id && e.change == TemplateChangeKind::Created)
-        {
-            Some(created) => {
-                created.split_from = Some(from);
-                created.count = part.count;
-            }
-            None => {
-                let mut updated = template_event(
-                    service,
-                    part.id,
-                    &part.text,
-                    TemplateChangeKind::Updated,
-                    None,
-                    part.count,
-                );
-                updated.split_from = Some(from);
-                events.push(updated);
-            }
-        }
-    }
-    events.push(retired);
-}
-
-fn template_event(
-    service: &str,
-    id: u64,
-    text: &str,
-    change: TemplateChangeKind,
-    previous: Option<&str>,
-    count: u64,
-) -> TemplateEvent {
-    TemplateEvent {
-        service: service.to_owned(),
-        template_id: id,
-        template: text.to_owned(),
-        change,
-        previous: previous.map(str::to_owned),
-        count,
-        split_into: Vec::new(),
-        split_from: None,
-    }
-}
+mod events;
+pub mod refine;
 
 #[cfg(test)]
 mod tests;

@@ -33,6 +33,7 @@
 //!   belong together; [`incidents`]: pending groups, incidents and their lifecycle;
 //!   [`policy`]: the postmortem policy;
 //! - [`engine`]: miner + detector + incidents per service (pure, synchronous);
+//! - [`refiner`]: new templates refined by a language model off the hot path (optional);
 //! - [`state`]: snapshots and restore;
 //! - [`processor`]: the Kafka processor; [`app`]: the service (plan, tasks, stop steps);
 //!   `api`: its HTTP API;
@@ -56,6 +57,7 @@ mod metrics;
 pub mod policy;
 pub mod processor;
 pub mod redaction;
+pub mod refiner;
 pub mod state;
 mod tickets;
 

@@ -11,6 +11,12 @@
 //! | `opsline_logintel_replays_skipped_total` | counter | |
 //! | `opsline_logintel_state_gaps_total` | counter | |
 //! | `opsline_logintel_lines_per_alert` | gauge | (noise reduction: lines in / alerts out) |
+//! | `opsline_logintel_refine_jobs_total` | counter | `outcome` (`queued`, `queue_full`, `too_many_pending`, `closed`) |
+//! | `opsline_logintel_refine_calls_total` | counter | (model calls made) |
+//! | `opsline_logintel_refine_cache_hits_total` | counter | (templates decided without a call) |
+//! | `opsline_logintel_refine_results_total` | counter | `outcome` (`accepted`, `rejected`, `failed`, `stale`, `not_delivered`) |
+//! | `opsline_logintel_refine_rejections_total` | counter | `reason` (the check's rule names, `keeps-redacted`) |
+//! | `opsline_logintel_refine_failures_total` | counter | `reason` (`refused`, `stale`, `circuit_open`, `endpoint`, `invalid_output`, `disabled`, `config`) |
 
 use std::sync::atomic::AtomicU64;
 
@@ -47,6 +53,14 @@ pub(crate) struct OutcomeLabel {
     outcome: &'static str,
 }
 
+#[cfg(test)]
+impl OutcomeLabel {
+    /// The label of `outcome` (tests read counters with it).
+    pub(crate) fn named(outcome: &'static str) -> Self {
+        Self { outcome }
+    }
+}
+
 /// The log service's metric families.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LogintelMetrics {
@@ -59,6 +73,18 @@ pub(crate) struct LogintelMetrics {
     pub(crate) replays_skipped: Counter,
     pub(crate) state_gaps: Counter,
     pub(crate) lines_per_alert: Gauge<f64, AtomicU64>,
+    pub(crate) refine_jobs: Family<OutcomeLabel, Counter>,
+    pub(crate) refine_calls: Counter,
+    pub(crate) refine_cache_hits: Counter,
+    pub(crate) refine_results: Family<OutcomeLabel, Counter>,
+    pub(crate) refine_rejections: Family<ReasonLabel, Counter>,
+    pub(crate) refine_failures: Family<ReasonLabel, Counter>,
+}
+
+/// `reason` label.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ReasonLabel {
+    reason: &'static str,
 }
 
 impl LogintelMetrics {
@@ -105,7 +131,59 @@ impl LogintelMetrics {
             "Noise reduction: lines in per alert out.",
             this.lines_per_alert.clone(),
         );
+        metrics.register(
+            "logintel_refine_jobs",
+            "New templates offered for refinement by a model, by outcome (queued or dropped).",
+            this.refine_jobs.clone(),
+        );
+        metrics.register(
+            "logintel_refine_calls",
+            "Model calls made to refine templates.",
+            this.refine_calls.clone(),
+        );
+        metrics.register(
+            "logintel_refine_cache_hits",
+            "Templates refined without a call (an identical template was decided before).",
+            this.refine_cache_hits.clone(),
+        );
+        metrics.register(
+            "logintel_refine_results",
+            "Template refinements, by outcome.",
+            this.refine_results.clone(),
+        );
+        metrics.register(
+            "logintel_refine_rejections",
+            "Refused template proposals, by the rule that refused them.",
+            this.refine_rejections.clone(),
+        );
+        metrics.register(
+            "logintel_refine_failures",
+            "Template refinements without an answer, by reason.",
+            this.refine_failures.clone(),
+        );
         this
+    }
+
+    pub(crate) fn refine_job(&self, outcome: &'static str) {
+        self.refine_jobs_by(outcome, 1);
+    }
+
+    pub(crate) fn refine_jobs_by(&self, outcome: &'static str, n: u64) {
+        self.refine_jobs.get_or_create(&OutcomeLabel { outcome }).inc_by(n);
+    }
+
+    pub(crate) fn refine_result(&self, outcome: &'static str) {
+        self.refine_results.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    pub(crate) fn refine_rejection(&self, reason: &'static str) {
+        self.refine_result("rejected");
+        self.refine_rejections.get_or_create(&ReasonLabel { reason }).inc();
+    }
+
+    pub(crate) fn refine_failure(&self, reason: &'static str) {
+        self.refine_result("failed");
+        self.refine_failures.get_or_create(&ReasonLabel { reason }).inc();
     }
 
     pub(crate) fn count_outputs(&self, outputs: &Outputs) {

@@ -21,6 +21,7 @@ use crate::engine::{Engine, LineInput, Outputs, RawPosition};
 use crate::error::LogintelError;
 use crate::ids::derived_v7;
 use crate::metrics::LogintelMetrics;
+use crate::refiner::queue::RefineQueue;
 use crate::state::{ServiceSnapshot, take_snapshot};
 
 /// Snapshots larger than this are not written (the broker's default record limit is 1 MB).
@@ -109,15 +110,24 @@ pub struct LogProcessor {
     topics: Topics,
     metrics: LogintelMetrics,
     cadence: Cadence,
+    refine: Option<RefineQueue>,
 }
 
 impl LogProcessor {
-    pub(crate) fn new(shared: SharedState, topics: Topics, metrics: LogintelMetrics, cadence: Cadence) -> Self {
+    /// `refine`: where new templates ready for refinement go (`None`: refinement is off).
+    pub(crate) fn new(
+        shared: SharedState,
+        topics: Topics,
+        metrics: LogintelMetrics,
+        cadence: Cadence,
+        refine: Option<RefineQueue>,
+    ) -> Self {
         Self {
             shared,
             topics,
             metrics,
             cadence,
+            refine,
         }
     }
 
@@ -190,7 +200,15 @@ impl LogProcessor {
         } else {
             None
         };
+        let (ready, skipped) = shared.engine.take_refine_requests();
         drop(shared);
+        if let Some(queue) = &self.refine {
+            // Off the hot path: the line is done; the worker refines the template later.
+            queue.skipped(skipped);
+            for request in ready {
+                queue.offer(request);
+            }
+        }
         self.metrics.lines.inc();
         self.metrics.count_outputs(&outputs);
         let mut records = encode_outputs(&outputs, &self.topics)?;

@@ -19,7 +19,7 @@ use opsline_events::logs::Alert;
 use serde::{Deserialize, Serialize};
 
 use crate::detector::ServiceDetector;
-use crate::engine::{Engine, Outputs, RawPosition, ServiceState};
+use crate::engine::{Engine, Outputs, RawPosition, RefineState, ServiceState};
 use crate::error::LogintelError;
 use crate::incidents::IncidentBook;
 
@@ -43,6 +43,9 @@ pub struct ServiceSnapshot {
     pub incidents: IncidentBook,
     /// The latest alerts.
     pub recent_alerts: Vec<Alert>,
+    /// Refined template texts (absent in snapshots written before refinement existed).
+    #[serde(default, skip_serializing_if = "RefineState::is_empty")]
+    pub refine: RefineState,
 }
 
 impl ServiceSnapshot {
@@ -81,6 +84,7 @@ pub fn take_snapshot(engine: &mut Engine, service: &str) -> Option<ServiceSnapsh
         },
         incidents: state.incidents.clone(),
         recent_alerts: state.recent_alerts.clone(),
+        refine: state.refine.clone(),
     })
 }
 
@@ -88,7 +92,13 @@ pub fn take_snapshot(engine: &mut Engine, service: &str) -> Option<ServiceSnapsh
 pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs, LogintelError> {
     let miner = opsline_logmine::Miner::restore(snapshot.miner)?;
     let mut detector = snapshot.detector;
-    detector.refill_texts(|id| miner.template(id).map(|t| t.text.to_string()));
+    let refine = snapshot.refine;
+    detector.refill_texts(|id| {
+        refine
+            .refined(id)
+            .map(str::to_owned)
+            .or_else(|| miner.template(id).map(|t| t.text.to_string()))
+    });
     let again = Outputs {
         templates: Vec::new(),
         alerts: snapshot.recent_alerts.clone(),
@@ -102,6 +112,7 @@ pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs
         recent_alerts: snapshot.recent_alerts,
         lines_since_snapshot: 0,
         dirty: false,
+        refine,
     };
     engine.install(snapshot.service, state);
     Ok(again)

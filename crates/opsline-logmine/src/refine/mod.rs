@@ -20,7 +20,7 @@ mod worker;
 use std::collections::HashMap;
 
 pub use check::{Rejection, matches};
-pub use prompt::{ChatMessage, Role, build_prompt, parse_answer};
+pub use prompt::{ChatMessage, EXAMPLES, INSTRUCTIONS, Role, build_prompt, numbered_lines, parse_answer, tidy};
 pub use worker::{RefineJob, RefineWorker, RefinedTemplate};
 
 /// A language model answering chat prompts (blocking; run it off the hot path, see
@@ -45,6 +45,21 @@ pub enum Outcome {
     Rejected(Rejection),
     /// The model call failed (the reason).
     Failed(String),
+}
+
+/// The verdict on a proposal for the mined template `mined` whose lines are `samples` (headers
+/// removed): [`Outcome::Accepted`] with the proposal's normalized text when it passes
+/// [`check::check`] against every sample, else the rejection (`None`: the answer held no
+/// template). Pure; a caller that talks to the model itself (an async service) uses this
+/// instead of [`Refiner`].
+pub fn judge(mined: &str, proposed: Option<&str>, samples: &[&str]) -> Outcome {
+    match proposed {
+        None => Outcome::Rejected(Rejection::Unparsable),
+        Some(proposed) => match check::check(mined, proposed, samples) {
+            Ok(()) => Outcome::Accepted(check::normalize_space(proposed)),
+            Err(why) => Outcome::Rejected(why),
+        },
+    }
 }
 
 /// Counts over all refinements.
@@ -97,14 +112,8 @@ impl<M: TemplateModel> Refiner<M> {
             stats.calls += 1;
             let outcome = match model.complete(&build_prompt(shown)) {
                 Err(reason) => Outcome::Failed(reason),
-                Ok(answer) => match parse_answer(&answer) {
-                    None => Outcome::Rejected(Rejection::Unparsable),
-                    // Every sample is checked, not only the ones shown.
-                    Some(proposed) => match check::check(mined, &proposed, samples) {
-                        Ok(()) => Outcome::Accepted(check::normalize_space(&proposed)),
-                        Err(why) => Outcome::Rejected(why),
-                    },
-                },
+                // Every sample is checked, not only the ones shown.
+                Ok(answer) => judge(mined, parse_answer(&answer).as_deref(), samples),
             };
             match &outcome {
                 Outcome::Accepted(_) => stats.accepted += 1,

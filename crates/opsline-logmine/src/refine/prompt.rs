@@ -32,7 +32,8 @@ pub struct ChatMessage {
 /// check still uses the whole line).
 pub const MAX_SAMPLE_CHARS: usize = 400;
 
-const INSTRUCTIONS: &str = "You turn log messages into log templates. A template is the message with every \
+/// The instructions (the system message).
+pub const INSTRUCTIONS: &str = "You turn log messages into log templates. A template is the message with every \
 variable part replaced by <*>: numbers, ids, hex values, times and dates, durations and sizes, IP \
 addresses, host names, ports, URLs, paths, file names, user, process and object names, and lists \
 of such values. Every constant word, function name, keyword and punctuation mark stays exactly as \
@@ -40,7 +41,7 @@ written. All the given messages come from the same template, so a part that diff
 is a variable. Answer with JSON: {\"template\": \"...\"}.";
 
 /// Worked examples: (messages, answer). Made up.
-const EXAMPLES: &[(&[&str], &str)] = &[
+pub const EXAMPLES: &[(&[&str], &str)] = &[
     (
         &[
             "Worker pool-3 finished job 8812 in 250 ms",
@@ -70,10 +71,19 @@ const EXAMPLES: &[(&[&str], &str)] = &[
 ];
 
 fn request(samples: &[&str]) -> String {
-    let mut text = String::from("Messages:");
+    format!("Messages:\n{}", numbered_lines(samples))
+}
+
+/// `samples` one per line, numbered from 1, each cut to [`MAX_SAMPLE_CHARS`] and trimmed (the
+/// request's body).
+pub fn numbered_lines(samples: &[&str]) -> String {
+    let mut text = String::new();
     for (i, line) in samples.iter().enumerate() {
         let line: String = line.chars().take(MAX_SAMPLE_CHARS).collect();
-        let _ = write!(text, "\n{}. {}", i + 1, line.trim());
+        if i > 0 {
+            text.push('\n');
+        }
+        let _ = write!(text, "{}. {}", i + 1, line.trim());
     }
     text
 }
@@ -126,6 +136,12 @@ pub fn parse_answer(answer: &str) -> Option<String> {
                 l.trim_matches(|c| c == '`' || c == '"').to_string()
             })
     })?;
+    tidy(&text)
+}
+
+/// A proposed template as the check wants it: wildcards written with inner spaces (`< * >`)
+/// repaired and the text trimmed; `None` when nothing is left.
+pub fn tidy(text: &str) -> Option<String> {
     let text = text
         .replace("< * >", WILDCARD)
         .replace("<* >", WILDCARD)

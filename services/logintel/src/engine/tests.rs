@@ -9,6 +9,7 @@ fn engine() -> Engine {
         miner: config.miner,
         detector: config.detector,
         incidents: config.incidents,
+        refine: None,
     })
     .unwrap()
 }
@@ -172,6 +173,7 @@ fn split_templates_reach_the_templates_output() {
         },
         detector: config.detector,
         incidents: config.incidents,
+        refine: None,
     })
     .unwrap();
     let mut lines: Vec<Vec<u8>> = ["up", "down", "testing"]

@@ -4,7 +4,10 @@
 //! configuration already names an endpoint or `--no-llm` is given. Neither path waits
 //! for it: every ticket is routed and every postmortem draft published at once; the
 //! summaries (routed revision 2) and narratives (postmortem revision 2) follow when the
-//! model has answered, and without a model they are simply missing.
+//! model has answered, and without a model they are simply missing. With
+//! `--refine-templates` (or `[logintel.refine] enabled = true`) the log service refines new
+//! templates with the same model (task `template_refinement`, batch class: after tickets and
+//! narratives).
 
 use std::path::Path;
 use std::time::Instant;
@@ -19,10 +22,18 @@ use crate::cli::UpArgs;
 const ENRICHMENT_TASK: &str = "ticket_enrichment";
 /// The postmortem narrative task.
 const NARRATIVE_TASK: &str = opsline_postmortem::draft::llm::NARRATIVE_TASK;
+/// The log service's template refinement task.
+const REFINE_TASK: &str = opsline_logintel::refiner::TASK;
 
 /// Starts the local model for triage and postmortem when installed and not configured
 /// otherwise (a service whose `[llm]` is already enabled keeps its own endpoint).
 pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> {
+    if args.refine_templates {
+        config.logintel.refine.enabled = true;
+    }
+    if args.no_llm && config.logintel.refine.enabled && !config.logintel.llm.enabled {
+        println!("llm         --no-llm: new log templates are not refined");
+    }
     if args.no_llm || config.triage.llm.enabled {
         if config.triage.llm.enabled {
             println!("llm         configured endpoint {}", config.triage.llm.base_url);
@@ -48,6 +59,10 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
             if !config.postmortem.llm.enabled {
                 config.postmortem.llm = local.clone();
             }
+            let refining = config.logintel.refine.enabled && !config.logintel.llm.enabled;
+            if refining {
+                config.logintel.llm = local.clone();
+            }
             config.triage.llm = local;
             println!(
                 "llm         {} serving {model} (ready in {:.1}s; log {})",
@@ -55,6 +70,9 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
                 started.elapsed().as_secs_f64(),
                 log.display()
             );
+            if refining {
+                println!("llm         new log templates are refined by {model} (off the hot path)");
+            }
             Some(server)
         }
         Err(error) => {
@@ -83,8 +101,8 @@ pub(crate) async fn start_local(
     Ok((server, config))
 }
 
-/// Gateway settings for the local server: one approved model for the enrichment and the
-/// narrative tasks.
+/// Gateway settings for the local server: one approved model for the enrichment, the narrative
+/// and the template refinement tasks (each with the default budget of its own in the scheduler).
 pub(crate) fn local_config(base_url: &str, model: &str) -> LlmConfig {
     // A CPU model answers slowly but surely: a long timeout, and no retry of a timed-out
     // call (it would only queue the same minutes of work again behind itself).
@@ -103,7 +121,7 @@ pub(crate) fn local_config(base_url: &str, model: &str) -> LlmConfig {
         },
         ..LlmConfig::default()
     };
-    for (task, max_tokens) in [(ENRICHMENT_TASK, 384), (NARRATIVE_TASK, 768)] {
+    for (task, max_tokens) in [(ENRICHMENT_TASK, 384), (NARRATIVE_TASK, 768), (REFINE_TASK, 256)] {
         config.tasks.insert(
             task.to_owned(),
             TaskConfig {
@@ -117,4 +135,24 @@ pub(crate) fn local_config(base_url: &str, model: &str) -> LlmConfig {
         config.approved_models.insert(task.to_owned(), vec![model.to_owned()]);
     }
     config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_local_model_serves_every_task_with_its_own_budget() {
+        let config = local_config("http://127.0.0.1:9/v1", "m");
+        assert!(config.check().is_ok());
+        for task in [ENRICHMENT_TASK, NARRATIVE_TASK, REFINE_TASK] {
+            let settings = &config.tasks[task];
+            assert_eq!(settings.model, "m");
+            assert_eq!(config.approved_models[task], ["m"]);
+        }
+        assert_eq!(
+            config.tasks[REFINE_TASK].class(REFINE_TASK),
+            opsline_llm::Priority::Batch
+        );
+    }
 }
