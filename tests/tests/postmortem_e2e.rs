@@ -59,6 +59,7 @@ fn alert(raw_topic: &str, id: u128, kind: AlertKind, template: &str, offset: i64
             offset,
         }],
         origins: Default::default(),
+        external: None,
     }
 }
 

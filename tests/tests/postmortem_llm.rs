@@ -47,6 +47,7 @@ fn alert(raw_topic: &str, id: u128, template: &str, at: i64) -> Alert {
             offset: 88_412,
         }],
         origins: Default::default(),
+        external: None,
     }
 }
 

@@ -145,16 +145,20 @@ pub enum AlertKind {
     ErrorSurge,
     /// A normally steady template went silent.
     Silence,
+    /// Raised by another monitoring system (Prometheus Alertmanager, Grafana): see
+    /// [`Alert::external`].
+    External,
 }
 
 impl AlertKind {
-    /// The wire name (`new_template`, `rate_burst`, `error_surge`, `silence`), as serialized.
+    /// The wire name (`new_template`, `rate_burst`, `error_surge`, `silence`, `external`), as serialized.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::NewTemplate => "new_template",
             Self::RateBurst => "rate_burst",
             Self::ErrorSurge => "error_surge",
             Self::Silence => "silence",
+            Self::External => "external",
         }
     }
 }
@@ -217,6 +221,23 @@ pub struct Alert {
     /// Hosts and components that wrote the alert's lines, as their headers name them.
     #[serde(default, skip_serializing_if = "Origins::is_empty")]
     pub origins: Origins,
+    /// The system that raised it, when another monitoring system did (kind `external`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalSource>,
+}
+
+/// The monitoring system behind an external alert, and the link back to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ExternalSource {
+    /// `alertmanager`, `grafana`, ...
+    pub source: String,
+    /// The alert's name there (`alertname`).
+    pub name: String,
+    /// Its identity there (Alertmanager's fingerprint).
+    pub fingerprint: String,
+    /// Where to see it there (Prometheus' graph of the rule, Grafana's alert page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// Where lines came from: the hosts and components their headers name (the first few, sorted).
@@ -265,6 +286,7 @@ impl Event for Alert {
                 hosts: vec!["dn-17".into(), "dn-4".into()],
                 components: vec!["dfs.DataNode".into()],
             },
+            external: None,
         }
     }
 }

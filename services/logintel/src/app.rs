@@ -13,6 +13,7 @@ use opsline_runtime::{Runner, Service, StartupContext, StartupError};
 use crate::api::{ApiState, router};
 use crate::config::LogintelConfig;
 use crate::engine::{Engine, Outputs, RawPosition};
+use crate::external::ExternalProcessor;
 use crate::metrics::LogintelMetrics;
 use crate::processor::{
     COMPONENT, Cadence, LogProcessor, Shared, SharedState, Topics, encode_outputs, final_snapshots, lock, tick,
@@ -27,7 +28,8 @@ pub struct Logintel;
 impl Service for Logintel {
     const NAME: &'static str = "logintel";
     const ABOUT: &'static str = "The log intelligence service: mines templates from the raw-log topic, detects \
-alerts (new templates, bursts, error surges, silences), correlates them into incidents, and snapshots its \
+alerts (new templates, bursts, error surges, silences), takes other monitoring systems' alerts \
+(Alertmanager, through the gateway), correlates them into incidents, and snapshots its \
 state so a restart resumes where it stopped.";
     type Config = LogintelConfig;
     type Extras = ();
@@ -37,6 +39,8 @@ state so a restart resumes where it stopped.";
     async fn build(config: LogintelConfig, (): (), runner: &mut Runner) -> Result<SharedState, StartupError> {
         let mut plan = TopicPlan::new(TopicNames::with_prefix(config.topic_prefix.clone()));
         let raw = plan.consume(&config.group_id, &[&topics::RAW_LOGS]);
+        // Other monitoring systems' alerts, in a group of their own (see `crate::external`).
+        let external = plan.consume(&format!("{}.external", config.group_id), &[&topics::EXTERNAL_ALERTS]);
         plan.read(&[&topics::LOGINTEL_STATE]);
         let tickets = plan.follow(&[&topics::TICKETS_TRIAGED]);
         plan.produce(&[
@@ -108,6 +112,8 @@ state so a restart resumes where it stopped.";
         } else {
             None
         };
+        let alerts = ExternalProcessor::new(shared.clone(), topics.clone(), metrics.clone());
+        kafka.consume(runner, &external, alerts);
         let processor = LogProcessor::new(shared.clone(), topics, metrics, cadence, refine);
         kafka.consume(runner, &raw, processor);
         let ticker = api.clone();

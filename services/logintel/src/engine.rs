@@ -104,6 +104,8 @@ pub struct ServiceState {
     pub dirty: bool,
     /// Templates collecting lines for refinement, and refined texts.
     pub refine: RefineState,
+    /// External alerts of this service still firing: alert id -> start (ms).
+    pub external_firing: BTreeMap<Uuid, i64>,
 }
 
 /// Running totals, for the noise-reduction report.
@@ -458,6 +460,7 @@ fn ensure_state<'a>(
             lines_since_snapshot: 0,
             dirty: true,
             refine: RefineState::default(),
+            external_firing: BTreeMap::new(),
         };
         services.insert(service.to_owned(), state);
     }
@@ -467,6 +470,7 @@ fn ensure_state<'a>(
 }
 
 mod events;
+mod external;
 pub mod refine;
 
 #[cfg(test)]

@@ -370,6 +370,7 @@ fn title(alert: &Alert) -> String {
         AlertKind::RateBurst => "Rate burst",
         AlertKind::ErrorSurge => "Error surge",
         AlertKind::Silence => "Silence",
+        AlertKind::External => "Alert",
     };
     let template: String = alert.template.chars().take(100).collect();
     format!("{what} in {}: {template}", alert.service)

@@ -12,6 +12,9 @@
 //!   incidents topic, resolved after a quiet period or by
 //!   `POST /v1/incidents/{id}/resolve`.
 //!
+//! Alerts of other monitoring systems (Alertmanager and Grafana, through the gateway's webhook,
+//! on `opsline.alerts.external.v1`) join the same correlation (module `external`).
+//!
 //! Everything runs on event time (log header timestamps, else the record's
 //! time), so replaying a file behaves like live traffic.
 //!
@@ -50,6 +53,7 @@ pub mod engine;
 pub mod error;
 pub mod evaluation;
 pub mod eventtime;
+mod external;
 pub mod ids;
 pub mod incidents;
 pub mod labelled;

@@ -3,6 +3,7 @@
 //! | metric | type | labels |
 //! |---|---|---|
 //! | `opsline_logintel_lines_total` | counter | |
+//! | `opsline_logintel_external_alerts_total` | counter | (Alertmanager and Grafana records read) |
 //! | `opsline_logintel_alerts_total` | counter | `kind` |
 //! | `opsline_logintel_suppressed_repeats_total` | counter | `kind` |
 //! | `opsline_logintel_templates_total` | counter | `change` |
@@ -65,6 +66,7 @@ impl OutcomeLabel {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LogintelMetrics {
     pub(crate) lines: Counter,
+    pub(crate) external_alerts: Counter,
     pub(crate) alerts: Family<KindLabel, Counter>,
     pub(crate) suppressed: Family<KindLabel, Counter>,
     pub(crate) templates: Family<ChangeLabel, Counter>,
@@ -91,6 +93,11 @@ impl LogintelMetrics {
     pub(crate) fn register(metrics: &Metrics) -> Self {
         let this = Self::default();
         metrics.register("logintel_lines", "Raw log lines processed.", this.lines.clone());
+        metrics.register(
+            "logintel_external_alerts",
+            "Records of other monitoring systems' alerts read (firing and resolved).",
+            this.external_alerts.clone(),
+        );
         metrics.register(
             "logintel_alerts",
             "Alerts emitted, summaries included, by kind.",

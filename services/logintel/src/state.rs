@@ -46,6 +46,9 @@ pub struct ServiceSnapshot {
     /// Refined template texts (absent in snapshots written before refinement existed).
     #[serde(default, skip_serializing_if = "RefineState::is_empty")]
     pub refine: RefineState,
+    /// External alerts still firing: alert id -> start (ms) (absent in older snapshots).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub external_firing: std::collections::BTreeMap<uuid::Uuid, i64>,
 }
 
 impl ServiceSnapshot {
@@ -85,6 +88,7 @@ pub fn take_snapshot(engine: &mut Engine, service: &str) -> Option<ServiceSnapsh
         incidents: state.incidents.clone(),
         recent_alerts: state.recent_alerts.clone(),
         refine: state.refine.clone(),
+        external_firing: state.external_firing.clone(),
     })
 }
 
@@ -113,6 +117,7 @@ pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs
         lines_since_snapshot: 0,
         dirty: false,
         refine,
+        external_firing: snapshot.external_firing,
     };
     engine.install(snapshot.service, state);
     Ok(again)

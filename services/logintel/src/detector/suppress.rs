@@ -173,6 +173,7 @@ pub fn build_alert(parts: AlertParts<'_>) -> Alert {
         suppressed: parts.suppressed,
         evidence: parts.evidence,
         origins: Default::default(),
+        external: None,
     }
 }
 

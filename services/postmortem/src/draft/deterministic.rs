@@ -49,6 +49,7 @@ fn what(kind: AlertKind) -> &'static str {
         AlertKind::RateBurst => "a template's rate burst above its learned baseline",
         AlertKind::ErrorSurge => "error-level lines surged above their baseline",
         AlertKind::Silence => "a normally steady template went silent",
+        AlertKind::External => "another monitoring system raised an alert",
     }
 }
 
