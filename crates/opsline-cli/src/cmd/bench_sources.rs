@@ -216,6 +216,13 @@ pub async fn run(args: BenchSourcesArgs) -> anyhow::Result<()> {
             socket.send_to(message.as_bytes(), udp).await?;
         }
         reports.push(measure("syslog udp", n, started, reader, &mut seen).await?);
+        let metrics = client.get(format!("{base}/metrics")).send().await?.text().await?;
+        let counted: f64 = metrics
+            .lines()
+            .filter(|l| l.starts_with("opsline_gateway_syslog_dropped_total"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        eprintln!("syslog udp: the gateway counted {counted} dropped datagrams (the rest of any loss is the kernel's)");
     }
 
     let alerts = (n / 10).max(1);

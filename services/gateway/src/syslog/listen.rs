@@ -94,6 +94,15 @@ impl Context {
         }
     }
 
+    /// Counts one dropped datagram.
+    fn count_udp_drop(&self) {
+        self.ingest
+            .metrics
+            .syslog_dropped
+            .get_or_create(&EndpointLabel { endpoint: UDP_ENDPOINT })
+            .inc();
+    }
+
     /// Offers one datagram's frame without waiting: dropped and counted when the producer
     /// queue is full.
     async fn offer(&self, frame: Frame) {
@@ -213,12 +222,24 @@ async fn connection<S: AsyncRead + Unpin>(
     }
 }
 
-/// Receives datagrams until shutdown, one message each.
+/// Datagrams waiting for the producer; beyond it new ones are dropped and counted.
+const UDP_BACKLOG: usize = 100_000;
+
+/// Receives datagrams until shutdown, one message each. Receiving never waits for the
+/// producer: datagrams queue in a bounded backlog (a burst bigger than the socket's buffer is
+/// absorbed there), and one that finds the backlog full is dropped and counted.
 pub(crate) async fn serve_udp(socket: UdpSocket, context: Arc<Context>, shutdown: Shutdown) -> std::io::Result<()> {
+    let (backlog, mut datagrams) = tokio::sync::mpsc::channel::<Frame>(UDP_BACKLOG);
+    let producer_context = context.clone();
+    let producer = tokio::spawn(async move {
+        while let Some(frame) = datagrams.recv().await {
+            producer_context.offer(frame).await;
+        }
+    });
     let mut datagram = vec![0_u8; 65_536];
     loop {
         let (length, _peer) = tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
+            () = shutdown.cancelled() => break,
             received = socket.recv_from(&mut datagram) => received?,
         };
         let frame = if length > context.max_record_bytes {
@@ -226,6 +247,11 @@ pub(crate) async fn serve_udp(socket: UdpSocket, context: Arc<Context>, shutdown
         } else {
             Frame::Message(Bytes::copy_from_slice(&datagram[..length]))
         };
-        context.offer(frame).await;
+        if backlog.try_send(frame).is_err() {
+            context.count_udp_drop();
+        }
     }
+    drop(backlog);
+    let _ = producer.await;
+    Ok(())
 }

@@ -8,8 +8,10 @@
 //! backpressure) instead of losing lines; a message that is not syslog, or too long, is
 //! dead-lettered with its reason. Syslog has no acknowledgement of its own: what a sender
 //! wrote before a crash of the gateway and Kafka's acknowledgement is lost, as with any
-//! syslog receiver. UDP never waits: a datagram that finds the producer queue full is dropped
-//! and counted (`opsline_gateway_syslog_dropped_total`).
+//! syslog receiver. UDP never waits: datagrams queue in a bounded backlog (100,000), and one
+//! that finds it or the producer queue full is dropped and counted
+//! (`opsline_gateway_syslog_dropped_total`); what the kernel drops before (socket buffer
+//! overflow) only the kernel counts (`netstat -su`, receive buffer errors).
 
 pub mod framing;
 pub mod parse;
