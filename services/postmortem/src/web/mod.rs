@@ -181,7 +181,7 @@ impl WebState {
 pub(crate) fn router(state: WebState) -> Router {
     Router::new()
         .route("/v1/search", get(api::search))
-        .route("/v1/similar", get(api::similar))
+        .route("/v1/similar", get(api::similar).post(api::similar_compact))
         .route("/v1/postmortems/{id}", get(api::get_document))
         .route("/v1/postmortems/{id}/review", post(api::review))
         .route("/v1/postmortems/{id}/publish", post(api::publish))
