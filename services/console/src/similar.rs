@@ -7,6 +7,9 @@ use opsline_events::logs::Incident;
 use opsline_runtime::outbound::OutboundClient;
 use serde::Deserialize;
 
+/// Longest wait for the postmortem service.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// One similar document.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct SimilarDoc {
@@ -48,13 +51,13 @@ pub async fn similar(
     let token = token.ok_or_else(|| "no token to ask the postmortem service with".to_owned())?;
     let authorization = format!("Bearer {token}");
     let body = serde_json::json!({ "q": query_of(incident), "limit": 5 });
-    let answer = client
-        .post_json(
-            &format!("{postmortem_url}/v1/similar"),
-            &body,
-            &[("authorization", authorization.as_str())],
-        )
+    let url = format!("{postmortem_url}/v1/similar");
+    let headers = [("authorization", authorization.as_str())];
+    let call = client.post_json(&url, &body, &headers);
+    // The page does not wait long for a side panel.
+    let answer = tokio::time::timeout(WAIT, call)
         .await
+        .map_err(|_| format!("the postmortem service did not answer within {} s", WAIT.as_secs()))?
         .map_err(|e| format!("the postmortem service did not answer: {e}"))?;
     if !answer.is_success() {
         return Err(format!("the postmortem service answered {}", answer.status));

@@ -161,6 +161,7 @@ pub(crate) async fn put_section(
     Path((id, name)): Path<(String, String)>,
     json: Result<Json<ChangeBody>, JsonRejection>,
 ) -> Result<Response, PostmortemError> {
+    state.api_principal(&headers)?;
     let b = body(json)?;
     let base = b.base_revision;
     run(
@@ -187,6 +188,7 @@ pub(crate) async fn prompt(
     Path((id, prompt, verb)): Path<(String, String, String)>,
     json: Result<Json<ChangeBody>, JsonRejection>,
 ) -> Result<Response, PostmortemError> {
+    state.api_principal(&headers)?;
     let b = body(json)?;
     let base = b.base_revision;
     run(
@@ -218,6 +220,7 @@ pub(crate) async fn add_comment(
     Path(id): Path<String>,
     json: Result<Json<ChangeBody>, JsonRejection>,
 ) -> Result<Response, PostmortemError> {
+    state.api_principal(&headers)?;
     let b = body(json)?;
     let base = b.base_revision;
     run(
@@ -241,6 +244,7 @@ pub(crate) async fn add_action(
     Path(id): Path<String>,
     json: Result<Json<ChangeBody>, JsonRejection>,
 ) -> Result<Response, PostmortemError> {
+    state.api_principal(&headers)?;
     let b = body(json)?;
     let base = b.base_revision;
     run(
@@ -267,6 +271,7 @@ pub(crate) async fn update_action(
     Path((id, number)): Path<(String, String)>,
     json: Result<Json<ChangeBody>, JsonRejection>,
 ) -> Result<Response, PostmortemError> {
+    state.api_principal(&headers)?;
     let b = body(json)?;
     let base = b.base_revision;
     run(

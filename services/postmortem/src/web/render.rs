@@ -26,6 +26,38 @@ fn safe_href(url: &str) -> Option<String> {
     Some(url.to_owned())
 }
 
+/// `markdown` with the log-template wildcard `<*>` written `<\\*>` outside code, so two of
+/// them in one paragraph (`"<*>() Can't find child <*>"`) never read as emphasis and the page
+/// shows them as written. Code spans and fenced blocks are left alone (a backslash is literal
+/// there, and `*` is not emphasis).
+pub fn protect_wildcards(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len() + 16);
+    let mut fenced = false;
+    for line in markdown.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fenced = !fenced;
+            out.push_str(line);
+            continue;
+        }
+        if fenced || !line.contains("<*>") {
+            out.push_str(line);
+            continue;
+        }
+        for (i, part) in line.split('`').enumerate() {
+            if i > 0 {
+                out.push('`');
+            }
+            if i % 2 == 1 {
+                out.push_str(part);
+            } else {
+                out.push_str(&part.replace("<*>", "<\\*>"));
+            }
+        }
+    }
+    out
+}
+
 /// Text events merged, so a citation split by the parser (`[`, `T3`, `]`) is seen whole.
 fn merged(markdown: &str) -> Vec<Event<'_>> {
     let mut options = Options::empty();
@@ -58,7 +90,8 @@ pub fn markdown_html(markdown: &str, ctx: &LinkContext<'_>) -> String {
     let mut in_code_block = false;
     let mut in_image = false;
     let mut table_head = false;
-    for event in merged(markdown) {
+    let protected = protect_wildcards(markdown);
+    for event in merged(&protected) {
         if pending_item {
             pending_item = false;
             match &event {
@@ -196,6 +229,19 @@ mod tests {
             !html.contains("<div") && !html.contains("<script") && !html.contains("<i>"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn wildcards_are_never_emphasis() {
+        let md = "- [T1] template \"<*>() Can't find child <*> in scoreboard\" `a <*> b`\n\n```\nx <*> y <*>\n```\n";
+        let html = markdown_html(md, &LinkContext::default());
+        assert!(
+            html.contains("&quot;&lt;*&gt;() Can&#39;t find child &lt;*&gt; in scoreboard&quot;"),
+            "{html}"
+        );
+        assert!(!html.contains("<em>"), "{html}");
+        assert!(html.contains("<code>a &lt;*&gt; b</code>"), "{html}");
+        assert!(html.contains("x &lt;*&gt; y &lt;*&gt;\n</code></pre>"), "{html}");
     }
 
     #[test]
