@@ -396,6 +396,43 @@ async fn review_actions_roles_and_durable_history() {
         "{page}"
     );
 
+    // The compact similar search the console uses: bounded, and the same access rule.
+    let (status, similar) = api
+        .call(
+            "POST",
+            "/v1/similar",
+            Some(FINANCE_SRE),
+            Some(json!({"q": "receiveBlock hdfs"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{similar}");
+    let hits = similar["hits"].as_array().unwrap();
+    assert!(!hits.is_empty() && hits.len() <= 5, "{similar}");
+    assert!(similar.to_string().len() <= 1_000);
+    assert!(
+        hits.iter().any(|h| h["id"] == secret_id.as_str()),
+        "the team sees its own: {similar}"
+    );
+    let (_, outside) = api
+        .call(
+            "POST",
+            "/v1/similar",
+            Some(SRE),
+            Some(json!({"q": "receiveBlock hdfs"})),
+        )
+        .await;
+    assert!(!outside.to_string().contains(&secret_id), "{outside}");
+    assert_eq!(
+        api.call("POST", "/v1/similar", None, Some(json!({"q": "x"}))).await.0,
+        401
+    );
+    assert_eq!(
+        api.call("POST", "/v1/similar", Some(SRE), Some(json!({"q": "x", "id": "y"})))
+            .await
+            .0,
+        400
+    );
+
     let (_, final_outline) = api.call("GET", &format!("{pm}/outline"), Some(SRE), None).await;
     let history = whats(&final_outline);
     assert_eq!(history.first().map(String::as_str), Some("edited Summary"));

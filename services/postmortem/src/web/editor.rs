@@ -19,9 +19,8 @@ use crate::review::document::{Outline, section_kind, slug};
 use crate::review::record::{ACTIONS, ActionPriority, COMMENTS, HISTORY, ReviewRecord};
 use crate::review::{ActionUpdate, Edit};
 use crate::web::WebState;
-use crate::web::html::{encode_component, error_page, escape};
+use crate::web::html::{denied, encode_component, error_page, escape, redirect};
 use crate::web::links::LinkContext;
-use crate::web::page::{denied, redirect};
 use crate::web::render::markdown_html;
 
 /// Fields of every editor form (each form sends the ones it needs).

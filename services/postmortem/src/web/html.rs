@@ -1,6 +1,8 @@
 //! HTML helpers: escaping, percent-encoding of ids in links, the page layout (with the
 //! sign-out button) and the styled error page. Markdown is rendered by [`crate::web::render`].
 
+use axum::response::{IntoResponse, Response};
+
 /// `text` with `& < > " '` escaped.
 pub fn escape(text: &str) -> String {
     opsline_search::html_escape(text)
@@ -70,6 +72,31 @@ pub fn error_page(
         escape(back)
     );
     (status, axum::response::Html(layout(title, who, &body))).into_response()
+}
+
+/// A `303 See Other` to `location`, optionally setting a cookie.
+pub fn redirect(location: &str, cookie: Option<String>) -> Response {
+    let mut response = axum::http::StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(location) {
+        response.headers_mut().insert(axum::http::header::LOCATION, value);
+    }
+    if let Some(value) = cookie.and_then(|c| axum::http::HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert(axum::http::header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The sign-in page with `message`, answered with `status`.
+pub fn denied(status: axum::http::StatusCode, message: &str) -> Response {
+    let body = format!("<p class=\"error\">{}</p>{}", escape(message), login_body());
+    (status, axum::response::Html(layout("Sign in", None, &body))).into_response()
+}
+
+/// The sign-in form.
+pub fn login_body() -> String {
+    "<form method=\"post\" action=\"/login\"><label>API token <input type=\"password\" name=\"token\" autocomplete=\"off\"></label> \
+<button type=\"submit\">Sign in</button></form>"
+        .to_owned()
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{LOCATION, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use opsline_events::ops::PostmortemStatus;
 use opsline_search::{Page, SearchResults};
@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::auth::{cookie_safe, sign_in_cookie, sign_out_cookie};
 use crate::web::WebState;
-use crate::web::html::{encode_component, escape, layout};
+use crate::web::html::{denied, encode_component, escape, layout, login_body, redirect};
 use crate::web::links::LinkContext;
 use crate::web::render::markdown_html;
 
@@ -41,28 +41,6 @@ pub struct PageParams {
 pub struct LoginForm {
     /// The API token.
     pub token: String,
-}
-
-pub(crate) fn redirect(location: &str, cookie: Option<String>) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(LOCATION, value);
-    }
-    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        response.headers_mut().insert(SET_COOKIE, value);
-    }
-    response
-}
-
-pub(crate) fn denied(status: StatusCode, message: &str) -> Response {
-    let body = format!("<p class=\"error\">{}</p>{}", escape(message), login_body());
-    (status, Html(layout("Sign in", None, &body))).into_response()
-}
-
-fn login_body() -> String {
-    "<form method=\"post\" action=\"/login\"><label>API token <input type=\"password\" name=\"token\" autocomplete=\"off\"></label> \
-<button type=\"submit\">Sign in</button></form>"
-        .to_owned()
 }
 
 /// When `?token=` is given: the redirect that stores it (or a 401 page). `path` is the

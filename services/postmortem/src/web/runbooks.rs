@@ -8,9 +8,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::web::WebState;
-use crate::web::html::{escape, layout};
+use crate::web::html::{denied, escape, layout};
 use crate::web::links::LinkContext;
-use crate::web::page::denied;
 use crate::web::render::{markdown_html, without_front_matter};
 
 /// Whether `file` is a plain Markdown file name (no folder, no hidden file).
