@@ -29,6 +29,16 @@ pub fn chromium() -> Option<PathBuf> {
     None
 }
 
+/// Where tests write screenshots: `docs/screenshots/` with `OPSLINE_UPDATE_SCREENSHOTS=1`,
+/// else `temp` (a test's temporary folder).
+pub fn screenshot_dir(temp: &Path) -> PathBuf {
+    if std::env::var("OPSLINE_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        crate::repo_root().join("docs/screenshots")
+    } else {
+        temp.to_path_buf()
+    }
+}
+
 /// A running headless Chromium with one page attached.
 pub struct Browser {
     _child: Child,
@@ -148,6 +158,18 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Clicks the first element matching the CSS `selector` (a form button or a link: the
+    /// pages have no script of their own); panics when nothing matches.
+    pub async fn click(&mut self, selector: &str) {
+        let selector_js = serde_json::to_string(selector).expect("selector as JSON");
+        let clicked = self
+            .eval(&format!(
+                "(() => {{ const b = document.querySelector({selector_js}); if (!b) return false; b.click(); return true; }})()"
+            ))
+            .await;
+        assert_eq!(clicked, Value::Bool(true), "nothing matches {selector}");
     }
 
     /// The page's HTML.

@@ -67,6 +67,11 @@ pub struct ConsolePipeline {
 /// Starts gateway, logintel and console on `kafka`, replays Apache_2k.log and waits until
 /// the console shows every incident logintel published.
 pub async fn start(kafka: KafkaConfig, test: &str) -> ConsolePipeline {
+    start_with(kafka, test, "http://127.0.0.1:8093").await
+}
+
+/// [`start`] with the console's `postmortem_url` (links and similar documents).
+pub async fn start_with(kafka: KafkaConfig, test: &str, postmortem_url: &str) -> ConsolePipeline {
     let gateway = spawn_gateway(kafka, test, |_| {}).await;
     let (kafka, names) = (gateway.kafka.clone(), gateway.names.clone());
     // Incidents stay open until a person resolves them (no quiet-period resolution).
@@ -89,7 +94,7 @@ pub async fn start(kafka: KafkaConfig, test: &str) -> ConsolePipeline {
         ConsoleConfig {
             topic_prefix: names.prefix.clone(),
             logintel_url: logintel.url.clone(),
-            postmortem_url: "http://127.0.0.1:8093".into(),
+            postmortem_url: postmortem_url.into(),
             tokens: tokens(),
             kafka: kafka.clone(),
             ..ConsoleConfig::default()

@@ -66,12 +66,29 @@ impl<S: Service> Spawned<S> {
 }
 
 /// Builds service `S` from `config` (bound to port 0) and `extras`, and runs it.
-pub async fn spawn<S: Service>(mut config: S::Config, extras: S::Extras) -> Spawned<S>
+pub async fn spawn<S: Service>(config: S::Config, extras: S::Extras) -> Spawned<S>
+where
+    S::Config: KafkaServiceConfig,
+{
+    spawn_on::<S>(config, extras, "127.0.0.1:0").await
+}
+
+/// A loopback address with a port that was free a moment ago, for two services that must
+/// know each other's URL before both are built (the console and the postmortem pages link to
+/// each other): build one with [`spawn_on`] at this address, the other with its URL.
+pub fn reserve_loopback() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let address = listener.local_addr().expect("local address");
+    address.to_string()
+}
+
+/// [`spawn`] on `listen` (`host:port`) instead of port 0.
+pub async fn spawn_on<S: Service>(mut config: S::Config, extras: S::Extras, listen: &str) -> Spawned<S>
 where
     S::Config: KafkaServiceConfig,
 {
     crate::init_logs();
-    config.set_listen("127.0.0.1:0".to_owned());
+    config.set_listen(listen.to_owned());
     let names = TopicNames::with_prefix(config.topic_prefix().to_owned());
     let kafka = config.kafka().clone();
     let app = Application::<S>::build(config, extras, Metrics::new())

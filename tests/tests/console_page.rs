@@ -7,12 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use opsline_e2e::chromium::{Browser, chromium};
+use opsline_e2e::chromium::{Browser, chromium, screenshot_dir};
 use opsline_e2e::console::{FINANCE, HELPDESK, SRE, VIEWER, start};
-use opsline_e2e::{repo_root, spawn_broker};
+use opsline_e2e::spawn_broker;
 use opsline_events::logs::IncidentStatus;
 
 fn client() -> reqwest::Client {
@@ -46,24 +45,6 @@ async fn form(url: &str, token: &str, fields: &[(&str, &str)]) -> (u16, String, 
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     (response.status().as_u16(), response.text().await.unwrap(), location)
-}
-
-/// Clicks the first element matching `selector` (a form button: the page itself has no script).
-async fn click(browser: &mut Browser, selector: &str) {
-    let clicked = browser
-        .eval(&format!(
-            "(() => {{ const b = document.querySelector('{selector}'); if (!b) return false; b.click(); return true; }})()"
-        ))
-        .await;
-    assert_eq!(clicked, serde_json::Value::Bool(true), "nothing matches {selector}");
-}
-
-fn screenshot_dir(temp: &std::path::Path) -> PathBuf {
-    if std::env::var("OPSLINE_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        repo_root().join("docs/screenshots")
-    } else {
-        temp.to_path_buf()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,14 +219,14 @@ async fn pages_enforce_roles_and_an_acknowledge_click_works_in_chromium() {
     browser
         .wait_for("document.querySelector('table.timeline')", Duration::from_secs(30))
         .await;
-    click(&mut browser, "button[value=postmortem]").await;
+    browser.click("button[value=postmortem]").await;
     browser
         .wait_for(
             "document.body.innerText.includes('declared by sam')",
             Duration::from_secs(30),
         )
         .await;
-    click(&mut browser, "button[value=resolve]").await;
+    browser.click("button[value=resolve]").await;
     browser
         .wait_for(
             "document.querySelector('.status-resolved') && document.body.innerText.includes('by sam')",

@@ -53,6 +53,12 @@ impl Principal {
         self.viewer.role == Role::Sre
     }
 
+    /// Whether the caller may comment on postmortems it can read (SREs and helpdesk agents;
+    /// viewers only read).
+    pub fn may_comment(&self) -> bool {
+        matches!(self.viewer.role, Role::Sre | Role::Helpdesk)
+    }
+
     /// Whether the caller may re-route helpdesk tickets (SREs and helpdesk agents).
     pub fn may_reroute(&self) -> bool {
         matches!(self.viewer.role, Role::Sre | Role::Helpdesk)

@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/queues", get(queues))
         .route("/v1/whoami", get(whoami))
         .route("/v1/insights", get(insights))
+        .route("/v1/records/{partition}/{offset}", get(get_record))
 }
 
 type ApiResult = Result<Response, ConsoleError>;
@@ -164,6 +165,17 @@ async fn queues(State(state): State<AppState>, headers: HeaderMap) -> ApiResult 
 async fn insights(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     let who = state.api_principal(&headers)?;
     Ok(Json(crate::insights::insights(&state.views.read(), &who)).into_response())
+}
+
+async fn get_record(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((partition, offset)): Path<(i32, i64)>,
+) -> ApiResult {
+    let who = state.api_principal(&headers)?;
+    let cited = crate::records::citers(&state.views.read(), &who, &state.records.raw_topic, partition, offset);
+    let record = state.records.cited(cited, partition, offset).await?;
+    Ok(Json(record).into_response())
 }
 
 async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {

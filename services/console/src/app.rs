@@ -12,6 +12,7 @@ use opsline_runtime::{Runner, Service, StartupContext, StartupError};
 
 use crate::actions::{Actions, COMPONENT};
 use crate::config::ConsoleConfig;
+use crate::records::RecordReader;
 use crate::state::AppState;
 use crate::views::{Limits, SharedViews, ViewFollower};
 
@@ -42,6 +43,8 @@ with the postmortem service's tokens and roles.";
         let mut plan = TopicPlan::new(TopicNames::with_prefix(config.topic_prefix.clone()));
         let followed = plan.follow(&[&topics::INCIDENTS, &topics::ALERTS, &topics::TICKETS_ROUTED]);
         let produced = plan.produce(&[&topics::TICKETS_ROUTED, &topics::TICKETS_FEEDBACK]);
+        // Cited raw-log records are read back on demand (the record view).
+        let raw_topic = plan.read(&[&topics::RAW_LOGS]).into_iter().next().unwrap_or_default();
         let kafka = KafkaWiring::connect(&config.kafka, &plan, COMPONENT, runner).await?;
         let views = SharedViews::new(Limits {
             incidents: config.max_incidents,
@@ -77,6 +80,11 @@ with the postmortem service's tokens and roles.";
             tokens: Arc::new(tokens),
             actions,
             postmortem_url: config.postmortem_url.trim_end_matches('/').to_owned(),
+            records: RecordReader {
+                kafka: Arc::new(config.kafka.clone()),
+                raw_topic,
+                wait: Duration::from_millis(config.record_wait_ms.max(100)),
+            },
         };
         runner.serve(crate::api::router().merge(crate::web::router()).with_state(state));
         Ok(ConsoleHandle { views })

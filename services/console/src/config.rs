@@ -33,6 +33,8 @@ pub struct ConsoleConfig {
     pub action_wait_ms: u64,
     /// Timeout of a call to the log service (milliseconds).
     pub upstream_timeout_ms: u64,
+    /// Longest read of a cited raw-log record for the record view (milliseconds).
+    pub record_wait_ms: u64,
     /// Kafka client settings.
     pub kafka: KafkaConfig,
     /// Logs and traces.
@@ -55,6 +57,7 @@ impl Default for ConsoleConfig {
             max_tickets: 50_000,
             action_wait_ms: 5_000,
             upstream_timeout_ms: 10_000,
+            record_wait_ms: 5_000,
             kafka: KafkaConfig {
                 client_id: "opsline-console".to_owned(),
                 ..KafkaConfig::default()

@@ -6,7 +6,8 @@
 //! usable without JavaScript ([`web`]): the incidents home, the incident page and the
 //! helpdesk queue. Incident actions are forwarded to the log service, which owns the
 //! incident state; a re-route is produced here as a new routed revision plus a feedback
-//! record ([`actions`]). Sign-in and roles are the shared `opsline-auth` tokens.
+//! record ([`actions`]). Cited raw-log records are read back and redacted ([`records`]);
+//! similar postmortems come from the postmortem service ([`similar`]). Sign-in and roles are the shared `opsline-auth` tokens.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -18,6 +19,8 @@ pub mod error;
 pub mod insights;
 pub mod lists;
 pub mod query;
+pub mod records;
+pub mod similar;
 pub mod state;
 pub mod views;
 pub mod web;

@@ -8,6 +8,7 @@ use opsline_auth::{Principal, TokenStore, bearer, cookie_token};
 
 use crate::actions::Actions;
 use crate::error::ConsoleError;
+use crate::records::RecordReader;
 use crate::views::SharedViews;
 
 /// The handlers' state.
@@ -21,6 +22,8 @@ pub struct AppState {
     pub actions: Actions,
     /// Base URL of the postmortem pages (empty: no links).
     pub postmortem_url: String,
+    /// Reads cited raw-log records back for the record view.
+    pub records: RecordReader,
 }
 
 impl AppState {
@@ -29,6 +32,12 @@ impl AppState {
         bearer(headers)
             .and_then(|t| self.tokens.authenticate(t))
             .ok_or(ConsoleError::Unauthorized)
+    }
+
+    /// The token the caller presented (cookie, else bearer), to call the postmortem service
+    /// on its behalf (so that service applies the caller's own role and teams).
+    pub fn presented_token<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
+        cookie_token(headers).or_else(|| bearer(headers))
     }
 
     /// The page visitor (cookie, else bearer token), if signed in.

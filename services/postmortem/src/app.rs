@@ -21,6 +21,7 @@ use crate::metrics::PostmortemMetrics;
 use crate::narrative::{NarrativeWorker, WorkerParts};
 use crate::processor::{COMPONENT, DraftProcessor, DraftState, Drafting, IndexProcessor, Topics, flush_overdue};
 use crate::store::Store;
+use crate::web::links::LinkTargets;
 use crate::web::{WebState, router};
 
 /// The postmortem service: drafts, the search API and the page.
@@ -128,6 +129,11 @@ and runbooks for search, and serves the review API and page.";
             postmortems_topic: topics.postmortems.clone(),
             metrics: service_metrics,
             workflow: Arc::new(tokio::sync::Mutex::new(())),
+            links: Arc::new(LinkTargets {
+                raw_topic: plan.name(&topics::RAW_LOGS),
+                console_url: config.console_url.trim_end_matches('/').to_owned(),
+                runbooks_dir: config.runbooks_dir.clone(),
+            }),
         }));
         Ok(store)
     }

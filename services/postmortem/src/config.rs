@@ -32,6 +32,9 @@ pub struct PostmortemConfig {
     pub max_cached_alerts: usize,
     /// Start-up replay of the compacted topics stops after this long without a record.
     pub restore_idle_ms: u64,
+    /// Base URL of the console, for links on postmortems: each cited raw-log offset opens the
+    /// console's record view, the incident and alert ids its incident page. Empty: no links.
+    pub console_url: String,
     /// API tokens (`name`, `role`, `teams`, `sha256`); see `hash_token`.
     pub tokens: Vec<TokenConfig>,
     /// The LLM gateway that writes the narratives (disabled by default: deterministic drafts
@@ -60,6 +63,7 @@ impl Default for PostmortemConfig {
             alert_wait_ms: 30_000,
             max_cached_alerts: 200_000,
             restore_idle_ms: 1_500,
+            console_url: "http://127.0.0.1:8094".to_owned(),
             tokens: Vec::new(),
             llm: LlmConfig::default(),
             kafka: KafkaConfig {

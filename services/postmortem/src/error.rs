@@ -5,6 +5,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use opsline_runtime::http::json_error;
 
+use crate::review::document::OpenPrompt;
+
+fn prompt_list(prompts: &[OpenPrompt]) -> String {
+    let named: Vec<String> = prompts.iter().map(|p| format!("{} ({})", p.heading, p.text)).collect();
+    named.join("; ")
+}
+
 /// Failures of the postmortem service.
 #[derive(Debug, thiserror::Error)]
 pub enum PostmortemError {
@@ -23,6 +30,9 @@ pub enum PostmortemError {
     /// The workflow does not allow this transition.
     #[error("{0}")]
     Conflict(String),
+    /// "Reviewed" was asked for while reviewer prompts are neither answered nor waived.
+    #[error("{} reviewer prompt(s) neither answered nor waived: {}", .0.len(), prompt_list(.0))]
+    OpenPrompts(Vec<OpenPrompt>),
     /// Kafka did not acknowledge in time.
     #[error("event bus unavailable: {0}")]
     Unavailable(String),
@@ -40,6 +50,7 @@ impl PostmortemError {
             Self::NotFound(_) => "not_found",
             Self::BadRequest(_) => "bad_request",
             Self::Conflict(_) => "conflict",
+            Self::OpenPrompts(_) => "open_prompts",
             Self::Unavailable(_) => "unavailable",
             Self::Search(opsline_search::SearchError::Query(_)) => "bad_query",
             Self::Search(_) => "search_error",
@@ -54,6 +65,7 @@ impl PostmortemError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) | Self::Search(opsline_search::SearchError::Query(_)) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::OpenPrompts(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -63,6 +75,14 @@ impl PostmortemError {
 impl IntoResponse for PostmortemError {
     fn into_response(self) -> Response {
         let status = self.status();
+        if let Self::OpenPrompts(prompts) = &self {
+            let body = serde_json::json!({
+                "error": self.code(),
+                "reason": self.to_string(),
+                "open_prompts": prompts,
+            });
+            return (status, axum::Json(body)).into_response();
+        }
         let mut response = json_error(status, self.code(), self.to_string());
         if status == StatusCode::UNAUTHORIZED {
             response

@@ -12,6 +12,7 @@
 //! - [`auth`]: API tokens stored as SHA-256 hashes ([`auth::hash_token`]), roles and teams
 //!   (the shared `opsline-auth` crate, also used by the console).
 //! - [`store`]: the read model (latest revisions and the search index), rebuilt from Kafka.
+//! - [`review`]: edits by people (sections, prompts, comments, action items) as revisions.
 //! - [`web`]: the JSON API and the server-rendered page.
 //! - [`app`]: the service ([`PostmortemService`]): topic plan, consumers, workers, API.
 
@@ -26,6 +27,7 @@ pub mod error;
 mod metrics;
 mod narrative;
 mod processor;
+pub mod review;
 pub mod store;
 pub mod timeline;
 pub mod web;

@@ -126,13 +126,16 @@ impl Drafting {
 
     /// Whether the incident still needs a (new) draft: resolved, the postmortem policy's
     /// decision on it is `draft` (a policy skip or a missing declaration means no draft), and
-    /// its postmortem was not yet reviewed or published.
+    /// its postmortem was not yet reviewed or published, nor edited by a person (a redraft
+    /// would drop their work).
     pub(crate) fn wants_draft(&self, incident: &Incident) -> bool {
         policy_allows(incident)
             && self
                 .store
                 .postmortem(postmortem_id(incident.incident_id))
-                .is_none_or(|pm| pm.status == PostmortemStatus::Draft)
+                .is_none_or(|pm| {
+                    pm.status == PostmortemStatus::Draft && !crate::review::record::edited_by_people(&pm.markdown)
+                })
     }
 
     /// Drafts every ready incident deterministically, returns the records to produce and

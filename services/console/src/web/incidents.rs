@@ -187,24 +187,40 @@ pub(super) async fn home(
     Html(layout("Incidents", frame(&state, &who, "incidents"), &body)).into_response()
 }
 
-fn alert_row(alert: &Alert) -> String {
+/// The cited raw-log offsets of `evidence`, each a link to the record view when it is a
+/// record of this installation's raw-log topic.
+fn offset_links(evidence: &[opsline_events::logs::LogOffset], raw_topic: &str) -> Vec<String> {
+    evidence
+        .iter()
+        .map(|e| {
+            let text = format!("{}/{}@{}", escape(&e.topic), e.partition, e.offset);
+            if e.topic == raw_topic {
+                format!(
+                    "<a class=\"offset\" href=\"/records/{}/{}\">{text}</a>",
+                    e.partition, e.offset
+                )
+            } else {
+                text
+            }
+        })
+        .collect()
+}
+
+fn alert_row(alert: &Alert, raw_topic: &str) -> String {
     let samples: String = alert
         .sample_lines
         .iter()
         .map(|line| format!("<pre>{}</pre>", escape(line)))
         .collect();
-    let offsets: Vec<String> = alert
-        .evidence
-        .iter()
-        .map(|e| format!("{}/{}@{}", escape(&e.topic), e.partition, e.offset))
-        .collect();
+    let offsets = offset_links(&alert.evidence, raw_topic);
     let baseline = alert
         .baseline
         .map(|b| format!(" (baseline {b:.1})"))
         .unwrap_or_default();
     format!(
-        "<tr class=\"alert\"><td>{}<br><span class=\"muted\">from {}</span></td><td>{}</td><td>{}</td>\
+        "<tr class=\"alert\" id=\"alert-{}\"><td>{}<br><span class=\"muted\">from {}</span></td><td>{}</td><td>{}</td>\
 <td><code>{}</code>{}</td><td>{}{}</td><td class=\"muted\">{}</td></tr>\n",
+        alert.alert_id,
         time(alert.window_end),
         time(alert.window_start),
         escape(alert.kind.as_str()),
@@ -215,6 +231,30 @@ fn alert_row(alert: &Alert) -> String {
         baseline,
         offsets.join("<br>"),
     )
+}
+
+/// The "similar postmortems and runbooks" part of the incident page.
+fn similar_html(state: &AppState, similar: &Result<Vec<crate::similar::SimilarDoc>, String>) -> String {
+    let mut out = String::from("<h2>Similar postmortems and runbooks</h2>");
+    match similar {
+        Ok(docs) if docs.is_empty() => out.push_str("<p class=\"muted\">Nothing similar found.</p>"),
+        Ok(docs) => {
+            out.push_str("<ul class=\"similar\">");
+            for doc in docs {
+                out.push_str(&format!(
+                    "<li><a href=\"{}/postmortems/{}\">{}</a> <span class=\"muted\">{} · {}</span></li>",
+                    escape(&state.postmortem_url),
+                    escape(&crate::query::encode(&doc.id)),
+                    escape(&doc.title),
+                    escape(&doc.kind),
+                    escape(&doc.status)
+                ));
+            }
+            out.push_str("</ul>");
+        }
+        Err(why) => out.push_str(&format!("<p class=\"muted\">Not available: {}.</p>", escape(why))),
+    }
+    out
 }
 
 fn detail_body(state: &AppState, who: &Principal, detail: &IncidentDetail) -> String {
@@ -275,7 +315,7 @@ fn detail_body(state: &AppState, who: &Principal, detail: &IncidentDetail) -> St
 <th>Lines</th><th>Raw-log offsets</th></tr></thead><tbody>",
     );
     for alert in &detail.alerts {
-        body.push_str(&alert_row(alert));
+        body.push_str(&alert_row(alert, &state.records.raw_topic));
     }
     body.push_str("</tbody></table><h2>Linked tickets</h2>");
     if detail.tickets.is_empty() {
@@ -318,7 +358,18 @@ pub(super) async fn page(
         .and_then(|id| lists::incident(&state.views.read(), &who, id));
     match detail {
         Some(detail) => {
-            let body = detail_body(&state, &who, &detail);
+            let mut body = detail_body(&state, &who, &detail);
+            let incident = state.views.read().incident(detail.incident.id).cloned();
+            if let Some(incident) = incident {
+                let found = crate::similar::similar(
+                    &state.actions.client,
+                    &state.postmortem_url,
+                    state.presented_token(&headers),
+                    &incident,
+                )
+                .await;
+                body.push_str(&similar_html(&state, &found));
+            }
             Html(layout(&detail.incident.title, frame(&state, &who, "incidents"), &body)).into_response()
         }
         None => error_page(

@@ -1,6 +1,7 @@
 //! The server-rendered pages (no JavaScript needed for any action): the incidents home
 //! (`/`), the incident page (`/incidents/{id}`), the helpdesk queue (`/queue`), the insights
-//! charts (`/insights`, SVG drawn on the server), and sign-in
+//! charts (`/insights`, SVG drawn on the server), the record view (`/records/{partition}/{offset}`:
+//! a cited raw-log record read back from Kafka, redacted), and sign-in
 //! (`/login`, `/logout`). The token travels in the `HttpOnly`, `SameSite=Strict` cookie of
 //! `opsline-auth` (which also keeps other sites from posting the action forms), set by the
 //! sign-in form or once from a `?token=` parameter (then redirected away).
@@ -10,6 +11,7 @@ pub mod html;
 mod incidents;
 mod insights;
 mod queue;
+mod records;
 
 use axum::Form;
 use axum::Router;
@@ -33,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{id}/{action}", post(incidents::act))
         .route("/queue", get(queue::page))
         .route("/insights", get(insights::page))
+        .route("/records/{partition}/{offset}", get(records::page))
         .route("/tickets/{id}/reroute", post(queue::reroute))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))

@@ -6,7 +6,8 @@
 //! - `GET /v1/postmortems/{id}`: the postmortem as JSON, or its Markdown with
 //!   `Accept: text/markdown` or `?format=md`. Runbook ids answer the indexed document.
 //! - `POST /v1/postmortems/{id}/review`, `/publish`: the review workflow (SREs only, 403 else).
-//! - `GET /v1/similar?id=...` or `?q=...` (`&limit=`): similar postmortems and runbooks.
+//! - `GET /v1/similar?id=...` or `?q=...` (`&limit=`): similar postmortems and runbooks;
+//!   `POST /v1/similar` `{"id"|"q", "limit"}`: the same, compact (for the console).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -150,4 +151,89 @@ pub(crate) async fn similar(
             other => PostmortemError::Search(other),
         })?;
     Ok(Json(hits).into_response())
+}
+
+/// Body of `POST /v1/similar`: the compact form for other services (the console's incident page).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimilarBody {
+    /// A document id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Or free text.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// Results (default and at most [`COMPACT_LIMIT`]).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// Most hits of the compact answer.
+pub const COMPACT_LIMIT: usize = 5;
+/// Most bytes of the compact answer (so a caller reading a bounded answer gets it whole).
+pub const COMPACT_BYTES: usize = 1_000;
+const COMPACT_TITLE_CHARS: usize = 60;
+
+/// One hit of the compact answer.
+#[derive(Debug, serde::Serialize)]
+pub struct CompactHit {
+    /// Document id.
+    pub id: String,
+    /// `postmortem` or `runbook`.
+    pub kind: &'static str,
+    /// Review status.
+    pub status: &'static str,
+    /// Title, at most 60 characters.
+    pub title: String,
+}
+
+/// The compact answer: as many of `hits` as fit in [`COMPACT_BYTES`].
+pub fn compact(hits: &[opsline_search::SearchHit]) -> String {
+    let mut chosen: Vec<CompactHit> = hits
+        .iter()
+        .take(COMPACT_LIMIT)
+        .map(|h| CompactHit {
+            id: h.id.clone(),
+            kind: h.kind.as_str(),
+            status: h.status.as_str(),
+            title: h.title.chars().take(COMPACT_TITLE_CHARS).collect(),
+        })
+        .collect();
+    loop {
+        let body = serde_json::json!({ "hits": chosen }).to_string();
+        if body.len() <= COMPACT_BYTES || chosen.is_empty() {
+            return body;
+        }
+        chosen.pop();
+    }
+}
+
+/// `POST /v1/similar`: like `GET /v1/similar`, answered compactly (id, kind, status, title).
+pub(crate) async fn similar_compact(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, PostmortemError> {
+    let who = state.api_principal(&headers)?;
+    let request: SimilarBody =
+        serde_json::from_slice(&body).map_err(|e| PostmortemError::BadRequest(format!("invalid JSON body: {e}")))?;
+    let target = match (&request.id, &request.q) {
+        (Some(id), None) => SimilarTo::Document(id),
+        (None, Some(q)) => SimilarTo::Text(q),
+        _ => return Err(PostmortemError::BadRequest("give exactly one of `id` or `q`".into())),
+    };
+    let limit = request.limit.unwrap_or(COMPACT_LIMIT).clamp(1, COMPACT_LIMIT);
+    let hits = state
+        .store
+        .index()
+        .similar(&who.viewer, target, limit)
+        .map_err(|e| match e {
+            opsline_search::SearchError::NotFound(id) => PostmortemError::NotFound(id),
+            other => PostmortemError::Search(other),
+        })?;
+    let mut response = compact(&hits).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
 }

@@ -6,17 +6,18 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{LOCATION, SET_COOKIE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use opsline_events::ops::PostmortemStatus;
 use opsline_search::{Page, SearchResults};
 use serde::Deserialize;
 
-use crate::auth::{Principal, cookie_safe, sign_in_cookie, sign_out_cookie};
-use crate::error::PostmortemError;
+use crate::auth::{cookie_safe, sign_in_cookie, sign_out_cookie};
 use crate::web::WebState;
-use crate::web::html::{encode_component, escape, layout, markdown_to_html};
+use crate::web::html::{denied, encode_component, escape, layout, login_body, redirect};
+use crate::web::links::LinkContext;
+use crate::web::render::markdown_html;
 
 /// Results per page.
 const PAGE_SIZE: usize = 10;
@@ -40,28 +41,6 @@ pub struct PageParams {
 pub struct LoginForm {
     /// The API token.
     pub token: String,
-}
-
-fn redirect(location: &str, cookie: Option<String>) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(LOCATION, value);
-    }
-    if let Some(value) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        response.headers_mut().insert(SET_COOKIE, value);
-    }
-    response
-}
-
-fn denied(status: StatusCode, message: &str) -> Response {
-    let body = format!("<p class=\"error\">{}</p>{}", escape(message), login_body());
-    (status, Html(layout("Sign in", None, &body))).into_response()
-}
-
-fn login_body() -> String {
-    "<form method=\"post\" action=\"/login\"><label>API token <input type=\"password\" name=\"token\" autocomplete=\"off\"></label> \
-<button type=\"submit\">Sign in</button></form>"
-        .to_owned()
 }
 
 /// When `?token=` is given: the redirect that stores it (or a 401 page). `path` is the
@@ -178,21 +157,6 @@ pub(crate) async fn logout() -> Response {
     redirect("/login", Some(sign_out_cookie()))
 }
 
-fn buttons(who: &Principal, id: &str, status: PostmortemStatus) -> String {
-    if !who.may_review() {
-        return String::new();
-    }
-    let (action, label) = match status {
-        PostmortemStatus::Draft => ("review", "Mark reviewed"),
-        PostmortemStatus::Reviewed => ("publish", "Publish"),
-        PostmortemStatus::Published => return String::new(),
-    };
-    format!(
-        "<form method=\"post\" action=\"/postmortems/{}/{action}\"><button type=\"submit\">{label}</button></form>",
-        encode_component(id)
-    )
-}
-
 pub(crate) async fn reading_view(
     State(state): State<WebState>,
     headers: HeaderMap,
@@ -209,22 +173,33 @@ pub(crate) async fn reading_view(
     let postmortem = uuid::Uuid::parse_str(&id)
         .ok()
         .and_then(|uuid| state.store.visible_postmortem(&who.viewer, uuid));
-    let (title, markdown, controls) = match postmortem {
-        Some(pm) => (pm.title.clone(), pm.markdown.clone(), buttons(&who, &id, pm.status)),
-        None => match state.store.index().get(&who.viewer, &id) {
-            Ok(Some(doc)) => (doc.title, doc.body, String::new()),
-            _ => {
-                let body = "<p>No such document, or you may not read it.</p>";
-                return (StatusCode::NOT_FOUND, Html(layout("Not found", Some(&who.name), body))).into_response();
-            }
-        },
-    };
-    let body = format!(
-        "{controls}<article>{}</article><p><a href=\"/v1/postmortems/{}?format=md\">Markdown</a></p>",
-        markdown_to_html(&markdown),
-        encode_component(&id)
-    );
-    Html(layout(&title, Some(&who.name), &body)).into_response()
+    if let Some(pm) = postmortem {
+        let body = crate::web::editor::postmortem_body(&state, &who, &pm);
+        return Html(layout(&pm.title, Some(&who.name), &body)).into_response();
+    }
+    // A runbook found by search: its file rendered as Markdown when there is one.
+    if let Some((title, html)) = id
+        .strip_prefix("path:")
+        .and_then(|file| crate::web::runbooks::rendered(&state, &who.viewer, file))
+    {
+        let body = format!("<article class=\"runbook\">{html}</article>");
+        return Html(layout(&title, Some(&who.name), &body)).into_response();
+    }
+    match state.store.index().get(&who.viewer, &id) {
+        Ok(Some(doc)) => {
+            let body = format!(
+                "<article>{}</article><p><a href=\"/v1/postmortems/{}?format=md\">Markdown</a></p>",
+                markdown_html(&doc.body, &LinkContext::default()),
+                encode_component(&id)
+            );
+            Html(layout(&doc.title, Some(&who.name), &body)).into_response()
+        }
+        _ => {
+            let body =
+                "<p class=\"error\">No such document, or you may not read it.</p><p><a href=\"/\">Search</a></p>";
+            (StatusCode::NOT_FOUND, Html(layout("Not found", Some(&who.name), body))).into_response()
+        }
+    }
 }
 
 async fn page_transition(state: WebState, headers: HeaderMap, id: String, target: PostmortemStatus) -> Response {
@@ -233,16 +208,8 @@ async fn page_transition(state: WebState, headers: HeaderMap, id: String, target
     };
     match state.transition(&who, &id, target).await {
         Ok(_) => redirect(&format!("/postmortems/{}", encode_component(&id)), None),
-        Err(error) => {
-            let status = error.status();
-            let body = format!("<p class=\"error\">{}</p>", escape(&error_message(&error)));
-            (status, Html(layout("Not done", Some(&who.name), &body))).into_response()
-        }
+        Err(error) => crate::web::editor::refused(&who, &id, &error),
     }
-}
-
-fn error_message(error: &PostmortemError) -> String {
-    error.to_string()
 }
 
 pub(crate) async fn review(State(state): State<WebState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
