@@ -1,5 +1,6 @@
 //! Reads a topic from the beginning without a consumer group (tools, reports, tests and
-//! start-up rebuilds); see [`crate::follower`] to keep following it afterwards.
+//! start-up rebuilds), or one record at its offset ([`read_at`], evidence views); see
+//! [`crate::follower`] to keep following a topic afterwards.
 
 use std::time::Duration;
 
@@ -57,4 +58,42 @@ pub async fn read_until_idle(
     max_wait: Duration,
 ) -> Result<Vec<InRecord>, KafkaSetupError> {
     read_topic(config, topic, |_| false, idle, max_wait).await
+}
+
+/// Reads the one record at `topic`/`partition`/`offset` (no consumer group): `None` when it is
+/// not there within `max_wait` (removed by retention, compacted away, or not written yet).
+pub async fn read_at(
+    config: &KafkaConfig,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    max_wait: Duration,
+) -> Result<Option<InRecord>, KafkaSetupError> {
+    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
+    let mut assignment = TopicPartitionList::new();
+    assignment.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+    consumer.assign(&assignment)?;
+    let deadline = tokio::time::Instant::now() + max_wait;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        match tokio::time::timeout(left, consumer.recv()).await {
+            Ok(Ok(message)) => {
+                let record = InRecord::from_message(&message);
+                if record.offset == offset {
+                    return Ok(Some(record));
+                }
+                if record.offset > offset {
+                    return Ok(None); // the offset itself is gone (compaction)
+                }
+            }
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "read error");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(_) => return Ok(None),
+        }
+    }
 }

@@ -6,8 +6,8 @@
 //! alert the caller may see (its team restriction applies), are read: an offset nobody cited,
 //! or cited only by a restricted incident, answers 404 like a missing one.
 //!
-//! Kafka has no index by offset in `opsline-kafka`'s reader today, so the topic is read from the
-//! start until the record's partition passes the offset, at most `record_wait_ms`.
+//! The record is read at its offset ([`opsline_kafka::reader::read_at`]: one partition assigned
+//! there, one record), waiting at most `record_wait_ms`.
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -100,21 +100,9 @@ impl RecordReader {
                 "record {what}: no incident or alert you can see cites it"
             )));
         }
-        let records = opsline_kafka::reader::read_topic(
-            &self.kafka,
-            &self.raw_topic,
-            |read| {
-                read.last()
-                    .is_some_and(|r| r.partition == partition && r.offset >= offset)
-            },
-            self.wait,
-            self.wait,
-        )
-        .await
-        .map_err(|e| ConsoleError::Unavailable(format!("the broker: {e}")))?;
-        let record = records
-            .iter()
-            .find(|r| r.partition == partition && r.offset == offset)
+        let record = opsline_kafka::reader::read_at(&self.kafka, &self.raw_topic, partition, offset, self.wait)
+            .await
+            .map_err(|e| ConsoleError::Unavailable(format!("the broker: {e}")))?
             .ok_or_else(|| {
                 ConsoleError::NotFound(format!(
                     "record {what} was not read within {} ms (removed by retention, or the broker is slow)",

@@ -114,6 +114,16 @@ pub async fn start(
     if postmortem_config.runbooks_dir.is_none() {
         postmortem_config.runbooks_dir = Some("runbooks".into());
     }
+    // The postmortem pages link to the console (incidents, cited records): its address must be
+    // known before either starts, so a free port is chosen here rather than by the console.
+    if let Some(host) = console_config.listen.strip_suffix(":0") {
+        let port = std::net::TcpListener::bind(format!("{host}:0"))
+            .and_then(|listener| listener.local_addr())
+            .with_context(|| format!("no free port on {host} for the console"))?
+            .port();
+        console_config.listen = format!("{host}:{port}");
+    }
+    postmortem_config.console_url = format!("http://{}", console_config.listen.replace("0.0.0.0", "127.0.0.1"));
     let selfservice_config = seeded_directory(
         config.shared(config.selfservice.clone(), SelfService::NAME, demo),
         directory,
