@@ -17,23 +17,68 @@ use crate::record::InRecord;
 pub async fn read_topic(
     config: &KafkaConfig,
     topic: &str,
-    mut done: impl FnMut(&[InRecord]) -> bool,
+    done: impl FnMut(&[InRecord]) -> bool,
     idle: Duration,
     max_wait: Duration,
 ) -> Result<Vec<InRecord>, KafkaSetupError> {
+    let partitions = partition_count(config, topic).await?;
+    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..partitions {
+        assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
+    }
+    consumer.assign(&assignment)?;
+    Ok(read_assigned(&consumer, done, idle, max_wait).await)
+}
+
+/// Each partition's end offset (where the next record will be written) as it is now; pass them
+/// to [`read_from`] to read only what is written after this call.
+pub async fn end_offsets(config: &KafkaConfig, topic: &str) -> Result<Vec<(i32, i64)>, KafkaSetupError> {
+    let partitions = partition_count(config, topic).await?;
+    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
+    let mut ends = Vec::new();
+    for partition in 0..partitions {
+        let (_, high) = consumer.fetch_watermarks(topic, partition, Duration::from_secs(10))?;
+        ends.push((partition, high));
+    }
+    Ok(ends)
+}
+
+/// Like [`read_topic`], from the given offset of each partition (see [`end_offsets`]).
+pub async fn read_from(
+    config: &KafkaConfig,
+    topic: &str,
+    offsets: &[(i32, i64)],
+    done: impl FnMut(&[InRecord]) -> bool,
+    idle: Duration,
+    max_wait: Duration,
+) -> Result<Vec<InRecord>, KafkaSetupError> {
+    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
+    let mut assignment = TopicPartitionList::new();
+    for (partition, offset) in offsets {
+        assignment.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+    }
+    consumer.assign(&assignment)?;
+    Ok(read_assigned(&consumer, done, idle, max_wait).await)
+}
+
+async fn partition_count(config: &KafkaConfig, topic: &str) -> Result<i32, KafkaSetupError> {
     let partitions = crate::admin::list_topics(config)
         .await?
         .into_iter()
         .find(|(name, _)| name == topic)
         .map(|(_, n)| n)
         .unwrap_or(0);
-    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
-    let mut assignment = TopicPartitionList::new();
-    for partition in 0..partitions {
-        let partition = i32::try_from(partition).unwrap_or(i32::MAX);
-        assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
-    }
-    consumer.assign(&assignment)?;
+    Ok(i32::try_from(partitions).unwrap_or(i32::MAX))
+}
+
+/// Receives from an assigned consumer until `done`, `idle` without a record, or `max_wait`.
+async fn read_assigned(
+    consumer: &StreamConsumer<QuietContext>,
+    mut done: impl FnMut(&[InRecord]) -> bool,
+    idle: Duration,
+    max_wait: Duration,
+) -> Vec<InRecord> {
     let mut records = Vec::new();
     let deadline = tokio::time::Instant::now() + max_wait;
     while !done(&records) && tokio::time::Instant::now() < deadline {
@@ -46,7 +91,7 @@ pub async fn read_topic(
             Err(_) => break,
         }
     }
-    Ok(records)
+    records
 }
 
 /// Reads the whole of `topic` (a compacted topic, typically, to rebuild state): everything

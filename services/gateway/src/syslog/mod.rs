@@ -44,6 +44,10 @@ pub struct SyslogConfig {
     pub batch: usize,
     /// Open TCP connections at most; more wait to be accepted.
     pub max_connections: usize,
+    /// Receive buffer asked for the UDP socket, in bytes (the kernel caps it at
+    /// `net.core.rmem_max` unless the process may exceed it): a burst larger than the buffer is
+    /// dropped by the kernel before the gateway sees it.
+    pub udp_receive_buffer_bytes: usize,
 }
 
 /// The TLS certificate of the syslog TCP listener.
@@ -65,6 +69,7 @@ impl Default for SyslogConfig {
             default_service: "syslog".to_owned(),
             batch: 500,
             max_connections: 256,
+            udp_receive_buffer_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -115,7 +120,7 @@ pub(crate) async fn start(
         });
     }
     if let Some(address) = &config.udp {
-        let socket = tokio::net::UdpSocket::bind(address).await.map_err(|e| {
+        let socket = udp_socket(address, config.udp_receive_buffer_bytes).map_err(|e| {
             StartupError::new(format!(
                 "cannot listen for syslog on udp {address}: {e} (set [gateway.syslog] udp)"
             ))
@@ -129,4 +134,27 @@ pub(crate) async fn start(
         tracing::info!(tcp = ?addrs.tcp, udp = ?addrs.udp, tls = config.tls.is_some(), "syslog listeners ready");
     }
     Ok(addrs)
+}
+
+/// A bound, non-blocking UDP socket with the largest receive buffer the kernel grants up to
+/// `buffer` (as root beyond `net.core.rmem_max`).
+fn udp_socket(address: &str, buffer: usize) -> std::io::Result<tokio::net::UdpSocket> {
+    use std::net::ToSocketAddrs;
+    let address = address
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| std::io::Error::other("the address resolves to nothing"))?;
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(address),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    if socket.set_recv_buffer_size(buffer).is_err() {
+        tracing::debug!(buffer, "syslog udp receive buffer not raised");
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    let granted = socket.recv_buffer_size().unwrap_or_default();
+    tracing::info!(asked = buffer, granted, "syslog udp receive buffer");
+    tokio::net::UdpSocket::from_std(socket.into())
 }
