@@ -127,6 +127,20 @@ fn alert_text(alert: &Alert) -> String {
     if let Some(sample) = alert.sample_lines.first() {
         text.push_str(&format!("; sample \"{}\"", quote(sample, MAX_QUOTE_CHARS)));
     }
+    if let Some(source) = &alert.external {
+        text.push_str(&format!(
+            "; raised by {} as {}",
+            quote(&source.source, 40),
+            quote(&source.name, 80)
+        ));
+        if let Some(url) = source
+            .url
+            .as_deref()
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+        {
+            text.push_str(&format!(" <{}>", quote(url, 300)));
+        }
+    }
     text
 }
 
@@ -331,6 +345,27 @@ pub(crate) mod tests {
         alerts.reverse();
         alerts.push(alerts[0].clone());
         assert_eq!(Timeline::build(&incident, &alerts).to_markdown(), one);
+    }
+
+    #[test]
+    fn an_external_alert_names_its_source_with_a_link_back() {
+        let (_, alerts) = fixture();
+        let mut alert = alerts[0].clone();
+        alert.kind = opsline_events::logs::AlertKind::External;
+        alert.external = Some(opsline_events::logs::ExternalSource {
+            source: "alertmanager".into(),
+            name: "DiskFull".into(),
+            fingerprint: "ab12".into(),
+            url: Some("http://prometheus:9090/graph?g0.expr=disk".into()),
+        });
+        let text = alert_text(&alert);
+        assert!(text.contains("alert external on"), "{text}");
+        assert!(
+            text.contains("raised by alertmanager as DiskFull <http://prometheus:9090/graph?g0.expr=disk>"),
+            "{text}"
+        );
+        alert.external.as_mut().unwrap().url = Some("javascript:alert(1)".into());
+        assert!(!alert_text(&alert).contains("javascript"), "only http(s) links");
     }
 
     #[test]

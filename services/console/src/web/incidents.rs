@@ -212,7 +212,20 @@ fn alert_row(alert: &Alert, raw_topic: &str) -> String {
         .iter()
         .map(|line| format!("<pre>{}</pre>", escape(line)))
         .collect();
-    let offsets = offset_links(&alert.evidence, raw_topic);
+    let mut offsets = offset_links(&alert.evidence, raw_topic);
+    if let Some(source) = &alert.external {
+        let name = format!("{}: {}", escape(&source.source), escape(&source.name));
+        // Only http(s) links back to the source (Prometheus, Grafana); anything else is text.
+        offsets.push(match source.url.as_deref() {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                format!(
+                    "<a class=\"source\" href=\"{}\" rel=\"noreferrer\">{name}</a>",
+                    escape(url)
+                )
+            }
+            _ => name,
+        });
+    }
     let baseline = alert
         .baseline
         .map(|b| format!(" (baseline {b:.1})"))
@@ -415,5 +428,38 @@ pub(super) async fn act(
     match outcome {
         Ok(uuid) => redirect(&back_to(form.back.as_deref(), &format!("/incidents/{uuid}")), None),
         Err(error) => error_page(&state, &who, &error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use opsline_events::Event;
+    use opsline_events::logs::{AlertKind, ExternalSource};
+
+    use super::*;
+
+    #[test]
+    fn an_external_alert_links_back_to_its_source_and_only_over_http() {
+        let mut alert = Alert::sample();
+        alert.kind = AlertKind::External;
+        alert.external = Some(ExternalSource {
+            source: "alertmanager".into(),
+            name: "Disk<Full>".into(),
+            fingerprint: "ab".into(),
+            url: Some("http://prometheus:9090/graph?g0.expr=a&b=1".into()),
+        });
+        let row = alert_row(&alert, "raw");
+        assert!(
+            row.contains("<a class=\"source\" href=\"http://prometheus:9090/graph?g0.expr=a&amp;b=1\" rel=\"noreferrer\">alertmanager: Disk&lt;Full&gt;</a>"),
+            "{row}"
+        );
+        alert.external.as_mut().unwrap().url = Some("javascript:alert(1)".into());
+        let row = alert_row(&alert, "raw");
+        assert!(
+            !row.contains("javascript") && row.contains("alertmanager: Disk&lt;Full&gt;"),
+            "{row}"
+        );
     }
 }
