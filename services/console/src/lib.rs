@@ -22,6 +22,7 @@ pub mod query;
 pub mod records;
 pub mod similar;
 pub mod state;
+pub mod usage;
 pub mod views;
 pub mod web;
 
