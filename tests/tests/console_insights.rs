@@ -1,5 +1,5 @@
-//! The console's automation insights end to end on the real broker: LLM usage and
-//! self-service audit events produced on their topics (one of each replayed) are followed by
+//! The console's automation insights end to end on the real broker: LLM usage, triage
+//! decisions and self-service audit events produced on their topics (one of each replayed) are followed by
 //! the console into its views; `GET /v1/insights` answers the `opsline report` figures per use
 //! case (calls, cache hits, latency p50/p95, cost, deflection) and `/insights` draws them.
 
@@ -12,6 +12,7 @@ use opsline_e2e::console::{SRE, tokens};
 use opsline_e2e::spawn::spawn;
 use opsline_e2e::{spawn_broker, unique_prefix};
 use opsline_events::ops::{LlmUsage, SelfServiceAction};
+use opsline_events::tickets::{Disposition, TriagedTicket};
 use opsline_events::{Envelope, Event, topics};
 use opsline_kafka::{KafkaMetrics, OutRecord, Producer};
 use opsline_runtime::metrics::Metrics;
@@ -74,6 +75,18 @@ async fn insights_follow_llm_usage_and_self_service_audit() {
         action("password_reset", "challenged"),
         action("account_unlock", "refused"),
     ];
+    let triaged: Vec<TriagedTicket> = [
+        ("T-1", Disposition::AutoRouted),
+        ("T-2", Disposition::HumanReview),
+        ("T-1", Disposition::AutoRouted),
+    ]
+    .into_iter()
+    .map(|(id, disposition)| TriagedTicket {
+        ticket_id: id.into(),
+        disposition,
+        ..TriagedTicket::sample()
+    })
+    .collect();
     let producer = Producer::new(&broker.config(), &KafkaMetrics::register(&Metrics::new())).expect("producer");
     for c in &calls {
         let payload = Envelope::new("e2e", c.clone()).to_json().expect("json");
@@ -93,18 +106,33 @@ async fn insights_follow_llm_usage_and_self_service_audit() {
             .await
             .expect("produce audit");
     }
+    for t in &triaged {
+        let payload = Envelope::new("e2e", t.clone()).to_json().expect("json");
+        producer
+            .send(&OutRecord::new(
+                names.name(&topics::TICKETS_TRIAGED),
+                Some(&t.ticket_id),
+                payload,
+            ))
+            .await
+            .expect("produce triaged");
+    }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let (llm, audit) = {
+        let counts = {
             let views = console.handle.views.read();
-            (views.llm_calls().count(), views.audit_events().count())
+            (
+                views.llm_calls().count(),
+                views.audit_events().count(),
+                views.triaged().count(),
+            )
         };
-        if (llm, audit) == (12, 4) {
+        if counts == (12, 4, 2) {
             break;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the console followed {llm} LLM calls and {audit} audit events, not 12 and 4"
+            "the console followed {counts:?} LLM calls, audit events and triaged tickets, not 12, 4 and 2"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -137,6 +165,10 @@ async fn insights_follow_llm_usage_and_self_service_audit() {
     assert_eq!(triage["latency_p50_ms"], 500);
     assert_eq!(triage["latency_p95_ms"], 1_000);
     assert!((triage["llm_cost"].as_f64().unwrap() - 0.1).abs() < 1e-9, "{triage}");
+    assert_eq!(triage["auto_routed_share"], 0.5, "{triage}");
+    assert_eq!(automation["tickets_triaged"], 2);
+    assert_eq!(automation["dispositions"]["auto_routed"], 1);
+    assert_eq!(automation["dispositions"]["human_review"], 1);
     let postmortem = row("postmortem");
     assert_eq!(postmortem["latency_p50_ms"], 4_000);
     let selfservice = row("self_service");
@@ -163,6 +195,7 @@ async fn insights_follow_llm_usage_and_self_service_audit() {
         ">1.0 s<",
         ">4.0 s<",
         "LLM cache hit rate per use case",
+        "Triaged tickets by disposition (2 triaged)",
         "2 tickets deflected, estimated savings 40.00",
     ] {
         assert!(html.contains(expected), "the page lacks {expected:?}");

@@ -1,5 +1,5 @@
-//! The console as a [`Service`]: follow the incidents, alerts, routed tickets, LLM usage and
-//! self-service audit topics into
+//! The console as a [`Service`]: follow the incidents, alerts, routed and triaged tickets, LLM
+//! usage and self-service audit topics into
 //! the views (ready once caught up), produce re-routes and feedback, serve the API and pages.
 
 use std::sync::Arc;
@@ -46,6 +46,7 @@ with the postmortem service's tokens and roles.";
             &topics::INCIDENTS,
             &topics::ALERTS,
             &topics::TICKETS_ROUTED,
+            &topics::TICKETS_TRIAGED,
             &topics::LLM_USAGE,
             &topics::SELFSERVICE_AUDIT,
         ]);
@@ -65,6 +66,7 @@ with the postmortem service's tokens and roles.";
             incidents_topic: plan.name(&topics::INCIDENTS),
             alerts_topic: plan.name(&topics::ALERTS),
             routed_topic: plan.name(&topics::TICKETS_ROUTED),
+            triaged_topic: plan.name(&topics::TICKETS_TRIAGED),
             llm_usage_topic: plan.name(&topics::LLM_USAGE),
             audit_topic: plan.name(&topics::SELFSERVICE_AUDIT),
         };

@@ -58,8 +58,7 @@ pub struct Insights {
     /// Routed tickets re-routed by a person.
     pub rerouted: u64,
     /// LLM calls, latency, cache hit rate and cost per use case, and self-service deflection,
-    /// as `opsline report --json` prints them (without the triage dispositions, which the
-    /// console does not follow).
+    /// triage dispositions and auto-routed share, as `opsline report --json` prints them.
     pub automation: Report,
 }
 
@@ -178,7 +177,8 @@ pub fn insights(views: &Views, who: &Principal, cost_per_ticket: f64) -> Insight
     let usage: Vec<_> = views.llm_calls().cloned().collect();
     let routed: Vec<_> = views.tickets().map(|t| t.ticket.clone()).collect();
     let audit: Vec<_> = views.audit_events().cloned().collect();
-    out.automation = aggregate(&usage, &[], &routed, &audit, cost_per_ticket);
+    let triaged: Vec<_> = views.triaged().cloned().collect();
+    out.automation = aggregate(&usage, &triaged, &routed, &audit, cost_per_ticket);
     out
 }
 

@@ -1,21 +1,23 @@
-//! The console's in-memory views, followed from the incidents (compacted), alerts, routed
-//! tickets, LLM usage and self-service audit topics by a group-less follower: every replica reads them whole from the
+//! The console's in-memory views, followed from the incidents (compacted), alerts, routed and
+//! triaged tickets, LLM usage and self-service audit topics by a group-less follower: every replica reads them whole from the
 //! beginning, so applying a record is an upsert and reading one twice is harmless.
 //!
 //! Bounded: at most `max_incidents` incidents (beyond it the resolved incident updated
-//! longest ago is forgotten, open ones last), `max_alerts` alerts, `max_tickets` tickets,
+//! longest ago is forgotten, open ones last), `max_alerts` alerts, `max_tickets` routed tickets
+//! and as many triage decisions (the latest per ticket, without the ticket's text),
 //! `max_llm_calls` LLM usage records and `max_audit_events` self-service audit events (oldest
 //! first; an audit event is kept once per `action_id`, an LLM call once per `call_id`). A ticket keeps its highest revision (a replay may repeat revision 1 after
 //! revision 2). A service is "restricted" to a team once one of its incidents is, and its
 //! alerts are then shown only to that team, like the incidents.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use jiff::Timestamp;
 use opsline_events::logs::{Alert, Incident, IncidentStatus};
 use opsline_events::ops::{LlmUsage, SelfServiceAction};
-use opsline_events::tickets::RoutedTicket;
+use opsline_events::tickets::{RoutedTicket, TriagedTicket};
 use opsline_kafka::InRecord;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -59,11 +61,19 @@ pub struct Views {
     llm_order: VecDeque<Uuid>,
     audit: HashMap<Uuid, SelfServiceAction>,
     audit_order: VecDeque<Uuid>,
+    triaged: HashMap<String, TriagedTicket>,
+    triaged_order: VecDeque<String>,
 }
 
 /// Inserts `value` under `id` once (a replay is an upsert), forgetting the oldest beyond `limit`.
-fn keep_bounded<T>(map: &mut HashMap<Uuid, T>, order: &mut VecDeque<Uuid>, id: Uuid, value: T, limit: usize) {
-    if map.insert(id, value).is_none() {
+fn keep_bounded<K: Hash + Eq + Clone, T>(
+    map: &mut HashMap<K, T>,
+    order: &mut VecDeque<K>,
+    id: K,
+    value: T,
+    limit: usize,
+) {
+    if map.insert(id.clone(), value).is_none() {
         order.push_back(id);
     }
     while order.len() > limit.max(1) {
@@ -114,6 +124,20 @@ impl Views {
     pub fn apply_audit(&mut self, action: SelfServiceAction, limit: usize) {
         let id = action.action_id;
         keep_bounded(&mut self.audit, &mut self.audit_order, id, action, limit);
+    }
+
+    /// Applies a triage decision (the latest per ticket is kept, without the ticket's text);
+    /// forgets the oldest ticket beyond `limit`.
+    pub fn apply_triaged(&mut self, mut ticket: TriagedTicket, limit: usize) {
+        ticket.redacted_subject = String::new();
+        ticket.redacted_description = String::new();
+        let id = ticket.ticket_id.clone();
+        keep_bounded(&mut self.triaged, &mut self.triaged_order, id, ticket, limit);
+    }
+
+    /// The latest triage decision of every ticket kept.
+    pub fn triaged(&self) -> impl Iterator<Item = &TriagedTicket> {
+        self.triaged.values()
     }
 
     /// Every LLM usage record kept.
@@ -285,6 +309,8 @@ pub struct ViewFollower {
     pub alerts_topic: String,
     /// Full name of the routed tickets topic.
     pub routed_topic: String,
+    /// Full name of the triaged tickets topic.
+    pub triaged_topic: String,
     /// Full name of the LLM usage topic.
     pub llm_usage_topic: String,
     /// Full name of the self-service audit topic.
@@ -316,6 +342,13 @@ impl ViewFollower {
                         .update(|v, limits| v.apply_ticket(envelope.data, at, limits.tickets));
                 }
                 Err(error) => tracing::debug!(%error, "unreadable routed ticket skipped"),
+            }
+        } else if record.topic == self.triaged_topic {
+            match record.envelope::<TriagedTicket>() {
+                Ok(envelope) => self
+                    .views
+                    .update(|v, limits| v.apply_triaged(envelope.data, limits.tickets)),
+                Err(error) => tracing::debug!(%error, "unreadable triaged ticket skipped"),
             }
         } else if record.topic == self.llm_usage_topic {
             match record.envelope::<LlmUsage>() {
@@ -427,6 +460,19 @@ mod tests {
         views.apply_audit(action.clone(), 5);
         views.apply_audit(action, 5);
         assert_eq!(views.audit_events().count(), 1);
+        let mut triaged = TriagedTicket::sample();
+        triaged.disposition = opsline_events::tickets::Disposition::HumanReview;
+        views.apply_triaged(triaged.clone(), 5);
+        triaged.disposition = opsline_events::tickets::Disposition::AutoRouted;
+        views.apply_triaged(triaged, 5);
+        let kept: Vec<_> = views.triaged().collect();
+        assert_eq!(kept.len(), 1, "one decision per ticket");
+        assert_eq!(
+            kept[0].disposition,
+            opsline_events::tickets::Disposition::AutoRouted,
+            "the latest"
+        );
+        assert!(kept[0].redacted_description.is_empty(), "the text is not kept");
     }
 
     #[tokio::test]

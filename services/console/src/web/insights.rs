@@ -81,7 +81,7 @@ pub(super) async fn page(
     Html(layout("Insights", frame(&state, &who, "insights"), &body)).into_response()
 }
 
-/// The `opsline report` figures as charts: LLM calls, latency p50/p95, cache hit rate and cost
+/// The `opsline report` figures as charts: triaged tickets by disposition, LLM calls, latency p50/p95, cache hit rate and cost
 /// per use case, and the self-service outcomes with the deflection and estimated savings.
 pub(super) fn automation_charts(report: &Report) -> String {
     let rows = |value: &dyn Fn(&crate::usage::UseCaseReport) -> Option<f64>| -> Vec<(String, f64)> {
@@ -102,7 +102,17 @@ pub(super) fn automation_charts(report: &Report) -> String {
     }
     let hit_rate = rows(&|r| (r.llm_calls > 0).then_some(r.cache_hit_rate * 100.0));
     let cost = rows(&|r| (r.llm_calls > 0).then_some(r.llm_cost));
+    let dispositions: Vec<(String, f64)> = report
+        .dispositions
+        .iter()
+        .map(|(d, n)| (d.clone(), *n as f64))
+        .collect();
     let mut out = String::new();
+    out.push_str(&bars(
+        &format!("Triaged tickets by disposition ({} triaged)", report.tickets_triaged),
+        &dispositions,
+        |v| format!("{v:.0}"),
+    ));
     out.push_str(&bars("LLM calls per use case (cached included)", &calls, |v| {
         format!("{v:.0}")
     }));
@@ -170,7 +180,7 @@ mod tests {
         };
         let report = aggregate(&[call(2_000, false), call(1, true)], &[], &[], &[done], 10.0);
         let html = automation_charts(&report);
-        assert_eq!(html.matches("<figure").count(), 5);
+        assert_eq!(html.matches("<figure").count(), 6);
         assert!(
             html.contains("ticket_enrichment p50") && html.contains("ticket_enrichment p95"),
             "{html}"
