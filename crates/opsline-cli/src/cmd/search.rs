@@ -173,7 +173,18 @@ fn read_folder(index: &std::path::Path, args: &SearchArgs) -> anyhow::Result<Hit
         index.display(),
         super::run_file::path(&args.run.data_dir).display()
     );
-    let index = SearchIndex::open_or_create(index)?;
+    let index = SearchIndex::open_or_create(index).map_err(|error| {
+        let text = error.to_string();
+        if text.contains("LockBusy") || text.contains("lock") {
+            anyhow::anyhow!(
+                "the index at {} is held by a running service (the postmortem service of `opsline up`): \
+drop --index to ask that service, or pass --postmortem URL",
+                index.display()
+            )
+        } else {
+            anyhow::anyhow!("cannot open the index at {}: {text}", index.display())
+        }
+    })?;
     let viewer = Viewer::new(Role::Sre, Vec::<String>::new());
     let results = index.search(
         &viewer,
@@ -249,6 +260,19 @@ mod tests {
             ..args(dir.path())
         };
         assert_eq!(source(&explicit).unwrap(), Source::Folder("/tmp/ix".into()));
+    }
+
+    #[test]
+    fn an_index_held_by_a_service_says_so_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let _held = SearchIndex::open_or_create(dir.path()).unwrap();
+        let error = read_folder(dir.path(), &args(dir.path())).err().unwrap();
+        let text = format!("{error:#}");
+        assert!(
+            text.contains("held by a running service") && text.contains("--postmortem"),
+            "{text}"
+        );
+        assert!(!text.contains("LockBusy"), "{text}");
     }
 
     #[test]
