@@ -157,6 +157,11 @@ async fn pages_enforce_roles_and_an_acknowledge_click_works_in_chromium() {
         "{incident_page}"
     );
     assert!(incident_page.contains("Summary of T-1") || incident_page.contains("T-1"));
+    // Each alert row links the runbook of its kind on the postmortem pages.
+    let rows = incident_page.matches("class=\"alert\"").count();
+    let runbooks = incident_page.matches("class=\"runbook\" href=\"").count();
+    assert_eq!(runbooks, rows, "one runbook link per (built-in) alert row");
+    assert!(incident_page.contains("/runbooks/alert-"), "{incident_page}");
     // Assign through the form (no JavaScript): back to the page it came from.
     let back = format!("/incidents/{}", open[1]);
     let (status, _, location) = form(

@@ -539,9 +539,19 @@ pub struct ImportPostmortemsArgs {
 pub struct SearchArgs {
     /// Query: words, "phrases", AND/OR/NOT, field:value, created:[2024-01-01 TO 2024-06-30].
     pub query: String,
-    /// Index folder.
-    #[arg(long, default_value = ".opsline/index")]
-    pub index: PathBuf,
+    /// Index folder, read directly (default: ask the postmortem service of a running
+    /// `opsline up`, which holds the live index; without one, .opsline/index).
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+    /// Base URL of a postmortem service to ask (default: that of a running `opsline up`).
+    #[arg(long, env = "OPSLINE_POSTMORTEM_URL")]
+    pub postmortem: Option<String>,
+    /// API token for the postmortem service (default: the local token in run.json).
+    #[arg(long, env = "OPSLINE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Where a running `opsline up` is.
+    #[command(flatten)]
+    pub run: RunLocation,
     /// Hits to show.
     #[arg(long, default_value_t = 10)]
     pub limit: usize,

@@ -1,6 +1,6 @@
 //! The terminal commands against a running `opsline up` (the real binary, every service, an
 //! embedded broker chosen by `OPSLINE_TEST_BROKER`): `up` writes `<data-dir>/run.json`;
-//! `replay`, `incidents`, `alerts`, `tickets`, `topics` and `report` find the pipeline
+//! `replay`, `incidents`, `alerts`, `tickets`, `topics`, `report` and `search` find the pipeline
 //! through it without any address flag; `up` removes the file when it stops.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -172,6 +172,20 @@ fn terminal_commands_find_a_running_up_through_its_run_file() {
     assert!(String::from_utf8_lossy(&topics.stdout).contains("opsline.tickets.feedback.v1"));
     let report = ok_json(&data_dir, &["report", "--json"]);
     assert!(report.is_object(), "{report}");
+    // Search asks the running postmortem service (its index is locked by it), which indexed runbooks/.
+    let hits = ok_json(&data_dir, &["search", "consumer lag", "--json"]);
+    let hits = hits.as_array().unwrap();
+    assert!(
+        hits.iter().any(|h| h.to_string().contains("consumer-lag")),
+        "the consumer lag runbook among {hits:?}"
+    );
+    let unknown = opsline(&data_dir, &["search", "foo:bar"]);
+    assert!(!unknown.status.success(), "an unknown field is an error");
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("answered 400"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
 
     // A clean stop removes the run file; then the commands say where they looked.
     let stopped = Command::new("kill")

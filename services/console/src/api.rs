@@ -6,7 +6,9 @@
 //! - `GET /v1/tickets`, `GET /v1/tickets/{id}`, `POST /v1/tickets/{id}/reroute`
 //!   (`{"queue": "...", "note": "..."}`; helpdesk and SREs), `GET /v1/queues`;
 //! - `GET /v1/insights`: incidents, alerts and alerted lines per time bucket and service,
-//!   MTTA/MTTR per service, routed tickets per queue and priority;
+//!   MTTA/MTTR per service, routed tickets per queue and priority, and `automation`: LLM calls,
+//!   latency p50/p95, cache hit rate and cost per use case and self-service deflection (the
+//!   figures of `opsline report --json`);
 //! - `GET /v1/whoami`: the caller's name, role and teams.
 //!
 //! Errors are `{"error": code, "reason": text}` with 400, 401, 403, 404, 409 or 503.
@@ -164,7 +166,12 @@ async fn queues(State(state): State<AppState>, headers: HeaderMap) -> ApiResult 
 
 async fn insights(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     let who = state.api_principal(&headers)?;
-    Ok(Json(crate::insights::insights(&state.views.read(), &who)).into_response())
+    Ok(Json(crate::insights::insights(
+        &state.views.read(),
+        &who,
+        state.cost_per_ticket,
+    ))
+    .into_response())
 }
 
 async fn get_record(

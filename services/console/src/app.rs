@@ -1,4 +1,5 @@
-//! The console as a [`Service`]: follow the incidents, alerts and routed tickets topics into
+//! The console as a [`Service`]: follow the incidents, alerts, routed and triaged tickets, LLM
+//! usage and self-service audit topics into
 //! the views (ready once caught up), produce re-routes and feedback, serve the API and pages.
 
 use std::sync::Arc;
@@ -41,7 +42,14 @@ with the postmortem service's tokens and roles.";
             tracing::warn!("no [[tokens]] configured: every page and API call is refused");
         }
         let mut plan = TopicPlan::new(TopicNames::with_prefix(config.topic_prefix.clone()));
-        let followed = plan.follow(&[&topics::INCIDENTS, &topics::ALERTS, &topics::TICKETS_ROUTED]);
+        let followed = plan.follow(&[
+            &topics::INCIDENTS,
+            &topics::ALERTS,
+            &topics::TICKETS_ROUTED,
+            &topics::TICKETS_TRIAGED,
+            &topics::LLM_USAGE,
+            &topics::SELFSERVICE_AUDIT,
+        ]);
         let produced = plan.produce(&[&topics::TICKETS_ROUTED, &topics::TICKETS_FEEDBACK]);
         // Cited raw-log records are read back on demand (the record view).
         let raw_topic = plan.read(&[&topics::RAW_LOGS]).into_iter().next().unwrap_or_default();
@@ -50,12 +58,17 @@ with the postmortem service's tokens and roles.";
             incidents: config.max_incidents,
             alerts: config.max_alerts,
             tickets: config.max_tickets,
+            llm_calls: config.max_llm_calls,
+            audit_events: config.max_audit_events,
         });
         let follower = ViewFollower {
             views: views.clone(),
             incidents_topic: plan.name(&topics::INCIDENTS),
             alerts_topic: plan.name(&topics::ALERTS),
             routed_topic: plan.name(&topics::TICKETS_ROUTED),
+            triaged_topic: plan.name(&topics::TICKETS_TRIAGED),
+            llm_usage_topic: plan.name(&topics::LLM_USAGE),
+            audit_topic: plan.name(&topics::SELFSERVICE_AUDIT),
         };
         kafka.follow(runner, &followed, move |record| follower.apply(record));
         let client = OutboundClient::new(Duration::from_millis(config.upstream_timeout_ms.max(1)))
@@ -79,6 +92,7 @@ with the postmortem service's tokens and roles.";
             views: views.clone(),
             tokens: Arc::new(tokens),
             actions,
+            cost_per_ticket: config.cost_per_ticket,
             postmortem_url: config.postmortem_url.trim_end_matches('/').to_owned(),
             records: RecordReader {
                 kafka: Arc::new(config.kafka.clone()),

@@ -28,6 +28,13 @@ pub struct ConsoleConfig {
     pub max_alerts: usize,
     /// Routed tickets kept in memory (oldest first forgotten).
     pub max_tickets: usize,
+    /// LLM usage records kept in memory for the insights (oldest first forgotten).
+    pub max_llm_calls: usize,
+    /// Self-service audit events kept in memory for the insights (oldest first forgotten).
+    pub max_audit_events: usize,
+    /// Estimated helpdesk cost of one ticket handled by a person, for the insights' savings
+    /// (the default of `opsline report --cost-per-ticket`).
+    pub cost_per_ticket: f64,
     /// How long an action waits for the change to come back on the incidents topic, so the
     /// page shown next has it (milliseconds).
     pub action_wait_ms: u64,
@@ -55,6 +62,9 @@ impl Default for ConsoleConfig {
             max_incidents: 10_000,
             max_alerts: 50_000,
             max_tickets: 50_000,
+            max_llm_calls: 50_000,
+            max_audit_events: 50_000,
+            cost_per_ticket: 15.0,
             action_wait_ms: 5_000,
             upstream_timeout_ms: 10_000,
             record_wait_ms: 5_000,

@@ -1,7 +1,9 @@
 //! Insights: the console's views as numbers over time, for the insights page and
 //! `GET /v1/insights`: incidents opened and alerts raised per time bucket and service, mean
 //! time to acknowledge and to resolve per service (MTTA, MTTR, event time), and routed tickets
-//! per queue and priority. Buckets are hours when the data spans two days or less, else days
+//! per queue and priority, and the automation's figures of [`crate::usage`] (LLM calls, latency
+//! p50/p95, cache hit rate and cost per use case, self-service deflection) over the LLM usage and
+//! audit events the views keep. Buckets are hours when the data spans two days or less, else days
 //! (the newest [`MAX_BUCKETS`] kept). Restricted incidents and their services' alerts count
 //! only for members of their team, as in the lists.
 
@@ -12,6 +14,7 @@ use opsline_auth::Principal;
 use serde::{Deserialize, Serialize};
 
 use crate::lists::{may_see, priority_name};
+use crate::usage::{Report, aggregate};
 use crate::views::Views;
 
 /// Buckets kept per series.
@@ -54,6 +57,9 @@ pub struct Insights {
     pub tickets_per_priority: BTreeMap<String, u64>,
     /// Routed tickets re-routed by a person.
     pub rerouted: u64,
+    /// LLM calls, latency, cache hit rate and cost per use case, and self-service deflection,
+    /// triage dispositions and auto-routed share, as `opsline report --json` prints them.
+    pub automation: Report,
 }
 
 fn bucket_of(at: Timestamp, hourly: bool) -> String {
@@ -95,8 +101,8 @@ fn mean(sum: f64, n: u64) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
-/// The insights of what `who` may see.
-pub fn insights(views: &Views, who: &Principal) -> Insights {
+/// The insights of what `who` may see; savings count `cost_per_ticket` per deflected ticket.
+pub fn insights(views: &Views, who: &Principal, cost_per_ticket: f64) -> Insights {
     let incidents: Vec<_> = views.incidents().filter(|i| may_see(who, i)).collect();
     let alerts: Vec<_> = views
         .alerts()
@@ -168,6 +174,11 @@ pub fn insights(views: &Views, who: &Principal) -> Insights {
             out.rerouted += 1;
         }
     }
+    let usage: Vec<_> = views.llm_calls().cloned().collect();
+    let routed: Vec<_> = views.tickets().map(|t| t.ticket.clone()).collect();
+    let audit: Vec<_> = views.audit_events().cloned().collect();
+    let triaged: Vec<_> = views.triaged().cloned().collect();
+    out.automation = aggregate(&usage, &triaged, &routed, &audit, cost_per_ticket);
     out
 }
 
@@ -176,6 +187,7 @@ mod tests {
     use opsline_auth::{Role, Viewer};
     use opsline_events::Event;
     use opsline_events::logs::{Alert, Incident, IncidentResponse, IncidentStatus};
+    use opsline_events::ops::{LlmUsage, SelfServiceAction};
 
     use super::*;
 
@@ -219,7 +231,7 @@ mod tests {
             name: "v".into(),
             viewer: Viewer::new(Role::Viewer, Vec::<String>::new()),
         };
-        let out = insights(&views, &who);
+        let out = insights(&views, &who, 15.0);
         assert_eq!(out.bucket, "hour");
         // 01:00 and 02:00 (the hour between the two incidents is drawn too, empty).
         assert_eq!(out.incidents.len(), 2, "{:?}", out.incidents);
@@ -230,5 +242,47 @@ mod tests {
         assert_eq!((hdfs.incidents, hdfs.acknowledged, hdfs.resolved), (2, 1, 1));
         assert_eq!((hdfs.mtta_secs, hdfs.mttr_secs), (Some(60.0), Some(600.0)));
         assert!(!out.response.contains_key("payroll"), "restricted to finance");
+        assert!(out.automation.use_cases.is_empty(), "no LLM call, no audit event");
+    }
+
+    #[test]
+    fn automation_figures_come_from_the_followed_usage_and_audit() {
+        let mut views = Views::default();
+        for (latency_ms, cache_hit) in [(1_000, false), (3_000, false), (5, true)] {
+            let call = LlmUsage {
+                call_id: uuid::Uuid::now_v7(),
+                task: "postmortem_draft".into(),
+                latency_ms,
+                cache_hit,
+                cost: 0.5,
+                outcome: "ok".into(),
+                ..LlmUsage::sample()
+            };
+            views.apply_llm_usage(call, 100);
+        }
+        let done = SelfServiceAction {
+            action_id: uuid::Uuid::now_v7(),
+            action: "account_unlock".into(),
+            outcome: "succeeded".into(),
+            cost_saved: 0.0,
+            ..SelfServiceAction::sample()
+        };
+        views.apply_audit(done.clone(), 100);
+        views.apply_audit(done, 100);
+        let who = Principal {
+            name: "v".into(),
+            viewer: Viewer::new(Role::Viewer, Vec::<String>::new()),
+        };
+        let report = insights(&views, &who, 15.0).automation;
+        let postmortem = report.use_cases.iter().find(|r| r.use_case == "postmortem").unwrap();
+        assert_eq!((postmortem.llm_calls, postmortem.cache_hits), (3, 1));
+        assert_eq!(
+            (postmortem.latency_p50_ms, postmortem.latency_p95_ms),
+            (Some(1_000), Some(3_000))
+        );
+        assert!((postmortem.llm_cost - 1.5).abs() < 1e-9);
+        let selfservice = report.use_cases.iter().find(|r| r.use_case == "self_service").unwrap();
+        assert_eq!(selfservice.deflected, 1, "the replayed event counts once");
+        assert!((selfservice.estimated_savings - 15.0).abs() < 1e-9);
     }
 }

@@ -20,6 +20,8 @@ pub struct AppState {
     pub tokens: Arc<TokenStore>,
     /// Incident actions and re-routes.
     pub actions: Actions,
+    /// Estimated helpdesk cost of one ticket handled by a person (the insights' savings).
+    pub cost_per_ticket: f64,
     /// Base URL of the postmortem pages (empty: no links).
     pub postmortem_url: String,
     /// Reads cited raw-log records back for the record view.

@@ -1,19 +1,23 @@
-//! The console's in-memory views, followed from the incidents (compacted), alerts and routed
-//! tickets topics by a group-less follower: every replica reads them whole from the
+//! The console's in-memory views, followed from the incidents (compacted), alerts, routed and
+//! triaged tickets, LLM usage and self-service audit topics by a group-less follower: every replica reads them whole from the
 //! beginning, so applying a record is an upsert and reading one twice is harmless.
 //!
 //! Bounded: at most `max_incidents` incidents (beyond it the resolved incident updated
-//! longest ago is forgotten, open ones last), `max_alerts` alerts and `max_tickets` tickets
-//! (oldest first). A ticket keeps its highest revision (a replay may repeat revision 1 after
+//! longest ago is forgotten, open ones last), `max_alerts` alerts, `max_tickets` routed tickets
+//! and as many triage decisions (the latest per ticket, without the ticket's text),
+//! `max_llm_calls` LLM usage records and `max_audit_events` self-service audit events (oldest
+//! first; an audit event is kept once per `action_id`, an LLM call once per `call_id`). A ticket keeps its highest revision (a replay may repeat revision 1 after
 //! revision 2). A service is "restricted" to a team once one of its incidents is, and its
 //! alerts are then shown only to that team, like the incidents.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use jiff::Timestamp;
 use opsline_events::logs::{Alert, Incident, IncidentStatus};
-use opsline_events::tickets::RoutedTicket;
+use opsline_events::ops::{LlmUsage, SelfServiceAction};
+use opsline_events::tickets::{RoutedTicket, TriagedTicket};
 use opsline_kafka::InRecord;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -27,6 +31,10 @@ pub struct Limits {
     pub alerts: usize,
     /// Tickets kept.
     pub tickets: usize,
+    /// LLM usage records kept.
+    pub llm_calls: usize,
+    /// Self-service audit events kept.
+    pub audit_events: usize,
 }
 
 /// A routed ticket as the console keeps it.
@@ -49,6 +57,30 @@ pub struct Views {
     tickets: HashMap<String, TicketEntry>,
     ticket_order: VecDeque<String>,
     restricted_services: HashMap<String, String>,
+    llm_calls: HashMap<Uuid, LlmUsage>,
+    llm_order: VecDeque<Uuid>,
+    audit: HashMap<Uuid, SelfServiceAction>,
+    audit_order: VecDeque<Uuid>,
+    triaged: HashMap<String, TriagedTicket>,
+    triaged_order: VecDeque<String>,
+}
+
+/// Inserts `value` under `id` once (a replay is an upsert), forgetting the oldest beyond `limit`.
+fn keep_bounded<K: Hash + Eq + Clone, T>(
+    map: &mut HashMap<K, T>,
+    order: &mut VecDeque<K>,
+    id: K,
+    value: T,
+    limit: usize,
+) {
+    if map.insert(id.clone(), value).is_none() {
+        order.push_back(id);
+    }
+    while order.len() > limit.max(1) {
+        if let Some(old) = order.pop_front() {
+            map.remove(&old);
+        }
+    }
 }
 
 impl Views {
@@ -76,14 +108,46 @@ impl Views {
     /// Applies an alert (kept once per id); forgets the oldest beyond `limit`.
     pub fn apply_alert(&mut self, alert: Alert, limit: usize) {
         let id = alert.alert_id;
-        if self.alerts.insert(id, alert).is_none() {
-            self.alert_order.push_back(id);
-        }
-        while self.alert_order.len() > limit.max(1) {
-            if let Some(old) = self.alert_order.pop_front() {
-                self.alerts.remove(&old);
-            }
-        }
+        keep_bounded(&mut self.alerts, &mut self.alert_order, id, alert, limit);
+    }
+
+    /// Applies an LLM usage record (kept once per `call_id`, without its prompt); forgets the
+    /// oldest beyond `limit`.
+    pub fn apply_llm_usage(&mut self, mut usage: LlmUsage, limit: usize) {
+        usage.prompt = String::new();
+        let id = usage.call_id;
+        keep_bounded(&mut self.llm_calls, &mut self.llm_order, id, usage, limit);
+    }
+
+    /// Applies a self-service audit event (kept once per `action_id`); forgets the oldest
+    /// beyond `limit`.
+    pub fn apply_audit(&mut self, action: SelfServiceAction, limit: usize) {
+        let id = action.action_id;
+        keep_bounded(&mut self.audit, &mut self.audit_order, id, action, limit);
+    }
+
+    /// Applies a triage decision (the latest per ticket is kept, without the ticket's text);
+    /// forgets the oldest ticket beyond `limit`.
+    pub fn apply_triaged(&mut self, mut ticket: TriagedTicket, limit: usize) {
+        ticket.redacted_subject = String::new();
+        ticket.redacted_description = String::new();
+        let id = ticket.ticket_id.clone();
+        keep_bounded(&mut self.triaged, &mut self.triaged_order, id, ticket, limit);
+    }
+
+    /// The latest triage decision of every ticket kept.
+    pub fn triaged(&self) -> impl Iterator<Item = &TriagedTicket> {
+        self.triaged.values()
+    }
+
+    /// Every LLM usage record kept.
+    pub fn llm_calls(&self) -> impl Iterator<Item = &LlmUsage> {
+        self.llm_calls.values()
+    }
+
+    /// Every self-service audit event kept.
+    pub fn audit_events(&self) -> impl Iterator<Item = &SelfServiceAction> {
+        self.audit.values()
     }
 
     /// Applies a routed ticket revision produced at `at`: the highest revision is kept.
@@ -245,6 +309,12 @@ pub struct ViewFollower {
     pub alerts_topic: String,
     /// Full name of the routed tickets topic.
     pub routed_topic: String,
+    /// Full name of the triaged tickets topic.
+    pub triaged_topic: String,
+    /// Full name of the LLM usage topic.
+    pub llm_usage_topic: String,
+    /// Full name of the self-service audit topic.
+    pub audit_topic: String,
 }
 
 impl ViewFollower {
@@ -272,6 +342,27 @@ impl ViewFollower {
                         .update(|v, limits| v.apply_ticket(envelope.data, at, limits.tickets));
                 }
                 Err(error) => tracing::debug!(%error, "unreadable routed ticket skipped"),
+            }
+        } else if record.topic == self.triaged_topic {
+            match record.envelope::<TriagedTicket>() {
+                Ok(envelope) => self
+                    .views
+                    .update(|v, limits| v.apply_triaged(envelope.data, limits.tickets)),
+                Err(error) => tracing::debug!(%error, "unreadable triaged ticket skipped"),
+            }
+        } else if record.topic == self.llm_usage_topic {
+            match record.envelope::<LlmUsage>() {
+                Ok(envelope) => self
+                    .views
+                    .update(|v, limits| v.apply_llm_usage(envelope.data, limits.llm_calls)),
+                Err(error) => tracing::debug!(%error, "unreadable LLM usage skipped"),
+            }
+        } else if record.topic == self.audit_topic {
+            match record.envelope::<SelfServiceAction>() {
+                Ok(envelope) => self
+                    .views
+                    .update(|v, limits| v.apply_audit(envelope.data, limits.audit_events)),
+                Err(error) => tracing::debug!(%error, "unreadable self-service audit event skipped"),
             }
         }
     }
@@ -338,12 +429,60 @@ mod tests {
         assert_eq!(views.restricted_team(&i.service), Some("payments"));
     }
 
+    #[test]
+    fn llm_calls_and_audit_events_are_bounded_and_kept_once() {
+        let mut views = Views::default();
+        let first = LlmUsage {
+            call_id: Uuid::now_v7(),
+            prompt: "a long prompt".into(),
+            ..LlmUsage::sample()
+        };
+        views.apply_llm_usage(first.clone(), 2);
+        views.apply_llm_usage(first.clone(), 2);
+        assert_eq!(views.llm_calls().count(), 1, "a replay is kept once");
+        assert!(views.llm_calls().all(|c| c.prompt.is_empty()), "prompts are not kept");
+        for _ in 0..3 {
+            let call = LlmUsage {
+                call_id: Uuid::now_v7(),
+                ..LlmUsage::sample()
+            };
+            views.apply_llm_usage(call, 2);
+        }
+        assert_eq!(views.llm_calls().count(), 2);
+        assert!(
+            views.llm_calls().all(|c| c.call_id != first.call_id),
+            "the oldest is forgotten"
+        );
+        let action = SelfServiceAction {
+            action_id: Uuid::now_v7(),
+            ..SelfServiceAction::sample()
+        };
+        views.apply_audit(action.clone(), 5);
+        views.apply_audit(action, 5);
+        assert_eq!(views.audit_events().count(), 1);
+        let mut triaged = TriagedTicket::sample();
+        triaged.disposition = opsline_events::tickets::Disposition::HumanReview;
+        views.apply_triaged(triaged.clone(), 5);
+        triaged.disposition = opsline_events::tickets::Disposition::AutoRouted;
+        views.apply_triaged(triaged, 5);
+        let kept: Vec<_> = views.triaged().collect();
+        assert_eq!(kept.len(), 1, "one decision per ticket");
+        assert_eq!(
+            kept[0].disposition,
+            opsline_events::tickets::Disposition::AutoRouted,
+            "the latest"
+        );
+        assert!(kept[0].redacted_description.is_empty(), "the text is not kept");
+    }
+
     #[tokio::test]
     async fn waiters_see_changes() {
         let shared = SharedViews::new(Limits {
             incidents: 10,
             alerts: 10,
             tickets: 10,
+            llm_calls: 10,
+            audit_events: 10,
         });
         let i = incident(IncidentStatus::Open, 1);
         let id = i.incident_id;

@@ -40,7 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(TrainCommand::Tickets(args)) => train::tickets(args),
         Command::Train(TrainCommand::Split(args)) => train::split(args),
         Command::Import(ImportCommand::Postmortems(args)) => search::import(args),
-        Command::Search(args) => search::search(args),
+        Command::Search(args) => search::search(args).await,
         Command::Report(args) => report::run(args, cli.config.as_deref()).await,
         Command::Incidents(args) => ops::incidents(args, cli.config.as_deref()).await,
         Command::Alerts(args) => ops::alerts(args, cli.config.as_deref()).await,

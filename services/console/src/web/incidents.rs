@@ -1,6 +1,7 @@
 //! The incidents home (`/`: open and recent incidents with severity, service, age, duration,
 //! why they were opened, linked tickets, and the action buttons) and the incident page
-//! (`/incidents/{id}`: the timeline of its alerts with sample lines and cited raw-log offsets,
+//! (`/incidents/{id}`: the timeline of its alerts with sample lines, cited raw-log offsets and
+//! the runbook of each alert kind,
 //! linked tickets, the postmortem link), and the action forms they post.
 
 use std::collections::BTreeSet;
@@ -206,7 +207,7 @@ fn offset_links(evidence: &[opsline_events::logs::LogOffset], raw_topic: &str) -
         .collect()
 }
 
-fn alert_row(alert: &Alert, raw_topic: &str) -> String {
+fn alert_row(alert: &Alert, raw_topic: &str, postmortem_url: &str) -> String {
     let samples: String = alert
         .sample_lines
         .iter()
@@ -231,12 +232,13 @@ fn alert_row(alert: &Alert, raw_topic: &str) -> String {
         .map(|b| format!(" (baseline {b:.1})"))
         .unwrap_or_default();
     format!(
-        "<tr class=\"alert\" id=\"alert-{}\"><td>{}<br><span class=\"muted\">from {}</span></td><td>{}</td><td>{}</td>\
+        "<tr class=\"alert\" id=\"alert-{}\"><td>{}<br><span class=\"muted\">from {}</span></td><td>{}<br>{}</td><td>{}</td>\
 <td><code>{}</code>{}</td><td>{}{}</td><td class=\"muted\">{}</td></tr>\n",
         alert.alert_id,
         time(alert.window_end),
         time(alert.window_start),
         escape(alert.kind.as_str()),
+        super::runbooks::runbook_link(alert.kind, postmortem_url),
         escape(alert.severity.as_str()),
         escape(&alert.template),
         samples,
@@ -328,7 +330,7 @@ fn detail_body(state: &AppState, who: &Principal, detail: &IncidentDetail) -> St
 <th>Lines</th><th>Raw-log offsets</th></tr></thead><tbody>",
     );
     for alert in &detail.alerts {
-        body.push_str(&alert_row(alert, &state.records.raw_topic));
+        body.push_str(&alert_row(alert, &state.records.raw_topic, &state.postmortem_url));
     }
     body.push_str("</tbody></table><h2>Linked tickets</h2>");
     if detail.tickets.is_empty() {
@@ -450,15 +452,26 @@ mod tests {
             fingerprint: "ab".into(),
             url: Some("http://prometheus:9090/graph?g0.expr=a&b=1".into()),
         });
-        let row = alert_row(&alert, "raw");
+        let row = alert_row(&alert, "raw", "http://pm");
         assert!(
             row.contains("<a class=\"source\" href=\"http://prometheus:9090/graph?g0.expr=a&amp;b=1\" rel=\"noreferrer\">alertmanager: Disk&lt;Full&gt;</a>"),
             "{row}"
         );
         alert.external.as_mut().unwrap().url = Some("javascript:alert(1)".into());
-        let row = alert_row(&alert, "raw");
+        let row = alert_row(&alert, "raw", "http://pm");
         assert!(
             !row.contains("javascript") && row.contains("alertmanager: Disk&lt;Full&gt;"),
+            "{row}"
+        );
+        assert!(
+            !row.contains("class=\"runbook\""),
+            "an external alert has no runbook here"
+        );
+        alert.kind = AlertKind::RateBurst;
+        alert.external = None;
+        let row = alert_row(&alert, "raw", "http://pm");
+        assert!(
+            row.contains("<a class=\"runbook\" href=\"http://pm/runbooks/alert-rate-burst.md\">runbook</a>"),
             "{row}"
         );
     }

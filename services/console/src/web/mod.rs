@@ -12,6 +12,7 @@ mod incidents;
 mod insights;
 mod queue;
 mod records;
+mod runbooks;
 
 use axum::Form;
 use axum::Router;
