@@ -3,21 +3,10 @@
 use std::collections::BTreeMap;
 
 use opsline_events::Event;
-use opsline_events::logs::{IncidentStatus, LogOffset};
+use opsline_events::logs::IncidentStatus;
 
 use super::*;
-use crate::engine::{EngineConfig, LineInput};
-
-fn engine() -> Engine {
-    let config = crate::config::LogintelConfig::default();
-    Engine::new(EngineConfig {
-        miner: config.miner,
-        detector: config.detector,
-        incidents: config.incidents,
-        refine: None,
-    })
-    .unwrap()
-}
+use crate::engine::tests::engine;
 
 fn external(id: u128, name: &str, status: ExternalAlertStatus, starts_at: &str) -> ExternalAlert {
     ExternalAlert {
@@ -37,38 +26,10 @@ fn external(id: u128, name: &str, status: ExternalAlertStatus, starts_at: &str) 
     }
 }
 
-/// HDFS-like lines: an hour of steady traffic, then a burst of a new disk error (as in the
-/// engine's own tests).
+/// The engine tests' HDFS-like hour of steady lines, then a burst of a new disk error.
 fn feed_logs(engine: &mut Engine) -> Outputs {
-    let mut lines = Vec::new();
-    for second in (0..3600).step_by(20) {
-        let (m, s) = (second / 60, second % 60);
-        lines.push(format!(
-            "081109 20{m:02}{s:02} 148 INFO dfs.DataNode: Receiving block blk_{second} src /10.0.0.{}",
-            second % 7
-        ));
-    }
-    for i in 0..12 {
-        lines.push(format!(
-            "081109 210{i}00 148 ERROR dfs.DataNode: Disk failure on volume /data/{i}"
-        ));
-    }
-    let mut all = Outputs::default();
-    for (i, line) in lines.iter().enumerate() {
-        let input = LineInput {
-            service: "hdfs",
-            line: line.as_bytes(),
-            fallback_time: None,
-            evidence: LogOffset {
-                topic: "raw".into(),
-                partition: 0,
-                offset: i as i64,
-            },
-            host: None,
-        };
-        all.extend(engine.ingest(&input).unwrap());
-    }
-    all
+    let lines = crate::engine::tests::lines();
+    crate::engine::tests::feed(engine, "hdfs", &lines, 0)
 }
 
 #[test]

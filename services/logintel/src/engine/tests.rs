@@ -3,7 +3,7 @@
 use super::*;
 use crate::state::{ServiceSnapshot, restore, take_snapshot};
 
-fn engine() -> Engine {
+pub(super) fn engine() -> Engine {
     let config = crate::config::LogintelConfig::default();
     Engine::new(EngineConfig {
         miner: config.miner,
@@ -14,7 +14,7 @@ fn engine() -> Engine {
     .unwrap()
 }
 
-fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: usize) -> Outputs {
+pub(super) fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: usize) -> Outputs {
     let mut all = Outputs::default();
     for (i, line) in lines.iter().enumerate().skip(from) {
         let evidence = LogOffset {
@@ -35,7 +35,7 @@ fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: usize) -> O
 }
 
 /// HDFS-like lines: steady traffic for an hour, then a new error pattern.
-fn lines() -> Vec<Vec<u8>> {
+pub(super) fn lines() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for second in (0..3600).step_by(20) {
         let (m, s) = (second / 60, second % 60);
