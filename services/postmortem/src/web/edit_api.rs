@@ -16,14 +16,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use opsline_events::ops::Postmortem;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::PostmortemError;
 use crate::review::document::{OpenPrompt, Outline, section_kind, slug};
 use crate::review::record::{ActionItem, Change, Comment, ReviewRecord};
 use crate::review::{ActionUpdate, Edit};
 use crate::web::WebState;
-use crate::web::editor::editable_names;
+use crate::web::editor::{ChangeFields, editable_names};
 
 /// One editable section of the outline.
 #[derive(Debug, Serialize)]
@@ -83,43 +83,7 @@ impl OutlineView {
     }
 }
 
-/// Body of every change (each uses its own fields).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChangeBody {
-    /// The revision the caller saw.
-    #[serde(default)]
-    pub base_revision: Option<u32>,
-    /// A section's Markdown.
-    #[serde(default)]
-    pub markdown: Option<String>,
-    /// An answer.
-    #[serde(default)]
-    pub answer: Option<String>,
-    /// A waiver's reason.
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// A comment.
-    #[serde(default)]
-    pub text: Option<String>,
-    /// An action item's title.
-    #[serde(default)]
-    pub title: Option<String>,
-    /// An action item's owner.
-    #[serde(default)]
-    pub owner: Option<String>,
-    /// `P1`..`P4`.
-    #[serde(default)]
-    pub priority: Option<String>,
-    /// `YYYY-MM-DD`.
-    #[serde(default)]
-    pub due: Option<String>,
-    /// `open` or `closed`.
-    #[serde(default)]
-    pub status: Option<String>,
-}
-
-fn body(json: Result<Json<ChangeBody>, JsonRejection>) -> Result<ChangeBody, PostmortemError> {
+fn body(json: Result<Json<ChangeFields>, JsonRejection>) -> Result<ChangeFields, PostmortemError> {
     json.map(|Json(b)| b)
         .map_err(|e| PostmortemError::BadRequest(format!("invalid JSON body: {}", e.body_text())))
 }
@@ -159,7 +123,7 @@ pub(crate) async fn put_section(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path((id, name)): Path<(String, String)>,
-    json: Result<Json<ChangeBody>, JsonRejection>,
+    json: Result<Json<ChangeFields>, JsonRejection>,
 ) -> Result<Response, PostmortemError> {
     state.api_principal(&headers)?;
     let b = body(json)?;
@@ -186,7 +150,7 @@ pub(crate) async fn prompt(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path((id, prompt, verb)): Path<(String, String, String)>,
-    json: Result<Json<ChangeBody>, JsonRejection>,
+    json: Result<Json<ChangeFields>, JsonRejection>,
 ) -> Result<Response, PostmortemError> {
     state.api_principal(&headers)?;
     let b = body(json)?;
@@ -218,7 +182,7 @@ pub(crate) async fn add_comment(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    json: Result<Json<ChangeBody>, JsonRejection>,
+    json: Result<Json<ChangeFields>, JsonRejection>,
 ) -> Result<Response, PostmortemError> {
     state.api_principal(&headers)?;
     let b = body(json)?;
@@ -242,7 +206,7 @@ pub(crate) async fn add_action(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    json: Result<Json<ChangeBody>, JsonRejection>,
+    json: Result<Json<ChangeFields>, JsonRejection>,
 ) -> Result<Response, PostmortemError> {
     state.api_principal(&headers)?;
     let b = body(json)?;
@@ -269,7 +233,7 @@ pub(crate) async fn update_action(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path((id, number)): Path<(String, String)>,
-    json: Result<Json<ChangeBody>, JsonRejection>,
+    json: Result<Json<ChangeFields>, JsonRejection>,
 ) -> Result<Response, PostmortemError> {
     state.api_principal(&headers)?;
     let b = body(json)?;

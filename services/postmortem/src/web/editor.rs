@@ -23,9 +23,11 @@ use crate::web::html::{denied, encode_component, error_page, escape, redirect};
 use crate::web::links::LinkContext;
 use crate::web::render::markdown_html;
 
-/// Fields of every editor form (each form sends the ones it needs).
+/// Fields of every change, from an editor form or the JSON API (each change reads the ones it
+/// needs; any other field is refused).
 #[derive(Debug, Default, Deserialize)]
-pub struct EditForm {
+#[serde(deny_unknown_fields)]
+pub struct ChangeFields {
     /// The revision the form was made from.
     #[serde(default)]
     pub base_revision: Option<u32>,
@@ -325,7 +327,7 @@ pub(crate) fn refused(who: &Principal, id: &str, error: &PostmortemError) -> Res
     error_page(error.status(), Some(&who.name), "Not done", &message, &back)
 }
 
-fn edit_of(kind: &str, target: Option<&str>, form: EditForm) -> Result<Edit, PostmortemError> {
+fn edit_of(kind: &str, target: Option<&str>, form: ChangeFields) -> Result<Edit, PostmortemError> {
     let field = |value: Option<String>, name: &str| {
         value.ok_or_else(|| PostmortemError::BadRequest(format!("the form has no `{name}`")))
     };
@@ -380,7 +382,7 @@ async fn submit(
     headers: HeaderMap,
     id: String,
     (kind, target, anchor): (&str, Option<&str>, &str),
-    form: Result<Form<EditForm>, FormRejection>,
+    form: Result<Form<ChangeFields>, FormRejection>,
 ) -> Response {
     let Some(who) = state.page_principal(&headers) else {
         return denied(StatusCode::UNAUTHORIZED, "Sign in with your API token.");
@@ -406,7 +408,7 @@ pub(crate) async fn section(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path((id, name)): Path<(String, String)>,
-    form: Result<Form<EditForm>, FormRejection>,
+    form: Result<Form<ChangeFields>, FormRejection>,
 ) -> Response {
     let anchor = format!("s-{}", escape(&name));
     submit(state, headers, id, ("sections", Some(&name), &anchor), form).await
@@ -417,7 +419,7 @@ pub(crate) async fn prompt(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path((id, prompt, verb)): Path<(String, String, String)>,
-    form: Result<Form<EditForm>, FormRejection>,
+    form: Result<Form<ChangeFields>, FormRejection>,
 ) -> Response {
     submit(state, headers, id, (verb.as_str(), Some(&prompt), "prompts"), form).await
 }
@@ -427,7 +429,7 @@ pub(crate) async fn comment(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    form: Result<Form<EditForm>, FormRejection>,
+    form: Result<Form<ChangeFields>, FormRejection>,
 ) -> Response {
     submit(state, headers, id, ("comments", None, "comments"), form).await
 }
@@ -437,7 +439,7 @@ pub(crate) async fn add_action(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    form: Result<Form<EditForm>, FormRejection>,
+    form: Result<Form<ChangeFields>, FormRejection>,
 ) -> Response {
     submit(state, headers, id, ("actions", None, "action-items"), form).await
 }
@@ -447,7 +449,7 @@ pub(crate) async fn update_action(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path((id, number)): Path<(String, String)>,
-    form: Result<Form<EditForm>, FormRejection>,
+    form: Result<Form<ChangeFields>, FormRejection>,
 ) -> Response {
     submit(state, headers, id, ("actions", Some(&number), "action-items"), form).await
 }
