@@ -107,6 +107,7 @@ fn reference_run(lines: &[String], service: &str) -> (HashSet<Uuid>, BTreeMap<u6
                 service,
                 line: line.as_bytes(),
                 fallback_time: None,
+                ingested_at: None,
                 evidence,
                 host: None,
             })

@@ -52,6 +52,13 @@ pub struct DetectorConfig {
     pub max_evidence: usize,
     /// Sample lines are cut to this many characters.
     pub max_sample_chars: usize,
+    /// A line dated more than this far after its ingestion (the gateway's clock) is taken as
+    /// dated at the service's event clock instead, and counted: one line dated 2099 must not
+    /// move the clock, resolve incidents or close windows.
+    pub max_future_skew_secs: u64,
+    /// A line dated more than this far before the service's event clock is taken as dated at
+    /// the clock, and counted (a late or mis-dated line cannot open a decades-long incident).
+    pub max_late_secs: u64,
 }
 
 impl Default for DetectorConfig {
@@ -75,6 +82,8 @@ impl Default for DetectorConfig {
             max_samples: 3,
             max_evidence: 100,
             max_sample_chars: 512,
+            max_future_skew_secs: 300,
+            max_late_secs: 86_400,
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::detector::{Observation, ServiceDetector};
 use crate::error::LogintelError;
 use crate::eventtime::parse_timestamp;
 use crate::incidents::{IncidentBook, Joined, ResolveOutcome};
+use crate::timeguard::{self, Clamped, TimeBounds};
 use events::{split_events, template_event};
 pub use refine::{Applied, RefineRequest, RefineState, Sampling};
 
@@ -54,6 +55,9 @@ pub struct LineInput<'a> {
     pub line: &'a [u8],
     /// Event time to use when the header has no parsable timestamp (client or broker time).
     pub fallback_time: Option<Timestamp>,
+    /// When the gateway took the line in (`None` offline): a line dated far after it is
+    /// not trusted (see [`crate::timeguard`]).
+    pub ingested_at: Option<Timestamp>,
     /// Where the line is in the raw-log topic (cited as evidence).
     pub evidence: LogOffset,
     /// The host that sent the line, when its transport names it (else the header's host).
@@ -69,6 +73,8 @@ pub struct Outputs {
     pub alerts: Vec<Alert>,
     /// Incidents whose state changed.
     pub incidents: Vec<Incident>,
+    /// Lines whose own timestamp was out of bounds and replaced, by bound.
+    pub clamped: Vec<Clamped>,
 }
 
 impl Outputs {
@@ -77,6 +83,7 @@ impl Outputs {
         self.templates.extend(other.templates);
         self.alerts.extend(other.alerts);
         self.incidents.extend(other.incidents);
+        self.clamped.extend(other.clamped);
     }
 
     /// Whether nothing was produced.
@@ -175,22 +182,41 @@ impl Engine {
         seen
     }
 
+    /// The event-time bounds from the detector settings.
+    fn time_bounds(&self) -> TimeBounds {
+        let ms = |secs: u64| i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        TimeBounds {
+            max_future_skew_ms: ms(self.config.detector.max_future_skew_secs),
+            max_late_ms: ms(self.config.detector.max_late_secs),
+        }
+    }
+
     /// Mines and checks one line.
     pub fn ingest(&mut self, input: &LineInput<'_>) -> Result<Outputs, LogintelError> {
+        let bounds = self.time_bounds();
         let state = ensure_state(&mut self.services, &self.config.miner, input.service)?;
         let sampling = self.config.refine.as_ref();
         let (parsed, content) = refine::mine(&mut state.miner, input.line, &state.refine, sampling.is_some());
         let level = parsed.header.level.as_deref().and_then(classify_level);
         let fatal = parsed.header.level.as_deref().is_some_and(is_fatal_level);
-        let time_ms = parsed
+        let clock = (state.detector.lines > 0).then_some(state.detector.clock_ms);
+        let dated = parsed
             .header
             .timestamp
             .as_deref()
             .and_then(|text| parse_timestamp(text, input.fallback_time))
             .or(input.fallback_time)
-            .map(|t| t.as_millisecond())
-            .unwrap_or(state.detector.clock_ms);
+            .map(|t| t.as_millisecond());
         let mut outputs = Outputs::default();
+        let time_ms = match dated {
+            Some(dated) => {
+                let ingested = input.ingested_at.map(|t| t.as_millisecond());
+                let (time_ms, clamped) = timeguard::guard(dated, ingested, clock, bounds);
+                outputs.clamped.extend(clamped);
+                time_ms
+            }
+            None => state.detector.clock_ms,
+        };
         let mut created = false;
         for change in &parsed.changes {
             match change {

@@ -64,6 +64,7 @@ pub mod redaction;
 pub mod refiner;
 pub mod state;
 mod tickets;
+pub mod timeguard;
 
 pub use app::Logintel;
 pub use config::{DetectorConfig, IncidentConfig, LogintelConfig};

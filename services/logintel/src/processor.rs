@@ -175,6 +175,7 @@ impl LogProcessor {
             service,
             line: raw.line.as_bytes(),
             fallback_time: fallback,
+            ingested_at: Some(envelope.occurred_at),
             evidence,
             host: raw.host(),
         };

@@ -107,6 +107,7 @@ pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs
         templates: Vec::new(),
         alerts: snapshot.recent_alerts.clone(),
         incidents: snapshot.incidents.open.clone(),
+        clamped: Vec::new(),
     };
     let state = ServiceState {
         miner,
