@@ -19,6 +19,7 @@ use crate::eventtime::parse_timestamp;
 use crate::incidents::{IncidentBook, Joined, ResolveOutcome};
 use crate::timeguard::{self, Clamped, TimeBounds};
 use events::{split_events, template_event};
+use masks::TemplateMasks;
 pub use refine::{Applied, RefineRequest, RefineState, Sampling};
 
 /// Alerts kept per service for re-emission after a restore (at-least-once for alerts in flight).
@@ -113,6 +114,8 @@ pub struct ServiceState {
     pub refine: RefineState,
     /// External alerts of this service still firing: alert id -> start (ms).
     pub external_firing: BTreeMap<Uuid, i64>,
+    /// Masked texts of templates that held a credential (rebuilt from the miner on restore).
+    pub masks: TemplateMasks,
 }
 
 /// Running totals, for the noise-reduction report.
@@ -197,6 +200,8 @@ impl Engine {
         let state = ensure_state(&mut self.services, &self.config.miner, input.service)?;
         let sampling = self.config.refine.as_ref();
         let (parsed, content) = refine::mine(&mut state.miner, input.line, &state.refine, sampling.is_some());
+        state.masks.on_changes(&parsed.changes);
+        let shown = state.masks.text(parsed.template_id, &parsed.template);
         let level = parsed.header.level.as_deref().and_then(classify_level);
         let fatal = parsed.header.level.as_deref().is_some_and(is_fatal_level);
         let clock = (state.detector.lines > 0).then_some(state.detector.clock_ms);
@@ -265,7 +270,7 @@ impl Engine {
         }
         self.refine_skipped += state.refine.on_changes(&parsed.changes, sampling);
         if let (Some(sampling), Some(content)) = (sampling, content.as_deref()) {
-            let (id, template) = (parsed.template_id, &parsed.template);
+            let (id, template) = (parsed.template_id, shown);
             if let Some(request) = state.refine.collect(input.service, id, template, content, sampling) {
                 if self.refine_ready.len() < refine::MAX_READY {
                     self.refine_ready.push(request);
@@ -278,7 +283,7 @@ impl Engine {
         let observation = Observation {
             time_ms,
             template_id: parsed.template_id,
-            template: state.refine.refined(parsed.template_id).unwrap_or(&parsed.template),
+            template: state.refine.refined(parsed.template_id).unwrap_or(shown),
             created,
             level,
             fatal,
@@ -487,6 +492,7 @@ fn ensure_state<'a>(
             dirty: true,
             refine: RefineState::default(),
             external_firing: BTreeMap::new(),
+            masks: TemplateMasks::default(),
         };
         services.insert(service.to_owned(), state);
     }
@@ -497,6 +503,7 @@ fn ensure_state<'a>(
 
 mod events;
 mod external;
+pub mod masks;
 pub mod refine;
 
 #[cfg(test)]

@@ -98,10 +98,11 @@ pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs
     let mut detector = snapshot.detector;
     let refine = snapshot.refine;
     detector.refill_texts(|id| {
-        refine
-            .refined(id)
-            .map(str::to_owned)
-            .or_else(|| miner.template(id).map(|t| t.text.to_string()))
+        refine.refined(id).map(str::to_owned).or_else(|| {
+            miner
+                .template(id)
+                .map(|t| crate::engine::masks::mask(&t.text).into_owned())
+        })
     });
     let again = Outputs {
         templates: Vec::new(),
@@ -109,6 +110,7 @@ pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs
         incidents: snapshot.incidents.open.clone(),
         clamped: Vec::new(),
     };
+    let masks = crate::engine::masks::TemplateMasks::of(&miner);
     let state = ServiceState {
         miner,
         detector,
@@ -119,6 +121,7 @@ pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs
         dirty: false,
         refine,
         external_firing: snapshot.external_firing,
+        masks,
     };
     engine.install(snapshot.service, state);
     Ok(again)

@@ -398,3 +398,31 @@ fn event_time_cannot_be_poisoned_by_a_line_dated_2099() {
         out.incidents
     );
 }
+
+#[test]
+fn secrets_never_leave_in_clear_in_templates_alerts_or_titles() {
+    let mut engine = engine();
+    // Lines that reached the raw topic without the gateway's masking (a shipper writing to Kafka).
+    let mut fixture = lines();
+    let at = fixture.len() - 2;
+    for i in 0..6 {
+        fixture.insert(
+            at,
+            format!("081109 2059{i}0 148 ERROR db.Pool: db login password=letmein failed for user app{i}").into_bytes(),
+        );
+    }
+    let out = feed(&mut engine, "hdfs", &fixture, 0);
+    let mut texts: Vec<String> = out.templates.iter().map(|t| t.template.clone()).collect();
+    texts.extend(
+        out.alerts
+            .iter()
+            .map(|a| format!("{} {:?}", a.template, a.sample_lines)),
+    );
+    texts.extend(out.incidents.iter().map(|i| i.title.clone()));
+    assert!(
+        texts.iter().any(|t| t.contains("db login")),
+        "the fixture reaches the outputs"
+    );
+    let leaks: Vec<_> = texts.iter().filter(|t| t.contains("letmein")).collect();
+    assert!(leaks.is_empty(), "{leaks:?}");
+}
