@@ -94,3 +94,96 @@ async fn relay_with_dead_letters_and_resume() {
     assert_eq!(letter.data.error_code, "invalid_event");
     assert_eq!(letter.data.payload_base64, "e25vdCBqc29u");
 }
+
+/// Copies raw logs like [`Relay`], but a line saying `huge` becomes an output larger than the
+/// producer's `message.max.bytes` (librdkafka refuses it at once: a permanent error).
+struct Inflating {
+    relay: Relay,
+}
+
+impl opsline_kafka::Processor for Inflating {
+    async fn process(
+        &mut self,
+        record: &opsline_kafka::InRecord,
+    ) -> Result<Vec<OutRecord>, opsline_kafka::ProcessError> {
+        let mut outputs = self.relay.process(record).await?;
+        let huge = record.envelope::<RawLog>().is_ok_and(|e| e.data.line.contains("huge"));
+        if huge {
+            outputs.push(OutRecord::new(
+                self.relay.output.clone(),
+                Some("svc"),
+                vec![b'x'; 2_000_000],
+            ));
+        }
+        Ok(outputs)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_produce_errors_are_dead_letters() {
+    let broker = opsline_e2e::spawn_broker().await;
+    let config = broker.config();
+    let names = TopicNames::with_prefix(opsline_e2e::unique_prefix("refused"));
+    let input = names.name(&topics::RAW_LOGS);
+    let output = format!("{input}.copy");
+    let mut specs = names.all_to_create();
+    specs.push((output.clone(), topics::RAW_LOGS));
+    opsline_kafka::admin::create_topics(&config, &specs).await.unwrap();
+
+    let metrics = KafkaMetrics::register(&Metrics::new());
+    let producer = Producer::new(&config, &metrics).unwrap();
+    for i in 0..30 {
+        let line = if i == 10 {
+            "a huge output".to_owned()
+        } else {
+            format!("line {i}")
+        };
+        let env = Envelope::new(
+            "test",
+            RawLog {
+                line,
+                ..RawLog::sample()
+            },
+        );
+        producer
+            .send(&OutRecord::event(input.clone(), "svc", &env).unwrap())
+            .await
+            .unwrap();
+    }
+
+    let shutdown = Shutdown::new();
+    let run = ConsumerLoop::new(
+        &config,
+        &format!("{input}.group"),
+        vec![input.clone()],
+        producer.clone(),
+        &metrics,
+        "refused-test",
+    )
+    .run(
+        Inflating {
+            relay: Relay { output: output.clone() },
+        },
+        shutdown.clone(),
+    );
+    let handle = tokio::spawn(run);
+    // Every input's copy arrives, those after the refused output included: the loop went on.
+    let copies = opsline_e2e::read_n(&config, &output, 30, Duration::from_secs(60)).await;
+    let dead = opsline_e2e::read_n(&config, &TopicNames::dead_letter(&input), 1, Duration::from_secs(30)).await;
+    assert!(!handle.is_finished(), "the loop stopped on a refused output");
+    shutdown.cancel();
+    let stats = handle.await.unwrap().unwrap();
+
+    let lines: Vec<_> = copies
+        .iter()
+        .filter_map(|r| r.envelope::<RawLog>().ok())
+        .map(|e| e.data.line)
+        .collect();
+    assert!(lines.iter().any(|l| l == "line 29"), "{lines:?}");
+    assert_eq!(dead.len(), 1);
+    let letter = dead[0].envelope::<opsline_events::ops::DeadLetter>().unwrap();
+    assert_eq!(letter.data.error_code, "output_rejected");
+    assert!(letter.data.reason.contains("refused"), "{}", letter.data.reason);
+    assert_eq!(letter.data.offset, Some(10));
+    assert!(stats.consumed >= 30);
+}

@@ -32,6 +32,7 @@ mod delivery;
 pub mod embedded;
 pub mod follower;
 pub mod metrics;
+mod outputs;
 pub mod plan;
 pub mod producer;
 pub mod quiet;
