@@ -38,7 +38,6 @@ fn service_config(gateway: &Spawned<Gateway>, group: &str) -> LogintelConfig {
         advance_idle_clock: false,
         snapshot_interval_ms: 300,
         tick_interval_ms: 100,
-        restore_idle_ms: 5000,
         ..LogintelConfig::default()
     }
 }

@@ -232,8 +232,9 @@ pub struct LogintelConfig {
     /// last line (live traffic: silence and quiet periods happen without new lines).
     /// Off makes a replay fully deterministic.
     pub advance_idle_clock: bool,
-    /// How long start-up waits for the state topic to go quiet while restoring.
-    pub restore_idle_ms: u64,
+    /// How long start-up may take to read the state topic to the end offsets it had at start;
+    /// past this the service does not start (it would run on part of its state).
+    pub restore_max_wait_secs: u64,
     /// Log the noise-reduction line this often.
     pub report_interval_secs: u64,
     /// Template miner settings (one miner per service).
@@ -266,7 +267,7 @@ impl Default for LogintelConfig {
             snapshot_interval_ms: 2000,
             tick_interval_ms: 1000,
             advance_idle_clock: true,
-            restore_idle_ms: 5000,
+            restore_max_wait_secs: 120,
             report_interval_secs: 60,
             miner: MinerConfig::default(),
             detector: DetectorConfig::default(),

@@ -507,4 +507,4 @@ pub mod masks;
 pub mod refine;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

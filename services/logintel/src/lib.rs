@@ -62,6 +62,7 @@ pub mod policy;
 pub mod processor;
 pub mod redaction;
 pub mod refiner;
+pub mod snapshot_gate;
 pub mod state;
 mod tickets;
 pub mod timeguard;

@@ -8,9 +8,10 @@
 //! alerts and open incidents are emitted again: consumers drop the duplicates
 //! by their deterministic ids, and nothing that was in flight at a crash is lost.
 //!
-//! Snapshots are taken as an output of the record that triggers them (every
-//! `snapshot_every_lines` lines or `snapshot_interval_ms`), by the tick when a
-//! service is idle and changed, and at graceful shutdown. After an abrupt kill,
+//! Snapshots are taken when a record makes one due (every `snapshot_every_lines`
+//! lines or `snapshot_interval_ms`), by the tick when a service is idle and
+//! changed, and at graceful shutdown; each is written only once the outputs of
+//! the records it reflects are acknowledged ([`crate::snapshot_gate`]). After an abrupt kill,
 //! records processed after the last snapshot whose offsets were already
 //! committed are not replayed; that gap is detected, counted
 //! (`opsline_logintel_state_gaps_total`) and logged.

@@ -4,7 +4,7 @@ use super::*;
 use crate::state::{ServiceSnapshot, restore, take_snapshot};
 use opsline_events::logs::IncidentStatus;
 
-pub(super) fn engine() -> Engine {
+pub(crate) fn engine() -> Engine {
     let config = crate::config::LogintelConfig::default();
     Engine::new(EngineConfig {
         miner: config.miner,
@@ -15,7 +15,7 @@ pub(super) fn engine() -> Engine {
     .unwrap()
 }
 
-pub(super) fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: usize) -> Outputs {
+pub(crate) fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: usize) -> Outputs {
     let mut all = Outputs::default();
     for (i, line) in lines.iter().enumerate().skip(from) {
         let evidence = LogOffset {
@@ -37,7 +37,7 @@ pub(super) fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: 
 }
 
 /// HDFS-like lines: steady traffic for an hour, then a new error pattern.
-pub(super) fn lines() -> Vec<Vec<u8>> {
+pub(crate) fn lines() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for second in (0..3600).step_by(20) {
         let (m, s) = (second / 60, second % 60);
