@@ -120,6 +120,22 @@ pub trait Processor: Send {
     fn outputs_acknowledged(&mut self, topic: &str, partition: i32, offset: i64) {
         let _ = (topic, partition, offset);
     }
+
+    /// The highest offset of `topic`/`partition` that may be committed now that the input at
+    /// `offset` is done (its outputs acknowledged). A processor whose state is persisted
+    /// separately (snapshots) answers the position its persisted state reflects, so a member
+    /// taking the partition over replays what that state lacks. Default: `offset`.
+    fn committable(&self, topic: &str, partition: i32, offset: i64) -> i64 {
+        let _ = (topic, partition);
+        offset
+    }
+
+    /// Called before the first record of partitions newly assigned to this member (at start
+    /// or when a rebalance moved them here): a processor with per-partition state restores it.
+    fn partitions_assigned(&mut self, partitions: &[(String, i32)]) -> impl Future<Output = ()> + Send {
+        let _ = partitions;
+        async {}
+    }
 }
 
 /// Why the consumer loop stopped abnormally.
@@ -224,6 +240,10 @@ impl ConsumerLoop {
                         Ok(message) => {
                             let record = InRecord::from_message(&message);
                             drop(message);
+                            let assigned = consumer.context().lock().take_newly_assigned();
+                            if !assigned.is_empty() {
+                                processor.partitions_assigned(&assigned).await;
+                            }
                             stats.consumed += 1;
                             let (pending, dead_lettered) = self.handle(&mut processor, record, &shutdown).await;
                             stats.dead_lettered += u64::from(dead_lettered);
@@ -276,10 +296,13 @@ impl ConsumerLoop {
         match done.result {
             Ok(()) => {
                 processor.outputs_acknowledged(&done.topic, done.partition, done.offset);
+                let committable = processor
+                    .committable(&done.topic, done.partition, done.offset)
+                    .min(done.offset);
                 consumer
                     .context()
                     .lock()
-                    .mark_done(&done.topic, done.partition, done.offset);
+                    .mark_done(&done.topic, done.partition, committable);
                 None
             }
             Err(error) => {

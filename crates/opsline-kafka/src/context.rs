@@ -15,15 +15,23 @@ use crate::quiet::QuietContext;
 pub(crate) struct CommitTracker {
     assigned: HashSet<(String, i32)>,
     ready: HashMap<(String, i32), i64>,
+    /// Assigned since the loop last asked (see [`crate::Processor::partitions_assigned`]).
+    newly_assigned: Vec<(String, i32)>,
 }
 
 impl CommitTracker {
-    /// Records that the input at `offset` and everything before it is done.
+    /// Records that the input at `offset` and everything before it is done (`offset` below 0:
+    /// nothing yet).
     pub(crate) fn mark_done(&mut self, topic: &str, partition: i32, offset: i64) {
         let key = (topic.to_owned(), partition);
-        if self.assigned.contains(&key) {
+        if offset >= 0 && self.assigned.contains(&key) {
             self.ready.insert(key, offset + 1);
         }
+    }
+
+    /// The partitions assigned since the last call.
+    pub(crate) fn take_newly_assigned(&mut self) -> Vec<(String, i32)> {
+        std::mem::take(&mut self.newly_assigned)
     }
 
     /// Takes the offsets ready to commit.
@@ -40,7 +48,10 @@ impl CommitTracker {
 
     fn assign(&mut self, list: &TopicPartitionList) {
         for element in list.elements() {
-            self.assigned.insert((element.topic().to_owned(), element.partition()));
+            let key = (element.topic().to_owned(), element.partition());
+            if self.assigned.insert(key.clone()) {
+                self.newly_assigned.push(key);
+            }
         }
     }
 
@@ -49,6 +60,7 @@ impl CommitTracker {
         for element in list.elements() {
             let key = (element.topic().to_owned(), element.partition());
             self.assigned.remove(&key);
+            self.newly_assigned.retain(|assigned| *assigned != key);
             if let Some(next) = self.ready.remove(&key) {
                 let _ = commit.add_partition_offset(&key.0, key.1, Offset::Offset(next));
             }

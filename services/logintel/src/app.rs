@@ -17,9 +17,10 @@ use crate::external::ExternalProcessor;
 use crate::metrics::LogintelMetrics;
 use crate::processor::{
     COMPONENT, Cadence, LogProcessor, Shared, SharedState, Topics, encode_outputs, final_snapshots, lock, tick,
+    tick_sent,
 };
 use crate::refiner::{GatewayProposer, RefineQueue, RefineWorker, TASK};
-use crate::state::{ServiceSnapshot, restore};
+use crate::state::restore;
 use crate::tickets::TicketLinker;
 
 /// The log intelligence service.
@@ -114,7 +115,12 @@ state so a restart resumes where it stopped.";
         };
         let alerts = ExternalProcessor::new(shared.clone(), topics.clone(), metrics.clone());
         kafka.consume(runner, &external, alerts);
-        let processor = LogProcessor::new(shared.clone(), topics, metrics, cadence, refine);
+        let handover = crate::handover::Restore {
+            kafka: config.kafka.clone(),
+            topic: topics.state.clone(),
+            max_wait: Duration::from_secs(config.restore_max_wait_secs.max(1)),
+        };
+        let processor = LogProcessor::new(shared.clone(), topics, metrics, cadence, refine, Some(handover));
         kafka.consume(runner, &raw, processor);
         let ticker = api.clone();
         let every = Duration::from_millis(config.tick_interval_ms.max(10));
@@ -162,17 +168,7 @@ async fn restore_state(
     )
     .await
     .startup(format!("cannot read the state snapshots from {}", topics.state))?;
-    let mut latest: HashMap<String, ServiceSnapshot> = HashMap::new();
-    for record in &records {
-        match ServiceSnapshot::from_json(record.payload_bytes()) {
-            Ok(snapshot) => {
-                latest.insert(snapshot.service.clone(), snapshot);
-            }
-            Err(error) => {
-                tracing::warn!(partition = record.partition, offset = record.offset, %error, "skipping bad snapshot")
-            }
-        }
-    }
+    let latest = crate::handover::latest_snapshots(&records);
     let mut positions = HashMap::new();
     let mut again = Outputs::default();
     for (service, snapshot) in latest {
@@ -202,11 +198,15 @@ async fn tick_loop(
             () = shutdown.cancelled() => return,
             _ = interval.tick() => {}
         }
-        for record in tick(&api.shared, cadence, &api.metrics, &api.topics) {
+        let (records, number) = tick(&api.shared, cadence, &api.metrics, &api.topics);
+        let mut written = true;
+        for record in records {
             if let Err(error) = api.producer.send(&record).await {
+                written = false;
                 tracing::warn!(topic = %record.topic, %error, "tick output not delivered");
             }
         }
+        tick_sent(&api.shared, number, written);
         if last_report.elapsed() >= report_every {
             last_report = tokio::time::Instant::now();
             report(&api, false);

@@ -8,8 +8,6 @@
 //! committed; output envelopes carry deterministic ids (an alert's envelope id
 //! is its alert id), so replays are dropped by consumers that deduplicate on ids.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -17,12 +15,13 @@ use opsline_events::logs::{Alert, Incident, LogOffset, RawLog, TemplateEvent};
 use opsline_events::{Envelope, Event, TopicNames, topics};
 use opsline_kafka::{InRecord, OutRecord, ProcessError, Processor};
 
-use crate::engine::{Engine, LineInput, Outputs, RawPosition};
+use crate::engine::{LineInput, Outputs, RawPosition};
 use crate::error::LogintelError;
 use crate::ids::derived_v7;
 use crate::metrics::LogintelMetrics;
 use crate::refiner::queue::RefineQueue;
-use crate::snapshot_gate::SnapshotGate;
+use crate::shared::Activity;
+use crate::snapshot_gate::Carrier;
 use crate::state::{ServiceSnapshot, take_snapshot};
 
 /// Snapshots larger than this are not written (the broker's default record limit is 1 MB).
@@ -58,44 +57,7 @@ impl Topics {
     }
 }
 
-/// Wall-clock activity of a service (not persisted).
-#[derive(Debug, Clone, Copy)]
-struct Activity {
-    last_line: Instant,
-    clock_at_last_line_ms: i64,
-    last_snapshot: Instant,
-}
-
-/// The engine plus the wall-clock bookkeeping shared by the processor, the tick and the API.
-#[derive(Debug)]
-pub struct Shared {
-    /// The detection engine.
-    pub engine: Engine,
-    activity: HashMap<String, Activity>,
-    restored: HashMap<String, RawPosition>,
-    snapshots: SnapshotGate,
-}
-
-/// The shared state handle.
-pub type SharedState = Arc<Mutex<Shared>>;
-
-impl Shared {
-    /// Wraps `engine`; `restored` are the positions of the restored snapshots (for gap detection).
-    pub fn new(engine: Engine, restored: HashMap<String, RawPosition>) -> SharedState {
-        let snapshots = SnapshotGate::new(restored.values());
-        Arc::new(Mutex::new(Self {
-            engine,
-            activity: HashMap::new(),
-            restored,
-            snapshots,
-        }))
-    }
-}
-
-/// Locks the shared state (a poisoned lock is recovered: the state is plain data).
-pub fn lock(shared: &SharedState) -> MutexGuard<'_, Shared> {
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub use crate::shared::{Shared, SharedState, lock};
 
 /// Snapshot cadence and clock settings.
 #[derive(Debug, Clone, Copy)]
@@ -115,16 +77,19 @@ pub struct LogProcessor {
     metrics: LogintelMetrics,
     cadence: Cadence,
     refine: Option<RefineQueue>,
+    restore: Option<crate::handover::Restore>,
 }
 
 impl LogProcessor {
-    /// `refine`: where new templates ready for refinement go (`None`: refinement is off).
+    /// `refine`: where new templates ready for refinement go (`None`: refinement is off);
+    /// `restore`: where to read written state when partitions move here (`None`: never).
     pub(crate) fn new(
         shared: SharedState,
         topics: Topics,
         metrics: LogintelMetrics,
         cadence: Cadence,
         refine: Option<RefineQueue>,
+        restore: Option<crate::handover::Restore>,
     ) -> Self {
         Self {
             shared,
@@ -132,6 +97,7 @@ impl LogProcessor {
             metrics,
             cadence,
             refine,
+            restore,
         }
     }
 
@@ -150,19 +116,22 @@ impl LogProcessor {
             offset: record.offset,
         };
         let mut shared = lock(&self.shared);
+        // Where reading of this partition resumed after a start or a handover: a service whose
+        // written state ends before that lacks the records between (the commit passed it).
+        let resumed_at = *shared.resumed.entry(position.partition).or_insert(position.offset);
         if shared.engine.already_processed(service, position) {
             self.metrics.replays_skipped.inc();
             return Ok(Vec::new());
         }
         if let Some(restored) = shared.restored.remove(service)
             && restored.partition == position.partition
-            && position.offset > restored.offset.saturating_add(1)
+            && resumed_at > restored.offset.saturating_add(1)
         {
             self.metrics.state_gaps.inc();
             tracing::warn!(
                 service,
                 snapshot_offset = restored.offset,
-                resumed_at = position.offset,
+                resumed_at,
                 "records committed after the last snapshot are missing from the restored state"
             );
         }
@@ -184,6 +153,7 @@ impl LogProcessor {
             host: raw.host(),
         };
         let outputs = shared.engine.ingest(&input)?;
+        shared.snapshots.line(service, position);
         let now = Instant::now();
         let (clock, lines_since_snapshot) = shared
             .engine
@@ -206,7 +176,7 @@ impl LogProcessor {
             }
         }
         // Snapshots whose records' outputs are acknowledged by now go out with this record's.
-        let snapshots = shared.snapshots.release();
+        let snapshots = shared.snapshots.release(Carrier::Record(position));
         let (ready, skipped) = shared.engine.take_refine_requests();
         drop(shared);
         if let Some(queue) = &self.refine {
@@ -234,23 +204,47 @@ impl Processor for LogProcessor {
     }
 
     /// The outputs of the raw-log record at `partition`/`offset` are durable: snapshots up to
-    /// it may be written (see [`SnapshotGate`]).
+    /// it may be written (see [`crate::snapshot_gate::SnapshotGate`]).
     fn outputs_acknowledged(&mut self, topic: &str, partition: i32, offset: i64) {
         if topic == self.topics.raw {
             lock(&self.shared).snapshots.acknowledge(partition, offset);
         }
     }
+
+    /// Only as far as written snapshots reach (see [`crate::snapshot_gate::SnapshotGate::committable`]).
+    fn committable(&self, topic: &str, partition: i32, offset: i64) -> i64 {
+        if topic == self.topics.raw {
+            lock(&self.shared).snapshots.committable(partition, offset)
+        } else {
+            offset
+        }
+    }
+
+    /// Restores the written state of the services on raw-log partitions moved here.
+    async fn partitions_assigned(&mut self, partitions: &[(String, i32)]) {
+        let raw: Vec<i32> = partitions
+            .iter()
+            .filter(|(topic, _)| *topic == self.topics.raw)
+            .map(|(_, partition)| *partition)
+            .collect();
+        if let (false, Some(restore)) = (raw.is_empty(), &self.restore) {
+            crate::handover::restore_partitions(&self.shared, restore, &raw).await;
+        }
+    }
 }
 
 /// One tick: advances idle services' clocks (if enabled) and snapshots changed idle services.
+/// Returns the records to send and the tick's number (report with [`tick_sent`]).
 pub(crate) fn tick(
     shared: &SharedState,
     cadence: Cadence,
     metrics: &LogintelMetrics,
     topics: &Topics,
-) -> Vec<OutRecord> {
+) -> (Vec<OutRecord>, u64) {
     let mut guard = lock(shared);
     let shared = &mut *guard;
+    shared.ticks = shared.ticks.wrapping_add(1);
+    let number = shared.ticks;
     let now = Instant::now();
     let mut outputs = Outputs::default();
     let mut snapshots = Vec::new();
@@ -274,7 +268,7 @@ pub(crate) fn tick(
             }
         }
     }
-    snapshots.extend(shared.snapshots.release());
+    snapshots.extend(shared.snapshots.release(Carrier::Tick(number)));
     drop(guard);
     metrics.count_outputs(&outputs);
     let mut records = encode_outputs(&outputs, topics).unwrap_or_else(|error| {
@@ -282,7 +276,12 @@ pub(crate) fn tick(
         Vec::new()
     });
     records.extend(snapshots.iter().filter_map(|s| encode_snapshot(s, topics, metrics)));
-    records
+    (records, number)
+}
+
+/// The records of tick `number` were all written (`written`), or not.
+pub(crate) fn tick_sent(shared: &SharedState, number: u64, written: bool) {
+    lock(shared).snapshots.tick_sent(number, written);
 }
 
 /// Snapshots of every changed service (graceful shutdown), of those whose records' outputs
@@ -298,7 +297,7 @@ pub(crate) fn final_snapshots(shared: &SharedState, topics: &Topics, metrics: &L
             shared.snapshots.hold(snapshot);
         }
     }
-    let ready = shared.snapshots.release();
+    let ready = shared.snapshots.release(Carrier::Tick(u64::MAX));
     if shared.snapshots.held() > 0 {
         metrics.snapshot("unacknowledged");
         tracing::warn!(
