@@ -88,7 +88,7 @@ pub struct KafkaTls {
     /// PEM private key of `cert_file`.
     pub key_file: Option<PathBuf>,
     /// Password of an encrypted `key_file` (`OPSLINE_KAFKA__TLS__KEY_PASSWORD`).
-    #[serde(skip_serializing)]
+    #[serde(skip_serializing, deserialize_with = "scalar_secret")]
     pub key_password: Option<SecretString>,
 }
 
@@ -110,7 +110,7 @@ pub struct KafkaSasl {
     /// The user (a Strimzi `KafkaUser`'s name).
     pub username: String,
     /// The password (`OPSLINE_KAFKA__SASL__PASSWORD`); or give `password_file`.
-    #[serde(skip_serializing)]
+    #[serde(skip_serializing, deserialize_with = "scalar_secret")]
     pub password: Option<SecretString>,
     /// A file holding the password (trailing line break ignored), e.g. a mounted secret.
     pub password_file: Option<PathBuf>,
@@ -123,6 +123,41 @@ impl PartialEq for KafkaSasl {
             && same_secret(self.password.as_ref(), other.password.as_ref())
             && self.password_file == other.password_file
     }
+}
+
+/// A secret from any scalar: the environment loader reads `OPSLINE_..._PASSWORD=123456` as a
+/// number, and a numeric password must load as the string it is. A number the loader does not
+/// print back the same way (`007` becomes `7`) is beyond repair here: use `password_file`.
+fn scalar_secret<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<SecretString>, D::Error> {
+    struct Scalar;
+    impl serde::de::Visitor<'_> for Scalar {
+        type Value = Option<SecretString>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a password (a string, or a number read from the environment)")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(SecretString::from(v.to_owned())))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(Scalar)
 }
 
 fn same_secret(a: Option<&SecretString>, b: Option<&SecretString>) -> bool {
@@ -297,6 +332,32 @@ mod tests {
         assert!(no_sasl.unwrap_err().to_string().contains("sasl_ssl"));
         let no_mechanism = apply(&mut config, SecurityProtocol::SaslSsl, &none, &KafkaSasl::default());
         assert!(no_mechanism.unwrap_err().to_string().contains("mechanism"));
+    }
+
+    /// A service's configuration, as far as Kafka goes.
+    #[derive(Debug, Default, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Service {
+        kafka: crate::KafkaConfig,
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn the_password_comes_from_the_environment_even_when_it_looks_like_a_number() {
+        for password in ["from-env", "123456"] {
+            figment::Jail::expect_with(|jail| {
+                jail.set_env("OPSLINE_KAFKA__SECURITY_PROTOCOL", "sasl_ssl");
+                jail.set_env("OPSLINE_KAFKA__SASL__MECHANISM", "SCRAM-SHA-512");
+                jail.set_env("OPSLINE_KAFKA__SASL__USERNAME", "gateway");
+                jail.set_env("OPSLINE_KAFKA__SASL__PASSWORD", password);
+                let service: Service = opsline_runtime::config::load(None).map_err(|e| e.to_string())?;
+                assert_eq!(service.kafka.security_protocol, SecurityProtocol::SaslSsl);
+                assert_eq!(service.kafka.sasl.mechanism, Some(SaslMechanism::ScramSha512));
+                let resolved = service.kafka.sasl.resolve_password().map_err(|e| e.to_string())?;
+                assert_eq!(resolved.expose_secret(), password);
+                Ok(())
+            });
+        }
     }
 
     #[test]
