@@ -104,6 +104,7 @@ async fn a_wrong_password_stops_the_gateway_at_start_with_one_clear_error() {
         Ok(_) => panic!("a gateway with a wrong Kafka password must not start"),
         Err(error) => opsline_runtime::error::chain(&error),
     };
+    eprintln!("refused as expected: {error}");
     for expected in [
         broker.bootstrap.as_str(),
         "SCRAM-SHA-512",
@@ -129,6 +130,7 @@ async fn a_client_that_does_not_trust_the_brokers_ca_is_refused() {
         .await
         .expect_err("a broker certificate from an unknown CA is refused");
     let error = error.to_string();
+    eprintln!("refused as expected: {error}");
     assert!(error.contains("certificate verify failed"), "{error}");
     assert!(error.contains(&broker.bootstrap), "{error}");
 }

@@ -82,7 +82,7 @@ pub enum KafkaSetupError {
     Security(String),
     /// The broker refused the client's credentials or TLS handshake: not retried, since
     /// waiting does not fix a wrong password or an untrusted certificate.
-    #[error("kafka broker at {bootstrap} refused {authentication}: {reason}")]
+    #[error("kafka broker at {bootstrap} refused the client ({authentication}): {reason}")]
     Refused {
         /// Bootstrap servers tried.
         bootstrap: String,
