@@ -1,4 +1,4 @@
-//! `spawn_secure_tansu`: a Tansu broker that serves only SCRAM-SHA-512-authenticated clients
+//! `spawn_secure_tansu`: a Tansu broker that serves only SCRAM-authenticated clients
 //! over TLS, with the users a test asks for, and `SecureBroker::client`: the Kafka settings
 //! of one of those users (CA file, mechanism, user, password from a file or the value).
 //!
@@ -159,12 +159,13 @@ fn start_tansu(binary: &Path, dir: &Path, port: u16, advertised: SocketAddr, aut
         .expect("start tansu-libsql")
 }
 
-/// Creates SCRAM-SHA-512 `user` on the open broker at `port` (retried while it starts).
-async fn create_user(binary: &Path, port: u16, user: &str, password: &str) {
+/// Creates `user` with `mechanism` (`scram256`, `scram512`) on the open broker at `port`
+/// (retried while it starts).
+async fn create_user(binary: &Path, port: u16, mechanism: &str, user: &str, password: &str) {
     let mut last = String::new();
     for _ in 0..150 {
         let output = Command::new(binary)
-            .args(["user", "create", "--mechanism", "scram512"])
+            .args(["user", "create", "--mechanism", mechanism])
             .args(["--broker", &format!("tcp://127.0.0.1:{port}"), user, password])
             .stdin(Stdio::null())
             .output()
@@ -197,7 +198,8 @@ async fn tls_proxy(listener: TcpListener, cert: PathBuf, key: PathBuf, port: u16
     }
 }
 
-/// Starts a Tansu that requires SCRAM-SHA-512 over TLS, holding `users` (name, password).
+/// Starts a Tansu that requires SCRAM over TLS, holding `users` (name, password) for both
+/// SCRAM-SHA-512 and SCRAM-SHA-256.
 pub async fn spawn_secure_tansu(users: &[(&str, &str)]) -> SecureBroker {
     crate::init_logs();
     let binary = tansu_libsql();
@@ -209,7 +211,9 @@ pub async fn spawn_secure_tansu(users: &[(&str, &str)]) -> SecureBroker {
 
     let mut open = start_tansu(&binary, dir.path(), port, advertised, false);
     for (user, password) in users {
-        create_user(&binary, port, user, password).await;
+        for mechanism in ["scram512", "scram256"] {
+            create_user(&binary, port, mechanism, user, password).await;
+        }
     }
     open.kill().await.expect("stop the open broker");
 

@@ -18,6 +18,7 @@ use opsline_events::logs::RawLog;
 use opsline_events::{TopicNames, topics};
 use opsline_gateway::{Gateway, GatewayConfig};
 use opsline_kafka::KafkaConfig;
+use opsline_kafka::security::SaslMechanism;
 use opsline_runtime::Application;
 use opsline_runtime::metrics::Metrics;
 use uuid::Uuid;
@@ -93,6 +94,11 @@ async fn a_wrong_password_stops_the_gateway_at_start_with_one_clear_error() {
     opsline_kafka::admin::wait_for_broker(&right, Duration::from_secs(60))
         .await
         .unwrap_or_else(|e| panic!("the right password is taken: {e}\n{}", broker.log()));
+    let mut sha256 = broker.client("gateway", Password::Value(GATEWAY_PASSWORD));
+    sha256.sasl.mechanism = Some(SaslMechanism::ScramSha256);
+    opsline_kafka::admin::wait_for_broker(&sha256, Duration::from_secs(60))
+        .await
+        .unwrap_or_else(|e| panic!("SCRAM-SHA-256 works too: {e}"));
 
     let config = GatewayConfig {
         topic_prefix: opsline_e2e::unique_prefix("tlsscramwrong"),
