@@ -31,7 +31,6 @@ pub async fn spawn_postmortem_on(
         group_id: format!("{}postmortem", names.prefix),
         index_group_id: format!("{}postmortem-index", names.prefix),
         runbooks_dir: Some(crate::repo_root().join("runbooks")),
-        restore_idle_ms: 500,
         tokens,
         kafka,
         ..PostmortemConfig::default()

@@ -70,7 +70,6 @@ async fn adversarial_lines_neither_crash_nor_poison() {
         topic_prefix: gateway.names.prefix.clone(),
         group_id: format!("{}logintel", gateway.names.prefix),
         kafka: gateway.kafka.clone(),
-        restore_idle_ms: 500,
         ..LogintelConfig::default()
     };
     let running = spawn::<Logintel>(config, ()).await;

@@ -38,7 +38,6 @@ fn service_config(gateway: &Spawned<Gateway>, group: &str) -> LogintelConfig {
         advance_idle_clock: false,
         snapshot_interval_ms: 300,
         tick_interval_ms: 100,
-        restore_idle_ms: 5000,
         ..LogintelConfig::default()
     }
 }
@@ -107,6 +106,7 @@ fn reference_run(lines: &[String], service: &str) -> (HashSet<Uuid>, BTreeMap<u6
                 service,
                 line: line.as_bytes(),
                 fallback_time: None,
+                ingested_at: None,
                 evidence,
                 host: None,
             })

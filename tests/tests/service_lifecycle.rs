@@ -47,7 +47,6 @@ async fn every_service_becomes_ready_and_stops_the_same_way() {
         topic_prefix: prefix.clone(),
         group_id: format!("{prefix}logintel"),
         kafka: kafka.clone(),
-        restore_idle_ms: 500,
         ..LogintelConfig::default()
     };
     let triage = TriageConfig {

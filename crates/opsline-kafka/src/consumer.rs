@@ -12,8 +12,12 @@
 //! the reason and the original bytes and counts as the input's output, so bad
 //! input never blocks a partition and is never silently dropped.
 //!
-//! A produce that still fails after retries stops the loop with an error
-//! *without* committing past the failed input: it is replayed on restart.
+//! An output the broker refuses for good (too large, invalid) is not retried: the
+//! input is dead-lettered with the reason (`output_rejected`) and the loop goes on;
+//! a dead letter itself too large is sent without the original bytes (they stay in
+//! the input topic at the cited offset). Any other produce error is retried; one that
+//! still fails after retries stops the loop *without* committing past the failed
+//! input: it is replayed on restart.
 //!
 //! Once an input's outputs are all acknowledged, the loop calls
 //! [`Processor::outputs_acknowledged`], so a processor can start work that must
@@ -25,10 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use base64::Engine;
 use futures::stream::{FuturesOrdered, StreamExt};
-use opsline_events::ops::DeadLetter;
-use opsline_events::{Envelope, TopicNames};
 use opsline_runtime::Shutdown;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use tracing::Instrument;
@@ -37,6 +38,7 @@ use crate::KafkaSetupError;
 use crate::config::KafkaConfig;
 use crate::context::{CommitTracker, LoopContext, SharedTracker};
 use crate::metrics::KafkaMetrics;
+use crate::outputs::{Reason, dead_letter, deliver_all, deliver_dead_letter};
 use crate::producer::{PendingDelivery, Producer, SendError};
 use crate::record::{InRecord, OutRecord};
 
@@ -59,6 +61,15 @@ impl ProcessError {
             code: code.to_owned(),
             message: message.into(),
             retryable,
+        }
+    }
+
+    /// The reason a dead letter carries.
+    pub(crate) fn reason(&self) -> Reason<'_> {
+        Reason {
+            code: &self.code,
+            message: &self.message,
+            retryable: self.retryable,
         }
     }
 
@@ -329,8 +340,18 @@ impl ConsumerLoop {
         }
         let producer = self.producer.clone();
         let backoff = self.backoff();
+        let (component, metrics) = (self.component.clone(), self.metrics.clone());
         let future = async move {
-            let result = deliver_all(&producer, pending, backoff).await;
+            let mut result = deliver_all(&producer, pending, backoff).await;
+            if let Err(SendError::Rejected(reason)) = &result {
+                let error = ProcessError::fatal("output_rejected", format!("an output was refused: {reason}"));
+                tracing::warn!(parent: &span, code = %error.code, reason = %error.message, "dead-lettering input");
+                metrics
+                    .dead_lettered
+                    .get_or_create(&KafkaMetrics::topic_code(&record.topic, &error.code))
+                    .inc();
+                result = deliver_dead_letter(&producer, &component, &record, &error.reason(), backoff).await;
+            }
             Completed {
                 topic: record.topic,
                 partition: record.partition,
@@ -385,59 +406,8 @@ impl ConsumerLoop {
     }
 
     fn dead_letter(&self, record: &InRecord, error: &ProcessError) -> OutRecord {
-        let data = DeadLetter {
-            original_topic: record.topic.clone(),
-            partition: Some(record.partition),
-            offset: Some(record.offset),
-            consumer: self.component.clone(),
-            error_code: error.code.clone(),
-            reason: error.message.clone(),
-            retryable: error.retryable,
-            key: record.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
-            payload_base64: base64::engine::general_purpose::STANDARD.encode(record.payload_bytes()),
-            headers: record
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
-                .collect(),
-            failed_at: jiff::Timestamp::now(),
-        };
-        let envelope = Envelope::new(self.component.clone(), data);
-        let topic = TopicNames::dead_letter(&record.topic);
-        let key = record
-            .key
-            .as_ref()
-            .map(|k| String::from_utf8_lossy(k).into_owned())
-            .unwrap_or_default();
-        OutRecord::event(topic.clone(), &key, &envelope)
-            .unwrap_or_else(|_| OutRecord::new(topic, Some(&key), record.payload_bytes().to_vec()))
+        dead_letter(&self.component, record, &error.reason(), true)
     }
-}
-
-/// Waits for every output; resends failed ones with backoff.
-async fn deliver_all(
-    producer: &Producer,
-    pending: Vec<(OutRecord, Result<PendingDelivery, SendError>)>,
-    backoff: ExponentialBuilder,
-) -> Result<(), SendError> {
-    for (record, enqueued) in pending {
-        let mut attempt = match enqueued {
-            Ok(delivery) => delivery.wait().await,
-            Err(error) => Err(error),
-        };
-        let mut delays = backoff.build();
-        while let Err(error) = &attempt {
-            let Some(delay) = delays.next() else { break };
-            tracing::warn!(topic = %record.topic, %error, ?delay, "resending output");
-            tokio::time::sleep(delay).await;
-            attempt = match producer.enqueue_waiting(&record, Duration::from_secs(5)).await {
-                Ok(delivery) => delivery.wait().await,
-                Err(error) => Err(error),
-            };
-        }
-        attempt?;
-    }
-    Ok(())
 }
 
 fn commit(consumer: &StreamConsumer<LoopContext>, mode: CommitMode) {

@@ -33,6 +33,7 @@ mod delivery;
 pub mod embedded;
 pub mod follower;
 pub mod metrics;
+mod outputs;
 pub mod plan;
 pub mod producer;
 pub mod quiet;
@@ -94,4 +95,18 @@ pub enum KafkaSetupError {
     /// The producer's delivery-report thread could not start.
     #[error("cannot start the producer's delivery thread")]
     Thread(#[source] std::io::Error),
+    /// A topic was not read to its end offsets in time (state would be incomplete).
+    #[error(
+        "{topic} not read to its end within {seconds}s ({read} records read; partitions {partitions:?} short of their end)"
+    )]
+    Incomplete {
+        /// The topic.
+        topic: String,
+        /// How long we waited.
+        seconds: u64,
+        /// Records read.
+        read: usize,
+        /// Partitions whose end was not reached.
+        partitions: Vec<i32>,
+    },
 }

@@ -41,6 +41,27 @@ pub enum SendError {
     /// The producer was dropped before delivery was known.
     #[error("delivery outcome lost: producer closed")]
     Canceled,
+    /// The broker or client refused the record for good (too large, invalid): resending the
+    /// same bytes cannot succeed, so the caller dead-letters instead of retrying.
+    #[error("record refused: {0}")]
+    Rejected(String),
+}
+
+impl SendError {
+    /// The error for a failed produce: [`SendError::Rejected`] when the error is about the
+    /// record itself, else [`SendError::Kafka`] (retried).
+    pub fn of(error: &KafkaError) -> Self {
+        match error.rdkafka_error_code() {
+            Some(
+                RDKafkaErrorCode::MessageSizeTooLarge
+                | RDKafkaErrorCode::InvalidMessageSize
+                | RDKafkaErrorCode::MessageBatchTooLarge
+                | RDKafkaErrorCode::InvalidRecord
+                | RDKafkaErrorCode::InvalidTopic,
+            ) => Self::Rejected(error.to_string()),
+            _ => Self::Kafka(error.to_string()),
+        }
+    }
 }
 
 impl SendError {
@@ -50,6 +71,7 @@ impl SendError {
             Self::QueueFull => "queue_full",
             Self::Kafka(_) => "kafka_error",
             Self::Canceled => "canceled",
+            Self::Rejected(_) => "rejected",
         }
     }
 }
@@ -74,11 +96,12 @@ impl PendingDelivery {
                 Ok(Delivered { partition, offset })
             }
             Ok(Err(error)) => {
+                let error = SendError::of(&error);
                 self.metrics
                     .produce_errors
-                    .get_or_create(&KafkaMetrics::topic_code(&self.topic, "kafka_error"))
+                    .get_or_create(&KafkaMetrics::topic_code(&self.topic, error.code()))
                     .inc();
-                Err(SendError::Kafka(error.to_string()))
+                Err(error)
             }
             Err(_canceled) => Err(SendError::Canceled),
         }
@@ -135,11 +158,16 @@ impl Producer {
             }),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Err(SendError::QueueFull),
             Err((error, _)) => {
+                let error = SendError::of(&error);
+                let code = match error {
+                    SendError::Rejected(_) => "rejected",
+                    _ => "enqueue",
+                };
                 self.metrics
                     .produce_errors
-                    .get_or_create(&KafkaMetrics::topic_code(&record.topic, "enqueue"))
+                    .get_or_create(&KafkaMetrics::topic_code(&record.topic, code))
                     .inc();
-                Err(SendError::Kafka(error.to_string()))
+                Err(error)
             }
         }
     }
@@ -193,5 +221,33 @@ impl Producer {
     /// Records waiting in the local queue.
     pub fn in_flight(&self) -> i32 {
         self.inner.in_flight_count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+
+    use super::SendError;
+
+    #[test]
+    fn a_record_refused_for_good_is_not_retried() {
+        for code in [
+            RDKafkaErrorCode::MessageSizeTooLarge,
+            RDKafkaErrorCode::MessageBatchTooLarge,
+            RDKafkaErrorCode::InvalidRecord,
+        ] {
+            let error = SendError::of(&KafkaError::MessageProduction(code));
+            assert!(matches!(error, SendError::Rejected(_)), "{code:?}: {error}");
+        }
+        for code in [
+            RDKafkaErrorCode::BrokerTransportFailure,
+            RDKafkaErrorCode::NotLeaderForPartition,
+            RDKafkaErrorCode::RequestTimedOut,
+            RDKafkaErrorCode::TopicAuthorizationFailed,
+        ] {
+            let error = SendError::of(&KafkaError::MessageProduction(code));
+            assert!(matches!(error, SendError::Kafka(_)), "{code:?}: {error}");
+        }
     }
 }

@@ -94,8 +94,92 @@ async fn read_assigned(
     records
 }
 
-/// Reads the whole of `topic` (a compacted topic, typically, to rebuild state): everything
-/// until nothing arrived for `idle`, or `max_wait` passed.
+/// How long [`read_to_end`] goes on reading, once past the ends, for records written since.
+pub const SETTLE: Duration = Duration::from_millis(500);
+
+/// Reads `topic` from the beginning at least up to the end offsets it has when the call starts
+/// (state restore: a slow broker cannot end the read early, as a pause would with
+/// [`read_until_idle`]), then on until nothing arrives for [`SETTLE`]: Tansu 0.6 has been seen
+/// to report a partition's end as 1 while records were being written to it, so the ends are a
+/// floor, not the whole answer. Fails with [`KafkaSetupError::Incomplete`] when the ends are
+/// not reached within `max_wait`: a service must not start with part of its state.
+pub async fn read_to_end(
+    config: &KafkaConfig,
+    topic: &str,
+    max_wait: Duration,
+) -> Result<Vec<InRecord>, KafkaSetupError> {
+    let partitions = partition_count(config, topic).await?;
+    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
+    let mut ends = std::collections::BTreeMap::new();
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..partitions {
+        let (low, high) = consumer.fetch_watermarks(topic, partition, Duration::from_secs(10))?;
+        if high > low {
+            ends.insert(partition, high);
+        }
+        assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
+    }
+    let mut records = Vec::new();
+    if partitions == 0 {
+        return Ok(records);
+    }
+    consumer.assign(&assignment)?;
+    let deadline = tokio::time::Instant::now() + max_wait;
+    let mut settled = false;
+    while !settled {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() && ends.is_empty() {
+            break;
+        }
+        if left.is_zero() {
+            return Err(KafkaSetupError::Incomplete {
+                topic: topic.to_owned(),
+                seconds: max_wait.as_secs(),
+                read: records.len(),
+                partitions: ends.into_keys().collect(),
+            });
+        }
+        let wait = if ends.is_empty() {
+            SETTLE
+        } else {
+            Duration::from_secs(1)
+        };
+        match tokio::time::timeout(left.min(wait), consumer.recv()).await {
+            Ok(Ok(message)) => {
+                let record = InRecord::from_message(&message);
+                if ends
+                    .get(&record.partition)
+                    .is_some_and(|end| record.offset.saturating_add(1) >= *end)
+                {
+                    ends.remove(&record.partition);
+                }
+                records.push(record);
+            }
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "read error");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            // Nothing for a while: a partition whose last offsets hold no record (a
+            // transaction marker) is done once the consumer's position passed its end.
+            Err(_) if ends.is_empty() => settled = true,
+            Err(_) => {
+                if let Ok(positions) = consumer.position() {
+                    for element in positions.elements() {
+                        if let Offset::Offset(at) = element.offset()
+                            && ends.get(&element.partition()).is_some_and(|end| at >= *end)
+                        {
+                            ends.remove(&element.partition());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// Reads the whole of `topic` (tools and tests): everything until nothing arrived for `idle`,
+/// or `max_wait` passed. Services restoring state use [`read_to_end`].
 pub async fn read_until_idle(
     config: &KafkaConfig,
     topic: &str,

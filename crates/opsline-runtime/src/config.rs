@@ -45,8 +45,22 @@ where
         let first = key.as_str().split("__").next().unwrap_or_default().to_ascii_lowercase();
         top_level.contains(&first)
     });
-    figment = figment.merge(env.split("__"));
-    figment.extract().map_err(|e| ConfigError(Box::new(e)))
+    for (key, raw) in env.split("__").iter() {
+        figment = figment.merge((key.as_str().to_owned(), env_value(&raw)));
+    }
+    // Variables arrive as strings; a number or a boolean is read from one where the setting is one.
+    figment.extract_lossy().map_err(|e| ConfigError(Box::new(e)))
+}
+
+/// The value of an environment variable: a list or table written in it (`[a, b]`) is parsed,
+/// a scalar stays the string it was, so `OPSLINE_DIRECTORY__BIND_PASSWORD=0012345` is the
+/// password `0012345`, not the number 12345 (a string setting refuses a number).
+fn env_value(raw: &str) -> figment::value::Value {
+    use figment::value::Value;
+    match raw.parse::<Value>() {
+        Ok(value @ (Value::Array(..) | Value::Dict(..))) => value,
+        _ => Value::from(raw.to_owned()),
+    }
 }
 
 /// The top-level setting names of `T` (what an `OPSLINE_<NAME>__...` variable may start with): the fields its derived `Deserialize` declares (this
@@ -180,6 +194,63 @@ mod tests {
             jail.set_env("OPSLINE_LLM_MODEL", "a CLI flag, not a setting");
             let cfg: WithSecretSection = load(None).map_err(|e| e.to_string())?;
             assert_eq!(cfg.llm.bootstrap_servers, "secret-bearing");
+            Ok(())
+        });
+    }
+
+    /// A section holding a secret, as the services declare them.
+    #[derive(Debug, Default, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct WithPassword {
+        #[serde(skip_serializing)]
+        directory: Secrets,
+    }
+
+    #[derive(Debug, Default, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Secrets {
+        #[serde(skip_serializing)]
+        bind_password: Option<secrecy::SecretString>,
+        user: String,
+        port: u16,
+        tls: bool,
+        hosts: Vec<String>,
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn env_secrets_are_read_as_strings_so_a_numeric_password_loads() {
+        use secrecy::ExposeSecret;
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("OPSLINE_DIRECTORY__BIND_PASSWORD", "0012345");
+            jail.set_env("OPSLINE_DIRECTORY__USER", "true");
+            jail.set_env("OPSLINE_DIRECTORY__PORT", "636");
+            jail.set_env("OPSLINE_DIRECTORY__TLS", "true");
+            jail.set_env("OPSLINE_DIRECTORY__HOSTS", "[a, b]");
+            let cfg: WithPassword = load(None).map_err(|e| e.to_string())?;
+            assert_eq!((cfg.directory.port, cfg.directory.tls), (636, true));
+            assert_eq!(cfg.directory.hosts, ["a", "b"]);
+            let password = cfg
+                .directory
+                .bind_password
+                .as_ref()
+                .map(|p| p.expose_secret().to_owned());
+            assert_eq!(password.as_deref(), Some("0012345"));
+            assert_eq!(cfg.directory.user, "true");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
+    fn a_bad_env_value_names_its_setting() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("OPSLINE_DIRECTORY__PORT", "ldaps");
+            let error = load::<WithPassword>(None).map(|_| ()).unwrap_err().to_string();
+            assert!(
+                error.contains("directory.port") || error.contains("DIRECTORY.PORT"),
+                "{error}"
+            );
             Ok(())
         });
     }

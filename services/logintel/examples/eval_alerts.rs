@@ -48,6 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 service: &name,
                 line,
                 fallback_time: None,
+                ingested_at: None,
                 evidence,
                 host: None,
             })?;

@@ -155,11 +155,10 @@ async fn restore_state(
     topics: &Topics,
     engine: &mut Engine,
 ) -> Result<(HashMap<String, RawPosition>, Outputs), StartupError> {
-    let records = opsline_kafka::reader::read_until_idle(
+    let records = opsline_kafka::reader::read_to_end(
         &config.kafka,
         &topics.state,
-        Duration::from_millis(config.restore_idle_ms.max(100)),
-        Duration::from_secs(60),
+        Duration::from_secs(config.restore_max_wait_secs.max(1)),
     )
     .await
     .startup(format!("cannot read the state snapshots from {}", topics.state))?;

@@ -52,6 +52,13 @@ pub struct DetectorConfig {
     pub max_evidence: usize,
     /// Sample lines are cut to this many characters.
     pub max_sample_chars: usize,
+    /// A line dated more than this far after its ingestion (the gateway's clock) is taken as
+    /// dated at the service's event clock instead, and counted: one line dated 2099 must not
+    /// move the clock, resolve incidents or close windows.
+    pub max_future_skew_secs: u64,
+    /// A line dated more than this far before the service's event clock is taken as dated at
+    /// the clock, and counted (a late or mis-dated line cannot open a decades-long incident).
+    pub max_late_secs: u64,
 }
 
 impl Default for DetectorConfig {
@@ -75,6 +82,8 @@ impl Default for DetectorConfig {
             max_samples: 3,
             max_evidence: 100,
             max_sample_chars: 512,
+            max_future_skew_secs: 300,
+            max_late_secs: 86_400,
         }
     }
 }
@@ -223,8 +232,9 @@ pub struct LogintelConfig {
     /// last line (live traffic: silence and quiet periods happen without new lines).
     /// Off makes a replay fully deterministic.
     pub advance_idle_clock: bool,
-    /// How long start-up waits for the state topic to go quiet while restoring.
-    pub restore_idle_ms: u64,
+    /// How long start-up may take to read the state topic to the end offsets it had at start;
+    /// past this the service does not start (it would run on part of its state).
+    pub restore_max_wait_secs: u64,
     /// Log the noise-reduction line this often.
     pub report_interval_secs: u64,
     /// Template miner settings (one miner per service).
@@ -257,7 +267,7 @@ impl Default for LogintelConfig {
             snapshot_interval_ms: 2000,
             tick_interval_ms: 1000,
             advance_idle_clock: true,
-            restore_idle_ms: 5000,
+            restore_max_wait_secs: 120,
             report_interval_secs: 60,
             miner: MinerConfig::default(),
             detector: DetectorConfig::default(),

@@ -17,7 +17,9 @@ use crate::detector::{Observation, ServiceDetector};
 use crate::error::LogintelError;
 use crate::eventtime::parse_timestamp;
 use crate::incidents::{IncidentBook, Joined, ResolveOutcome};
+use crate::timeguard::{self, Clamped, TimeBounds};
 use events::{split_events, template_event};
+use masks::TemplateMasks;
 pub use refine::{Applied, RefineRequest, RefineState, Sampling};
 
 /// Alerts kept per service for re-emission after a restore (at-least-once for alerts in flight).
@@ -54,6 +56,9 @@ pub struct LineInput<'a> {
     pub line: &'a [u8],
     /// Event time to use when the header has no parsable timestamp (client or broker time).
     pub fallback_time: Option<Timestamp>,
+    /// When the gateway took the line in (`None` offline): a line dated far after it is
+    /// not trusted (see [`crate::timeguard`]).
+    pub ingested_at: Option<Timestamp>,
     /// Where the line is in the raw-log topic (cited as evidence).
     pub evidence: LogOffset,
     /// The host that sent the line, when its transport names it (else the header's host).
@@ -69,6 +74,8 @@ pub struct Outputs {
     pub alerts: Vec<Alert>,
     /// Incidents whose state changed.
     pub incidents: Vec<Incident>,
+    /// Lines whose own timestamp was out of bounds and replaced, by bound.
+    pub clamped: Vec<Clamped>,
 }
 
 impl Outputs {
@@ -77,6 +84,7 @@ impl Outputs {
         self.templates.extend(other.templates);
         self.alerts.extend(other.alerts);
         self.incidents.extend(other.incidents);
+        self.clamped.extend(other.clamped);
     }
 
     /// Whether nothing was produced.
@@ -106,6 +114,8 @@ pub struct ServiceState {
     pub refine: RefineState,
     /// External alerts of this service still firing: alert id -> start (ms).
     pub external_firing: BTreeMap<Uuid, i64>,
+    /// Masked texts of templates that held a credential (rebuilt from the miner on restore).
+    pub masks: TemplateMasks,
 }
 
 /// Running totals, for the noise-reduction report.
@@ -175,22 +185,43 @@ impl Engine {
         seen
     }
 
+    /// The event-time bounds from the detector settings.
+    fn time_bounds(&self) -> TimeBounds {
+        let ms = |secs: u64| i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        TimeBounds {
+            max_future_skew_ms: ms(self.config.detector.max_future_skew_secs),
+            max_late_ms: ms(self.config.detector.max_late_secs),
+        }
+    }
+
     /// Mines and checks one line.
     pub fn ingest(&mut self, input: &LineInput<'_>) -> Result<Outputs, LogintelError> {
+        let bounds = self.time_bounds();
         let state = ensure_state(&mut self.services, &self.config.miner, input.service)?;
         let sampling = self.config.refine.as_ref();
         let (parsed, content) = refine::mine(&mut state.miner, input.line, &state.refine, sampling.is_some());
+        state.masks.on_changes(&parsed.changes);
+        let shown = state.masks.text(parsed.template_id, &parsed.template);
         let level = parsed.header.level.as_deref().and_then(classify_level);
         let fatal = parsed.header.level.as_deref().is_some_and(is_fatal_level);
-        let time_ms = parsed
+        let clock = (state.detector.lines > 0).then_some(state.detector.clock_ms);
+        let dated = parsed
             .header
             .timestamp
             .as_deref()
             .and_then(|text| parse_timestamp(text, input.fallback_time))
             .or(input.fallback_time)
-            .map(|t| t.as_millisecond())
-            .unwrap_or(state.detector.clock_ms);
+            .map(|t| t.as_millisecond());
         let mut outputs = Outputs::default();
+        let time_ms = match dated {
+            Some(dated) => {
+                let ingested = input.ingested_at.map(|t| t.as_millisecond());
+                let (time_ms, clamped) = timeguard::guard(dated, ingested, clock, bounds);
+                outputs.clamped.extend(clamped);
+                time_ms
+            }
+            None => state.detector.clock_ms,
+        };
         let mut created = false;
         for change in &parsed.changes {
             match change {
@@ -239,7 +270,7 @@ impl Engine {
         }
         self.refine_skipped += state.refine.on_changes(&parsed.changes, sampling);
         if let (Some(sampling), Some(content)) = (sampling, content.as_deref()) {
-            let (id, template) = (parsed.template_id, &parsed.template);
+            let (id, template) = (parsed.template_id, shown);
             if let Some(request) = state.refine.collect(input.service, id, template, content, sampling) {
                 if self.refine_ready.len() < refine::MAX_READY {
                     self.refine_ready.push(request);
@@ -252,7 +283,7 @@ impl Engine {
         let observation = Observation {
             time_ms,
             template_id: parsed.template_id,
-            template: state.refine.refined(parsed.template_id).unwrap_or(&parsed.template),
+            template: state.refine.refined(parsed.template_id).unwrap_or(shown),
             created,
             level,
             fatal,
@@ -461,6 +492,7 @@ fn ensure_state<'a>(
             dirty: true,
             refine: RefineState::default(),
             external_firing: BTreeMap::new(),
+            masks: TemplateMasks::default(),
         };
         services.insert(service.to_owned(), state);
     }
@@ -471,7 +503,8 @@ fn ensure_state<'a>(
 
 mod events;
 mod external;
+pub mod masks;
 pub mod refine;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

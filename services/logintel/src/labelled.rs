@@ -180,6 +180,7 @@ pub fn labelled_check_with(path: &Path, config: &LogintelConfig) -> Result<Label
             service: &service,
             line: line.as_bytes(),
             fallback_time: None,
+            ingested_at: None,
             evidence,
             host: None,
         };

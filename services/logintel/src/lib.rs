@@ -62,8 +62,10 @@ pub mod policy;
 pub mod processor;
 pub mod redaction;
 pub mod refiner;
+pub mod snapshot_gate;
 pub mod state;
 mod tickets;
+pub mod timeguard;
 
 pub use app::Logintel;
 pub use config::{DetectorConfig, IncidentConfig, LogintelConfig};

@@ -11,6 +11,7 @@
 //! | `opsline_logintel_snapshots_total` | counter | `outcome` |
 //! | `opsline_logintel_replays_skipped_total` | counter | |
 //! | `opsline_logintel_state_gaps_total` | counter | |
+//! | `opsline_logintel_event_times_clamped_total` | counter | `bound` (`future`, `late`: a line's own timestamp replaced) |
 //! | `opsline_logintel_lines_per_alert` | gauge | (noise reduction: lines in / alerts out) |
 //! | `opsline_logintel_refine_jobs_total` | counter | `outcome` (`queued`, `queue_full`, `too_many_pending`, `closed`) |
 //! | `opsline_logintel_refine_calls_total` | counter | (model calls made) |
@@ -74,6 +75,7 @@ pub(crate) struct LogintelMetrics {
     pub(crate) snapshots: Family<OutcomeLabel, Counter>,
     pub(crate) replays_skipped: Counter,
     pub(crate) state_gaps: Counter,
+    pub(crate) event_times_clamped: Family<BoundLabel, Counter>,
     pub(crate) lines_per_alert: Gauge<f64, AtomicU64>,
     pub(crate) refine_jobs: Family<OutcomeLabel, Counter>,
     pub(crate) refine_calls: Counter,
@@ -81,6 +83,12 @@ pub(crate) struct LogintelMetrics {
     pub(crate) refine_results: Family<OutcomeLabel, Counter>,
     pub(crate) refine_rejections: Family<ReasonLabel, Counter>,
     pub(crate) refine_failures: Family<ReasonLabel, Counter>,
+}
+
+/// `bound` label (which event-time bound a line broke).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct BoundLabel {
+    bound: &'static str,
 }
 
 /// `reason` label.
@@ -93,6 +101,11 @@ impl LogintelMetrics {
     pub(crate) fn register(metrics: &Metrics) -> Self {
         let this = Self::default();
         metrics.register("logintel_lines", "Raw log lines processed.", this.lines.clone());
+        metrics.register(
+            "logintel_event_times_clamped",
+            "Lines whose own timestamp was out of bounds (future: after ingestion; late: before the service's clock) and was replaced by the service's clock.",
+            this.event_times_clamped.clone(),
+        );
         metrics.register(
             "logintel_external_alerts",
             "Records of other monitoring systems' alerts read (firing and resolved).",
@@ -194,6 +207,10 @@ impl LogintelMetrics {
     }
 
     pub(crate) fn count_outputs(&self, outputs: &Outputs) {
+        for clamped in &outputs.clamped {
+            let bound = clamped.as_str();
+            self.event_times_clamped.get_or_create(&BoundLabel { bound }).inc();
+        }
         for alert in &outputs.alerts {
             let kind = alert.kind.as_str();
             self.alerts.get_or_create(&KindLabel { kind }).inc();

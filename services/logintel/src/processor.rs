@@ -22,6 +22,7 @@ use crate::error::LogintelError;
 use crate::ids::derived_v7;
 use crate::metrics::LogintelMetrics;
 use crate::refiner::queue::RefineQueue;
+use crate::snapshot_gate::SnapshotGate;
 use crate::state::{ServiceSnapshot, take_snapshot};
 
 /// Snapshots larger than this are not written (the broker's default record limit is 1 MB).
@@ -72,6 +73,7 @@ pub struct Shared {
     pub engine: Engine,
     activity: HashMap<String, Activity>,
     restored: HashMap<String, RawPosition>,
+    snapshots: SnapshotGate,
 }
 
 /// The shared state handle.
@@ -80,10 +82,12 @@ pub type SharedState = Arc<Mutex<Shared>>;
 impl Shared {
     /// Wraps `engine`; `restored` are the positions of the restored snapshots (for gap detection).
     pub fn new(engine: Engine, restored: HashMap<String, RawPosition>) -> SharedState {
+        let snapshots = SnapshotGate::new(restored.values());
         Arc::new(Mutex::new(Self {
             engine,
             activity: HashMap::new(),
             restored,
+            snapshots,
         }))
     }
 }
@@ -175,6 +179,7 @@ impl LogProcessor {
             service,
             line: raw.line.as_bytes(),
             fallback_time: fallback,
+            ingested_at: Some(envelope.occurred_at),
             evidence,
             host: raw.host(),
         };
@@ -194,12 +199,14 @@ impl LogProcessor {
         activity.clock_at_last_line_ms = clock;
         let snapshot_due = now.duration_since(activity.last_snapshot) >= self.cadence.interval
             || lines_since_snapshot >= self.cadence.every_lines;
-        let snapshot = if snapshot_due {
+        if snapshot_due {
             activity.last_snapshot = now;
-            take_snapshot(&mut shared.engine, service)
-        } else {
-            None
-        };
+            if let Some(snapshot) = take_snapshot(&mut shared.engine, service) {
+                shared.snapshots.hold(snapshot);
+            }
+        }
+        // Snapshots whose records' outputs are acknowledged by now go out with this record's.
+        let snapshots = shared.snapshots.release();
         let (ready, skipped) = shared.engine.take_refine_requests();
         drop(shared);
         if let Some(queue) = &self.refine {
@@ -212,11 +219,11 @@ impl LogProcessor {
         self.metrics.lines.inc();
         self.metrics.count_outputs(&outputs);
         let mut records = encode_outputs(&outputs, &self.topics)?;
-        if let Some(snapshot) = snapshot
-            && let Some(record) = encode_snapshot(&snapshot, &self.topics, &self.metrics)
-        {
-            records.push(record);
-        }
+        records.extend(
+            snapshots
+                .iter()
+                .filter_map(|s| encode_snapshot(s, &self.topics, &self.metrics)),
+        );
         Ok(records)
     }
 }
@@ -224,6 +231,14 @@ impl LogProcessor {
 impl Processor for LogProcessor {
     async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
         self.handle(record).map_err(ProcessError::from)
+    }
+
+    /// The outputs of the raw-log record at `partition`/`offset` are durable: snapshots up to
+    /// it may be written (see [`SnapshotGate`]).
+    fn outputs_acknowledged(&mut self, topic: &str, partition: i32, offset: i64) {
+        if topic == self.topics.raw {
+            lock(&self.shared).snapshots.acknowledge(partition, offset);
+        }
     }
 }
 
@@ -254,9 +269,12 @@ pub(crate) fn tick(
         let dirty = shared.engine.service(&service).is_some_and(|s| s.dirty);
         if dirty && now.duration_since(activity.last_snapshot) >= cadence.interval {
             activity.last_snapshot = now;
-            snapshots.extend(take_snapshot(&mut shared.engine, &service));
+            if let Some(snapshot) = take_snapshot(&mut shared.engine, &service) {
+                shared.snapshots.hold(snapshot);
+            }
         }
     }
+    snapshots.extend(shared.snapshots.release());
     drop(guard);
     metrics.count_outputs(&outputs);
     let mut records = encode_outputs(&outputs, topics).unwrap_or_else(|error| {
@@ -267,18 +285,31 @@ pub(crate) fn tick(
     records
 }
 
-/// Snapshots of every changed service (graceful shutdown).
+/// Snapshots of every changed service (graceful shutdown), of those whose records' outputs
+/// are all acknowledged: after a loop stopped on an undelivered output, the older snapshot
+/// stays, and the records after it are processed again at the next start.
 pub(crate) fn final_snapshots(shared: &SharedState, topics: &Topics, metrics: &LogintelMetrics) -> Vec<OutRecord> {
-    let mut shared = lock(shared);
-    let mut records = Vec::new();
+    let mut guard = lock(shared);
+    let shared = &mut *guard;
     for service in shared.engine.service_names() {
         if shared.engine.service(&service).is_some_and(|s| s.dirty)
             && let Some(snapshot) = take_snapshot(&mut shared.engine, &service)
         {
-            records.extend(encode_snapshot(&snapshot, topics, metrics));
+            shared.snapshots.hold(snapshot);
         }
     }
-    records
+    let ready = shared.snapshots.release();
+    if shared.snapshots.held() > 0 {
+        metrics.snapshot("unacknowledged");
+        tracing::warn!(
+            services = shared.snapshots.held(),
+            "snapshots not written at stop: their records' outputs were not acknowledged; those records are processed again at the next start"
+        );
+    }
+    ready
+        .iter()
+        .filter_map(|s| encode_snapshot(s, topics, metrics))
+        .collect()
 }
 
 /// Encodes templates, alerts and incidents as records with deterministic envelope ids.

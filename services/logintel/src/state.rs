@@ -8,9 +8,10 @@
 //! alerts and open incidents are emitted again: consumers drop the duplicates
 //! by their deterministic ids, and nothing that was in flight at a crash is lost.
 //!
-//! Snapshots are taken as an output of the record that triggers them (every
-//! `snapshot_every_lines` lines or `snapshot_interval_ms`), by the tick when a
-//! service is idle and changed, and at graceful shutdown. After an abrupt kill,
+//! Snapshots are taken when a record makes one due (every `snapshot_every_lines`
+//! lines or `snapshot_interval_ms`), by the tick when a service is idle and
+//! changed, and at graceful shutdown; each is written only once the outputs of
+//! the records it reflects are acknowledged ([`crate::snapshot_gate`]). After an abrupt kill,
 //! records processed after the last snapshot whose offsets were already
 //! committed are not replayed; that gap is detected, counted
 //! (`opsline_logintel_state_gaps_total`) and logged.
@@ -98,16 +99,19 @@ pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs
     let mut detector = snapshot.detector;
     let refine = snapshot.refine;
     detector.refill_texts(|id| {
-        refine
-            .refined(id)
-            .map(str::to_owned)
-            .or_else(|| miner.template(id).map(|t| t.text.to_string()))
+        refine.refined(id).map(str::to_owned).or_else(|| {
+            miner
+                .template(id)
+                .map(|t| crate::engine::masks::mask(&t.text).into_owned())
+        })
     });
     let again = Outputs {
         templates: Vec::new(),
         alerts: snapshot.recent_alerts.clone(),
         incidents: snapshot.incidents.open.clone(),
+        clamped: Vec::new(),
     };
+    let masks = crate::engine::masks::TemplateMasks::of(&miner);
     let state = ServiceState {
         miner,
         detector,
@@ -118,6 +122,7 @@ pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs
         dirty: false,
         refine,
         external_firing: snapshot.external_firing,
+        masks,
     };
     engine.install(snapshot.service, state);
     Ok(again)

@@ -77,8 +77,8 @@ and runbooks for search, and serves the review API and page.";
                 .startup(format!("cannot index the runbooks in {}", dir.display()))?;
             tracing::info!(count, dir = %dir.display(), "runbooks indexed");
         }
-        let idle = Duration::from_millis(config.restore_idle_ms.max(100));
-        let restored = restore_postmortems(&config, &topics, &store, idle).await?;
+        let max_wait = Duration::from_secs(config.restore_max_wait_secs.max(1));
+        let restored = restore_postmortems(&config, &topics, &store, max_wait).await?;
         let (narratives, narrator) = NarrativeWorker::new(
             WorkerParts {
                 drafter,
@@ -98,7 +98,7 @@ and runbooks for search, and serves the review API and page.";
             topics: topics.clone(),
             metrics: service_metrics.clone(),
         };
-        let queued = queue_undrafted_incidents(&config, &topics, &drafting, idle).await?;
+        let queued = queue_undrafted_incidents(&config, &topics, &drafting, max_wait).await?;
         tracing::info!(
             postmortems = restored,
             queued,
@@ -144,12 +144,11 @@ async fn restore_postmortems(
     config: &PostmortemConfig,
     topics: &Topics,
     store: &Store,
-    idle: Duration,
+    max_wait: Duration,
 ) -> Result<usize, StartupError> {
-    let records =
-        opsline_kafka::reader::read_until_idle(&config.kafka, &topics.postmortems, idle, Duration::from_secs(120))
-            .await
-            .startup(format!("cannot read {}", topics.postmortems))?;
+    let records = opsline_kafka::reader::read_to_end(&config.kafka, &topics.postmortems, max_wait)
+        .await
+        .startup(format!("cannot read {}", topics.postmortems))?;
     let mut restored = 0;
     for record in &records {
         if record.payload.is_none() {
@@ -175,12 +174,11 @@ async fn queue_undrafted_incidents(
     config: &PostmortemConfig,
     topics: &Topics,
     drafting: &Drafting,
-    idle: Duration,
+    max_wait: Duration,
 ) -> Result<usize, StartupError> {
-    let records =
-        opsline_kafka::reader::read_until_idle(&config.kafka, &topics.incidents, idle, Duration::from_secs(120))
-            .await
-            .startup(format!("cannot read {}", topics.incidents))?;
+    let records = opsline_kafka::reader::read_to_end(&config.kafka, &topics.incidents, max_wait)
+        .await
+        .startup(format!("cannot read {}", topics.incidents))?;
     let mut latest = std::collections::BTreeMap::new();
     for record in &records {
         if let Ok(envelope) = Envelope::<Incident>::from_json(record.payload_bytes()) {

@@ -30,8 +30,9 @@ pub struct PostmortemConfig {
     pub alert_wait_ms: u64,
     /// Alerts kept in memory to resolve incidents' alert ids (oldest forgotten first).
     pub max_cached_alerts: usize,
-    /// Start-up replay of the compacted topics stops after this long without a record.
-    pub restore_idle_ms: u64,
+    /// How long start-up may take to read the compacted topics to the end offsets they had at
+    /// start; past this the service does not start (it would run on part of its state).
+    pub restore_max_wait_secs: u64,
     /// Base URL of the console, for links on postmortems: each cited raw-log offset opens the
     /// console's record view, the incident and alert ids its incident page. Empty: no links.
     pub console_url: String,
@@ -62,7 +63,7 @@ impl Default for PostmortemConfig {
             runbooks_dir: Some(PathBuf::from("runbooks")),
             alert_wait_ms: 30_000,
             max_cached_alerts: 200_000,
-            restore_idle_ms: 1_500,
+            restore_max_wait_secs: 120,
             console_url: "http://127.0.0.1:8094".to_owned(),
             tokens: Vec::new(),
             llm: LlmConfig::default(),

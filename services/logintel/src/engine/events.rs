@@ -18,7 +18,7 @@ pub(super) fn split_events(
         .iter()
         .map(|t| TemplatePart {
             template_id: t.id,
-            template: t.text.to_string(),
+            template: super::masks::mask(&t.text).into_owned(),
         })
         .collect();
     for part in into {
@@ -58,9 +58,9 @@ pub(super) fn template_event(
     TemplateEvent {
         service: service.to_owned(),
         template_id: id,
-        template: text.to_owned(),
+        template: super::masks::mask(text).into_owned(),
         change,
-        previous: previous.map(str::to_owned),
+        previous: previous.map(|p| super::masks::mask(p).into_owned()),
         count,
         split_into: Vec::new(),
         split_from: None,

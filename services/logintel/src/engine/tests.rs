@@ -2,8 +2,9 @@
 
 use super::*;
 use crate::state::{ServiceSnapshot, restore, take_snapshot};
+use opsline_events::logs::IncidentStatus;
 
-pub(super) fn engine() -> Engine {
+pub(crate) fn engine() -> Engine {
     let config = crate::config::LogintelConfig::default();
     Engine::new(EngineConfig {
         miner: config.miner,
@@ -14,7 +15,7 @@ pub(super) fn engine() -> Engine {
     .unwrap()
 }
 
-pub(super) fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: usize) -> Outputs {
+pub(crate) fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: usize) -> Outputs {
     let mut all = Outputs::default();
     for (i, line) in lines.iter().enumerate().skip(from) {
         let evidence = LogOffset {
@@ -26,6 +27,7 @@ pub(super) fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: 
             service,
             line,
             fallback_time: None,
+            ingested_at: None,
             evidence,
             host: None,
         };
@@ -35,7 +37,7 @@ pub(super) fn feed(engine: &mut Engine, service: &str, lines: &[Vec<u8>], from: 
 }
 
 /// HDFS-like lines: steady traffic for an hour, then a new error pattern.
-pub(super) fn lines() -> Vec<Vec<u8>> {
+pub(crate) fn lines() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for second in (0..3600).step_by(20) {
         let (m, s) = (second / 60, second % 60);
@@ -339,4 +341,88 @@ fn restart_mid_incident_gives_the_same_incident_ids() {
         let expected: Vec<_> = all.incidents.iter().map(key).collect();
         assert_eq!(joined, expected, "cut at {cut}");
     }
+}
+
+/// Feeds `line` as ingested by the gateway at `ingested_at`.
+fn feed_ingested(engine: &mut Engine, service: &str, line: &[u8], offset: i64, ingested_at: Timestamp) -> Outputs {
+    let input = LineInput {
+        service,
+        line,
+        fallback_time: Some(ingested_at),
+        ingested_at: Some(ingested_at),
+        evidence: LogOffset {
+            topic: "raw".into(),
+            partition: 0,
+            offset,
+        },
+        host: None,
+    };
+    engine.ingest(&input).unwrap()
+}
+
+#[test]
+fn event_time_cannot_be_poisoned_by_a_line_dated_2099() {
+    let mut engine = engine();
+    let ingested_at = Timestamp::from_second(1_796_515_200).unwrap();
+    let mut opened = Outputs::default();
+    // Lines whose header dates parse (the fixture's last two do not).
+    let dated = lines().len() - 2;
+    for (i, line) in lines().iter().take(dated).enumerate() {
+        opened.extend(feed_ingested(&mut engine, "hdfs", line, i as i64, ingested_at));
+    }
+    let open: Vec<_> = opened
+        .incidents
+        .iter()
+        .filter(|i| i.status == IncidentStatus::Open)
+        .collect();
+    assert!(!open.is_empty(), "the fixture opens an incident");
+    let clock = engine.service("hdfs").unwrap().detector.clock_ms;
+
+    let poison = b"990101 000000 148 INFO dfs.DataNode: Receiving block blk_1 src /10.0.0.1";
+    let out = feed_ingested(&mut engine, "hdfs", poison, 10_000, ingested_at);
+    assert_eq!(out.clamped, vec![Clamped::Future]);
+    assert!(
+        out.incidents.iter().all(|i| i.status == IncidentStatus::Open),
+        "a 2099 line resolved incidents: {:?}",
+        out.incidents
+    );
+    assert_eq!(engine.service("hdfs").unwrap().detector.clock_ms, clock);
+
+    // The next honest line is not decades late: it still joins the open incident.
+    let next = b"081109 210930 148 ERROR dfs.DataNode: Disk failure on volume /data/9 token=abc9";
+    let out = feed_ingested(&mut engine, "hdfs", next, 10_001, ingested_at);
+    assert!(out.clamped.is_empty());
+    assert!(
+        out.incidents.iter().all(|i| i.status == IncidentStatus::Open),
+        "{:?}",
+        out.incidents
+    );
+}
+
+#[test]
+fn secrets_never_leave_in_clear_in_templates_alerts_or_titles() {
+    let mut engine = engine();
+    // Lines that reached the raw topic without the gateway's masking (a shipper writing to Kafka).
+    let mut fixture = lines();
+    let at = fixture.len() - 2;
+    for i in 0..6 {
+        fixture.insert(
+            at,
+            format!("081109 2059{i}0 148 ERROR db.Pool: db login password=letmein failed for user app{i}").into_bytes(),
+        );
+    }
+    let out = feed(&mut engine, "hdfs", &fixture, 0);
+    let mut texts: Vec<String> = out.templates.iter().map(|t| t.template.clone()).collect();
+    texts.extend(
+        out.alerts
+            .iter()
+            .map(|a| format!("{} {:?}", a.template, a.sample_lines)),
+    );
+    texts.extend(out.incidents.iter().map(|i| i.title.clone()));
+    assert!(
+        texts.iter().any(|t| t.contains("db login")),
+        "the fixture reaches the outputs"
+    );
+    let leaks: Vec<_> = texts.iter().filter(|t| t.contains("letmein")).collect();
+    assert!(leaks.is_empty(), "{leaks:?}");
 }

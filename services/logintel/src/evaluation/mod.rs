@@ -202,6 +202,7 @@ pub fn evaluate_file(path: &Path, config: &LogintelConfig) -> Result<SystemRepor
             service: &service,
             line: line.as_bytes(),
             fallback_time: None,
+            ingested_at: None,
             evidence: LogOffset {
                 topic: topic.clone(),
                 partition: 0,

@@ -61,6 +61,7 @@ fn ingest(engine: &mut Engine, service: &str, offset: i64, line: &str) -> u64 {
         service,
         line: line.as_bytes(),
         fallback_time: None,
+        ingested_at: None,
         evidence: LogOffset {
             topic: "raw".into(),
             partition: 0,
