@@ -109,7 +109,7 @@ pub async fn read_to_end(
     max_wait: Duration,
 ) -> Result<Vec<InRecord>, KafkaSetupError> {
     let partitions = partition_count(config, topic).await?;
-    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
+    let consumer: StreamConsumer<QuietContext> = config.reader_config()?.create_with_context(QuietContext::default())?;
     let mut ends = std::collections::BTreeMap::new();
     let mut assignment = TopicPartitionList::new();
     for partition in 0..partitions {
