@@ -13,6 +13,7 @@ pub mod alertmanager;
 pub mod chromium;
 pub mod console;
 pub mod gateway;
+pub mod kafka_tls;
 pub mod ldap;
 pub mod llm;
 pub mod postmortem;

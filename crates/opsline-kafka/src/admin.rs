@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use opsline_events::TopicSpec;
-use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::types::RDKafkaErrorCode;
@@ -13,12 +12,16 @@ use crate::config::KafkaConfig;
 use crate::quiet::QuietContext;
 
 fn metadata_client(config: &KafkaConfig) -> Result<BaseConsumer<QuietContext>, KafkaSetupError> {
-    let mut client = ClientConfig::new();
-    client.set("bootstrap.servers", &config.bootstrap_servers);
-    for (key, value) in &config.extra {
-        client.set(key, value);
-    }
-    Ok(client.create_with_context(QuietContext::default())?)
+    Ok(config.base()?.create_with_context(QuietContext::default())?)
+}
+
+/// The broker's refusal of the client's credentials or certificate, if `context` heard one.
+fn refused(config: &KafkaConfig, context: &QuietContext) -> Option<KafkaSetupError> {
+    context.refusal().map(|reason| KafkaSetupError::Refused {
+        bootstrap: config.bootstrap_servers.clone(),
+        authentication: config.authentication(),
+        reason,
+    })
 }
 
 /// Runs a blocking metadata request on a fresh client off the async runtime.
@@ -27,7 +30,15 @@ async fn with_metadata_client<T: Send + 'static>(
     request: impl FnOnce(&BaseConsumer<QuietContext>) -> Result<T, KafkaSetupError> + Send + 'static,
 ) -> Result<T, KafkaSetupError> {
     let config = config.clone();
-    let joined = tokio::task::spawn_blocking(move || request(&metadata_client(&config)?)).await;
+    let joined = tokio::task::spawn_blocking(move || {
+        let client = metadata_client(&config)?;
+        request(&client).map_err(|error| {
+            // The client's log and error events (where a refusal is said) arrive only when polled.
+            let _ = client.poll(Duration::from_millis(100));
+            refused(&config, client.context()).unwrap_or(error)
+        })
+    })
+    .await;
     joined.unwrap_or_else(|e| {
         Err(KafkaSetupError::Unreachable {
             bootstrap: String::new(),
@@ -85,12 +96,14 @@ pub async fn end_offsets(
     .await
 }
 
-/// Waits until the broker answers a metadata request.
+/// Waits until the broker answers a metadata request. A refusal (wrong password, untrusted
+/// certificate) or unusable security settings end the wait at once with that error.
 pub async fn wait_for_broker(config: &KafkaConfig, timeout: Duration) -> Result<(), KafkaSetupError> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         match list_topics(config).await {
             Ok(_) => return Ok(()),
+            Err(error @ (KafkaSetupError::Refused { .. } | KafkaSetupError::Security(_))) => return Err(error),
             Err(error) if tokio::time::Instant::now() >= deadline => {
                 return Err(KafkaSetupError::Unreachable {
                     bootstrap: config.bootstrap_servers.clone(),
@@ -108,14 +121,7 @@ pub async fn create_topics(
     config: &KafkaConfig,
     topics: &[(String, TopicSpec)],
 ) -> Result<Vec<String>, KafkaSetupError> {
-    let admin: AdminClient<QuietContext> = {
-        let mut client = ClientConfig::new();
-        client.set("bootstrap.servers", &config.bootstrap_servers);
-        for (key, value) in &config.extra {
-            client.set(key, value);
-        }
-        client.create_with_context(QuietContext::default())?
-    };
+    let admin: AdminClient<QuietContext> = config.base()?.create_with_context(QuietContext::default())?;
     let retention: Vec<String> = topics.iter().map(|(_, spec)| spec.retention_ms.to_string()).collect();
     let new_topics: Vec<NewTopic<'_>> = topics
         .iter()

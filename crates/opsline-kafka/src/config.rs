@@ -6,6 +6,9 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::KafkaSetupError;
+use crate::security::{KafkaSasl, KafkaTls, SecurityProtocol};
+
 /// The `group.id` of group-less readers and followers: librdkafka needs one for a
 /// manual assignment, but it is never joined and never committed to.
 pub const READER_GROUP_ID: &str = "opsline-groupless-reader";
@@ -45,7 +48,13 @@ pub struct KafkaConfig {
     pub retry_max_delay_ms: u64,
     /// How long shutdown waits for in-flight outputs.
     pub drain_timeout_ms: u64,
-    /// Extra librdkafka properties (e.g. `security.protocol`), passed through as is.
+    /// `plaintext` (default), `ssl`, `sasl_plaintext` or `sasl_ssl`.
+    pub security_protocol: SecurityProtocol,
+    /// TLS: CA file, client certificate and key (`ssl`, `sasl_ssl`).
+    pub tls: KafkaTls,
+    /// SASL: mechanism, user and password (`sasl_plaintext`, `sasl_ssl`).
+    pub sasl: KafkaSasl,
+    /// Extra librdkafka properties, passed through as is (after the settings above).
     pub extra: BTreeMap<String, String>,
 }
 
@@ -66,6 +75,9 @@ impl Default for KafkaConfig {
             retry_min_delay_ms: 100,
             retry_max_delay_ms: 5_000,
             drain_timeout_ms: 30_000,
+            security_protocol: SecurityProtocol::Plaintext,
+            tls: KafkaTls::default(),
+            sasl: KafkaSasl::default(),
             extra: BTreeMap::new(),
         }
     }
@@ -80,20 +92,37 @@ impl KafkaConfig {
         }
     }
 
-    fn base(&self) -> ClientConfig {
+    /// The connection settings every client shares: brokers, client id, TLS and SASL, extras.
+    /// Fails when the security settings do not fit together or a password file is unreadable.
+    pub(crate) fn base(&self) -> Result<ClientConfig, KafkaSetupError> {
         let mut config = ClientConfig::new();
         config
             .set("bootstrap.servers", &self.bootstrap_servers)
             .set("client.id", &self.client_id);
+        crate::security::apply(&mut config, self.security_protocol, &self.tls, &self.sasl)?;
         for (key, value) in &self.extra {
             config.set(key, value);
         }
-        config
+        Ok(config)
+    }
+
+    /// How the clients authenticate, for error messages: `SASL SCRAM-SHA-512 as user "x"`,
+    /// `TLS` or `no authentication`.
+    pub(crate) fn authentication(&self) -> String {
+        match (self.security_protocol, self.sasl.mechanism) {
+            (SecurityProtocol::SaslSsl | SecurityProtocol::SaslPlaintext, Some(mechanism)) => format!(
+                "SASL {} as user {:?} over {}",
+                mechanism.as_str(),
+                self.sasl.username,
+                self.security_protocol.as_str()
+            ),
+            (protocol, _) => protocol.as_str().to_owned(),
+        }
     }
 
     /// librdkafka settings of the idempotent producer.
-    pub(crate) fn producer_config(&self) -> ClientConfig {
-        let mut config = self.base();
+    pub(crate) fn producer_config(&self) -> Result<ClientConfig, KafkaSetupError> {
+        let mut config = self.base()?;
         config
             .set("enable.idempotence", "true")
             .set("acks", "all")
@@ -103,12 +132,12 @@ impl KafkaConfig {
                 "queue.buffering.max.messages",
                 self.queue_buffering_max_messages.to_string(),
             );
-        config
+        Ok(config)
     }
 
     /// librdkafka settings of a group consumer with manual commits.
-    pub(crate) fn consumer_config(&self, group_id: &str) -> ClientConfig {
-        let mut config = self.base();
+    pub(crate) fn consumer_config(&self, group_id: &str) -> Result<ClientConfig, KafkaSetupError> {
+        let mut config = self.base()?;
         config
             .set("group.id", group_id)
             .set("enable.auto.commit", "false")
@@ -119,7 +148,7 @@ impl KafkaConfig {
             .set("statistics.interval.ms", "5000")
             .set("enable.partition.eof", "false");
         self.set_fetch_wait(&mut config);
-        config
+        Ok(config)
     }
 
     fn set_fetch_wait(&self, config: &mut ClientConfig) {
@@ -133,8 +162,8 @@ impl KafkaConfig {
     /// librdkafka refuses a manual assignment without a `group.id`, so readers share
     /// [`READER_GROUP_ID`]; it is never joined (no subscribe) and never committed to,
     /// so the broker keeps no group for it.
-    pub(crate) fn reader_config(&self) -> ClientConfig {
-        let mut config = self.base();
+    pub(crate) fn reader_config(&self) -> Result<ClientConfig, KafkaSetupError> {
+        let mut config = self.base()?;
         config
             .set("group.id", READER_GROUP_ID)
             .set("enable.auto.commit", "false")
@@ -142,7 +171,7 @@ impl KafkaConfig {
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false");
         self.set_fetch_wait(&mut config);
-        config
+        Ok(config)
     }
 
     /// Commit interval as a duration.

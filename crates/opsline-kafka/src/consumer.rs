@@ -214,7 +214,7 @@ impl ConsumerLoop {
         };
         let consumer: StreamConsumer<LoopContext> = self
             .config
-            .consumer_config(&self.group_id)
+            .consumer_config(&self.group_id)?
             .create_with_context(context)
             .map_err(KafkaSetupError::from)?;
         let topic_refs: Vec<&str> = self.topics.iter().map(String::as_str).collect();

@@ -82,7 +82,7 @@ impl TopicFollower {
     {
         let consumer: StreamConsumer<QuietContext> = self
             .config
-            .reader_config()
+            .reader_config()?
             .create_with_context(QuietContext::default())?;
         let mut assigned: BTreeMap<String, usize> = self.topics.iter().map(|t| (t.clone(), 0)).collect();
         let mut applied = 0u64;

@@ -12,6 +12,7 @@
 //!
 //! # Pieces
 //! - [`config`]: connection and client settings (`[kafka]` section).
+//! - [`security`]: TLS (librdkafka's OpenSSL) and SASL (SCRAM-SHA-256/512, PLAIN) settings.
 //! - [`producer`]: send records and wait for acknowledgement.
 //! - [`consumer`]: the consumer loop, its [`consumer::Processor`] trait, retries and dead letters.
 //! - [`record`]: records in and out, headers, trace context propagation.
@@ -38,6 +39,7 @@ pub mod producer;
 pub mod quiet;
 pub mod reader;
 pub mod record;
+pub mod security;
 pub mod wiring;
 
 pub use config::KafkaConfig;
@@ -74,6 +76,20 @@ pub enum KafkaSetupError {
         /// The topic.
         topic: String,
         /// The broker's answer.
+        reason: String,
+    },
+    /// The TLS or SASL settings do not fit together, or a password file cannot be read.
+    #[error("kafka security settings: {0}")]
+    Security(String),
+    /// The broker refused the client's credentials or TLS handshake: not retried, since
+    /// waiting does not fix a wrong password or an untrusted certificate.
+    #[error("kafka broker at {bootstrap} refused the client ({authentication}): {reason}")]
+    Refused {
+        /// Bootstrap servers tried.
+        bootstrap: String,
+        /// How the client authenticated (mechanism and user).
+        authentication: String,
+        /// librdkafka's account of the failure.
         reason: String,
     },
     /// The producer's delivery-report thread could not start.

@@ -128,7 +128,7 @@ impl Producer {
     pub fn new(config: &KafkaConfig, metrics: &KafkaMetrics) -> Result<Self, KafkaSetupError> {
         let inner: Arc<BaseProducer<DeliveryContext>> = Arc::new(
             config
-                .producer_config()
+                .producer_config()?
                 .create_with_context(DeliveryContext::default())?,
         );
         let poller = Poller::start(Arc::clone(&inner)).map_err(KafkaSetupError::Thread)?;

@@ -1,7 +1,9 @@
 //! librdkafka's own logs and errors, said once: while a broker is down librdkafka reports the
 //! same connection failure every few hundred milliseconds from every client. [`QuietContext`]
 //! passes each kind of message through `tracing` at most once a minute (a warning for errors),
-//! so the cause is printed once and the log stays readable.
+//! so the cause is printed once and the log stays readable. It also keeps the first refusal
+//! (a rejected password, an untrusted certificate), which retrying cannot fix, so that start-up
+//! can stop with it at once ([`QuietContext::refusal`]).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -18,6 +20,20 @@ const REPEAT_AFTER: Duration = Duration::from_secs(60);
 #[derive(Debug, Default)]
 pub struct QuietContext {
     said: Mutex<HashMap<String, Instant>>,
+    refusal: Mutex<Option<String>>,
+}
+
+/// What librdkafka says when a broker refuses the client's credentials or certificate.
+const REFUSALS: [&str; 4] = [
+    "SASL authentication error",
+    "SASL SCRAM authentication failed",
+    "certificate verify failed",
+    "Authentication failed",
+];
+
+/// Whether a librdkafka message reports a refusal that waiting will not fix.
+pub(crate) fn is_refusal(message: &str) -> bool {
+    REFUSALS.iter().any(|marker| message.contains(marker))
 }
 
 impl QuietContext {
@@ -34,8 +50,25 @@ impl QuietContext {
         }
     }
 
+    /// The first refusal librdkafka reported (wrong password, untrusted certificate), if any.
+    pub(crate) fn refusal(&self) -> Option<String> {
+        self.refusal.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn note_refusal(&self, message: &str) {
+        if is_refusal(message) {
+            let mut refusal = self.refusal.lock().unwrap_or_else(PoisonError::into_inner);
+            if refusal.is_none() {
+                *refusal = Some(message.to_owned());
+            }
+        }
+    }
+
     /// librdkafka's log line, once a minute per facility and level.
     pub(crate) fn say_log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        if (level as i32) <= (RDKafkaLogLevel::Error as i32) {
+            self.note_refusal(message);
+        }
         if !self.first_in_a_while(format!("{level:?}/{facility}")) {
             return;
         }
@@ -56,6 +89,7 @@ impl QuietContext {
 
     /// librdkafka's client error, once a minute per error code.
     pub(crate) fn say_error(&self, error: &KafkaError, reason: &str) {
+        self.note_refusal(reason);
         let kind = error
             .rdkafka_error_code()
             .map_or_else(|| error.to_string(), |code| format!("{code:?}"));
@@ -80,6 +114,20 @@ impl rdkafka::consumer::ConsumerContext for QuietContext {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_password_is_kept_and_a_dropped_connection_is_not() {
+        let quiet = QuietContext::default();
+        quiet.say_log(
+            RDKafkaLogLevel::Error,
+            "FAIL",
+            "127.0.0.1:9092/bootstrap: Connection refused",
+        );
+        assert_eq!(quiet.refusal(), None);
+        let refused = "sasl_ssl://127.0.0.1:9093/bootstrap: SASL authentication error: SASL SCRAM authentication failed: broker responded with invalid-proof";
+        quiet.say_log(RDKafkaLogLevel::Error, "FAIL", refused);
+        assert_eq!(quiet.refusal().as_deref(), Some(refused));
+    }
 
     #[test]
     fn a_kind_of_message_is_said_once_a_minute() {

@@ -22,7 +22,7 @@ pub async fn read_topic(
     max_wait: Duration,
 ) -> Result<Vec<InRecord>, KafkaSetupError> {
     let partitions = partition_count(config, topic).await?;
-    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
+    let consumer: StreamConsumer<QuietContext> = config.reader_config()?.create_with_context(QuietContext::default())?;
     let mut assignment = TopicPartitionList::new();
     for partition in 0..partitions {
         assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
@@ -35,7 +35,7 @@ pub async fn read_topic(
 /// to [`read_from`] to read only what is written after this call.
 pub async fn end_offsets(config: &KafkaConfig, topic: &str) -> Result<Vec<(i32, i64)>, KafkaSetupError> {
     let partitions = partition_count(config, topic).await?;
-    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
+    let consumer: StreamConsumer<QuietContext> = config.reader_config()?.create_with_context(QuietContext::default())?;
     let mut ends = Vec::new();
     for partition in 0..partitions {
         let (_, high) = consumer.fetch_watermarks(topic, partition, Duration::from_secs(10))?;
@@ -53,7 +53,7 @@ pub async fn read_from(
     idle: Duration,
     max_wait: Duration,
 ) -> Result<Vec<InRecord>, KafkaSetupError> {
-    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
+    let consumer: StreamConsumer<QuietContext> = config.reader_config()?.create_with_context(QuietContext::default())?;
     let mut assignment = TopicPartitionList::new();
     for (partition, offset) in offsets {
         assignment.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
@@ -109,7 +109,7 @@ pub async fn read_to_end(
     max_wait: Duration,
 ) -> Result<Vec<InRecord>, KafkaSetupError> {
     let partitions = partition_count(config, topic).await?;
-    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
+    let consumer: StreamConsumer<QuietContext> = config.reader_config()?.create_with_context(QuietContext::default())?;
     let mut ends = std::collections::BTreeMap::new();
     let mut assignment = TopicPartitionList::new();
     for partition in 0..partitions {
@@ -198,7 +198,7 @@ pub async fn read_at(
     offset: i64,
     max_wait: Duration,
 ) -> Result<Option<InRecord>, KafkaSetupError> {
-    let consumer: StreamConsumer<QuietContext> = config.reader_config().create_with_context(QuietContext::default())?;
+    let consumer: StreamConsumer<QuietContext> = config.reader_config()?.create_with_context(QuietContext::default())?;
     let mut assignment = TopicPartitionList::new();
     assignment.add_partition_offset(topic, partition, Offset::Offset(offset))?;
     consumer.assign(&assignment)?;

@@ -54,7 +54,7 @@ impl KafkaWiring {
         let producer = Producer::new(config, &metrics).startup("cannot create the Kafka producer")?;
         crate::admin::wait_for_broker(config, BROKER_WAIT_AT_START)
             .await
-            .startup("no Kafka broker answers (is it running? set kafka.bootstrap_servers)")?;
+            .startup("cannot use the Kafka broker (is it running? check kafka.bootstrap_servers and, for TLS/SASL, kafka.security_protocol, kafka.tls, kafka.sasl)")?;
         crate::admin::create_topics(config, &plan.to_create())
             .await
             .startup(format!(
