@@ -177,7 +177,7 @@ fn write_run_file(config: &UpConfig, args: &UpArgs, endpoints: &services::Endpoi
         console_token: endpoints.console_token.clone(),
         syslog_tcp: endpoints.syslog_tcp.map(|a| a.to_string()),
         syslog_udp: endpoints.syslog_udp.map(|a| a.to_string()),
-        ingest_key: None,
+        ingest_key: Some(endpoints.ingest_key.clone()),
     };
     match super::run_file::write(&args.data_dir, &run) {
         Ok(file) => {

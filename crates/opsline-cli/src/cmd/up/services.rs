@@ -41,6 +41,8 @@ pub struct Endpoints {
     pub console: String,
     /// The local SRE token added for this run (console on loopback only).
     pub console_token: Option<String>,
+    /// The ingest key made for this run (`local`; the replay and `opsline replay` send it).
+    pub ingest_key: String,
     /// The postmortem index directory, when on disk.
     pub index_dir: Option<std::path::PathBuf>,
 }
@@ -89,6 +91,11 @@ pub async fn start(
         .to_owned();
     gateway_config.syslog.tcp.get_or_insert_with(|| format!("{host}:0"));
     gateway_config.syslog.udp.get_or_insert_with(|| format!("{host}:0"));
+    // The run's own ingest key (in the run file, owner-readable only), beside configured keys.
+    let ingest_key = opsline_auth::generate_token().map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
+    let mut local_key = opsline_gateway::IngestKeyConfig::new("local", hash_token(&ingest_key));
+    local_key.requests_per_sec = 0.0;
+    gateway_config.keys.push(local_key);
     let mut console_config = config.shared(config.console.clone(), Console::NAME, demo);
     // One local sign-in for this run when the console is reachable from this machine only.
     let local_token = if is_loopback(&console_config.listen) {
@@ -162,6 +169,7 @@ pub async fn start(
             selfservice,
             console,
             console_token: local_token.map(|(token, _)| token),
+            ingest_key,
             index_dir,
         },
         tasks,
