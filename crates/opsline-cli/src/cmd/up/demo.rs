@@ -83,8 +83,10 @@ pub async fn run(
     let seen = wait_for_logintel(&client, &endpoints.logintel, logs.accepted).await?;
     client
         .post(format!("{}/v1/admin/flush", endpoints.logintel))
+        .bearer_auth(&endpoints.logintel_token)
         .send()
-        .await?;
+        .await?
+        .error_for_status()?;
     println!("logintel    read {seen} lines; windows flushed");
 
     // Resolve what is still open, as the on-call engineer would at the end of the day.
@@ -103,6 +105,7 @@ pub async fn run(
     for id in &open {
         client
             .post(format!("{}/v1/incidents/{id}/resolve", endpoints.logintel))
+            .bearer_auth(&endpoints.logintel_token)
             .header("content-type", "application/json")
             .body(r#"{"by":"opsline-demo"}"#)
             .send()

@@ -43,6 +43,9 @@ pub struct Endpoints {
     pub console_token: Option<String>,
     /// The ingest key made for this run (`local`; the replay and `opsline replay` send it).
     pub ingest_key: String,
+    /// The SRE token of the log service's API made for this run (the console and the demo
+    /// operator send it).
+    pub logintel_token: String,
     /// The postmortem index directory, when on disk.
     pub index_dir: Option<std::path::PathBuf>,
 }
@@ -114,10 +117,21 @@ pub async fn start(
         None
     };
     let mut postmortem_config = config.shared(config.postmortem.clone(), PostmortemService::NAME, demo);
+    let mut logintel_config = config.shared(config.logintel.clone(), Logintel::NAME, demo);
     if let Some((_, local)) = &local_token {
         console_config.tokens.push(local.clone());
         postmortem_config.tokens.push(local.clone());
+        logintel_config.tokens.push(local.clone());
     }
+    // The console forwards incident actions to the log service with a token of its own.
+    let logintel_token = opsline_auth::generate_token().map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
+    logintel_config.tokens.push(TokenConfig {
+        name: "console".to_owned(),
+        role: Role::Sre,
+        teams: Vec::new(),
+        sha256: hash_token(&logintel_token),
+    });
+    console_config.logintel_token = Some(logintel_token.clone().into());
     if postmortem_config.runbooks_dir.is_none() {
         postmortem_config.runbooks_dir = Some("runbooks".into());
     }
@@ -145,13 +159,7 @@ pub async fn start(
 
     let mut tasks = Vec::new();
     let (gateway, gateway_handle) = spawn::<Gateway>(gateway_config, (), shutdown, &mut tasks).await?;
-    let (logintel, _) = spawn::<Logintel>(
-        config.shared(config.logintel.clone(), Logintel::NAME, demo),
-        (),
-        shutdown,
-        &mut tasks,
-    )
-    .await?;
+    let (logintel, _) = spawn::<Logintel>(logintel_config, (), shutdown, &mut tasks).await?;
     let (postmortem, _) = spawn::<PostmortemService>(postmortem_config, None, shutdown, &mut tasks).await?;
     let (triage, _) = spawn::<Triage>(triage_config, model, shutdown, &mut tasks).await?;
     let (selfservice, _) = spawn::<SelfService>(selfservice_config, None, shutdown, &mut tasks).await?;
@@ -170,6 +178,7 @@ pub async fn start(
             console,
             console_token: local_token.map(|(token, _)| token),
             ingest_key,
+            logintel_token,
             index_dir,
         },
         tasks,
