@@ -130,7 +130,7 @@ pub(crate) async fn guard(State(guard): State<Guard>, mut request: Request, next
             "this gateway has no ingest key configured ([[gateway.keys]]); it refuses every ingest request".to_owned(),
         );
     }
-    let caller: Option<Arc<Caller>> = opsline_bearer(&request).and_then(|key| guard.keys.authenticate(key));
+    let caller: Option<Arc<Caller>> = presented_key(&request).and_then(|key| guard.keys.authenticate(&key));
     let Some(caller) = caller else {
         return guard.refuse(
             endpoint,
@@ -200,11 +200,23 @@ impl Drop for Reserved {
     }
 }
 
-/// The bearer key of a request, if any.
-fn opsline_bearer(request: &Request) -> Option<&str> {
+/// The key of a request: `Authorization: Bearer <key>`, or the password of `Basic` auth (for
+/// senders that only do basic auth, such as Grafana's Alertmanager contact point).
+fn presented_key(request: &Request) -> Option<String> {
+    use base64::Engine;
     let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, key) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
+    let (scheme, credentials) = value.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(credentials.trim().to_owned());
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(credentials.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    text.split_once(':').map(|(_, password)| password.to_owned())
 }
 
 #[cfg(test)]

@@ -92,6 +92,12 @@ async fn ingest_keys_bearer_key_is_required_and_scoped_to_endpoints() {
     );
     let (status, _, name) = send(&router, request("/v1/logs", Some("k-ship"), 10)).await;
     assert_eq!((status, name.as_str()), (StatusCode::ACCEPTED, "shipper"));
+    // The key as the password of basic auth (senders without bearer tokens).
+    let mut basic = request("/v1/logs", None, 10);
+    basic
+        .headers_mut()
+        .insert(header::AUTHORIZATION, "Basic Z3JhZmFuYTprLXNoaXA=".parse().unwrap());
+    assert_eq!(send(&router, basic).await.0, StatusCode::ACCEPTED, "grafana:k-ship");
     let (status, _, body) = send(&router, request("/v1/logs", Some("k-help"), 10)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     let (status, _, name) = send(&router, request("/v1/tickets", Some("k-help"), 10)).await;
