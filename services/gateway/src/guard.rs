@@ -38,6 +38,13 @@ pub(crate) struct RefusalLabel {
     pub(crate) reason: &'static str,
 }
 
+/// Label of the per-key counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct KeyLabel {
+    pub(crate) key: String,
+    pub(crate) endpoint: &'static str,
+}
+
 /// The guard's state: keys, budget and counters.
 #[derive(Clone)]
 pub(crate) struct Guard {
@@ -46,6 +53,7 @@ pub(crate) struct Guard {
     max_body_bytes: usize,
     max_in_flight_bytes: usize,
     refused: Family<RefusalLabel, Counter>,
+    by_key: Family<KeyLabel, Counter>,
     in_flight_bytes: Gauge,
 }
 
@@ -59,6 +67,12 @@ impl Guard {
     ) -> Self {
         let refused = Family::<RefusalLabel, Counter>::default();
         let in_flight_bytes = Gauge::default();
+        let by_key = Family::<KeyLabel, Counter>::default();
+        metrics.register(
+            "gateway_key_requests",
+            "Ingest requests let through, by key (source) and endpoint.",
+            by_key.clone(),
+        );
         metrics.register(
             "gateway_ingest_refused",
             "Ingest requests refused before their body was read, by endpoint and reason.",
@@ -76,6 +90,7 @@ impl Guard {
             max_body_bytes,
             max_in_flight_bytes: permits,
             refused,
+            by_key,
             in_flight_bytes,
         }
     }
@@ -170,6 +185,13 @@ pub(crate) async fn guard(State(guard): State<Guard>, mut request: Request, next
         return with_retry_after(response, 1);
     };
     let _reserved = Reserved::new(permit, guard.in_flight_bytes.clone(), bytes);
+    guard
+        .by_key
+        .get_or_create(&KeyLabel {
+            key: caller.name.clone(),
+            endpoint: endpoint.name(),
+        })
+        .inc();
     request.extensions_mut().insert(caller);
     next.run(request).await
 }

@@ -110,6 +110,14 @@ async fn ingest_keys_bearer_key_is_required_and_scoped_to_endpoints() {
         })
         .get();
     assert_eq!(refused, 2);
+    let helpdesk_tickets = guard
+        .by_key
+        .get_or_create(&KeyLabel {
+            key: "helpdesk".into(),
+            endpoint: "tickets",
+        })
+        .get();
+    assert_eq!(helpdesk_tickets, 1, "requests are counted per source");
 }
 
 #[tokio::test]

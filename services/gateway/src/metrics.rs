@@ -9,6 +9,7 @@
 //! | `opsline_gateway_syslog_dropped_total` | counter | `endpoint` (`syslog/udp`) |
 //! | `opsline_gateway_chat_refused_total` | counter | `platform`, `code` |
 //! | `opsline_gateway_ingest_refused_total` | counter | `endpoint` (`logs`, `tickets`, `alerts`), `reason` |
+//! | `opsline_gateway_key_requests_total` | counter | `key` (the ingest key's name), `endpoint` |
 //! | `opsline_gateway_in_flight_body_bytes` | gauge | |
 
 //! `endpoint` is a route (`/v1/logs`, `/v1/tickets`, ...), `/v1/logs (otlp)`, `syslog/tcp` or

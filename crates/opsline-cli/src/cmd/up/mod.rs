@@ -143,6 +143,7 @@ fn print_endpoints(endpoints: &services::Endpoints) {
 }
 
 fn print_sign_in(endpoints: &services::Endpoints) {
+    println!("ingest key  in run.json (`ingest_key`): send it as `Authorization: Bearer <key>` to the gateway");
     if let Some(token) = &endpoints.console_token {
         println!(
             "sign in     {}/?token={token}  (local SRE token of this run, loopback only; also valid on the postmortem pages)",
