@@ -85,6 +85,7 @@ pub async fn start_with(kafka: KafkaConfig, test: &str, postmortem_url: &str) ->
             advance_idle_clock: false,
             tick_interval_ms: 100,
             snapshot_interval_ms: 300,
+            tokens: crate::logintel_tokens(),
             ..config
         },
         (),
@@ -94,6 +95,7 @@ pub async fn start_with(kafka: KafkaConfig, test: &str, postmortem_url: &str) ->
         ConsoleConfig {
             topic_prefix: names.prefix.clone(),
             logintel_url: logintel.url.clone(),
+            logintel_token: Some(crate::LOGINTEL_TOKEN.into()),
             postmortem_url: postmortem_url.into(),
             tokens: tokens(),
             kafka: kafka.clone(),
@@ -115,7 +117,7 @@ pub async fn start_with(kafka: KafkaConfig, test: &str, postmortem_url: &str) ->
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let flushed = reqwest::Client::new()
+    let flushed = crate::logintel_client()
         .post(format!("{}/v1/admin/flush", logintel.url))
         .send()
         .await

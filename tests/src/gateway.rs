@@ -1,13 +1,42 @@
-//! `spawn_gateway`: a real gateway on port 0 with its own topic prefix, and
-//! `post_lines`: the one way tests send log lines through it.
+//! `spawn_gateway`: a real gateway on port 0 with its own topic prefix and the tests' ingest
+//! key ([`INGEST_KEY`], unlimited rate), and `post_lines`: the one way tests send log lines
+//! through it.
 
 use opsline_events::TopicNames;
-use opsline_gateway::{Gateway, GatewayConfig};
+use opsline_gateway::{Gateway, GatewayConfig, IngestKeyConfig, hash_key};
 use opsline_kafka::KafkaConfig;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::spawn::{Spawned, spawn};
+
+/// The ingest key every gateway of the tests accepts (`Authorization: Bearer <INGEST_KEY>`).
+pub const INGEST_KEY: &str = "opsline-e2e-ingest-key";
+
+/// The name of [`INGEST_KEY`] (tickets sent with their own `ticket_id` get `e2e:<ticket_id>`).
+pub const INGEST_KEY_NAME: &str = "e2e";
+
+/// The tests' ingest key configuration: every endpoint and service, no rate limit.
+pub fn test_key() -> IngestKeyConfig {
+    let mut key = IngestKeyConfig::new(INGEST_KEY_NAME, hash_key(INGEST_KEY));
+    key.requests_per_sec = 0.0;
+    key
+}
+
+/// A client that sends [`INGEST_KEY`] with every request (for tests that talk only to the gateway).
+pub fn ingest_client() -> reqwest::Client {
+    ingest_client_builder().build().expect("client")
+}
+
+/// A client builder with [`INGEST_KEY`] as a default header.
+pub fn ingest_client_builder() -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {INGEST_KEY}")).expect("header"),
+    );
+    reqwest::Client::builder().default_headers(headers)
+}
 
 /// Creates every topic under a unique prefix and starts a gateway on them.
 pub async fn spawn_gateway(kafka: KafkaConfig, test: &str, tweak: impl FnOnce(&mut GatewayConfig)) -> Spawned<Gateway> {
@@ -18,6 +47,7 @@ pub async fn spawn_gateway(kafka: KafkaConfig, test: &str, tweak: impl FnOnce(&m
     let mut config = GatewayConfig {
         topic_prefix: names.prefix.clone(),
         kafka,
+        keys: vec![test_key()],
         ..GatewayConfig::default()
     };
     tweak(&mut config);
@@ -38,6 +68,7 @@ pub async fn post_lines(url: &str, service: &str, lines: &[impl AsRef<str>]) -> 
             .collect();
         let response = client
             .post(format!("{url}/v1/logs"))
+            .bearer_auth(INGEST_KEY)
             .header("content-type", "application/x-ndjson")
             .body(body)
             .send()

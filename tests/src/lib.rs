@@ -121,3 +121,30 @@ pub async fn latest<T: opsline_events::Event, K: Ord>(
         .map(|e| (key(&e.data), e.data))
         .collect()
 }
+
+/// The SRE token every log service of the tests accepts on its API (`POST /v1/incidents/...`,
+/// `/v1/admin/flush`): configure [`logintel_tokens`], send it with [`logintel_client`].
+pub const LOGINTEL_TOKEN: &str = "opsline-e2e-logintel-sre";
+
+/// The log service's `tokens` holding [`LOGINTEL_TOKEN`] (role `sre`, name `e2e-sre`).
+pub fn logintel_tokens() -> Vec<opsline_auth::TokenConfig> {
+    vec![opsline_auth::TokenConfig {
+        name: "e2e-sre".to_owned(),
+        role: opsline_auth::Role::Sre,
+        teams: Vec::new(),
+        sha256: opsline_auth::hash_token(LOGINTEL_TOKEN),
+    }]
+}
+
+/// A client sending [`LOGINTEL_TOKEN`] with every request (for calls to the log service).
+pub fn logintel_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {LOGINTEL_TOKEN}")).expect("header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}

@@ -57,7 +57,11 @@ async fn an_alertmanager_alert_and_a_log_burst_make_one_incident_resolved_by_the
     }
     post_lines(&gateway.url, "hdfs", &lines).await;
 
-    let alertmanager = spawn_alertmanager(&format!("{}/v1/alerts/alertmanager", gateway.url), None).await;
+    let alertmanager = spawn_alertmanager(
+        &format!("{}/v1/alerts/alertmanager", gateway.url),
+        Some(opsline_e2e::gateway::INGEST_KEY),
+    )
+    .await;
     let labels =
         json!({"alertname": "DataNodeWriteErrors", "service": "hdfs", "severity": "critical", "instance": "dn-4:9100"});
     let annotations = json!({"summary": "datanode writes failing"});

@@ -40,6 +40,7 @@ async fn replayed_file_opens_the_engines_incidents_and_drafts_only_what_the_poli
             kafka: kafka.clone(),
             tick_interval_ms: 100,
             snapshot_interval_ms: 300,
+            tokens: opsline_e2e::logintel_tokens(),
             ..config
         },
         (),
@@ -58,7 +59,7 @@ async fn replayed_file_opens_the_engines_incidents_and_drafts_only_what_the_poli
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let client = reqwest::Client::new();
+    let client = opsline_e2e::logintel_client();
     let flushed = client
         .post(format!("{}/v1/admin/flush", logintel.url))
         .send()

@@ -79,6 +79,16 @@ async fn alertmanager_alerts_fire_and_resolve_through_the_gateway() {
     let body = json!({"version": "4", "status": "firing", "alerts": []});
     let anonymous = client.post(&webhook).json(&body).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
+    // `bearer_sha256` is an ingest key allowed only this endpoint.
+    let logs = client
+        .post(format!("{}/v1/logs", gateway.url))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/x-ndjson")
+        .body("{\"service\":\"checkout\",\"line\":\"x\"}\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logs.status(), 403);
     let old = client
         .post(&webhook)
         .bearer_auth(TOKEN)

@@ -71,7 +71,10 @@ async fn malformed_inputs_get_reasons_and_good_records_arrive() {
     .await;
     // No connection reuse: the gateway closes a connection whose oversized body it refused
     // unread, and a pooled client could otherwise write the next request into it.
-    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let client = opsline_e2e::gateway::ingest_client_builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     let logs = format!("{}/v1/logs", gateway.url);
     let mut good_ids = Vec::new();
     let mut bad_count = 0usize;

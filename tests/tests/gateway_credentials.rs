@@ -26,7 +26,7 @@ async fn credentials_are_masked_on_every_topic_the_gateway_writes() {
         c.chat.webhook_secret = Some(SecretString::from(SECRET));
     })
     .await;
-    let client = reqwest::Client::new();
+    let client = opsline_e2e::gateway::ingest_client();
 
     let ticket = json!({
         "requester": "alice@example.com",

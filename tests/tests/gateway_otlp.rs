@@ -59,6 +59,11 @@ async fn send_with_sdk(sdk: Sdk, gateway: &str, service: &str, host: &str, count
         .arg(count.to_string())
         .env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", format!("{gateway}/v1/logs"))
         .env("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", compression)
+        // The SDKs' own way to send headers: the ingest key, `%20` for the space.
+        .env(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            format!("Authorization=Bearer%20{}", opsline_e2e::gateway::INGEST_KEY),
+        )
         .env("OTEL_SERVICE_NAME", service)
         .env("OTEL_RESOURCE_ATTRIBUTES", format!("host.name={host}"))
         .output()
@@ -172,7 +177,7 @@ async fn the_opentelemetry_sdk_exporters_work_unchanged() {
 async fn bad_otlp_input_gets_otlp_answers_and_dead_letters() {
     let broker = opsline_e2e::spawn_broker().await;
     let gateway = spawn_gateway(broker.config(), "otlpbad", |_| {}).await;
-    let client = reqwest::Client::new();
+    let client = opsline_e2e::gateway::ingest_client();
     let url = format!("{}/v1/logs", gateway.url);
 
     let garbage = client

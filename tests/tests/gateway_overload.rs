@@ -19,7 +19,7 @@ async fn full_queue_answers_503_and_keeps_what_it_acknowledged() {
         c.queue_wait_ms = 200;
     })
     .await;
-    let client = reqwest::Client::new();
+    let client = opsline_e2e::gateway::ingest_client();
     let body: String = (0..10)
         .map(|i| format!("{{\"service\":\"svc\",\"line\":\"before {i}\"}}\n"))
         .collect();

@@ -38,6 +38,7 @@ fn service_config(gateway: &Spawned<Gateway>, group: &str) -> LogintelConfig {
         advance_idle_clock: false,
         snapshot_interval_ms: 300,
         tick_interval_ms: 100,
+        tokens: opsline_e2e::logintel_tokens(),
         ..LogintelConfig::default()
     }
 }
@@ -219,7 +220,13 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
     }
     wait_for_offset(&running.handle, service, offsets.last().expect("offsets").1).await;
 
-    let client = reqwest::Client::new();
+    let client = opsline_e2e::logintel_client();
+    let anonymous = reqwest::Client::new()
+        .post(format!("{}/v1/admin/flush", running.url))
+        .send()
+        .await
+        .expect("flush without a token");
+    assert_eq!(anonymous.status(), 401, "flush needs an SRE token");
     let flushed = client
         .post(format!("{}/v1/admin/flush", running.url))
         .send()
@@ -349,6 +356,12 @@ async fn bgl_labelled_check_end_to_end_and_resolve_api() {
         again.json::<serde_json::Value>().await.expect("json")["outcome"],
         "already_resolved"
     );
+    let anonymous = reqwest::Client::new()
+        .post(format!("{}/v1/incidents/{}/resolve", running.url, Uuid::nil()))
+        .send()
+        .await
+        .expect("resolve without a token");
+    assert_eq!(anonymous.status(), 401, "resolve needs an SRE token");
     let unknown = client
         .post(format!("{}/v1/incidents/{}/resolve", running.url, Uuid::nil()))
         .send()

@@ -120,6 +120,7 @@ async fn loghub_replay_incident_resolves_into_a_cited_searchable_restricted_post
                 quiet_period_secs: 10 * 365 * 86_400,
                 ..IncidentConfig::default()
             },
+            tokens: opsline_e2e::logintel_tokens(),
             ..LogintelConfig::default()
         },
         (),
@@ -128,7 +129,7 @@ async fn loghub_replay_incident_resolves_into_a_cited_searchable_restricted_post
     let logintel_url = logintel.url.clone();
     let shared = logintel.handle.clone();
     let postmortem = spawn_postmortem(kafka.clone(), &names, tokens(), |c| c.alert_wait_ms = 5_000).await;
-    let client = reqwest::Client::new();
+    let client = opsline_e2e::logintel_client();
 
     // Replay the file through the gateway and wait until the log service has mined all of it.
     let text = std::fs::read_to_string(shared_data().join("loghub/BGL/BGL_2k.log")).expect("BGL_2k.log");

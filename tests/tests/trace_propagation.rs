@@ -44,7 +44,7 @@ async fn trace_crosses_gateway_kafka_and_consumer() {
     let raw = gateway.names.name(&topics::RAW_LOGS);
     let output = gateway.names.name(&topics::TEMPLATES);
 
-    let response = reqwest::Client::new()
+    let response = opsline_e2e::gateway::ingest_client()
         .post(format!("{}/v1/logs", gateway.url))
         .header("content-type", "application/x-ndjson")
         .body("{\"service\":\"svc\",\"line\":\"hello\"}\n")

@@ -179,6 +179,9 @@ pub struct ReplayLogsArgs {
     /// Gateway base URL (default: that of a running `opsline up`, else http://127.0.0.1:8088).
     #[arg(long, env = "OPSLINE_GATEWAY_URL")]
     pub gateway: Option<String>,
+    /// Ingest key sent as `Authorization: Bearer` (default: that of a running `opsline up`).
+    #[arg(long, env = "OPSLINE_INGEST_KEY", hide_env_values = true)]
+    pub ingest_key: Option<String>,
     /// Where a running `opsline up` is.
     #[command(flatten)]
     pub run: RunLocation,
@@ -198,6 +201,9 @@ pub struct ReplayTicketsArgs {
     /// Gateway base URL (default: that of a running `opsline up`, else http://127.0.0.1:8088).
     #[arg(long, env = "OPSLINE_GATEWAY_URL")]
     pub gateway: Option<String>,
+    /// Ingest key sent as `Authorization: Bearer` (default: that of a running `opsline up`).
+    #[arg(long, env = "OPSLINE_INGEST_KEY", hide_env_values = true)]
+    pub ingest_key: Option<String>,
     /// Where a running `opsline up` is.
     #[command(flatten)]
     pub run: RunLocation,

@@ -98,6 +98,7 @@ fn terminal_commands_find_a_running_up_through_its_run_file() {
         "console_token",
         "syslog_tcp",
         "syslog_udp",
+        "ingest_key",
     ] {
         assert!(
             run[field].as_str().is_some_and(|v| !v.is_empty()),
@@ -107,6 +108,14 @@ fn terminal_commands_find_a_running_up_through_its_run_file() {
     assert_eq!(run["services"].as_object().unwrap().len(), 6, "{run}");
 
     let apache = "../shared/data/loghub/Apache/Apache_2k.log";
+    // The gateway takes only its keys: a wrong one is refused, the run file's is sent by default.
+    let refused = opsline(&data_dir, &["replay", "logs", "--ingest-key", "not-a-key", apache]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("401"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     let replayed = opsline(&data_dir, &["replay", "logs", apache]);
     assert!(
         replayed.status.success(),

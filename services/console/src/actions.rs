@@ -111,6 +111,8 @@ pub struct Actions {
     pub client: OutboundClient,
     /// The log service's base URL.
     pub logintel_url: String,
+    /// The log service's SRE token (`Authorization: Bearer`), if configured.
+    pub logintel_token: Option<secrecy::SecretString>,
     /// The console's producer.
     pub producer: Producer,
     /// Full name of the routed tickets topic.
@@ -154,9 +156,17 @@ impl Actions {
             IncidentAction::Assign(assignee) => serde_json::json!({ "by": who.name, "assignee": assignee }),
             _ => serde_json::json!({ "by": who.name }),
         };
+        let authorization = self
+            .logintel_token
+            .as_ref()
+            .map(|token| format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token)));
+        let headers: Vec<(&str, &str)> = authorization
+            .iter()
+            .map(|value| ("authorization", value.as_str()))
+            .collect();
         let answer = self
             .client
-            .post_json(&url, &body, &[])
+            .post_json(&url, &body, &headers)
             .await
             .map_err(|e| ConsoleError::Unavailable(format!("the log service at {}: {e}", self.logintel_url)))?;
         if !answer.is_success() {

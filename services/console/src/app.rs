@@ -80,6 +80,7 @@ with the postmortem service's tokens and roles.";
         let actions = Actions {
             client,
             logintel_url: config.logintel_url.clone(),
+            logintel_token: config.logintel_token.clone(),
             producer: kafka.producer().clone(),
             routed_topic,
             feedback_topic,

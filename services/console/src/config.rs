@@ -16,6 +16,11 @@ pub struct ConsoleConfig {
     /// Base URL of the log service, which owns the incident state (acknowledge, assign,
     /// resolve and declare are forwarded there).
     pub logintel_url: String,
+    /// SRE token of the log service (`[logintel] tokens`), sent with every incident action the
+    /// console forwards there (`OPSLINE_CONSOLE__LOGINTEL_TOKEN`); without it the log service
+    /// refuses them.
+    #[serde(skip_serializing)]
+    pub logintel_token: Option<secrecy::SecretString>,
     /// Base URL of the postmortem pages, for links (empty: no links).
     pub postmortem_url: String,
     /// API tokens (`name`, `role`, `teams`, `sha256`), the same as the postmortem service's.
@@ -56,6 +61,7 @@ impl Default for ConsoleConfig {
             listen: "127.0.0.1:8094".to_owned(),
             topic_prefix: String::new(),
             logintel_url: "http://127.0.0.1:8090".to_owned(),
+            logintel_token: None,
             postmortem_url: "http://127.0.0.1:8093".to_owned(),
             tokens: Vec::new(),
             queues: Vec::new(),

@@ -10,7 +10,9 @@ use opsline_kafka::{KafkaWiring, TopicPlan};
 use opsline_runtime::{Runner, Service, StartupError};
 
 use crate::config::GatewayConfig;
+use crate::guard::Guard;
 use crate::ingest::{Ingest, Validators};
+use crate::keys::{IngestEndpoint, IngestKeyConfig};
 use crate::metrics::GatewayMetrics;
 use crate::routes;
 
@@ -24,9 +26,10 @@ pub(crate) struct AppState {
     pub(crate) raw_logs_topic: String,
     pub(crate) raw_tickets_topic: String,
     pub(crate) external_alerts_topic: String,
-    pub(crate) alertmanager: Arc<crate::config::AlertmanagerConfig>,
     pub(crate) max_body_bytes: usize,
     pub(crate) max_record_bytes: usize,
+    /// The source of the request being handled (set by each handler from the guard's extension).
+    pub(crate) caller: Option<Arc<crate::keys::Caller>>,
 }
 
 /// The ingest gateway: validates, masks and produces logs, tickets and chat messages.
@@ -86,10 +89,26 @@ once the broker acknowledged it.";
             raw_logs_topic: names.name(&topics::RAW_LOGS),
             raw_tickets_topic: names.name(&topics::RAW_TICKETS),
             external_alerts_topic: names.name(&topics::EXTERNAL_ALERTS),
-            alertmanager: Arc::new(config.alertmanager.clone()),
             max_body_bytes: config.max_body_bytes,
             max_record_bytes: config.max_record_bytes,
+            caller: None,
         };
+        let keys = crate::keys::KeyStore::new(&all_keys(&config)).map_err(|e| StartupError::new(e.to_string()))?;
+        if keys.is_empty() {
+            tracing::warn!(
+                "no ingest key configured ([[gateway.keys]]): /v1/logs, /v1/tickets and /v1/alerts/alertmanager \
+                 refuse every request with 401"
+            );
+        } else {
+            tracing::info!(keys = keys.len(), "ingest keys configured");
+        }
+        let guard = Guard::new(
+            keys,
+            config.max_body_bytes,
+            config.max_in_flight_bytes,
+            runner.metrics(),
+        );
+        runner.request_timeout(Duration::from_millis(config.request_timeout_ms));
         runner.serve(
             Router::new()
                 .route("/v1/logs", post(routes::logs::post_logs))
@@ -99,9 +118,28 @@ once the broker acknowledged it.";
                     "/v1/alerts/alertmanager/api/v2/alerts",
                     post(routes::alertmanager::post_alertmanager_api),
                 )
+                .route_layer(axum::middleware::from_fn_with_state(guard, crate::guard::guard))
                 .with_state(state)
                 .merge(chat),
         );
         Ok(GatewayHandle { syslog })
     }
+}
+
+/// The configured keys, with each `[gateway.alertmanager] bearer_sha256` as a key
+/// (`alertmanager`, `alertmanager-2`, ...) allowed only the Alertmanager endpoint: one mechanism.
+fn all_keys(config: &GatewayConfig) -> Vec<IngestKeyConfig> {
+    let mut keys = config.keys.clone();
+    for (index, hash) in config.alertmanager.bearer_sha256.iter().enumerate() {
+        let name = if index == 0 {
+            "alertmanager".to_owned()
+        } else {
+            format!("alertmanager-{}", index + 1)
+        };
+        let mut key = IngestKeyConfig::new(name, hash.clone());
+        key.endpoints = vec![IngestEndpoint::Alerts];
+        key.requests_per_sec = 0.0;
+        keys.push(key);
+    }
+    keys
 }

@@ -3,6 +3,7 @@
 use opsline_kafka::KafkaConfig;
 
 use crate::chat::ChatConfig;
+use crate::keys::IngestKeyConfig;
 pub use crate::routes::alertmanager::AlertmanagerConfig;
 use crate::syslog::SyslogConfig;
 use opsline_runtime::telemetry::TelemetryConfig;
@@ -20,6 +21,12 @@ pub struct GatewayConfig {
     pub max_record_bytes: usize,
     /// How long a request waits for room in a full producer queue before answering 503.
     pub queue_wait_ms: u64,
+    /// Request bodies held at once by ingest requests, in bytes (more: 503 with `Retry-After`).
+    pub max_in_flight_bytes: usize,
+    /// How long any request may take before it is answered 408.
+    pub request_timeout_ms: u64,
+    /// Ingest keys (`[[gateway.keys]]`): none configured, every ingest request gets 401.
+    pub keys: Vec<IngestKeyConfig>,
     /// Prefix of every topic name.
     pub topic_prefix: String,
     /// Kafka client settings.
@@ -43,6 +50,9 @@ impl Default for GatewayConfig {
             max_body_bytes: 16 * 1024 * 1024,
             max_record_bytes: 256 * 1024,
             queue_wait_ms: 2_000,
+            max_in_flight_bytes: 64 * 1024 * 1024,
+            request_timeout_ms: 30_000,
+            keys: Vec::new(),
             topic_prefix: String::new(),
             kafka: KafkaConfig {
                 client_id: "opsline-gateway".to_owned(),

@@ -30,6 +30,9 @@ pub enum GatewayError {
     /// Bad query parameters or an empty body.
     #[error("{0}")]
     BadRequest(String),
+    /// No ingest key reached the handler (the guard refuses such requests first).
+    #[error("send `Authorization: Bearer <key>` with an ingest key")]
+    Unauthorized,
     /// Kafka is not reachable or did not acknowledge in time.
     #[error("event bus unavailable: {0}")]
     Unavailable(String),
@@ -45,6 +48,7 @@ impl GatewayError {
             Self::UnsupportedEncoding(_) => "unsupported_encoding",
             Self::BadRequest(_) => "bad_request",
             Self::Unavailable(_) => "unavailable",
+            Self::Unauthorized => "unauthorized",
         }
     }
 
@@ -55,6 +59,7 @@ impl GatewayError {
             Self::BodyRead(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType { .. } | Self::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
         }
     }
 }

@@ -10,6 +10,14 @@
 //! - `POST /v1/chat/slack`, `POST /v1/chat/webhook`: signed chat messages (see [`chat`]).
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics`.
 //!
+//! # Ingest keys and limits
+//!
+//! `/v1/logs`, `/v1/tickets` and `/v1/alerts/alertmanager` take a source's key as
+//! `Authorization: Bearer <key>` ([`keys`]); with no key configured they answer 401. Each key
+//! has endpoints, services and a rate limit (429); bodies in flight are bounded (503), and
+//! every request by a timeout (408). Syslog carries no key: its listeners are loopback unless
+//! configured otherwise, and a TLS listener can ask for client certificates (see [`syslog`]).
+//!
 //! # Delivery guarantee
 //!
 //! A record is answered `202 Accepted` (its id listed in `ids`) only after
@@ -25,7 +33,9 @@ pub mod chat;
 pub mod config;
 mod credentials;
 pub mod error;
+mod guard;
 mod ingest;
+pub mod keys;
 mod metrics;
 mod routes;
 pub mod syslog;
@@ -34,4 +44,5 @@ pub use app::{Gateway, GatewayHandle};
 pub use chat::ChatConfig;
 pub use config::{AlertmanagerConfig, GatewayConfig};
 pub use error::GatewayError;
+pub use keys::{IngestEndpoint, IngestKeyConfig, hash_key};
 pub use syslog::{SyslogAddrs, SyslogConfig};

@@ -7,6 +7,10 @@
 //! | `opsline_gateway_rejected_records_total` | counter | `endpoint`, `code` |
 //! | `opsline_gateway_masked_values_total` | counter | `endpoint` |
 //! | `opsline_gateway_syslog_dropped_total` | counter | `endpoint` (`syslog/udp`) |
+//! | `opsline_gateway_chat_refused_total` | counter | `platform`, `code` |
+//! | `opsline_gateway_ingest_refused_total` | counter | `endpoint` (`logs`, `tickets`, `alerts`), `reason` |
+//! | `opsline_gateway_key_requests_total` | counter | `key` (the ingest key's name), `endpoint` |
+//! | `opsline_gateway_in_flight_body_bytes` | gauge | |
 
 //! `endpoint` is a route (`/v1/logs`, `/v1/tickets`, ...), `/v1/logs (otlp)`, `syslog/tcp` or
 //! `syslog/udp`.
@@ -33,6 +37,13 @@ pub(crate) struct RejectLabel {
     pub(crate) code: &'static str,
 }
 
+/// Label of the refused chat requests counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ChatRefusalLabel {
+    pub(crate) platform: &'static str,
+    pub(crate) code: &'static str,
+}
+
 /// Label of the masked-credentials counter.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(crate) struct MaskLabel {
@@ -46,6 +57,7 @@ pub(crate) struct GatewayMetrics {
     pub(crate) accepted: Family<EndpointLabel, Counter>,
     pub(crate) rejected: Family<RejectLabel, Counter>,
     pub(crate) syslog_dropped: Family<EndpointLabel, Counter>,
+    pub(crate) chat_refused: Family<ChatRefusalLabel, Counter>,
 }
 
 impl GatewayMetrics {
@@ -75,6 +87,11 @@ impl GatewayMetrics {
             "gateway_syslog_dropped",
             "Syslog datagrams dropped because the producer queue was full.",
             this.syslog_dropped.clone(),
+        );
+        metrics.register(
+            "gateway_chat_refused",
+            "Chat requests refused (bad signature, stale, replayed, malformed), by platform and code.",
+            this.chat_refused.clone(),
         );
         this
     }

@@ -17,6 +17,10 @@
 //! - `GET /v1/stats`: lines in, alerts out and the noise reduction.
 //! - `POST /v1/admin/flush`: emits every pending suppression summary now (end of a
 //!   replay), answers `{"alerts": n}` once they are acknowledged.
+//!
+//! Every `POST` needs an SRE token (see [`crate::api_auth`]).
+
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -24,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiff::Timestamp;
+use opsline_auth::TokenStore;
 use opsline_events::logs::{Incident, IncidentResponse};
 use opsline_kafka::Producer;
 use serde::{Deserialize, Serialize};
@@ -41,18 +46,26 @@ pub(crate) struct ApiState {
     pub(crate) producer: Producer,
     pub(crate) topics: Topics,
     pub(crate) metrics: LogintelMetrics,
+    /// The API tokens that may change incidents.
+    pub(crate) tokens: Arc<TokenStore>,
 }
 
 /// The service's routes.
 pub(crate) fn router(api: ApiState) -> Router {
-    Router::new()
+    let changes = Router::new()
         .route("/v1/incidents/{id}/resolve", post(resolve_incident))
         .route("/v1/incidents/{id}/postmortem", post(declare_postmortem))
         .route("/v1/incidents/{id}/acknowledge", post(acknowledge_incident))
         .route("/v1/incidents/{id}/assign", post(assign_incident))
+        .route("/v1/admin/flush", post(flush))
+        .route_layer(axum::middleware::from_fn_with_state(
+            api.tokens.clone(),
+            crate::api_auth::require_sre,
+        ));
+    Router::new()
         .route("/v1/incidents/{id}", get(get_incident))
         .route("/v1/stats", get(stats))
-        .route("/v1/admin/flush", post(flush))
+        .merge(changes)
         .with_state(api)
 }
 

@@ -80,7 +80,15 @@ state so a restart resumes where it stopped.";
             producer: kafka.producer().clone(),
             topics: topics.clone(),
             metrics: metrics.clone(),
+            tokens: std::sync::Arc::new(
+                opsline_auth::TokenStore::new(&config.tokens).map_err(|e| StartupError::new(e.to_string()))?,
+            ),
         };
+        if api.tokens.is_empty() {
+            tracing::warn!(
+                "no API token configured ([logintel] tokens): POST /v1/incidents/... and /v1/admin/flush refuse every request"
+            );
+        }
         let cadence = Cadence {
             every_lines: config.snapshot_every_lines.max(1),
             interval: Duration::from_millis(config.snapshot_interval_ms.max(10)),

@@ -249,6 +249,9 @@ pub struct LogintelConfig {
     /// when `refine.enabled`. Not serialized: it may hold an API key.
     #[serde(skip_serializing)]
     pub llm: LlmConfig,
+    /// API tokens that may change incidents (`POST` on the API; role `sre`), the same format as
+    /// the console's: `{name, role, teams, sha256}`. None: the API only reads.
+    pub tokens: Vec<opsline_auth::TokenConfig>,
     /// Kafka client settings.
     pub kafka: KafkaConfig,
     /// Logs and traces.
@@ -274,6 +277,7 @@ impl Default for LogintelConfig {
             incidents: IncidentConfig::default(),
             refine: RefineConfig::default(),
             llm: LlmConfig::default(),
+            tokens: Vec::new(),
             kafka: KafkaConfig {
                 client_id: "opsline-logintel".to_owned(),
                 ..KafkaConfig::default()

@@ -44,6 +44,7 @@
 //! - [`evaluation`]: `opsline eval incidents` (alerts, incidents, postmortems per replayed file).
 
 mod api;
+mod api_auth;
 pub mod app;
 pub mod attention;
 pub mod config;

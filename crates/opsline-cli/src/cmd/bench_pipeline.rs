@@ -129,10 +129,12 @@ pub async fn run(args: BenchPipelineArgs) -> anyhow::Result<()> {
         args.batch, args.concurrency
     );
     let shutdown = Shutdown::new();
+    let (key, client) = super::ingest_key::local_ingest_key("bench")?;
     let gateway_config = GatewayConfig {
         listen: "127.0.0.1:0".to_owned(),
         topic_prefix: "bench.".to_owned(),
         kafka: kafka.clone(),
+        keys: vec![key],
         ..GatewayConfig::default()
     };
     let app = Application::<Gateway>::build(gateway_config, (), Metrics::new()).await?;
@@ -147,7 +149,6 @@ pub async fn run(args: BenchPipelineArgs) -> anyhow::Result<()> {
             .parse()
             .ok()
     }));
-    let client = reqwest::Client::new();
     let started = Instant::now();
     let batches: Vec<(usize, usize)> = (0..n)
         .step_by(args.batch.max(1))

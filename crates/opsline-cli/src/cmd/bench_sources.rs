@@ -108,10 +108,12 @@ pub async fn run(args: BenchSourcesArgs) -> anyhow::Result<()> {
     let kafka = broker.config();
     let names = TopicNames::with_prefix("bench.");
     opsline_kafka::admin::create_topics(&kafka, &names.all_to_create()).await?;
+    let (key, client) = super::ingest_key::local_ingest_key("bench")?;
     let mut config = GatewayConfig {
         listen: "127.0.0.1:0".to_owned(),
         topic_prefix: "bench.".to_owned(),
         kafka: kafka.clone(),
+        keys: vec![key],
         ..GatewayConfig::default()
     };
     config.syslog.tcp = Some("127.0.0.1:0".to_owned());
@@ -121,7 +123,6 @@ pub async fn run(args: BenchSourcesArgs) -> anyhow::Result<()> {
     let syslog = app.handle().syslog;
     let shutdown = Shutdown::new();
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    let client = reqwest::Client::new();
     let raw = names.name(&topics::RAW_LOGS);
     let (n, batch) = (args.records, args.batch.max(1));
     let batches: Vec<(usize, usize)> = (0..n).step_by(batch).map(|s| (s, (s + batch).min(n))).collect();

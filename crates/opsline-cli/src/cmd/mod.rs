@@ -7,6 +7,7 @@ mod bench_pipeline;
 mod bench_sources;
 mod eval;
 mod eval_llm;
+mod ingest_key;
 mod ops;
 mod replay;
 mod report;

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+
+use super::run_file::GatewayTarget;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
@@ -52,9 +54,11 @@ pub fn service_of(path: &Path) -> String {
     if stem.is_empty() { "unknown".to_owned() } else { stem }
 }
 
-/// Posts one request, retrying on 503 and connection errors; returns the gateway's JSON answer.
+/// Posts one request with the ingest key, retrying on 429, 503 and connection errors (after
+/// the gateway's `Retry-After` when it gives one); returns the gateway's JSON answer.
 async fn post(
     client: &reqwest::Client,
+    key: Option<&str>,
     url: &str,
     query: &[(&str, String)],
     media: &str,
@@ -62,20 +66,38 @@ async fn post(
 ) -> anyhow::Result<Value> {
     let mut delay = Duration::from_millis(200);
     for attempt in 0..8 {
-        let sent = client
-            .post(url)
+        let mut request = client.post(url);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let sent = request
             .query(query)
             .header("content-type", media)
             .body(body.clone())
             .send()
             .await;
         match sent {
-            Ok(response) if response.status().as_u16() == 503 && attempt < 7 => {}
+            Ok(response) if matches!(response.status().as_u16(), 429 | 503) && attempt < 7 => {
+                let retry_after = response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                if let Some(seconds) = retry_after {
+                    delay = delay.max(Duration::from_secs(seconds.min(30)));
+                }
+            }
             Ok(response) => {
                 let status = response.status();
                 let answer: Value = response.json().await.unwrap_or(Value::Null);
                 if status.is_success() || status.as_u16() == 400 {
                     return Ok(answer);
+                }
+                if status.as_u16() == 401 {
+                    anyhow::bail!(
+                        "gateway answered {status}: {answer}; pass --ingest-key (or OPSLINE_INGEST_KEY), or run \
+against a running `opsline up`, which writes its key to run.json"
+                    );
                 }
                 anyhow::bail!("gateway answered {status}: {answer}");
             }
@@ -101,7 +123,7 @@ fn count(answer: &Value, stats: &mut ReplayStats, shown: &mut usize) {
 
 /// Replays raw log files through `gateway`.
 pub async fn replay_log_files(
-    gateway: &str,
+    gateway: &GatewayTarget,
     files: &[PathBuf],
     service: Option<&str>,
     batch: usize,
@@ -113,13 +135,13 @@ pub async fn replay_log_files(
         let content = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
         let lines: Vec<&[u8]> = content.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
         let bar = progress(lines.len() as u64, &service);
-        let url = format!("{gateway}/v1/logs");
+        let url = format!("{}/v1/logs", gateway.url);
         let query = [("service", service.clone()), ("source", file.display().to_string())];
         let mut stats = ReplayStats::default();
         let mut shown = 0;
         for chunk in lines.chunks(batch.max(1)) {
             let body = chunk.join(&b'\n');
-            let answer = post(&client, &url, &query, "text/plain", body).await?;
+            let answer = post(&client, gateway.key.as_deref(), &url, &query, "text/plain", body).await?;
             stats.sent += chunk.len();
             count(&answer, &mut stats, &mut shown);
             bar.inc(chunk.len() as u64);
@@ -197,7 +219,7 @@ pub fn read_tickets(file: &Path, text_cols: &[String], limit: Option<usize>) -> 
 
 /// Replays tickets through `gateway`.
 pub async fn replay_ticket_file(
-    gateway: &str,
+    gateway: &GatewayTarget,
     file: &Path,
     text_cols: &[String],
     limit: Option<usize>,
@@ -206,12 +228,12 @@ pub async fn replay_ticket_file(
     let tickets = read_tickets(file, text_cols, limit)?;
     let client = reqwest::Client::new();
     let bar = progress(tickets.len() as u64, "tickets");
-    let url = format!("{gateway}/v1/tickets");
+    let url = format!("{}/v1/tickets", gateway.url);
     let mut stats = ReplayStats::default();
     let mut shown = 0;
     for chunk in tickets.chunks(batch.max(1)) {
         let body = serde_json::to_vec(chunk)?;
-        let answer = post(&client, &url, &[], "application/json", body).await?;
+        let answer = post(&client, gateway.key.as_deref(), &url, &[], "application/json", body).await?;
         stats.sent += chunk.len();
         count(&answer, &mut stats, &mut shown);
         bar.inc(chunk.len() as u64);
@@ -229,7 +251,7 @@ pub async fn replay_ticket_file(
 
 /// `opsline replay logs`.
 pub async fn logs(args: ReplayLogsArgs) -> anyhow::Result<()> {
-    let gateway = super::run_file::gateway_url(args.gateway, &args.run.data_dir)?;
+    let gateway = super::run_file::gateway_target(args.gateway, args.ingest_key, &args.run.data_dir)?;
     let stats = replay_log_files(&gateway, &args.files, args.service.as_deref(), args.batch).await?;
     println!("{}", serde_json::to_string(&stats)?);
     Ok(())
@@ -237,7 +259,7 @@ pub async fn logs(args: ReplayLogsArgs) -> anyhow::Result<()> {
 
 /// `opsline replay tickets`.
 pub async fn tickets(args: ReplayTicketsArgs) -> anyhow::Result<()> {
-    let gateway = super::run_file::gateway_url(args.gateway, &args.run.data_dir)?;
+    let gateway = super::run_file::gateway_target(args.gateway, args.ingest_key, &args.run.data_dir)?;
     let stats = replay_ticket_file(&gateway, &args.file, &args.text_cols, args.limit, args.batch).await?;
     println!("{}", serde_json::to_string(&stats)?);
     Ok(())

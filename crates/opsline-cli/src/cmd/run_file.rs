@@ -49,7 +49,8 @@ pub struct RunFile {
     /// The gateway's syslog UDP listener, `host:port`.
     #[serde(default)]
     pub syslog_udp: Option<String>,
-    /// The gateway's ingest key: none today (the gateway takes logs and tickets without one).
+    /// The ingest key `opsline up` made for this run (`local`, every endpoint, no rate limit);
+    /// `opsline replay` sends it.
     #[serde(default)]
     pub ingest_key: Option<String>,
 }
@@ -170,13 +171,22 @@ pub async fn reachable_kafka(found: &Found) -> anyhow::Result<opsline_kafka::Kaf
     Ok(kafka)
 }
 
+/// A gateway to post to and the ingest key to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayTarget {
+    /// Base URL.
+    pub url: String,
+    /// Ingest key (`Authorization: Bearer`), if one is known.
+    pub key: Option<String>,
+}
+
 /// The gateway's URL: the flag, else that of a running `opsline up`, else
-/// `http://127.0.0.1:8088`.
-pub fn gateway_url(flag: Option<String>, data_dir: &Path) -> anyhow::Result<String> {
-    Ok(match flag {
-        Some(url) => url,
-        None => read(data_dir)?.map_or_else(|| "http://127.0.0.1:8088".to_owned(), |run| run.gateway),
-    })
+/// `http://127.0.0.1:8088`; its key: the flag, else that of a running `opsline up`.
+pub fn gateway_target(url: Option<String>, key: Option<String>, data_dir: &Path) -> anyhow::Result<GatewayTarget> {
+    let run = read(data_dir)?;
+    let key = key.or_else(|| run.as_ref().and_then(|run| run.ingest_key.clone()));
+    let url = url.unwrap_or_else(|| run.map_or_else(|| "http://127.0.0.1:8088".to_owned(), |run| run.gateway));
+    Ok(GatewayTarget { url, key })
 }
 
 /// The console's URL and token: flags first, then the run file, then the `--config` file's
@@ -231,6 +241,8 @@ mod tests {
             broker: "127.0.0.1:1234".into(),
             console: "http://127.0.0.1:9".into(),
             console_token: Some("t".into()),
+            gateway: "http://127.0.0.1:8".into(),
+            ingest_key: Some("k".into()),
             ..RunFile::default()
         };
         let file = write(dir.path(), &run).unwrap();
@@ -246,6 +258,13 @@ mod tests {
             (console.value.as_str(), token.as_deref()),
             ("http://127.0.0.1:9", Some("t"))
         );
+        let gateway = gateway_target(None, None, dir.path()).unwrap();
+        assert_eq!(
+            (gateway.url.as_str(), gateway.key.as_deref()),
+            ("http://127.0.0.1:8", Some("k"))
+        );
+        let flagged = gateway_target(None, Some("mine".into()), dir.path()).unwrap();
+        assert_eq!(flagged.key.as_deref(), Some("mine"));
         remove(&file);
         assert_eq!(read(dir.path()).unwrap(), None);
         let (found, _) = kafka_target(None, None, None, dir.path()).unwrap();

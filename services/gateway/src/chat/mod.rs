@@ -6,8 +6,12 @@
 //! (keyed by the verified user id) and is answered at once (Slack wants an answer
 //! within 3 s); the self-service service replies later through the platform.
 //! A refused request (missing, forged or stale signature, replay, malformed body)
-//! is answered `401` (or `400`) with `{"error", "reason"}` and audited as a
-//! `selfservice.action` (`action: chat_request`, `outcome: refused`).
+//! is answered `401` (or `400`) with `{"error", "reason"}`, counted
+//! (`opsline_gateway_chat_refused_total{platform, code}`), and sampled into the audit topic as
+//! a `selfservice.action` (`action: chat_request`, `outcome: refused`): at most
+//! `refusal_audit_burst` at once and `refusal_audits_per_minute` after that, each sampled
+//! record saying how many refusals went unaudited before it. So a flood of forged requests
+//! costs a counter, not a record each on a topic kept for a year.
 //!
 //! # Delivery guarantee
 //!
@@ -18,7 +22,8 @@
 mod platform;
 mod signature;
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -35,7 +40,8 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::metrics::{GatewayMetrics, RequestLabel};
+use crate::keys::Bucket;
+use crate::metrics::{ChatRefusalLabel, GatewayMetrics, RequestLabel};
 use crate::routes::{media_type, read_body};
 use platform::SlackRequest;
 use signature::{Refusal, SignatureVerifier};
@@ -62,6 +68,10 @@ pub struct ChatConfig {
     pub max_body_bytes: usize,
     /// How long a message waits for the broker's acknowledgement before `503`.
     pub publish_timeout_ms: u64,
+    /// Refusals audited at once before sampling starts.
+    pub refusal_audit_burst: u32,
+    /// Refusals audited a minute once the burst is spent (0: none more).
+    pub refusal_audits_per_minute: f64,
 }
 
 impl Default for ChatConfig {
@@ -73,6 +83,8 @@ impl Default for ChatConfig {
             replay_memory: 100_000,
             max_body_bytes: 64 * 1024,
             publish_timeout_ms: 2_500,
+            refusal_audit_burst: 20,
+            refusal_audits_per_minute: 6.0,
         }
     }
 }
@@ -89,6 +101,10 @@ pub(crate) struct ChatState {
     publish_timeout: Duration,
     metrics: GatewayMetrics,
     masker: crate::credentials::CredentialMasker,
+    /// Which refusals are audited (the others are only counted).
+    audit_sampler: Arc<Mutex<Bucket>>,
+    /// Refusals not audited since the last audited one.
+    unaudited: Arc<AtomicU64>,
 }
 
 /// The chat routes with their state.
@@ -108,6 +124,11 @@ pub(crate) fn router(config: &ChatConfig, producer: Producer, names: &TopicNames
         publish_timeout: Duration::from_millis(config.publish_timeout_ms),
         masker: crate::credentials::CredentialMasker::new(metrics.masked.clone()),
         metrics,
+        audit_sampler: Arc::new(Mutex::new(Bucket::new(
+            config.refusal_audits_per_minute / 60.0,
+            config.refusal_audit_burst,
+        ))),
+        unaudited: Arc::new(AtomicU64::new(0)),
     };
     Router::new()
         .route(SLACK_ENDPOINT, post(post_slack))
@@ -216,7 +237,7 @@ impl ChatState {
     }
 
     /// Answers a refusal and audits it (without waiting for the audit's acknowledgement).
-    fn refuse(&self, platform: &str, refusal: Refusal, started: Instant) -> Response {
+    fn refuse(&self, platform: &'static str, refusal: Refusal, started: Instant) -> Response {
         let status = match refusal.code {
             "bad_request" => StatusCode::BAD_REQUEST,
             "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -224,20 +245,45 @@ impl ChatState {
             "internal" => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNAUTHORIZED,
         };
-        if status != StatusCode::SERVICE_UNAVAILABLE || refusal.code == "overloaded" {
+        self.metrics
+            .chat_refused
+            .get_or_create(&ChatRefusalLabel {
+                platform,
+                code: refusal.code,
+            })
+            .inc();
+        if (status != StatusCode::SERVICE_UNAVAILABLE || refusal.code == "overloaded") && self.sampled() {
             self.audit_refusal(platform, &refusal, started);
         }
         tracing::info!(platform, code = refusal.code, "chat request refused");
         json_error(status, refusal.code, refusal.reason)
     }
 
+    /// Whether this refusal is audited; counts it as unaudited when not.
+    fn sampled(&self) -> bool {
+        let taken = match self.audit_sampler.lock() {
+            Ok(mut bucket) => bucket.take(Instant::now()).is_ok(),
+            Err(poisoned) => poisoned.into_inner().take(Instant::now()).is_ok(),
+        };
+        if !taken {
+            self.unaudited.fetch_add(1, Ordering::Relaxed);
+        }
+        taken
+    }
+
     fn audit_refusal(&self, platform: &str, refusal: &Refusal, started: Instant) {
+        let skipped = self.unaudited.swap(0, Ordering::Relaxed);
+        let sampled = if skipped == 0 {
+            String::new()
+        } else {
+            format!("; {skipped} refusals not audited before this one (sampled)")
+        };
         let action = SelfServiceAction {
             action_id: uuid::Uuid::now_v7(),
             user_id: "unverified".to_owned(),
             action: "chat_request".to_owned(),
             outcome: "refused".to_owned(),
-            reason: Some(format!("{}: {} ({platform})", refusal.code, refusal.reason)),
+            reason: Some(format!("{}: {} ({platform}){sampled}", refusal.code, refusal.reason)),
             target: None,
             handling_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             cost_saved: 0.0,

@@ -6,30 +6,33 @@
 //! alerts topic (firing, or resolved with the same `alert_id`), keyed by fingerprint; the log
 //! service correlates them into incidents.
 //!
-//! Auth: when `[gateway.alertmanager] bearer_sha256` lists hashes, the request must carry
-//! `Authorization: Bearer <token>` (Alertmanager's `http_config.authorization`) whose SHA-256
-//! is one of them (401 otherwise). The answer is the gateway's usual report: 202 once Kafka
+//! Auth: an ingest key allowed `alerts` ([`crate::keys`]), sent as `Authorization: Bearer
+//! <key>` (Alertmanager's `http_config.authorization`); each hash in `[gateway.alertmanager]
+//! bearer_sha256` is such a key too (named `alertmanager`). The answer is the gateway's usual report: 202 once Kafka
 //! acknowledged every alert, per-alert rejections (dead-lettered), 503 to be retried
 //! (Alertmanager retries 5xx, not 4xx).
 
 use std::collections::BTreeMap;
 
 use axum::body::Body;
+use std::sync::Arc;
+
+use axum::Extension;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use opsline_events::external::{ExternalAlert, ExternalAlertStatus};
 use opsline_events::logs::Severity;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::{json_error_code, media_type, read_body};
 use crate::app::AppState;
 use crate::error::GatewayError;
 use crate::ingest::{Prepared, Rejection};
+use crate::keys::Caller;
 
 const ENDPOINT: &str = "/v1/alerts/alertmanager";
 /// Metrics label of the Alertmanager API path.
@@ -41,7 +44,8 @@ const ID_NAMESPACE: Uuid = Uuid::from_u128(0x616c_6572_746d_616e_6167_6572_2d69_
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AlertmanagerConfig {
-    /// SHA-256 (hex) of the bearer tokens accepted; empty: no token asked (loopback use).
+    /// SHA-256 (hex) of bearer tokens accepted here: each becomes an ingest key allowed only
+    /// this endpoint (same as a `[[gateway.keys]]` entry with `endpoints = ["alerts"]`).
     pub bearer_sha256: Vec<String>,
 }
 
@@ -73,35 +77,42 @@ struct WebhookAlert {
     fingerprint: Option<String>,
 }
 
-pub(crate) async fn post_alertmanager(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub(crate) async fn post_alertmanager(
+    State(mut state): State<AppState>,
+    caller: Option<Extension<Arc<Caller>>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    state.caller = caller.map(|Extension(caller)| caller);
     match handle(state, headers, body).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
 }
 
-pub(crate) async fn post_alertmanager_api(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub(crate) async fn post_alertmanager_api(
+    State(mut state): State<AppState>,
+    caller: Option<Extension<Arc<Caller>>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    state.caller = caller.map(|Extension(caller)| caller);
     match handle_api(state, headers, body).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
 }
 
-/// Checks the token and the media type and reads the body.
+/// Checks the caller and the media type and reads the body.
 async fn checked_body(
     state: &AppState,
     endpoint: &'static str,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Result<bytes::Bytes, Response>, GatewayError> {
-    if !authorized(headers, &state.alertmanager.bearer_sha256) {
+    if state.caller.is_none() {
         state.ingest.count_request(endpoint, StatusCode::UNAUTHORIZED);
-        return Ok(Err(opsline_runtime::http::json_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send `Authorization: Bearer <token>` with a token configured in [gateway.alertmanager] bearer_sha256"
-                .to_owned(),
-        )));
+        return Err(GatewayError::Unauthorized);
     }
     let media = media_type(headers);
     if media != "application/json" {
@@ -155,25 +166,6 @@ async fn handle_api(state: AppState, headers: HeaderMap, body: Body) -> Result<R
     Ok(state.ingest.clone().publish(API_ENDPOINT, items).await)
 }
 
-/// Whether the request carries one of the configured tokens (always, when none is configured).
-fn authorized(headers: &HeaderMap, hashes: &[String]) -> bool {
-    if hashes.is_empty() {
-        return true;
-    }
-    let Some(token) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    let digest = Sha256::digest(token.trim().as_bytes());
-    let presented: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    hashes
-        .iter()
-        .any(|hash| bool::from(hash.to_ascii_lowercase().as_bytes().ct_eq(presented.as_bytes())))
-}
-
 fn prepare(
     state: &AppState,
     item: usize,
@@ -186,6 +178,7 @@ fn prepare(
         .map_err(|e| Rejection::new(item, json_error_code(&e), e.to_string(), &raw))?;
     let external =
         external_alert(alert, source, now).map_err(|reason| Rejection::new(item, "invalid_record", reason, &raw))?;
+    super::check_service(state, item, &external.service, &raw)?;
     let key = external.fingerprint.clone();
     let id = Some(Uuid::new_v5(
         &ID_NAMESPACE,

@@ -1,7 +1,9 @@
 //! `POST /v1/logs`: NDJSON records, raw text lines, or an OTLP/HTTP logs export ([`super::otlp`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -15,6 +17,7 @@ use super::{json_error_code, media_type, read_body};
 use crate::app::AppState;
 use crate::error::GatewayError;
 use crate::ingest::{Prepared, Rejection};
+use crate::keys::Caller;
 
 const ENDPOINT: &str = "/v1/logs";
 
@@ -43,11 +46,13 @@ pub(crate) struct LogParams {
 }
 
 pub(crate) async fn post_logs(
-    State(state): State<AppState>,
+    State(mut state): State<AppState>,
+    caller: Option<Extension<Arc<Caller>>>,
     Query(params): Query<LogParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    state.caller = caller.map(|Extension(caller)| caller);
     match handle(state, params, headers, body).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
@@ -55,6 +60,9 @@ pub(crate) async fn post_logs(
 }
 
 async fn handle(state: AppState, params: LogParams, headers: HeaderMap, body: Body) -> Result<Response, GatewayError> {
+    if state.caller.is_none() {
+        return Err(GatewayError::Unauthorized);
+    }
     let media = media_type(&headers);
     let body = read_body(&headers, body, state.max_body_bytes).await?;
     if media == "application/x-protobuf" {
@@ -149,6 +157,7 @@ fn prepare_log(
     // logintel masks every sample line it keeps; the raw topic needs ACLs and short retention.
     let span = tracing::info_span!("ingest_log", item = number);
     let _entered = span.enter();
+    super::check_service(state, number, &data.service, raw)?;
     let key = data.service.clone();
     state.ingest.prepare(number, id, &state.raw_logs_topic, &key, data, raw)
 }

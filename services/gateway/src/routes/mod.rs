@@ -9,7 +9,26 @@ use axum::body::Body;
 use axum::http::{HeaderMap, header};
 use bytes::Bytes;
 
+use crate::app::AppState;
 use crate::error::GatewayError;
+use crate::ingest::Rejection;
+
+/// Refuses an item whose service the request's key may not send for.
+pub(crate) fn check_service(state: &AppState, item: usize, service: &str, raw: &[u8]) -> Result<(), Rejection> {
+    match &state.caller {
+        Some(caller) if caller.may_send_for(service) => Ok(()),
+        Some(caller) => Err(Rejection::new(
+            item,
+            "service_not_allowed",
+            format!(
+                "ingest key `{}` may not send records for service {service:?}",
+                caller.name
+            ),
+            raw,
+        )),
+        None => Err(Rejection::new(item, "unauthorized", "no ingest key", raw)),
+    }
+}
 
 /// Reads the whole body, refusing more than `limit` bytes, and decodes `Content-Encoding: gzip`
 /// (the decoded body is held to the same limit, so a small bomb cannot grow past it).

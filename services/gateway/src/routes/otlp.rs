@@ -196,6 +196,7 @@ fn prepare(state: &AppState, number: usize, data: Result<RawLog, Unmappable>) ->
         let reason = format!("record is {} bytes; the limit is {}", raw.len(), state.max_record_bytes);
         return Err(Rejection::new(number, "record_too_large", reason, &raw));
     }
+    super::check_service(state, number, &data.service, &raw)?;
     let id = Uuid::new_v5(&ID_NAMESPACE, &raw);
     let span = tracing::info_span!("ingest_otlp_log", item = number);
     let _entered = span.enter();

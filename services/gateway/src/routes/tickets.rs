@@ -1,7 +1,15 @@
 //! `POST /v1/tickets`: one JSON ticket or a JSON array of tickets.
+//!
+//! Ticket ids are scoped to the sending key, so no source can overwrite another's ticket: a
+//! ticket sent with its own `ticket_id` (the helpdesk system's number) becomes
+//! `<key name>:<ticket_id>` (the same request twice: the same ticket); one without gets an
+//! assigned `T-<uuid>`, derived from the client's event `id` when given (so a retry of it is
+//! the same ticket), else new.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -15,6 +23,7 @@ use super::{json_error_code, media_type, read_body};
 use crate::app::AppState;
 use crate::error::GatewayError;
 use crate::ingest::{Prepared, Rejection};
+use crate::keys::Caller;
 
 const ENDPOINT: &str = "/v1/tickets";
 
@@ -25,7 +34,7 @@ struct TicketInput {
     /// Client-chosen event id (UUID) for idempotent retries.
     #[serde(default)]
     id: Option<Uuid>,
-    /// The source system's ticket id; assigned when absent.
+    /// The source system's ticket id (scoped to the key: `<key>:<ticket_id>`); assigned when absent.
     #[serde(default)]
     ticket_id: Option<String>,
     requester: String,
@@ -40,7 +49,13 @@ struct TicketInput {
     attributes: BTreeMap<String, String>,
 }
 
-pub(crate) async fn post_tickets(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub(crate) async fn post_tickets(
+    State(mut state): State<AppState>,
+    caller: Option<Extension<Arc<Caller>>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    state.caller = caller.map(|Extension(caller)| caller);
     match handle(state, headers, body).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
@@ -48,6 +63,9 @@ pub(crate) async fn post_tickets(State(state): State<AppState>, headers: HeaderM
 }
 
 async fn handle(state: AppState, headers: HeaderMap, body: Body) -> Result<Response, GatewayError> {
+    if state.caller.is_none() {
+        return Err(GatewayError::Unauthorized);
+    }
     let media = media_type(&headers);
     if media != "application/json" {
         return Err(GatewayError::UnsupportedMediaType {
@@ -93,9 +111,11 @@ fn prepare(state: &AppState, number: usize, value: Value) -> Result<Prepared, Re
             &raw,
         ));
     }
-    let ticket_id = input
-        .ticket_id
-        .unwrap_or_else(|| format!("T-{}", Uuid::now_v7().simple()));
+    if let Some(service) = &input.service {
+        super::check_service(state, number, service, &raw)?;
+    }
+    let ticket_id = scoped_ticket_id(state, input.ticket_id.as_deref(), input.id)
+        .map_err(|reason| Rejection::new(number, "invalid_record", reason, &raw))?;
     let mut data = RawTicket {
         ticket_id,
         requester: input.requester,
@@ -117,4 +137,23 @@ fn prepare(state: &AppState, number: usize, value: Value) -> Result<Prepared, Re
     state
         .ingest
         .prepare(number, input.id, &state.raw_tickets_topic, &key, data, &raw)
+}
+
+/// Longest client `ticket_id`.
+const MAX_TICKET_ID: usize = 128;
+
+/// The ticket id of a submitted ticket: the client's, scoped to the key, or an assigned one.
+fn scoped_ticket_id(state: &AppState, client: Option<&str>, event_id: Option<Uuid>) -> Result<String, String> {
+    let key = state
+        .caller
+        .as_ref()
+        .map_or("unauthenticated", |caller| caller.name.as_str());
+    match client.map(str::trim) {
+        Some("") => Err("ticket_id must not be empty (leave it out to have one assigned)".to_owned()),
+        Some(id) if id.len() > MAX_TICKET_ID || id.chars().any(char::is_control) => Err(format!(
+            "ticket_id must be at most {MAX_TICKET_ID} bytes without control characters"
+        )),
+        Some(id) => Ok(format!("{key}:{id}")),
+        None => Ok(format!("T-{}", event_id.unwrap_or_else(Uuid::now_v7).simple())),
+    }
 }

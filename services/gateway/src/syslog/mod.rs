@@ -12,6 +12,15 @@
 //! that finds it or the producer queue full is dropped and counted
 //! (`opsline_gateway_syslog_dropped_total`); what the kernel drops before (socket buffer
 //! overflow) only the kernel counts (`netstat -su`, receive buffer errors).
+//!
+//! Authentication: none. Syslog carries no key (RFC 5424 has no field for one, and neither
+//! `logger` nor rsyslog's `omfwd` sends one), so whoever can reach a listener can send lines as
+//! any service. The listeners are off by default and `opsline up` binds them on the gateway's
+//! interface (loopback unless `--listen` says otherwise); a listener on another address is
+//! announced at start-up with a warning. Keep them on loopback or on a network only the
+//! senders reach (a firewall or a Kubernetes `NetworkPolicy`); TLS (RFC 5425) encrypts the
+//! stream but does not ask for client certificates, so it authenticates the gateway to the
+//! sender, not the sender.
 
 pub mod framing;
 pub mod parse;
@@ -129,6 +138,14 @@ pub(crate) async fn start(
         runner.critical("syslog-udp", move |shutdown| {
             listen::serve_udp(socket, context, shutdown)
         });
+    }
+    for addr in [addrs.tcp, addrs.udp].into_iter().flatten() {
+        if !addr.ip().is_loopback() {
+            tracing::warn!(
+                %addr,
+                "syslog listener is not on loopback: syslog carries no key, so anyone who can reach it can send lines"
+            );
+        }
     }
     if addrs.tcp.is_some() || addrs.udp.is_some() {
         tracing::info!(tcp = ?addrs.tcp, udp = ?addrs.udp, tls = config.tls.is_some(), "syslog listeners ready");

@@ -59,14 +59,17 @@ pub async fn run(
     let started = Instant::now();
     let client = reqwest::Client::new();
     let files = loghub_files(data)?;
+    let gateway = crate::cmd::run_file::GatewayTarget {
+        url: endpoints.gateway.clone(),
+        key: Some(endpoints.ingest_key.clone()),
+    };
     println!(
         "\n== demo: replaying {} LogHub files and {tickets} tickets through the gateway",
         files.len()
     );
-    let logs = crate::cmd::replay::replay_log_files(&endpoints.gateway, &files, None, 1000).await?;
+    let logs = crate::cmd::replay::replay_log_files(&gateway, &files, None, 1000).await?;
     let ticket_file = data.join("tickets/topic-train.csv");
-    let tickets =
-        crate::cmd::replay::replay_ticket_file(&endpoints.gateway, &ticket_file, &[], Some(tickets), 100).await?;
+    let tickets = crate::cmd::replay::replay_ticket_file(&gateway, &ticket_file, &[], Some(tickets), 100).await?;
     println!(
         "sent        {} log lines ({} accepted, {} rejected)",
         logs.sent, logs.accepted, logs.rejected
@@ -80,8 +83,10 @@ pub async fn run(
     let seen = wait_for_logintel(&client, &endpoints.logintel, logs.accepted).await?;
     client
         .post(format!("{}/v1/admin/flush", endpoints.logintel))
+        .bearer_auth(&endpoints.logintel_token)
         .send()
-        .await?;
+        .await?
+        .error_for_status()?;
     println!("logintel    read {seen} lines; windows flushed");
 
     // Resolve what is still open, as the on-call engineer would at the end of the day.
@@ -100,6 +105,7 @@ pub async fn run(
     for id in &open {
         client
             .post(format!("{}/v1/incidents/{id}/resolve", endpoints.logintel))
+            .bearer_auth(&endpoints.logintel_token)
             .header("content-type", "application/json")
             .body(r#"{"by":"opsline-demo"}"#)
             .send()

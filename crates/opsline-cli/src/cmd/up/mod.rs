@@ -143,6 +143,7 @@ fn print_endpoints(endpoints: &services::Endpoints) {
 }
 
 fn print_sign_in(endpoints: &services::Endpoints) {
+    println!("ingest key  in run.json (`ingest_key`): send it as `Authorization: Bearer <key>` to the gateway");
     if let Some(token) = &endpoints.console_token {
         println!(
             "sign in     {}/?token={token}  (local SRE token of this run, loopback only; also valid on the postmortem pages)",
@@ -177,7 +178,7 @@ fn write_run_file(config: &UpConfig, args: &UpArgs, endpoints: &services::Endpoi
         console_token: endpoints.console_token.clone(),
         syslog_tcp: endpoints.syslog_tcp.map(|a| a.to_string()),
         syslog_udp: endpoints.syslog_udp.map(|a| a.to_string()),
-        ingest_key: None,
+        ingest_key: Some(endpoints.ingest_key.clone()),
     };
     match super::run_file::write(&args.data_dir, &run) {
         Ok(file) => {

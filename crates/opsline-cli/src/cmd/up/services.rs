@@ -41,6 +41,11 @@ pub struct Endpoints {
     pub console: String,
     /// The local SRE token added for this run (console on loopback only).
     pub console_token: Option<String>,
+    /// The ingest key made for this run (`local`; the replay and `opsline replay` send it).
+    pub ingest_key: String,
+    /// The SRE token of the log service's API made for this run (the console and the demo
+    /// operator send it).
+    pub logintel_token: String,
     /// The postmortem index directory, when on disk.
     pub index_dir: Option<std::path::PathBuf>,
 }
@@ -89,6 +94,11 @@ pub async fn start(
         .to_owned();
     gateway_config.syslog.tcp.get_or_insert_with(|| format!("{host}:0"));
     gateway_config.syslog.udp.get_or_insert_with(|| format!("{host}:0"));
+    // The run's own ingest key (in the run file, owner-readable only), beside configured keys.
+    let ingest_key = opsline_auth::generate_token().map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
+    let mut local_key = opsline_gateway::IngestKeyConfig::new("local", hash_token(&ingest_key));
+    local_key.requests_per_sec = 0.0;
+    gateway_config.keys.push(local_key);
     let mut console_config = config.shared(config.console.clone(), Console::NAME, demo);
     // One local sign-in for this run when the console is reachable from this machine only.
     let local_token = if is_loopback(&console_config.listen) {
@@ -107,10 +117,21 @@ pub async fn start(
         None
     };
     let mut postmortem_config = config.shared(config.postmortem.clone(), PostmortemService::NAME, demo);
+    let mut logintel_config = config.shared(config.logintel.clone(), Logintel::NAME, demo);
     if let Some((_, local)) = &local_token {
         console_config.tokens.push(local.clone());
         postmortem_config.tokens.push(local.clone());
+        logintel_config.tokens.push(local.clone());
     }
+    // The console forwards incident actions to the log service with a token of its own.
+    let logintel_token = opsline_auth::generate_token().map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
+    logintel_config.tokens.push(TokenConfig {
+        name: "console".to_owned(),
+        role: Role::Sre,
+        teams: Vec::new(),
+        sha256: hash_token(&logintel_token),
+    });
+    console_config.logintel_token = Some(logintel_token.clone().into());
     if postmortem_config.runbooks_dir.is_none() {
         postmortem_config.runbooks_dir = Some("runbooks".into());
     }
@@ -138,13 +159,7 @@ pub async fn start(
 
     let mut tasks = Vec::new();
     let (gateway, gateway_handle) = spawn::<Gateway>(gateway_config, (), shutdown, &mut tasks).await?;
-    let (logintel, _) = spawn::<Logintel>(
-        config.shared(config.logintel.clone(), Logintel::NAME, demo),
-        (),
-        shutdown,
-        &mut tasks,
-    )
-    .await?;
+    let (logintel, _) = spawn::<Logintel>(logintel_config, (), shutdown, &mut tasks).await?;
     let (postmortem, _) = spawn::<PostmortemService>(postmortem_config, None, shutdown, &mut tasks).await?;
     let (triage, _) = spawn::<Triage>(triage_config, model, shutdown, &mut tasks).await?;
     let (selfservice, _) = spawn::<SelfService>(selfservice_config, None, shutdown, &mut tasks).await?;
@@ -162,6 +177,8 @@ pub async fn start(
             selfservice,
             console,
             console_token: local_token.map(|(token, _)| token),
+            ingest_key,
+            logintel_token,
             index_dir,
         },
         tasks,
