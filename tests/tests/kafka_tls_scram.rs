@@ -42,7 +42,11 @@ fn gateway_toml(kafka: &KafkaConfig, prefix: &str) -> String {
          [kafka.sasl]\n\
          mechanism = \"SCRAM-SHA-512\"\n\
          username = {user:?}\n\
-         password_file = {file:?}\n",
+         password_file = {file:?}\n\
+         [[keys]]\n\
+         name = \"e2e\"\n\
+         sha256 = {key:?}\n",
+        key = opsline_gateway::hash_key(opsline_e2e::gateway::INGEST_KEY),
         bootstrap = kafka.bootstrap_servers,
         ca = kafka.tls.ca_file.as_ref().unwrap().display().to_string(),
         user = sasl.username,
