@@ -232,6 +232,9 @@ pub struct LogintelConfig {
     /// last line (live traffic: silence and quiet periods happen without new lines).
     /// Off makes a replay fully deterministic.
     pub advance_idle_clock: bool,
+    /// The most services (raw-log keys) the service holds state for; lines of further services
+    /// are dead-lettered with `too_many_services` (made-up service names cannot exhaust memory).
+    pub max_services: usize,
     /// How long start-up may take to read the state topic to the end offsets it had at start;
     /// past this the service does not start (it would run on part of its state).
     pub restore_max_wait_secs: u64,
@@ -270,6 +273,7 @@ impl Default for LogintelConfig {
             snapshot_interval_ms: 2000,
             tick_interval_ms: 1000,
             advance_idle_clock: true,
+            max_services: 2_000,
             restore_max_wait_secs: 120,
             report_interval_secs: 60,
             miner: MinerConfig::default(),
@@ -294,6 +298,7 @@ impl LogintelConfig {
             miner: self.miner.clone(),
             detector: self.detector.clone(),
             incidents: self.incidents.clone(),
+            max_services: self.max_services,
             refine: self.refine.enabled.then(|| crate::engine::refine::Sampling {
                 samples: self.refine.samples.clamp(1, crate::engine::refine::MAX_SAMPLES),
                 max_pending: self.refine.max_pending,

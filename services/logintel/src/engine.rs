@@ -36,6 +36,8 @@ pub struct EngineConfig {
     pub incidents: IncidentConfig,
     /// What new templates collect for refinement by a model (`None`: no refinement).
     pub refine: Option<Sampling>,
+    /// The most services the engine holds; lines of further services are refused.
+    pub max_services: usize,
 }
 
 /// The last raw-log record reflected in a service's state.
@@ -197,6 +199,13 @@ impl Engine {
     /// Mines and checks one line.
     pub fn ingest(&mut self, input: &LineInput<'_>) -> Result<Outputs, LogintelError> {
         let bounds = self.time_bounds();
+        let held = self.services.len();
+        if held >= self.config.max_services.max(1) && !self.services.contains_key(input.service) {
+            return Err(LogintelError::TooManyServices(
+                held,
+                input.service.chars().take(64).collect(),
+            ));
+        }
         let state = ensure_state(&mut self.services, &self.config.miner, input.service)?;
         let sampling = self.config.refine.as_ref();
         let (parsed, content) = refine::mine(&mut state.miner, input.line, &state.refine, sampling.is_some());

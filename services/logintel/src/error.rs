@@ -19,6 +19,10 @@ pub enum LogintelError {
     /// A snapshot could not be read.
     #[error("invalid state snapshot: {0}")]
     Snapshot(String),
+    /// A line of a new service while the engine already holds its maximum of services: the
+    /// line is dead-lettered (the bound keeps memory finite under made-up service names).
+    #[error("too many services: {0} held (the [logintel] max_services bound); line of new service {1:?} refused")]
+    TooManyServices(usize, String),
     /// A broken invariant (a bug), reported instead of a panic.
     #[error("internal error: {0}")]
     Internal(String),
@@ -35,6 +39,7 @@ impl Classify for LogintelError {
             Self::Encode(_) => "encode",
             Self::Miner(_) => "miner",
             Self::Snapshot(_) => "snapshot",
+            Self::TooManyServices(..) => "too_many_services",
             Self::Internal(_) => "internal",
         }
     }

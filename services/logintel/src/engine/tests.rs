@@ -11,6 +11,7 @@ pub(crate) fn engine() -> Engine {
         detector: config.detector,
         incidents: config.incidents,
         refine: None,
+        max_services: config.max_services,
     })
     .unwrap()
 }
@@ -176,6 +177,7 @@ fn split_templates_reach_the_templates_output() {
         detector: config.detector,
         incidents: config.incidents,
         refine: None,
+        max_services: config.max_services,
     })
     .unwrap();
     let mut lines: Vec<Vec<u8>> = ["up", "down", "testing"]
@@ -425,4 +427,53 @@ fn secrets_never_leave_in_clear_in_templates_alerts_or_titles() {
     );
     let leaks: Vec<_> = texts.iter().filter(|t| t.contains("letmein")).collect();
     assert!(leaks.is_empty(), "{leaks:?}");
+}
+
+/// Resident memory of this process, in KiB (Linux).
+fn resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn bounded_memory_made_up_service_names_are_refused_past_the_bound() {
+    let config = crate::config::LogintelConfig {
+        max_services: 200,
+        ..crate::config::LogintelConfig::default()
+    };
+    let mut engine = Engine::new(config.engine_config()).unwrap();
+    let before = resident_kib();
+    let mut refused = 0;
+    // Ten times the bound, each name new, each line distinct.
+    for i in 0..2_000 {
+        let service = format!("svc-{i}-{}", "x".repeat(40));
+        let line = format!("2026-12-06 10:00:00 ERROR made-up service {i} says {}", i * 7919);
+        let input = LineInput {
+            service: &service,
+            line: line.as_bytes(),
+            fallback_time: None,
+            ingested_at: None,
+            evidence: LogOffset {
+                topic: "raw".into(),
+                partition: 0,
+                offset: i,
+            },
+            host: None,
+        };
+        match engine.ingest(&input) {
+            Ok(_) => {}
+            Err(LogintelError::TooManyServices(held, _)) => {
+                assert_eq!(held, 200);
+                refused += 1;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    let grown = resident_kib().saturating_sub(before);
+    assert_eq!(engine.service_names().len(), 200);
+    assert_eq!(refused, 1_800);
+    // 200 one-template services take a few MiB; 2,000 would take ten times that.
+    assert!(grown < 64 * 1024, "resident memory grew {grown} KiB");
+    eprintln!("2,000 made-up services, bound 200: {refused} refused, resident memory +{grown} KiB");
 }

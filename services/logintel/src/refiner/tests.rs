@@ -47,6 +47,7 @@ fn engine(samples: usize) -> Engine {
         miner: config.miner,
         detector: config.detector,
         incidents: config.incidents,
+        max_services: config.max_services,
         refine: Some(Sampling {
             samples,
             max_pending: 8,
