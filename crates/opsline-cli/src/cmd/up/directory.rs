@@ -76,8 +76,8 @@ pub fn start_directory(data_dir: &Path) -> Option<DirectoryProcess> {
     }
 }
 
-/// The self-service configuration pointed at the started directory and its seeded
-/// service account when the configuration names none, with one-time codes written to
+/// The self-service configuration pointed at the started directory (plain LDAP on loopback,
+/// `allow_insecure`) and its seeded service account when the configuration names none, with one-time codes written to
 /// `<data_dir>/selfservice-codes.jsonl` when no notifier is configured.
 pub fn seeded_directory(
     mut config: SelfServiceConfig,
@@ -87,6 +87,8 @@ pub fn seeded_directory(
     if let Some(directory) = directory {
         if config.directory.url == SelfServiceConfig::default().directory.url {
             config.directory.url = directory.url.clone();
+            // The private slapd listens on loopback only; plain LDAP is allowed there alone.
+            config.directory.allow_insecure = true;
         }
         if config.directory.bind_password.expose_secret().is_empty() {
             config.directory.bind_password = SecretString::from(SEEDED_SERVICE_PASSWORD);
