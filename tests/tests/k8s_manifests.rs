@@ -88,8 +88,8 @@ fn selfservice_uses_ldaps_with_a_ca_from_a_secret_and_https_relays() {
     use opsline_selfservice::transport::{LdapTransport, ldap_transport, require_https};
 
     let path = repo_root().join("deploy/k8s/services/selfservice.yaml");
-    let documents = documents(&path);
-    let toml = of_kind(&documents, "ConfigMap")
+    let manifest = documents(&path);
+    let toml = of_kind(&manifest, "ConfigMap")
         .iter()
         .find_map(|m| m["data"]["config.toml"].as_str().map(str::to_owned))
         .unwrap();
@@ -104,7 +104,7 @@ fn selfservice_uses_ldaps_with_a_ca_from_a_secret_and_https_relays() {
     let ca_file = config.directory.ca_file.expect("directory.ca_file");
     let ca_dir = ca_file.parent().unwrap().to_str().unwrap();
 
-    let deployment = of_kind(&documents, "Deployment")[0];
+    let deployment = of_kind(&manifest, "Deployment")[0];
     let spec = &deployment["spec"]["template"]["spec"];
     let mount = spec["containers"][0]["volumeMounts"]
         .as_array()

@@ -4,7 +4,8 @@
 //!   changed (the old password still binds, no must-change flag), the audit says why;
 //! - the channel accepts the check but fails for the temporary password: nobody knows that
 //!   password, so the account is locked pending the helpdesk (ppolicy's administrative lock),
-//!   and a helpdesk ticket and a `failed` audit event say why.
+//!   and a helpdesk ticket and a `failed` audit event say why; self-service then refuses to
+//!   reset or unlock that account until the helpdesk has cleared the lock.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -174,4 +175,18 @@ async fn reset_only_when_the_user_can_receive_it_reply_failing_after_the_change_
         "{texts:?}"
     );
     assert!(texts.iter().all(|t| !t.contains("Temporary password")), "{texts:?}");
+
+    // Until the helpdesk clears the lock, self-service neither resets nor unlocks the account.
+    setup.recorder.fail_after(1000);
+    let before = setup.recorder.texts().len();
+    post(&setup, "U0BOB", "my account is locked, please unlock it").await;
+    let texts = setup.recorder.wait_texts(before, Duration::from_secs(60)).await;
+    assert!(
+        texts.iter().any(|t| t.contains("locked until the service desk")),
+        "{texts:?}"
+    );
+    let actions = audits(&broker.config(), &names, 3).await;
+    assert_eq!(actions[2].outcome, "refused", "{actions:#?}");
+    assert_eq!(actions[2].reason.as_deref(), Some("locked_pending_helpdesk"));
+    assert!(ldap.read_entry(&bob).contains("pwdAccountLockedTime: 000001010000Z"));
 }

@@ -9,7 +9,8 @@
 //!    so the account is **locked pending the helpdesk** (OpenLDAP: an administrative ppolicy
 //!    lock, `pwdAccountLockedTime: 000001010000Z`; Active Directory: the account disabled), and
 //!    a helpdesk ticket and a `failed` audit event say why. If even the lock fails, the ticket
-//!    says that too.
+//!    says that too. Until the helpdesk clears the lock, the reset flow refuses to reset or
+//!    unlock the account (`locked_pending_helpdesk`).
 
 use opsline_events::ops::ChatMessage;
 use opsline_events::tickets::RawTicket;

@@ -26,6 +26,9 @@ pub struct UserEntry {
     pub dn: String,
     /// Its registered e-mail, if any.
     pub mail: Option<String>,
+    /// Locked until the helpdesk acts (OpenLDAP: ppolicy's administrative lock; Active
+    /// Directory: the account disabled); self-service then neither resets nor unlocks it.
+    pub locked_by_helpdesk: bool,
 }
 
 /// How a chat user id matched the directory.
@@ -117,13 +120,17 @@ impl Directory {
             self.config.user_id_attribute,
             ldap_escape(chat_user_id)
         );
+        let lock_attribute = match self.config.mode {
+            DirectoryMode::Openldap => "pwdAccountLockedTime",
+            DirectoryMode::ActiveDirectory => "userAccountControl",
+        };
         let searched = tokio::time::timeout(
             self.timeout(),
             ldap.search(
                 &self.config.base_dn,
                 Scope::Subtree,
                 &filter,
-                vec![self.config.mail_attribute.as_str()],
+                vec![self.config.mail_attribute.as_str(), lock_attribute],
             ),
         )
         .await
@@ -142,6 +149,11 @@ impl Directory {
                     .attrs
                     .get(&self.config.mail_attribute)
                     .and_then(|values| values.first().cloned()),
+                locked_by_helpdesk: entry
+                    .attrs
+                    .get(lock_attribute)
+                    .and_then(|values| values.first())
+                    .is_some_and(|value| modify::is_helpdesk_lock(self.config.mode, value)),
             }),
             many => Lookup::Ambiguous(many.len()),
         })

@@ -73,6 +73,18 @@ pub fn lock(mode: DirectoryMode, user_account_control: Option<u32>) -> Vec<ByteM
     }
 }
 
+/// Whether `value` of the lock attribute (OpenLDAP `pwdAccountLockedTime`, Active Directory
+/// `userAccountControl`) means locked until the helpdesk acts.
+pub fn is_helpdesk_lock(mode: DirectoryMode, value: &str) -> bool {
+    match mode {
+        DirectoryMode::Openldap => value == ADMIN_LOCK_TIME,
+        DirectoryMode::ActiveDirectory => value
+            .trim()
+            .parse::<u32>()
+            .is_ok_and(|flags| flags & ACCOUNTDISABLE != 0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +124,8 @@ mod tests {
             values(&lock(DirectoryMode::ActiveDirectory, Some(0x10200))[0]),
             ("userAccountControl", vec![b"66050".to_vec()], "replace")
         );
+        assert!(is_helpdesk_lock(DirectoryMode::ActiveDirectory, "66050"));
+        assert!(!is_helpdesk_lock(DirectoryMode::ActiveDirectory, "66048"));
     }
 
     #[test]
@@ -135,5 +149,8 @@ mod tests {
                 "replace"
             )
         );
+        assert!(is_helpdesk_lock(DirectoryMode::Openldap, ADMIN_LOCK_TIME));
+        // A lockout after too many wrong passwords is not the helpdesk's lock.
+        assert!(!is_helpdesk_lock(DirectoryMode::Openldap, "20261206120000Z"));
     }
 }

@@ -142,6 +142,22 @@ impl ResetFlow {
             self.refuse_other_account(turn, user_id, started);
             return;
         }
+        if entry.locked_by_helpdesk {
+            turn.audits.push(self.auditor.action(
+                user_id,
+                name,
+                "refused",
+                Some("locked_pending_helpdesk"),
+                Some(&entry.dn),
+                started,
+            ));
+            turn.say(
+                INTENT,
+                "Your account is locked until the service desk helps you, so I cannot reset or unlock it. \
+                 Nothing was changed; please contact the service desk.",
+            );
+            return;
+        }
         if !self.otp_required {
             let challenge = self.challenges.confirmed_without_code(action, &entry.dn, started);
             self.perform(turn, message, challenge).await;
