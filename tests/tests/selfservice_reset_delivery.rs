@@ -87,10 +87,17 @@ async fn start(prefix: &str, ldap: &TestLdap) -> (TestBroker, Setup, TopicNames,
     (broker, setup, names, (gateway, service))
 }
 
+/// Stops the services before the broker goes (a consumer committing to a stopped broker
+/// would block the runtime's shutdown).
+async fn stop((gateway, service): Running) {
+    service.stop().await.expect("selfservice stops");
+    gateway.stop().await.expect("gateway stops");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reset_only_when_the_user_can_receive_it_channel_down_leaves_directory_unchanged() {
     let ldap = spawn_ldap_tls();
-    let (broker, setup, names, _running) = start("ssdeliv1", &ldap).await;
+    let (broker, setup, names, running) = start("ssdeliv1", &ldap).await;
     let alice = user_dn("alice");
 
     let code = challenge(&setup, "U0ALICE", "alice@example.org").await;
@@ -117,12 +124,13 @@ async fn reset_only_when_the_user_can_receive_it_channel_down_leaves_directory_u
         "password unchanged since seeding\n{entry}"
     );
     assert!(setup.recorder.texts().iter().all(|t| !t.contains("Temporary password")));
+    stop(running).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reset_only_when_the_user_can_receive_it_reply_failing_after_the_change_locks_the_account() {
     let ldap = spawn_ldap_tls();
-    let (broker, setup, names, _running) = start("ssdeliv2", &ldap).await;
+    let (broker, setup, names, running) = start("ssdeliv2", &ldap).await;
     let bob = user_dn("bob");
 
     let code = challenge(&setup, "U0BOB", "bob@example.org").await;
@@ -189,4 +197,5 @@ async fn reset_only_when_the_user_can_receive_it_reply_failing_after_the_change_
     assert_eq!(actions[2].outcome, "refused", "{actions:#?}");
     assert_eq!(actions[2].reason.as_deref(), Some("locked_pending_helpdesk"));
     assert!(ldap.read_entry(&bob).contains("pwdAccountLockedTime: 000001010000Z"));
+    stop(running).await;
 }
