@@ -84,11 +84,14 @@ pub fn seeded_directory(
     directory: Option<&DirectoryProcess>,
     data_dir: &Path,
 ) -> SelfServiceConfig {
+    if config.directory.url == SelfServiceConfig::default().directory.url {
+        // The default and the private slapd are on loopback: plain LDAP is allowed there alone
+        // (without a started slapd, resets then fail as "directory unavailable", as before).
+        config.directory.allow_insecure = true;
+    }
     if let Some(directory) = directory {
         if config.directory.url == SelfServiceConfig::default().directory.url {
             config.directory.url = directory.url.clone();
-            // The private slapd listens on loopback only; plain LDAP is allowed there alone.
-            config.directory.allow_insecure = true;
         }
         if config.directory.bind_password.expose_secret().is_empty() {
             config.directory.bind_password = SecretString::from(SEEDED_SERVICE_PASSWORD);
