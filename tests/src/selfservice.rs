@@ -33,6 +33,15 @@ pub async fn spawn_selfservice(
     };
     config.group_id = format!("{}selfservice", names.prefix);
     config.directory.url = ldap.url.clone();
+    match &ldap.ca_file {
+        // A TLS test directory: StartTLS with its test CA.
+        Some(ca) => {
+            config.directory.starttls = true;
+            config.directory.ca_file = Some(ca.clone());
+        }
+        // The plain test directory listens on loopback only.
+        None => config.directory.allow_insecure = true,
+    }
     config.directory.bind_dn = SERVICE_DN.to_owned();
     config.directory.bind_password = SecretString::from(SERVICE_PASSWORD);
     config.reply.webhook_url = reply_url.to_owned();
@@ -50,6 +59,7 @@ pub struct Recorder {
     pub url: String,
     bodies: Arc<Mutex<Vec<Value>>>,
     failing: Arc<Mutex<bool>>,
+    fail_after: Arc<Mutex<Option<usize>>>,
 }
 
 impl Recorder {
@@ -61,6 +71,12 @@ impl Recorder {
     /// Makes the server answer 500 (true) or 200 (false).
     pub fn set_failing(&self, failing: bool) {
         *self.failing.lock().unwrap() = failing;
+    }
+
+    /// Accepts `accepted` more bodies, then answers 500 to every request.
+    pub fn fail_after(&self, accepted: usize) {
+        let already = self.bodies.lock().unwrap().len();
+        *self.fail_after.lock().unwrap() = Some(already + accepted);
     }
 
     /// The texts received so far.
@@ -88,6 +104,10 @@ async fn record(State(recorder): State<Recorder>, body: axum::body::Bytes) -> St
     if *recorder.failing.lock().unwrap() {
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
+    let limit = *recorder.fail_after.lock().unwrap();
+    if limit.is_some_and(|limit| recorder.bodies.lock().unwrap().len() >= limit) {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
     let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     recorder.bodies.lock().unwrap().push(value);
     StatusCode::OK
@@ -100,6 +120,7 @@ pub async fn spawn_recorder() -> Recorder {
         url: format!("http://127.0.0.1:{}", listener.local_addr().expect("addr").port()),
         bodies: Arc::default(),
         failing: Arc::default(),
+        fail_after: Arc::default(),
     };
     let app = axum::Router::new().fallback(post(record)).with_state(recorder.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -82,6 +82,64 @@ fn every_config_map_loads_into_its_service_config() {
     check_config::<opsline_console::ConsoleConfig>("console");
 }
 
+/// Issue 16 item 2 in the manifests: selfservice reaches the directory over LDAPS with the CA
+/// from a Secret, and its one-time-code notifier and reply relay are https.
+#[test]
+fn selfservice_uses_ldaps_with_a_ca_from_a_secret_and_https_relays() {
+    use opsline_selfservice::transport::{LdapTransport, ldap_transport, require_https};
+
+    let path = repo_root().join("deploy/k8s/services/selfservice.yaml");
+    let manifest = documents(&path);
+    let toml = of_kind(&manifest, "ConfigMap")
+        .iter()
+        .find_map(|m| m["data"]["config.toml"].as_str().map(str::to_owned))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(&file, toml).unwrap();
+    let config: opsline_selfservice::SelfServiceConfig = opsline_runtime::config::load(Some(&file)).unwrap();
+    assert_eq!(ldap_transport(&config.directory).unwrap(), LdapTransport::Ldaps);
+    assert!(!config.directory.allow_insecure);
+    require_https("notifier.url", &config.notifier.url).unwrap();
+    require_https("reply.webhook_url", &config.reply.webhook_url).unwrap();
+    let ca_file = config.directory.ca_file.expect("directory.ca_file");
+    let ca_dir = ca_file.parent().unwrap().to_str().unwrap();
+
+    let deployment = of_kind(&manifest, "Deployment")[0];
+    let spec = &deployment["spec"]["template"]["spec"];
+    let mount = spec["containers"][0]["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mountPath"] == ca_dir)
+        .unwrap_or_else(|| panic!("nothing mounted at {ca_dir}"));
+    assert_eq!(mount["readOnly"], Value::Bool(true));
+    let volume = spec["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .unwrap();
+    let secret = volume["secret"]["secretName"]
+        .as_str()
+        .expect("the CA volume is a Secret");
+    let file_name = ca_file.file_name().unwrap().to_str().unwrap();
+    let items = volume["secret"]["items"].as_array().unwrap();
+    assert!(
+        items.iter().any(|i| i["path"] == file_name),
+        "{file_name} not projected"
+    );
+    let example = documents(&repo_root().join("deploy/k8s/secrets.example.yaml"));
+    let declared = of_kind(&example, "Secret")
+        .into_iter()
+        .find(|s| s["metadata"]["name"] == secret)
+        .unwrap_or_else(|| panic!("Secret {secret} not in secrets.example.yaml"));
+    for item in items {
+        let key = item["key"].as_str().unwrap();
+        assert!(declared["stringData"][key].is_string(), "{secret} has no key {key}");
+    }
+}
+
 #[test]
 fn every_image_is_pinned_and_every_service_has_a_runbook() {
     let root = repo_root();

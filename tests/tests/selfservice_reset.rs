@@ -110,7 +110,10 @@ async fn user_resets_own_password_with_one_time_code_and_no_secret_leaks() {
     )
     .await;
     assert_eq!(status, 200);
-    let texts = recorder.wait_texts(2, Duration::from_secs(30)).await;
+    // The reply channel is checked with a notice before the directory changes, then the password.
+    let texts = recorder.wait_texts(3, Duration::from_secs(30)).await;
+    let notice = &recorder.texts()[2];
+    assert!(notice.contains("setting a temporary password now"), "{notice}");
     let reply = texts.first().expect("reset reply");
     let password = reply
         .split("Temporary password: ")

@@ -57,12 +57,14 @@ async fn every_service_becomes_ready_and_stops_the_same_way() {
     };
     let data = read_labeled_csv(shared_data().join("tickets/topic-train.csv"), &[], "").expect("training csv");
     let model = train(&data.texts[..500], &data.labels[..500], &TrainConfig::default()).expect("train");
-    let selfservice = SelfServiceConfig {
+    let mut selfservice = SelfServiceConfig {
         topic_prefix: prefix.clone(),
         group_id: format!("{prefix}selfservice"),
         kafka: kafka.clone(),
         ..SelfServiceConfig::default()
     };
+    // No directory is started here: the default loopback URL, plain LDAP allowed there only.
+    selfservice.directory.allow_insecure = true;
 
     let logintel = spawn::<Logintel>(logintel, ()).await;
     let triage = spawn::<Triage>(triage, Some(model)).await;

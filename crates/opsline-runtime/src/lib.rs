@@ -6,6 +6,8 @@
 //! - [`shutdown`]: one cancellation token per process, tripped by SIGTERM or Ctrl-C.
 //! - [`metrics`]: the Prometheus registry every component registers into.
 //! - [`http`]: `/healthz`, `/readyz` and `/metrics` routes.
+//! - [`client_tls`]: the one `ca_file` loader and client TLS configuration; the loopback rule
+//!   for plain transports.
 //! - [`outbound`]: the one outbound HTTP(S) client (hyper + rustls/`ring`, no redirects, timeouts).
 //! - [`service`]: the [`service::Service`] trait, [`service::Application`] and a binary's `main`.
 //! - [`runner`]: the one runner: HTTP API plus ops routes, critical and background tasks,
@@ -13,6 +15,7 @@
 //! - [`readiness`]: the one readiness rule (every condition met, not stopping).
 //! - [`error`]: the three kinds of failure, start-up and run errors, the exit report.
 
+pub mod client_tls;
 pub mod config;
 pub mod error;
 pub mod http;

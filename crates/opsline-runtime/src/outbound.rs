@@ -135,32 +135,9 @@ fn http_connector(connect_timeout: Duration) -> HttpConnector {
     http
 }
 
-/// The system roots (those that parse) plus every certificate in the PEM file `ca_file`.
+/// The shared loader of [`crate::client_tls`], its error as a TLS error.
 fn roots_with_ca_file(ca_file: &Path) -> Result<rustls::RootCertStore, OutboundError> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-
-    let mut roots = rustls::RootCertStore::empty();
-    let system = rustls_native_certs::load_native_certs();
-    let (system_added, _unparsable) = roots.add_parsable_certificates(system.certs);
-    let file = ca_file.display();
-    let extra = CertificateDer::pem_file_iter(ca_file)
-        .map_err(|e| OutboundError::Tls(format!("ca_file {file}: {e}")))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| OutboundError::Tls(format!("ca_file {file}: {e}")))?;
-    if extra.is_empty() {
-        return Err(OutboundError::Tls(format!(
-            "ca_file {file}: no certificate in the file"
-        )));
-    }
-    let extra_count = extra.len();
-    for certificate in extra {
-        roots
-            .add(certificate)
-            .map_err(|e| OutboundError::Tls(format!("ca_file {file}: {e}")))?;
-    }
-    tracing::debug!(system_added, extra_count, "outbound TLS trust anchors loaded");
-    Ok(roots)
+    crate::client_tls::roots_with_ca_file(ca_file).map_err(|e| OutboundError::Tls(e.to_string()))
 }
 
 /// The `ring` crypto provider every rustls configuration of the workspace uses.

@@ -49,12 +49,14 @@ incidents.";
         let topics = Topics::new(plan.names());
 
         let classifier = IntentClassifier::builtin().startup("cannot compile the built-in intent rules")?;
-        let directory = Directory::new(config.directory.clone());
+        let directory = Directory::new(config.directory.clone()).startup("invalid [directory] settings")?;
+        let sender = ReplySender::new(config.reply.clone()).startup("invalid [reply] settings")?;
         let auditor = Auditor {
             cost_per_ticket: config.cost_per_ticket,
         };
         let reset = ResetFlow::new(
             directory.clone(),
+            sender.clone(),
             notifier,
             config.password_policy.clone(),
             config.otp.clone(),
@@ -65,7 +67,6 @@ incidents.";
         let status: SharedStatus = Arc::new(RwLock::new(StatusBook::default()));
         let handler = Handler::new(classifier, reset, directory, status.clone(), auditor)
             .startup("invalid self-service settings")?;
-        let sender = ReplySender::new(config.reply.clone()).startup("invalid [reply] settings")?;
         let metrics = SelfServiceMetrics::register(runner.metrics());
         // Every replica follows every partition from the beginning; chat messages are
         // consumed once it has read what the topics held at start.

@@ -63,12 +63,38 @@ impl Default for SelfServiceConfig {
     }
 }
 
+/// Which directory server the self-service account talks to (how a password is set, how an
+/// account is unlocked and locked).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectoryMode {
+    /// OpenLDAP (or another RFC directory): `userPassword`, the ppolicy overlay's
+    /// `pwdAccountLockedTime` for unlock and lock.
+    #[default]
+    Openldap,
+    /// Microsoft Active Directory: `unicodePwd` (the quoted password in UTF-16LE, accepted only
+    /// over an encrypted connection) with `pwdLastSet = 0` (change at next sign-in),
+    /// `lockoutTime = 0` to unlock, `userAccountControl` ACCOUNTDISABLE to lock.
+    ActiveDirectory,
+}
+
 /// The LDAP directory and how chat users map to its entries.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DirectoryConfig {
-    /// `ldap://host:port` (plain LDAP; run it on a trusted network or loopback).
+    /// `ldaps://host:port` (TLS from the first byte), or `ldap://host:port` with `starttls = true`.
+    /// Plain `ldap://` without StartTLS is refused at start-up unless `allow_insecure = true`
+    /// and the host is loopback (tests, `opsline up`).
     pub url: String,
+    /// Upgrade an `ldap://` connection with the StartTLS extended operation before binding.
+    pub starttls: bool,
+    /// A PEM file of CA certificates trusted for the directory's certificate, besides the
+    /// system roots (a private or corporate CA).
+    pub ca_file: Option<PathBuf>,
+    /// Allows plain `ldap://` without TLS, and only to a loopback host.
+    pub allow_insecure: bool,
+    /// `openldap` (default) or `active_directory`.
+    pub mode: DirectoryMode,
     /// Where users are searched (subtree).
     pub base_dn: String,
     /// The service account that may set passwords and clear lockouts.
@@ -82,8 +108,9 @@ pub struct DirectoryConfig {
     pub mail_attribute: String,
     /// Extra LDAP filter every matching entry must satisfy, e.g. `(objectClass=inetOrgPerson)`.
     pub user_filter: String,
-    /// `ppolicy` (the overlay sets `pwdReset` after an administrative change),
-    /// `attribute` (write `pwdReset: TRUE` explicitly) or `none`.
+    /// OpenLDAP mode: `ppolicy` (the overlay sets `pwdReset` after an administrative change),
+    /// `attribute` (write `pwdReset: TRUE` explicitly) or `none`. Active Directory mode always
+    /// writes `pwdLastSet = 0`.
     pub must_change: String,
     /// Timeout of each directory operation.
     pub timeout_ms: u64,
@@ -93,6 +120,10 @@ impl Default for DirectoryConfig {
     fn default() -> Self {
         Self {
             url: "ldap://127.0.0.1:3389".to_owned(),
+            starttls: false,
+            ca_file: None,
+            allow_insecure: false,
+            mode: DirectoryMode::Openldap,
             base_dn: "ou=people,dc=example,dc=org".to_owned(),
             bind_dn: "cn=selfservice,ou=services,dc=example,dc=org".to_owned(),
             bind_password: SecretString::from(String::new()),
@@ -167,7 +198,7 @@ pub struct NotifierConfig {
     pub kind: String,
     /// File of the `file` notifier.
     pub path: String,
-    /// URL of the `webhook` notifier.
+    /// URL of the `webhook` notifier: `https://`, or `http://` only to a loopback host.
     pub url: String,
     /// A PEM file of extra CA certificates trusted for an `https` notifier URL, besides
     /// the system roots (a corporate or private CA).
@@ -190,7 +221,8 @@ impl Default for NotifierConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ReplyConfig {
     /// Outbound webhook for messages that carry no response URL (or for every reply when
-    /// `use_response_url` is false).
+    /// `use_response_url` is false): `https://`, or `http://` only to a loopback host (the
+    /// same rule holds for a message's response URL).
     pub webhook_url: String,
     /// Whether to answer on a message's own response URL (Slack's `response_url`).
     pub use_response_url: bool,

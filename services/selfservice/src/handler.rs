@@ -53,7 +53,7 @@ impl Handler {
         let mut turn = Turn::default();
         let user = message.user_id.as_str();
         if self.reset.is_code_answer(user, &message.text) {
-            self.reset.confirm(&mut turn, user, &message.text, started).await;
+            self.reset.confirm(&mut turn, message, started).await;
             return (Intent::PasswordReset, turn);
         }
         let prediction = self.classifier.classify(&message.text);
@@ -81,7 +81,7 @@ impl Handler {
             None => {}
         }
         match prediction.intent {
-            Intent::PasswordReset => self.reset.request(&mut turn, user, &message.text, started).await,
+            Intent::PasswordReset => self.reset.request(&mut turn, message, started).await,
             Intent::TicketStatus => self.ticket_status(&mut turn, message, started).await,
             Intent::ServiceStatus => self.service_status(&mut turn, message, started),
             Intent::OpenTicket => self.open_ticket(&mut turn, message, false).await,

@@ -22,17 +22,21 @@
 //! backoff and dead-lettered (redacted) on final failure.
 //!
 //! # Modules
-//! [`config`], [`error`], [`directory`] (LDAP), [`password`], [`otp`] (codes and
-//! notifiers), [`reset`] (the reset/unlock flow), [`screen`] (injection and other-account screening), [`status`] (materialized state),
+//! [`config`], [`error`], [`transport`] (LDAPS/StartTLS and https rules), [`directory`]
+//! (LDAP), [`modify`] (each mode's modify operations), [`password`], [`otp`] (codes and
+//! notifiers), [`reset`] (the reset/unlock flow), [`delivery`] (reset only when the reply
+//! channel works; lock pending the helpdesk otherwise), [`screen`] (injection and other-account screening), [`status`] (materialized state),
 //! [`handler`] (one message to one [`turn::Turn`]), [`reply`] (private replies),
 //! [`processor`] (Kafka), [`app`] (the runnable service).
 
 pub mod app;
 pub mod config;
+pub mod delivery;
 pub mod directory;
 pub mod error;
 pub mod handler;
 mod metrics;
+pub mod modify;
 pub mod otp;
 pub mod password;
 pub mod processor;
@@ -40,6 +44,7 @@ pub mod reply;
 pub mod reset;
 pub mod screen;
 pub mod status;
+pub mod transport;
 pub mod turn;
 
 pub use app::SelfService;

@@ -159,9 +159,12 @@ pub fn notifier_from_config(config: &NotifierConfig) -> Result<Option<Arc<dyn No
             path: PathBuf::from(&config.path),
         }))),
         "webhook" if !config.url.is_empty() => Ok(Some(Arc::new(WebhookNotifier {
+            url: {
+                crate::transport::require_https("notifier.url", &config.url)?;
+                config.url.clone()
+            },
             client: OutboundClient::with_ca_file(Duration::from_secs(5), config.ca_file.as_deref())
                 .map_err(|e| SelfServiceError::Startup(format!("HTTP client: {e}")))?,
-            url: config.url.clone(),
         }))),
         other => Err(SelfServiceError::Startup(format!(
             "notifier kind {other:?} needs its path/url (kinds: file, webhook, none)"

@@ -123,7 +123,12 @@ impl ChatProcessor {
         let mut out = Vec::new();
         let mut audits: Vec<SelfServiceAction> = turn.audits;
         for reply in turn.replies {
-            if let Err(error) = self.sender.deliver(&message, &reply.private_text).await {
+            let delivered = if reply.delivered {
+                Ok(())
+            } else {
+                self.sender.deliver(&message, &reply.private_text).await
+            };
+            if let Err(error) = delivered {
                 tracing::warn!(code = error.code(), %error, "private reply not delivered");
                 out.push(self.dead_letter(record, &message, &reply.redacted_text, &error)?);
                 // Not resolved for the user (a reset password they never received included).

@@ -1,5 +1,6 @@
 //! Private replies posted straight to the chat platform: Slack's `response_url`
-//! (an ephemeral message, always `https`) or the configured outbound webhook, through
+//! (an ephemeral message, `https`) or the configured outbound webhook (`https`; plain `http`
+//! only to a loopback host, see [`crate::transport`]), through
 //! the workspace's [`OutboundClient`] (`http` and `https`, no redirects) with `backon`
 //! retries on connection errors, timeouts, 429 and 5xx; the caller dead-letters a reply
 //! that still failed (with the redacted text only). The reply text is a `SecretString`
@@ -33,7 +34,11 @@ struct Failure {
 
 impl ReplySender {
     /// A sender with `config`.
+    /// Refuses a `webhook_url` that is not `https` outside loopback.
     pub fn new(config: ReplyConfig) -> Result<Self, SelfServiceError> {
+        if !config.webhook_url.is_empty() {
+            crate::transport::require_https("reply.webhook_url", &config.webhook_url)?;
+        }
         let client = OutboundClient::with_ca_file(
             Duration::from_millis(config.timeout_ms.max(100)),
             config.ca_file.as_deref(),
@@ -48,6 +53,9 @@ impl ReplySender {
             let allowed = self.config.allowed_url_prefixes.is_empty()
                 || self.config.allowed_url_prefixes.iter().any(|p| url.starts_with(p));
             if allowed {
+                // A response URL is a credential: never sent in clear outside loopback.
+                crate::transport::require_https("the response URL", url)
+                    .map_err(|_| SelfServiceError::Reply("response URL is not https".to_owned()))?;
                 return Ok(url.clone());
             }
             return Err(SelfServiceError::Reply(

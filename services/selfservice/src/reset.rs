@@ -5,28 +5,33 @@
 //! (a message naming another account is refused). With the second factor on, a
 //! one-time code goes to the entry's registered e-mail and the action runs only when
 //! the same chat user sends that code back. The temporary password goes only into the
-//! private reply; the redacted copy, the audit event and every log line carry none.
+//! private reply, and only after that reply channel was checked ([`crate::delivery`]); the
+//! redacted copy, the audit event and every log line carry none.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use opsline_events::ops::ChatMessage;
 use opsline_runtime::Classify;
 use regex::Regex;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use crate::config::{OtpConfig, PasswordPolicy, RateLimitConfig};
+use crate::delivery::ResetDelivery;
 use crate::directory::{Directory, Lookup};
 use crate::error::SelfServiceError;
 use crate::otp::{Challenge, Challenges, CodeCheck, Notifier, PendingAction};
 use crate::password;
-use crate::turn::{Auditor, Reply, Turn};
+use crate::reply::ReplySender;
+use crate::turn::{Auditor, Turn};
 
 const INTENT: &str = "password_reset";
 
 /// The reset/unlock flow and its per-user state (open challenges, rate limits).
 pub struct ResetFlow {
     directory: Directory,
+    sender: ReplySender,
     notifier: Option<Arc<dyn Notifier>>,
     policy: PasswordPolicy,
     otp_required: bool,
@@ -37,9 +42,11 @@ pub struct ResetFlow {
 }
 
 impl ResetFlow {
-    /// A flow on `directory`, sending codes through `notifier`.
+    /// A flow on `directory`, sending codes through `notifier` and temporary passwords
+    /// through `sender`.
     pub fn new(
         directory: Directory,
+        sender: ReplySender,
         notifier: Option<Arc<dyn Notifier>>,
         policy: PasswordPolicy,
         otp: OtpConfig,
@@ -53,6 +60,7 @@ impl ResetFlow {
         .map_err(|e| SelfServiceError::Startup(e.to_string()))?;
         Ok(Self {
             directory,
+            sender,
             notifier,
             policy,
             otp_required: otp.required,
@@ -81,8 +89,9 @@ impl ResetFlow {
         );
     }
 
-    /// Handles "reset/unlock my account" from the verified `user_id`.
-    pub async fn request(&mut self, turn: &mut Turn, user_id: &str, text: &str, started: Instant) {
+    /// Handles "reset/unlock my account" from the verified author of `message`.
+    pub async fn request(&mut self, turn: &mut Turn, message: &ChatMessage, started: Instant) {
+        let (user_id, text) = (message.user_id.as_str(), message.text.as_str());
         let action = if text.to_lowercase().contains("unlock") || text.to_lowercase().contains("locked") {
             PendingAction::AccountUnlock
         } else {
@@ -133,9 +142,25 @@ impl ResetFlow {
             self.refuse_other_account(turn, user_id, started);
             return;
         }
+        if entry.locked_by_helpdesk {
+            turn.audits.push(self.auditor.action(
+                user_id,
+                name,
+                "refused",
+                Some("locked_pending_helpdesk"),
+                Some(&entry.dn),
+                started,
+            ));
+            turn.say(
+                INTENT,
+                "Your account is locked until the service desk helps you, so I cannot reset or unlock it. \
+                 Nothing was changed; please contact the service desk.",
+            );
+            return;
+        }
         if !self.otp_required {
             let challenge = self.challenges.confirmed_without_code(action, &entry.dn, started);
-            self.perform(turn, user_id, challenge).await;
+            self.perform(turn, message, challenge).await;
             return;
         }
         let (Some(notifier), Some(mail)) = (self.notifier.clone(), entry.mail.clone()) else {
@@ -183,8 +208,9 @@ impl ResetFlow {
         );
     }
 
-    /// Handles a code sent back by `user_id`.
-    pub async fn confirm(&mut self, turn: &mut Turn, user_id: &str, text: &str, started: Instant) {
+    /// Handles a code sent back by the author of `message`.
+    pub async fn confirm(&mut self, turn: &mut Turn, message: &ChatMessage, started: Instant) {
+        let (user_id, text) = (message.user_id.as_str(), message.text.as_str());
         if !self.limiter.allow(user_id) {
             turn.audits.push(
                 self.auditor
@@ -194,7 +220,7 @@ impl ResetFlow {
             return;
         }
         match self.challenges.check(user_id, text) {
-            CodeCheck::Confirmed(challenge) => self.perform(turn, user_id, challenge).await,
+            CodeCheck::Confirmed(challenge) => self.perform(turn, message, challenge).await,
             CodeCheck::Wrong { attempts_left } => {
                 turn.audits.push(
                     self.auditor
@@ -222,7 +248,8 @@ impl ResetFlow {
         }
     }
 
-    async fn perform(&mut self, turn: &mut Turn, user_id: &str, challenge: Challenge) {
+    async fn perform(&mut self, turn: &mut Turn, message: &ChatMessage, challenge: Challenge) {
+        let user_id = message.user_id.as_str();
         let name = challenge.action.as_str();
         let started = challenge.started;
         match challenge.action {
@@ -235,25 +262,12 @@ impl ResetFlow {
                         return;
                     }
                 };
-                if let Err(error) = self.directory.set_password(&challenge.dn, &temporary).await {
-                    self.directory_failed(turn, user_id, name, &error, started);
-                    return;
-                }
-                let template = |password: &str| {
-                    format!(
-                        "Your password was reset. Temporary password: {password}\n\
-                         You must choose a new one at your next sign-in."
-                    )
+                let delivery = ResetDelivery {
+                    directory: &self.directory,
+                    sender: &self.sender,
+                    auditor: self.auditor,
                 };
-                turn.replies.push(Reply {
-                    private_text: SecretString::from(template(temporary.expose_secret())),
-                    redacted_text: template("[sent privately]"),
-                    intent: INTENT,
-                });
-                turn.audits.push(
-                    self.auditor
-                        .action(user_id, name, "succeeded", None, Some(&challenge.dn), started),
-                );
+                delivery.reset(turn, message, &challenge.dn, &temporary, started).await;
             }
             PendingAction::AccountUnlock => match self.directory.unlock(&challenge.dn).await {
                 Ok(was_locked) => {

@@ -16,6 +16,9 @@ pub struct Reply {
     pub redacted_text: String,
     /// The intent answered.
     pub intent: &'static str,
+    /// Already delivered to the platform by the flow that made it (only the redacted copy
+    /// is left to publish).
+    pub delivered: bool,
 }
 
 impl Reply {
@@ -26,6 +29,7 @@ impl Reply {
             private_text: SecretString::from(text.clone()),
             redacted_text: text,
             intent,
+            delivered: false,
         }
     }
 }

@@ -76,14 +76,19 @@ pub fn start_directory(data_dir: &Path) -> Option<DirectoryProcess> {
     }
 }
 
-/// The self-service configuration pointed at the started directory and its seeded
-/// service account when the configuration names none, with one-time codes written to
+/// The self-service configuration pointed at the started directory (plain LDAP on loopback,
+/// `allow_insecure`) and its seeded service account when the configuration names none, with one-time codes written to
 /// `<data_dir>/selfservice-codes.jsonl` when no notifier is configured.
 pub fn seeded_directory(
     mut config: SelfServiceConfig,
     directory: Option<&DirectoryProcess>,
     data_dir: &Path,
 ) -> SelfServiceConfig {
+    if config.directory.url == SelfServiceConfig::default().directory.url {
+        // The default and the private slapd are on loopback: plain LDAP is allowed there alone
+        // (without a started slapd, resets then fail as "directory unavailable", as before).
+        config.directory.allow_insecure = true;
+    }
     if let Some(directory) = directory {
         if config.directory.url == SelfServiceConfig::default().directory.url {
             config.directory.url = directory.url.clone();
