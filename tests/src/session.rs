@@ -18,6 +18,11 @@ pub struct PageSession {
     pub csrf: String,
 }
 
+/// `fields` as a form body.
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(fields).unwrap()
+}
+
 /// A client that does not follow redirects.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -39,12 +44,29 @@ pub fn csrf_of(html: &str) -> Option<String> {
     Some(html[start..end].to_owned())
 }
 
+/// The sign-in form of the page service at `base`: the `name=value` of its sign-in cookie
+/// and the matching `csrf` field of the form.
+pub async fn sign_in_form(base: &str) -> (String, String) {
+    let response = client().get(format!("{}/login", origin(base))).send().await.unwrap();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().trim().to_owned())
+        .unwrap_or_default();
+    let html = response.text().await.unwrap();
+    let csrf = csrf_of(&html).unwrap_or_default();
+    (cookie, csrf)
+}
+
 /// Signs in on the page service at `base` (its origin) with `token`; panics when refused.
 pub async fn sign_in(base: &str, token: &str) -> PageSession {
     let base = origin(base);
+    let (login_cookie, login_csrf) = sign_in_form(&base).await;
     let response = client()
         .post(format!("{base}/login"))
-        .form(&[("token", token)])
+        .header("cookie", &login_cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([("token", token), ("csrf", login_csrf.as_str())]).unwrap())
         .send()
         .await
         .unwrap();
@@ -77,10 +99,15 @@ pub async fn browser_sign_in(browser: &mut Browser, base: &str, token: &str) {
         .await;
     let token_js = serde_json::to_string(token).unwrap();
     browser
-        .eval(&format!("document.querySelector('input[name=token]').value = {token_js}"))
+        .eval(&format!(
+            "document.querySelector('input[name=token]').value = {token_js}"
+        ))
         .await;
     browser.click("form[action=\"/login\"] button").await;
     browser
-        .wait_for("document.body.innerText.includes('signed in as')", Duration::from_secs(30))
+        .wait_for(
+            "document.body.innerText.includes('signed in as')",
+            Duration::from_secs(30),
+        )
         .await;
 }

@@ -2,6 +2,7 @@
 //! One test per point, each named after it:
 //! - `csrf_tokens_on_every_form`: every `POST` form of a signed-in page carries the session's
 //!   CSRF token, and a form post from a session without it, or with another, is refused (403);
+//!   the sign-in form carries a token bound to a cookie, and a sign-in without it is refused;
 //! - `session_cookie_is_a_secure_host_cookie_holding_a_session_id`: sign-in sets
 //!   `__Host-...; Secure; HttpOnly; SameSite=Strict; Path=/` holding a random id, not the
 //!   token; a cookie holding the raw token signs nobody in; sign-out deletes the session;
@@ -17,9 +18,9 @@ use std::time::Duration;
 
 use opsline_e2e::console::{ConsolePipeline, HELPDESK, SRE, VIEWER, start_with, tokens};
 use opsline_e2e::postmortem::spawn_postmortem_on;
-use opsline_e2e::session::{client, csrf_of, sign_in};
-use opsline_e2e::spawn_broker;
+use opsline_e2e::session::{client, form_body, sign_in, sign_in_form};
 use opsline_e2e::spawn::reserve_loopback;
+use opsline_e2e::spawn_broker;
 use opsline_events::logs::IncidentStatus;
 
 async fn get(url: &str, cookie: Option<&str>) -> (u16, String, Option<String>) {
@@ -39,7 +40,8 @@ async fn post_form(url: &str, cookie: &str, fields: &[(&str, &str)]) -> (u16, St
     let response = client()
         .post(url)
         .header("cookie", cookie)
-        .form(fields)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(fields))
         .send()
         .await
         .unwrap();
@@ -49,7 +51,10 @@ async fn post_form(url: &str, cookie: &str, fields: &[(&str, &str)]) -> (u16, St
 /// Every `<form method="post"` of `html` followed by the CSRF field holding `csrf`.
 fn every_post_form_has(html: &str, csrf: &str) -> (usize, usize) {
     let field = format!("<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">");
-    let forms = html.match_indices("<form method=\"post\"").map(|(i, _)| i).collect::<Vec<_>>();
+    let forms = html
+        .match_indices("<form method=\"post\"")
+        .map(|(i, _)| i)
+        .collect::<Vec<_>>();
     let with = forms
         .iter()
         .filter(|&&i| {
@@ -105,13 +110,27 @@ async fn csrf_tokens_on_every_form(both: &Both) {
         .filter(|i| i.status == IncidentStatus::Open)
         .map(|i| i.incident_id)
         .collect::<Vec<_>>();
+    // The sign-in form too: a sign-in without the form's token (another site posting it) is
+    // refused; with the token of another visitor's form, too.
+    for pages in [base, &both.postmortem] {
+        let (status, body) = post_form(&format!("{pages}/login"), "", &[("token", SRE)]).await;
+        assert_eq!(status, 403, "{pages}: {body}");
+        let (cookie, csrf) = sign_in_form(pages).await;
+        assert!(cookie.contains("_login=") && !csrf.is_empty(), "{cookie} {csrf}");
+        let (_, other) = sign_in_form(pages).await;
+        let (status, _) = post_form(&format!("{pages}/login"), &cookie, &[("token", SRE), ("csrf", &other)]).await;
+        assert_eq!(status, 403, "{pages}");
+    }
     let sre = sign_in(base, SRE).await;
     // Every POST form of every console page carries this session's token.
     for path in ["/".to_owned(), "/queue".to_owned(), format!("/incidents/{}", open[0])] {
         let (status, html, _) = get(&format!("{base}{path}"), Some(&sre.cookie)).await;
         assert_eq!(status, 200, "{path}");
         let (forms, with) = every_post_form_has(&html, &sre.csrf);
-        assert!(forms >= 1 && forms == with, "{path}: {with} of {forms} forms carry the token");
+        assert!(
+            forms >= 1 && forms == with,
+            "{path}: {with} of {forms} forms carry the token"
+        );
     }
     // A form post without the token, or with another session's, is refused; with it, done.
     let action = format!("{base}/incidents/{}/assign", open[0]);
@@ -142,7 +161,10 @@ async fn csrf_tokens_on_every_form(both: &Both) {
     let (forms, with) = every_post_form_has(&html, &pm.csrf);
     assert!(forms >= 1 && forms == with, "postmortem home: {with} of {forms}");
     let (status, body) = post_form(
-        &format!("{}/postmortems/00000000-0000-0000-0000-000000000000/comments", both.postmortem),
+        &format!(
+            "{}/postmortems/00000000-0000-0000-0000-000000000000/comments",
+            both.postmortem
+        ),
         &pm.cookie,
         &[("text", "hi")],
     )
@@ -175,7 +197,8 @@ async fn session_cookie_is_a_secure_host_cookie_holding_a_session_id(both: &Both
         let response = client()
             .post(format!("{base}/logout"))
             .header("cookie", &session.cookie)
-            .form(&[("csrf", session.csrf.as_str())])
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_body(&[("csrf", session.csrf.as_str())]))
             .send()
             .await
             .unwrap();
@@ -203,8 +226,14 @@ async fn no_token_in_urls(both: &Both) {
     ] {
         let (status, html, set_cookie) = get(&url, None).await;
         assert_eq!(status, 401, "{url} signed a visitor in");
-        assert!(set_cookie.is_none(), "{url}: {set_cookie:?}");
-        assert!(html.contains("<form method=\"post\" action=\"/login\""), "{url}: {html}");
-        assert!(csrf_of(&html).is_none());
+        // At most the sign-in form's own token cookie, never a session.
+        assert!(
+            set_cookie.as_deref().is_none_or(|c| c.contains("_login=")),
+            "{url}: {set_cookie:?}"
+        );
+        assert!(
+            html.contains("<form method=\"post\" action=\"/login\""),
+            "{url}: {html}"
+        );
     }
 }

@@ -101,7 +101,10 @@ async fn search_page_and_reading_view_render_in_headless_chromium() {
     viewer
         .wait_for("document.body.innerText.includes('Sign in')", Duration::from_secs(30))
         .await;
-    assert!(!viewer.html().await.contains("signed in as"), "a token in a URL signed in");
+    assert!(
+        !viewer.html().await.contains("signed in as"),
+        "a token in a URL signed in"
+    );
     browser_sign_in(&mut viewer, &url, VIEWER).await;
     viewer.navigate(&format!("{url}/?q=rate%20burst")).await;
     viewer
@@ -119,11 +122,17 @@ async fn search_page_and_reading_view_render_in_headless_chromium() {
     let mut sre = Browser::start(&bin, &dir.path().join("sre")).await;
     browser_sign_in(&mut sre, &url, SRE).await;
     sre.navigate(&reading).await;
-    sre.wait_for("document.body.innerText.includes('Mark reviewed')", Duration::from_secs(30))
-        .await;
+    sre.wait_for(
+        "document.body.innerText.includes('Mark reviewed')",
+        Duration::from_secs(30),
+    )
+    .await;
     let dom = sre.html().await;
     assert!(dom.contains("Mark reviewed"), "{dom}");
-    assert!(dom.contains("name=\"csrf\""), "the review form carries the CSRF token: {dom}");
+    assert!(
+        dom.contains("name=\"csrf\""),
+        "the review form carries the CSRF token: {dom}"
+    );
     assert!(dom.contains("[T1]") && dom.contains("Draft, needs review."), "{dom}");
     assert!(
         dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),

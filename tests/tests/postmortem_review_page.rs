@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use opsline_e2e::chromium::{Browser, chromium, screenshot_dir};
 use opsline_e2e::console::{HELPDESK, SRE, VIEWER, start_with, tokens};
-use opsline_e2e::session::{browser_sign_in, sign_in};
 use opsline_e2e::postmortem::{spawn_postmortem_on, wait_for_postmortem};
+use opsline_e2e::session::{browser_sign_in, sign_in};
 use opsline_e2e::spawn::reserve_loopback;
 use opsline_e2e::spawn_broker;
 use opsline_events::logs::IncidentStatus;

@@ -7,10 +7,14 @@
 //!   carry that token, as the `csrf` form field or an `X-CSRF-Token` header, else `403` with
 //!   the reason; the field is removed before the handler reads the form.
 //!
+//! The sign-in form has no session yet: a page served without one gets a random sign-in token
+//! in its forms and in a `<session cookie>_login` cookie (`__Host-`, `Secure; HttpOnly;
+//! SameSite=Strict`), and `POST /login` must carry both, equal (so another site cannot sign a
+//! visitor in to someone else's session).
+//!
 //! Exempt: requests with an `Authorization: Bearer` header (API calls carry no ambient
 //! credential a third-party page could borrow; the handlers then use the bearer token, not
-//! the cookie), `POST /login` (no session yet), and requests without a live session (the
-//! handler answers `401`).
+//! the cookie), and other requests without a live session (the handler answers `401`).
 
 use std::sync::Arc;
 
@@ -18,11 +22,14 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, SET_COOKIE};
 use http::{HeaderValue, Method, StatusCode};
 
 use crate::request::bearer;
-use crate::sessions::{Session, SessionStore};
+use subtle::ConstantTimeEq;
+
+use crate::sessions::{SessionStore, session_cookie};
+use crate::tokens::generate_token;
 
 /// Name of the hidden form field (and of the header, `X-CSRF-Token`) carrying the token.
 pub const CSRF_FIELD: &str = "csrf";
@@ -32,6 +39,8 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 /// Largest page rewritten to add the hidden fields.
 const MAX_PAGE_BYTES: usize = 32 * 1024 * 1024;
+/// Lifetime of a sign-in token (the sign-in form must be sent within it).
+const LOGIN_TOKEN_SECS: u64 = 3600;
 
 /// The middleware: checks the token of state-changing requests, adds it to the pages' forms.
 /// Install with `axum::middleware::from_fn_with_state(sessions, opsline_auth::csrf::guard)`.
@@ -39,17 +48,39 @@ pub async fn guard(State(store): State<Arc<SessionStore>>, request: Request, nex
     let has_bearer = bearer(request.headers()).is_some();
     let session = if has_bearer { None } else { store.get(request.headers()) };
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let request = match (&session, safe || request.uri().path() == "/login") {
-        (Some(session), false) => match checked(session, request).await {
+    let login_cookie = format!("{}_login", store.cookie_name());
+    let expected = match (&session, safe, request.uri().path() == "/login") {
+        (_, true, _) => None,
+        (None, false, true) if !has_bearer => Some(
+            session_cookie(request.headers(), &login_cookie)
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        (Some(session), false, _) => Some(session.csrf.clone()),
+        _ => None,
+    };
+    let request = match expected {
+        Some(expected) => match checked(&expected, request).await {
             Ok(request) => request,
             Err(response) => return *response,
         },
-        _ => request,
+        None => request,
     };
     let response = next.run(request).await;
+    if !is_html(response.headers()) {
+        return response;
+    }
     match session {
-        Some(session) if is_html(response.headers()) => with_fields(response, &session.csrf).await,
-        _ => response,
+        Some(session) => with_fields(response, &session.csrf, None).await,
+        None => match generate_token() {
+            Ok(token) => {
+                let cookie = format!(
+                    "{login_cookie}={token}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={LOGIN_TOKEN_SECS}"
+                );
+                with_fields(response, &token, Some(cookie)).await
+            }
+            Err(_) => response,
+        },
     }
 }
 
@@ -60,15 +91,21 @@ fn is_html(headers: &http::HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("text/html"))
 }
 
+/// Whether `presented` equals `expected` (constant time; an empty expected token matches
+/// nothing).
+fn token_matches(expected: &str, presented: &str) -> bool {
+    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
+}
+
 /// The request with the `csrf` field removed, or the `403` when the token is missing or wrong.
-async fn checked(session: &Session, request: Request) -> Result<Request, Box<Response>> {
+async fn checked(expected: &str, request: Request) -> Result<Request, Box<Response>> {
     let wants_json = !request
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if let Some(presented) = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        return if session.csrf_matches(presented) {
+        return if token_matches(expected, presented) {
             Ok(request)
         } else {
             Err(Box::new(refused("wrong CSRF token", wants_json)))
@@ -89,7 +126,7 @@ async fn checked(session: &Session, request: Request) -> Result<Request, Box<Res
     let (tokens, kept): (Vec<_>, Vec<_>) = fields.into_iter().partition(|(k, _)| k == CSRF_FIELD);
     match tokens.as_slice() {
         [] => return Err(Box::new(refused("missing CSRF token", false))),
-        [(_, token)] if session.csrf_matches(token) => {}
+        [(_, token)] if token_matches(expected, token) => {}
         _ => return Err(Box::new(refused("wrong CSRF token", false))),
     }
     let Ok(body) = serde_urlencoded::to_string(&kept) else {
@@ -118,7 +155,9 @@ fn refused(reason: &str, json: bool) -> Response {
         .into_response()
 }
 
-async fn with_fields(response: Response, token: &str) -> Response {
+/// `response` with the hidden fields added to its forms, and `cookie` set when a field was
+/// added (the sign-in token of a page without a session).
+async fn with_fields(response: Response, token: &str, cookie: Option<String>) -> Response {
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_PAGE_BYTES).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -126,8 +165,13 @@ async fn with_fields(response: Response, token: &str) -> Response {
     let Ok(html) = std::str::from_utf8(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
+    let out = add_csrf_fields(html, token);
+    let added = out.len() != html.len();
+    if let Some(value) = cookie.filter(|_| added).and_then(|c| HeaderValue::from_str(&c).ok()) {
+        parts.headers.append(SET_COOKIE, value);
+    }
     parts.headers.remove(CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(add_csrf_fields(html, token)))
+    Response::from_parts(parts, Body::from(out))
 }
 
 /// `html` with a hidden `csrf` field holding `token` right after the opening tag of every

@@ -223,11 +223,8 @@ impl SearchIndex {
             ));
         }
         let query = restrict(&self.fields, viewer, Box::new(BooleanQuery::new(clauses)));
-        let top = searcher.search_with_statistics_provider(
-            &*query,
-            &TopDocs::with_limit(limit).order_by_score(),
-            &stats,
-        )?;
+        let top =
+            searcher.search_with_statistics_provider(&*query, &TopDocs::with_limit(limit).order_by_score(), &stats)?;
         let snippets = self.overlap_snippets(&format!("{title} {body}"));
         top.into_iter()
             .map(|(score, address)| self.hit(&searcher, &snippets, score, address))

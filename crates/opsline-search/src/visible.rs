@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use tantivy::collector::{Collector, Count, SegmentCollector};
-use tantivy::query::{BooleanQuery, Bm25StatisticsProvider, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{Bm25StatisticsProvider, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{DocId, Score, Searcher, SegmentReader, Term};

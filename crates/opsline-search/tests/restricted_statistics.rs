@@ -95,8 +95,6 @@ fn console_and_api_similar_thresholds_ignore_documents_the_viewer_may_not_see() 
     }
     // `ledgerlock` is in one visible document only: below the minimum document frequency
     // of 2 for an outsider, even though six hidden documents hold it too.
-    let found = with
-        .similar(&viewer, SimilarTo::Text("ledgerlock"), 10)
-        .unwrap();
+    let found = with.similar(&viewer, SimilarTo::Text("ledgerlock"), 10).unwrap();
     assert!(found.is_empty(), "{found:?}");
 }

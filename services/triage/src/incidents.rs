@@ -225,7 +225,11 @@ mod tests {
         let open = incident("vpn", "Error surge in vpn: tunnel reset", 10_000, IncidentStatus::Open);
         let id = open.incident_id;
         book.apply_incident(open);
-        assert_eq!(book.link("My VPN keeps dropping", Some("vpn"), at, &config).map(|l| l.incident_id), Some(id));
+        assert_eq!(
+            book.link("My VPN keeps dropping", Some("vpn"), at, &config)
+                .map(|l| l.incident_id),
+            Some(id)
+        );
     }
 
     #[test]
