@@ -93,7 +93,6 @@ async fn search_page_and_reading_view_render_in_headless_chromium() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
     // A viewer signs in through the sign-in form (a token in a URL signs nobody in), searches
     // runbooks, sees highlighted snippets.
     let mut viewer = Browser::start(&bin, &dir.path().join("viewer")).await;
