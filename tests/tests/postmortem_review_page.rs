@@ -177,6 +177,8 @@ async fn review_in_chromium_and_evidence_links() {
     let shots = screenshot_dir(temp.path());
     let mut browser = Browser::start(&bin, &temp.path().join("profile")).await;
     let reading = format!("{pm_url}/postmortems/{pm_id}");
+    // Each service keeps its own sessions: sign in on both (two `__Host-` cookies, one host).
+    browser_sign_in(&mut browser, &console, SRE).await;
     browser_sign_in(&mut browser, &pm_url, SRE).await;
     browser.navigate(&reading).await;
     browser
@@ -302,7 +304,7 @@ async fn review_in_chromium_and_evidence_links() {
             Duration::from_secs(10),
         )
         .await;
-    // Follow a raw-log offset to the console's record view (the cookie is the host's: signed in).
+    // Follow a raw-log offset to the console's record view (signed in on the console above).
     browser.click("a.offset").await;
     browser
         .wait_for("document.querySelector('pre.record')", Duration::from_secs(30))
