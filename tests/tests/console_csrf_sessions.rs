@@ -94,14 +94,8 @@ async fn start(test: &str) -> Both {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn console_and_api_points() {
-    let both = start("csrfsessions").await;
-    csrf_tokens_on_every_form(&both).await;
-    session_cookie_is_a_secure_host_cookie_holding_a_session_id(&both).await;
-    no_token_in_urls(&both).await;
-}
-
-async fn csrf_tokens_on_every_form(both: &Both) {
+async fn csrf_tokens_on_every_form() {
+    let both = &start("csrfforms").await;
     let base = &both.console;
     let open = both
         .pipeline
@@ -173,7 +167,9 @@ async fn csrf_tokens_on_every_form(both: &Both) {
     assert!(body.contains("CSRF"), "{body}");
 }
 
-async fn session_cookie_is_a_secure_host_cookie_holding_a_session_id(both: &Both) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_cookie_is_a_secure_host_cookie_holding_a_session_id() {
+    let both = &start("csrfcookie").await;
     for (base, name) in [
         (&both.console, "__Host-opsline_session="),
         (&both.postmortem, "__Host-opsline_postmortem_session="),
@@ -213,7 +209,9 @@ async fn session_cookie_is_a_secure_host_cookie_holding_a_session_id(both: &Both
     }
 }
 
-async fn no_token_in_urls(both: &Both) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_in_urls() {
+    let both = &start("csrfurls").await;
     let open = both.pipeline.incidents.keys().next().copied().unwrap();
     let console = &both.console;
     for url in [
