@@ -19,6 +19,7 @@ pub mod llm;
 pub mod postmortem;
 pub mod relay;
 pub mod selfservice;
+pub mod session;
 pub mod spawn;
 
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
 //! The console's pages: access control per page over plain HTTP (cookies as a browser sends
-//! them), then a real headless Chromium: an SRE signs in with `?token=`, sees the incidents
+//! them, each visitor signed in through `POST /login`), then a real headless Chromium: an SRE
+//! signs in through the sign-in form (its `Secure` session cookie kept on `http://127.0.0.1`), sees the incidents
 //! home, clicks "Acknowledge" on an incident (a plain form post, no script on the page) and
 //! sees it acknowledged, declares a postmortem and resolves from the incident page, and
 //! re-routes a ticket from the helpdesk queue; screenshots of each page are written by the
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use opsline_e2e::chromium::{Browser, chromium, screenshot_dir};
 use opsline_e2e::console::{FINANCE, HELPDESK, SRE, VIEWER, start};
+use opsline_e2e::session::{browser_sign_in, sign_in};
 use opsline_e2e::spawn_broker;
 use opsline_events::logs::IncidentStatus;
 
@@ -24,18 +26,21 @@ fn client() -> reqwest::Client {
 async fn page(url: &str, token: Option<&str>) -> (u16, String) {
     let mut request = client().get(url);
     if let Some(token) = token {
-        request = request.header("cookie", format!("token={token}"));
+        request = request.header("cookie", sign_in(url, token).await.cookie);
     }
     let response = request.send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
 async fn form(url: &str, token: &str, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
+    let session = sign_in(url, token).await;
+    let mut fields = fields.to_vec();
+    fields.push(("csrf", &session.csrf));
     let response = client()
         .post(url)
-        .header("cookie", format!("token={token}"))
+        .header("cookie", &session.cookie)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(fields).unwrap())
+        .body(serde_urlencoded::to_string(&fields).unwrap())
         .send()
         .await
         .unwrap();
@@ -68,23 +73,27 @@ async fn pages_enforce_roles_and_an_acknowledge_click_works_in_chromium() {
         assert_eq!(status, 401, "{path}");
         assert!(body.contains("action=\"/login\""), "{path}: {body}");
     }
-    // ?token= stores the cookie and redirects away from the token.
+    // A token in a URL signs nobody in; the sign-in form sets a session cookie.
     let response = client()
         .get(format!("{base}/queue?queue=Hardware&token={VIEWER}"))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 303);
-    assert_eq!(response.headers()["location"], "/queue?queue=Hardware");
-    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
-    assert_eq!(
-        client()
-            .get(format!("{base}/?token=wrong"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
+    // 400: `token` is not a parameter of the page.
+    assert_eq!(response.status(), 400);
+    assert!(
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .all(|c| !c.to_str().unwrap().starts_with("__Host-opsline_session=")),
+        "no session from a URL"
+    );
+    let session = sign_in(&base, VIEWER).await;
+    assert!(
+        session.set_cookie.starts_with("__Host-opsline_session=") && session.set_cookie.contains("Secure"),
+        "{}",
+        session.set_cookie
     );
 
     // A viewer reads every page but gets no action and cannot post one.
@@ -179,14 +188,16 @@ async fn pages_enforce_roles_and_an_acknowledge_click_works_in_chromium() {
     let temp = tempfile::tempdir().unwrap();
     let shots = screenshot_dir(temp.path());
     let mut browser = Browser::start(&bin, &temp.path().join("profile")).await;
-    browser.navigate(&format!("{base}/?token={SRE}")).await;
+    browser_sign_in(&mut browser, &base, SRE).await;
+    browser.navigate(&format!("{base}/")).await;
     browser
         .wait_for("document.querySelector('table.incidents')", Duration::from_secs(30))
         .await;
     let row = format!("tr.incident[data-id=\"{}\"]", open[0]);
     let html = browser.html().await;
     assert!(html.contains("signed in as sam"), "{html}");
-    assert!(!html.contains("?token="), "the token stays out of the page");
+    assert!(!html.contains(SRE), "the token stays out of the page");
+    assert!(html.contains("name=\"csrf\""), "the forms carry the CSRF token");
     let clicked = browser
         .eval(&format!(
             "(() => {{ const b = document.querySelector('{row} button[value=acknowledge]'); if (!b) return false; b.click(); return true; }})()"

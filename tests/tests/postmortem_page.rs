@@ -1,5 +1,6 @@
-//! The server-rendered page in a real headless Chromium: a viewer signs in with `?token=`
-//! (the page stores it in a cookie and redirects), searches, and sees highlighted results; an
+//! The server-rendered page in a real headless Chromium: a token in a URL signs nobody in; a
+//! viewer signs in through the sign-in form (a `Secure` session cookie, kept by Chromium on
+//! `http://127.0.0.1`), searches, and sees highlighted results; an
 //! SRE opens a drafted postmortem and gets the "Mark reviewed" button; hostile text in an
 //! incident title is escaped. The screenshot goes to the test's temporary directory.
 //!
@@ -8,8 +9,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+use opsline_e2e::chromium::{Browser, chromium};
+use opsline_e2e::session::browser_sign_in;
 
 use opsline_e2e::postmortem::spawn_postmortem;
 use opsline_e2e::{spawn_broker, unique_prefix};
@@ -22,46 +25,6 @@ use uuid::Uuid;
 
 const SRE: &str = "page-sre-token-1";
 const VIEWER: &str = "page-viewer-token-2";
-
-fn chromium() -> Option<PathBuf> {
-    let path = PathBuf::from("/usr/bin/chromium");
-    if path.exists() {
-        return Some(path);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("chromium is missing: run scripts/install-chromium.sh (apt-get install chromium)");
-    }
-    eprintln!("skipping the page test: /usr/bin/chromium is missing (run scripts/install-chromium.sh)");
-    None
-}
-
-async fn run_chromium(bin: &Path, profile: &Path, extra: &[&str], url: &str) -> String {
-    let mut command = tokio::process::Command::new(bin);
-    command
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-dev-shm-usage",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(40), command.output())
-        .await
-        .expect("chromium finished within 40 s")
-        .expect("chromium runs");
-    assert!(
-        output.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_page_and_reading_view_render_in_headless_chromium() {
@@ -130,14 +93,23 @@ async fn search_page_and_reading_view_render_in_headless_chromium() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    // A viewer signs in through ?token=, searches runbooks, sees highlighted snippets.
-    let dom = run_chromium(
-        &bin,
-        &dir.path().join("viewer"),
-        &["--dump-dom"],
-        &format!("{url}/?q=rate%20burst&token={VIEWER}"),
-    )
-    .await;
+    // A viewer signs in through the sign-in form (a token in a URL signs nobody in), searches
+    // runbooks, sees highlighted snippets.
+    let mut viewer = Browser::start(&bin, &dir.path().join("viewer")).await;
+    viewer.navigate(&format!("{url}/?q=rate%20burst&token={VIEWER}")).await;
+    viewer
+        .wait_for("document.body.innerText.includes('Sign in')", Duration::from_secs(30))
+        .await;
+    assert!(
+        !viewer.html().await.contains("signed in as"),
+        "a token in a URL signed in"
+    );
+    browser_sign_in(&mut viewer, &url, VIEWER).await;
+    viewer.navigate(&format!("{url}/?q=rate%20burst")).await;
+    viewer
+        .wait_for("document.querySelector('p.total')", Duration::from_secs(30))
+        .await;
+    let dom = viewer.html().await;
     assert!(dom.contains("signed in as val"), "{dom}");
     assert!(dom.contains("class=\"hit\""), "{dom}");
     assert!(dom.contains("Log alert: rate burst"), "{dom}");
@@ -145,9 +117,21 @@ async fn search_page_and_reading_view_render_in_headless_chromium() {
     assert!(!dom.contains(&pm_id), "a viewer must not see a draft: {dom}");
 
     // An SRE opens the draft: escaped title, timeline, and the review button.
-    let reading = format!("{url}/postmortems/{pm_id}?token={SRE}");
-    let dom = run_chromium(&bin, &dir.path().join("sre"), &["--dump-dom"], &reading).await;
+    let reading = format!("{url}/postmortems/{pm_id}");
+    let mut sre = Browser::start(&bin, &dir.path().join("sre")).await;
+    browser_sign_in(&mut sre, &url, SRE).await;
+    sre.navigate(&reading).await;
+    sre.wait_for(
+        "document.body.innerText.includes('Mark reviewed')",
+        Duration::from_secs(30),
+    )
+    .await;
+    let dom = sre.html().await;
     assert!(dom.contains("Mark reviewed"), "{dom}");
+    assert!(
+        dom.contains("name=\"csrf\""),
+        "the review form carries the CSRF token: {dom}"
+    );
     assert!(dom.contains("[T1]") && dom.contains("Draft, needs review."), "{dom}");
     assert!(
         dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
@@ -155,18 +139,7 @@ async fn search_page_and_reading_view_render_in_headless_chromium() {
     );
     assert!(!dom.contains("<script>alert(1)"), "{dom}");
 
-    let screenshot = dir.path().join("page.png");
-    run_chromium(
-        &bin,
-        &dir.path().join("shot"),
-        &[
-            &format!("--screenshot={}", screenshot.display()),
-            "--window-size=1280,900",
-        ],
-        &reading,
-    )
-    .await;
-    let size = std::fs::metadata(&screenshot).map(|m| m.len()).unwrap_or(0);
+    let size = sre.screenshot(&dir.path().join("page.png")).await;
     assert!(size > 1_000, "screenshot missing or empty ({size} bytes)");
 
     service.stop().await.expect("postmortem service ran without error");

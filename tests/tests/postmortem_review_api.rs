@@ -71,12 +71,15 @@ impl Api {
     }
 
     async fn form(&self, path: &str, token: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let session = opsline_e2e::session::sign_in(&self.base, token).await;
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &session.csrf));
         let response = self
             .client
             .post(format!("{}{path}", self.base))
-            .header("cookie", format!("token={token}"))
+            .header("cookie", &session.cookie)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(fields).unwrap())
+            .body(serde_urlencoded::to_string(&fields).unwrap())
             .send()
             .await
             .unwrap();

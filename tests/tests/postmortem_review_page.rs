@@ -16,6 +16,7 @@ use std::time::Duration;
 use opsline_e2e::chromium::{Browser, chromium, screenshot_dir};
 use opsline_e2e::console::{HELPDESK, SRE, VIEWER, start_with, tokens};
 use opsline_e2e::postmortem::{spawn_postmortem_on, wait_for_postmortem};
+use opsline_e2e::session::{browser_sign_in, sign_in};
 use opsline_e2e::spawn::reserve_loopback;
 use opsline_e2e::spawn_broker;
 use opsline_events::logs::IncidentStatus;
@@ -138,7 +139,7 @@ async fn review_in_chromium_and_evidence_links() {
     // The postmortem page links its evidence.
     let page = reqwest::Client::new()
         .get(format!("{pm_url}/postmortems/{pm_id}"))
-        .header("cookie", format!("token={SRE}"))
+        .header("cookie", sign_in(&pm_url, SRE).await.cookie)
         .send()
         .await
         .unwrap()
@@ -164,7 +165,7 @@ async fn review_in_chromium_and_evidence_links() {
     // A helpdesk token gets no review tools on a postmortem it cannot see yet (a draft).
     let status = reqwest::Client::new()
         .get(format!("{pm_url}/postmortems/{pm_id}"))
-        .header("cookie", format!("token={HELPDESK}"))
+        .header("cookie", sign_in(&pm_url, HELPDESK).await.cookie)
         .send()
         .await
         .unwrap()
@@ -176,7 +177,10 @@ async fn review_in_chromium_and_evidence_links() {
     let shots = screenshot_dir(temp.path());
     let mut browser = Browser::start(&bin, &temp.path().join("profile")).await;
     let reading = format!("{pm_url}/postmortems/{pm_id}");
-    browser.navigate(&format!("{reading}?token={SRE}")).await;
+    // Each service keeps its own sessions: sign in on both (two `__Host-` cookies, one host).
+    browser_sign_in(&mut browser, &console, SRE).await;
+    browser_sign_in(&mut browser, &pm_url, SRE).await;
+    browser.navigate(&reading).await;
     browser
         .wait_for("document.querySelector('#prompts')", Duration::from_secs(30))
         .await;
@@ -300,7 +304,7 @@ async fn review_in_chromium_and_evidence_links() {
             Duration::from_secs(10),
         )
         .await;
-    // Follow a raw-log offset to the console's record view (the cookie is the host's: signed in).
+    // Follow a raw-log offset to the console's record view (signed in on the console above).
     browser.click("a.offset").await;
     browser
         .wait_for("document.querySelector('pre.record')", Duration::from_secs(30))

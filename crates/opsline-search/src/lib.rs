@@ -30,6 +30,7 @@ pub mod query;
 mod schema;
 mod search;
 mod text;
+mod visible;
 
 pub use access::{Role, Viewer};
 pub use document::{DocKind, DocStatus, SearchDocument};

@@ -7,18 +7,19 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, MoreLikeThisQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, OwnedValue, TantivyDocument};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, TantivyDocument};
 use tantivy::snippet::{Snippet, SnippetGenerator};
 use tantivy::{DocAddress, Searcher, Term};
 
-use crate::access::{Viewer, restrict};
+use crate::access::{Viewer, access_filter, restrict};
 use crate::document::{DocKind, DocStatus, SearchDocument};
 use crate::error::{Result, SearchError};
 use crate::index::SearchIndex;
 use crate::query::{QueryCompiler, QueryNode, analyze, parse};
 use crate::schema::{self, exact_analyzer, text_analyzer};
 use crate::text::{html_escape, truncate_chars};
+use crate::visible::{SimilarSettings, VisibleStats, similar_query};
 
 /// Largest page size served.
 pub const MAX_PAGE_LIMIT: usize = 100;
@@ -157,7 +158,12 @@ impl SearchIndex {
             });
         }
         let top = TopDocs::with_limit(limit).and_offset(offset).order_by_score();
-        let (total, top) = searcher.search(&*query, &(Count, top))?;
+        // BM25 statistics over the visible documents only (see `crate::visible`).
+        let stats = VisibleStats {
+            searcher: &searcher,
+            filter: access_filter(&self.fields, viewer),
+        };
+        let (total, top) = searcher.search_with_statistics_provider(&*query, &(Count, top), &stats)?;
         let mut snippets = SnippetGenerator::create(&searcher, &*query, self.fields.body)?;
         snippets.set_max_num_chars(SNIPPET_CHARS);
         let hits = top
@@ -187,16 +193,25 @@ impl SearchIndex {
         if limit == 0 || (title.trim().is_empty() && body.trim().is_empty()) {
             return Ok(Vec::new());
         }
-        let mlt = MoreLikeThisQuery::builder()
-            .with_min_doc_frequency(2)
-            .with_min_term_frequency(1)
-            .with_max_query_terms(25)
-            .with_min_word_length(3)
-            .with_stop_words(STOP_WORDS.iter().map(|w| w.to_string()).collect())
-            .with_document_fields(vec![
-                (self.fields.title, vec![OwnedValue::Str(title.clone())]),
-                (self.fields.body, vec![OwnedValue::Str(body.clone())]),
-            ]);
+        // MoreLikeThis with its terms, thresholds and scores taken over the visible documents
+        // only (see `crate::visible`).
+        let stats = VisibleStats {
+            searcher: &searcher,
+            filter: access_filter(&self.fields, viewer),
+        };
+        let settings = SimilarSettings {
+            min_doc_frequency: 2,
+            max_query_terms: 25,
+            min_word_length: 3,
+            stop_words: STOP_WORDS,
+        };
+        let texts = vec![
+            (self.fields.title, title.as_str(), text_analyzer()),
+            (self.fields.body, body.as_str(), text_analyzer()),
+        ];
+        let Some(mlt) = similar_query(&stats, texts, &settings)? else {
+            return Ok(Vec::new());
+        };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(mlt))];
         if let Some(id) = exclude {
             clauses.push((
@@ -208,7 +223,8 @@ impl SearchIndex {
             ));
         }
         let query = restrict(&self.fields, viewer, Box::new(BooleanQuery::new(clauses)));
-        let top = searcher.search(&*query, &TopDocs::with_limit(limit).order_by_score())?;
+        let top =
+            searcher.search_with_statistics_provider(&*query, &TopDocs::with_limit(limit).order_by_score(), &stats)?;
         let snippets = self.overlap_snippets(&format!("{title} {body}"));
         top.into_iter()
             .map(|(score, address)| self.hit(&searcher, &snippets, score, address))

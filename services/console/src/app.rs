@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsline_auth::TokenStore;
+use opsline_auth::{CONSOLE_SESSION_COOKIE, DEFAULT_SESSION_CAPACITY, DEFAULT_SESSION_TTL, SessionStore, TokenStore};
 use opsline_events::{TopicNames, topics};
 use opsline_kafka::{KafkaWiring, TopicPlan};
 use opsline_runtime::outbound::OutboundClient;
@@ -89,7 +89,13 @@ with the postmortem service's tokens and roles.";
             queues: config.queues.clone(),
             reroutes: Arc::default(),
         };
+        let sessions = Arc::new(SessionStore::new(
+            CONSOLE_SESSION_COOKIE,
+            DEFAULT_SESSION_TTL,
+            DEFAULT_SESSION_CAPACITY,
+        ));
         let state = AppState {
+            sessions: sessions.clone(),
             views: views.clone(),
             tokens: Arc::new(tokens),
             actions,
@@ -101,7 +107,15 @@ with the postmortem service's tokens and roles.";
                 wait: Duration::from_millis(config.record_wait_ms.max(100)),
             },
         };
-        runner.serve(crate::api::router().merge(crate::web::router()).with_state(state));
+        runner.serve(
+            crate::api::router()
+                .merge(crate::web::router())
+                .with_state(state)
+                .layer(axum::middleware::from_fn_with_state(
+                    sessions,
+                    opsline_auth::csrf::guard,
+                )),
+        );
         Ok(ConsoleHandle { views })
     }
 }

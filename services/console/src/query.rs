@@ -44,8 +44,6 @@ pub struct ListParams {
     pub offset: Option<usize>,
     /// Items to return.
     pub limit: Option<usize>,
-    /// A token to sign in with (pages only: stored in a cookie, then redirected away).
-    pub token: Option<String>,
 }
 
 /// A time window, both ends optional.
@@ -81,11 +79,10 @@ impl ListParams {
         })
     }
 
-    /// The parameters to keep in links (everything but `offset` and `token`), URL-encoded.
+    /// The parameters to keep in links (everything but `offset`), URL-encoded.
     pub fn link_query(&self) -> String {
         let mut kept = self.clone();
         kept.offset = None;
-        kept.token = None;
         serde_urlencoded_pairs(&kept)
     }
 }
@@ -231,7 +228,6 @@ mod tests {
         let params = ListParams {
             service: Some("a b".into()),
             offset: Some(3),
-            token: Some("t".into()),
             ..ListParams::default()
         };
         assert_eq!(params.link_query(), "service=a%20b");

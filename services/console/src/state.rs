@@ -1,10 +1,10 @@
-//! What every handler reaches, and who is calling: a bearer token (APIs, the terminal) or the
-//! `token` cookie of the pages, checked against the configured tokens (`opsline-auth`).
+//! What every handler reaches, and who is calling: a bearer token (APIs, the terminal) checked
+//! against the configured tokens, or the session cookie of the pages (`opsline-auth`).
 
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
-use opsline_auth::{Principal, TokenStore, bearer, cookie_token};
+use opsline_auth::{Principal, SessionStore, TokenStore, bearer};
 
 use crate::actions::Actions;
 use crate::error::ConsoleError;
@@ -18,6 +18,8 @@ pub struct AppState {
     pub views: SharedViews,
     /// The configured tokens.
     pub tokens: Arc<TokenStore>,
+    /// The page sessions (signed-in visitors).
+    pub sessions: Arc<SessionStore>,
     /// Incident actions and re-routes.
     pub actions: Actions,
     /// Estimated helpdesk cost of one ticket handled by a person (the insights' savings).
@@ -36,16 +38,22 @@ impl AppState {
             .ok_or(ConsoleError::Unauthorized)
     }
 
-    /// The token the caller presented (cookie, else bearer), to call the postmortem service
-    /// on its behalf (so that service applies the caller's own role and teams).
-    pub fn presented_token<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
-        cookie_token(headers).or_else(|| bearer(headers))
+    /// The caller's token (bearer, else the one its page session was opened with), to call
+    /// the postmortem service on its behalf (so that service applies the caller's own role
+    /// and teams).
+    pub fn presented_token(&self, headers: &HeaderMap) -> Option<String> {
+        match bearer(headers) {
+            Some(token) => Some(token.to_owned()),
+            None => self.sessions.get(headers).map(|s| s.token().to_owned()),
+        }
     }
 
-    /// The page visitor (cookie, else bearer token), if signed in.
+    /// The page visitor: a bearer token when one is sent (then the session cookie is not
+    /// used, which is what exempts such requests from the CSRF check), else the session.
     pub fn page_principal(&self, headers: &HeaderMap) -> Option<Principal> {
-        cookie_token(headers)
-            .or_else(|| bearer(headers))
-            .and_then(|t| self.tokens.authenticate(t))
+        match bearer(headers) {
+            Some(token) => self.tokens.authenticate(token),
+            None => self.sessions.get(headers).map(|s| s.principal),
+        }
     }
 }

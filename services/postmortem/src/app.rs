@@ -125,6 +125,11 @@ and runbooks for search, and serves the review API and page.";
         runner.serve(router(WebState {
             store: store.clone(),
             tokens: Arc::new(tokens),
+            sessions: Arc::new(opsline_auth::SessionStore::new(
+                opsline_auth::POSTMORTEM_SESSION_COOKIE,
+                opsline_auth::DEFAULT_SESSION_TTL,
+                opsline_auth::DEFAULT_SESSION_CAPACITY,
+            )),
             producer,
             postmortems_topic: topics.postmortems.clone(),
             metrics: service_metrics,

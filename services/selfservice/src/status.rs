@@ -76,21 +76,28 @@ impl StatusBook {
         mine
     }
 
-    /// Open (not resolved) incidents, most recently updated first.
+    /// Open (not resolved) incidents that a chat user may be told about, most recently
+    /// updated first. An incident restricted to a team is never named in chat: the chat
+    /// knows no one's team, so every chat user counts as outside it.
     pub fn open_incidents(&self) -> Vec<Incident> {
         let mut open: Vec<Incident> = self
             .incidents
             .values()
-            .filter(|i| i.status != IncidentStatus::Resolved)
+            .filter(|i| i.status != IncidentStatus::Resolved && i.restricted_team.is_none())
             .cloned()
             .collect();
         open.sort_by_key(|i| std::cmp::Reverse(i.updated_at));
         open
     }
 
-    /// Every service named by a known incident (open or resolved).
+    /// Every service named by a known unrestricted incident (open or resolved).
     pub fn known_services(&self) -> Vec<String> {
-        let mut services: Vec<String> = self.incidents.values().map(|i| i.service.clone()).collect();
+        let mut services: Vec<String> = self
+            .incidents
+            .values()
+            .filter(|i| i.restricted_team.is_none())
+            .map(|i| i.service.clone())
+            .collect();
         services.sort();
         services.dedup();
         services
@@ -198,5 +205,27 @@ mod tests {
         );
         assert!(book.open_incidents().is_empty());
         assert_eq!(book.known_services(), ["hdfs"]);
+    }
+
+    /// #16 item 6: a restricted incident is never named in a chat status answer.
+    #[test]
+    fn console_and_api_restricted_incidents_never_named_in_chat_status_answers() {
+        let mut book = StatusBook::default();
+        let mut secret = Incident::sample();
+        secret.status = IncidentStatus::Open;
+        secret.service = "payroll".into();
+        secret.restricted_team = Some("finance".into());
+        let key = secret.incident_id.to_string();
+        book.apply("st", &record("inc", &key, Envelope::new("test", secret).to_json().ok()));
+        assert!(
+            book.open_incidents().is_empty(),
+            "a restricted incident was offered to chat"
+        );
+        assert!(book.known_services().is_empty(), "its service is not named either");
+        let mut open = Incident::sample();
+        open.status = IncidentStatus::Open;
+        let key = open.incident_id.to_string();
+        book.apply("st", &record("inc", &key, Envelope::new("test", open).to_json().ok()));
+        assert_eq!(book.open_incidents().len(), 1);
     }
 }

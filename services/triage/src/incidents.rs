@@ -81,7 +81,9 @@ impl IncidentBook {
         self.open.contains_key(&id)
     }
 
-    /// The open incident a ticket is about, if any.
+    /// The open incident a ticket is about, if any. An incident restricted to a team is never
+    /// linked: a ticket's requester has no known team, so the link (which names the incident
+    /// on the requester's ticket and in its status answers) would show it outside the team.
     pub fn link(
         &self,
         text: &str,
@@ -93,7 +95,7 @@ impl IncidentBook {
         let before = i64::try_from(config.before_secs).unwrap_or(i64::MAX);
         let after = i64::try_from(config.after_secs).unwrap_or(i64::MAX);
         let mut best: Option<(f64, IncidentLink)> = None;
-        for incident in self.open.values() {
+        for incident in self.open.values().filter(|i| i.restricted_team.is_none()) {
             let start = incident.opened_at.as_second().saturating_sub(before);
             let end = incident.updated_at.as_second().saturating_add(after);
             if at.as_second() < start || at.as_second() > end {
@@ -207,6 +209,27 @@ mod tests {
         assert!(book.link("My VPN keeps dropping", None, late, &config).is_none());
         // Another service: no link.
         assert!(book.link("Printer jammed", None, at, &config).is_none());
+    }
+
+    /// #16 item 6: a restricted incident is never linked to a ticket of someone outside its
+    /// team (and a requester's team is unknown).
+    #[test]
+    fn console_and_api_restricted_incidents_never_linked_to_tickets() {
+        let mut book = IncidentBook::default();
+        let mut secret = incident("vpn", "Error surge in vpn: tunnel reset", 10_000, IncidentStatus::Open);
+        secret.restricted_team = Some("finance".into());
+        book.apply_incident(secret);
+        let at = Timestamp::from_second(10_500).unwrap();
+        let config = IncidentLinkConfig::default();
+        assert!(book.link("My VPN keeps dropping", Some("vpn"), at, &config).is_none());
+        let open = incident("vpn", "Error surge in vpn: tunnel reset", 10_000, IncidentStatus::Open);
+        let id = open.incident_id;
+        book.apply_incident(open);
+        assert_eq!(
+            book.link("My VPN keeps dropping", Some("vpn"), at, &config)
+                .map(|l| l.incident_id),
+            Some(id)
+        );
     }
 
     #[test]

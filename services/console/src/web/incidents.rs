@@ -22,7 +22,7 @@ use super::{back_to, error_page, frame, list_link, match_count, pager, redirect,
 use crate::actions::IncidentAction;
 use crate::api::params;
 use crate::lists::{self, IncidentDetail, IncidentSummary};
-use crate::query::{ListParams, encode};
+use crate::query::ListParams;
 use crate::state::AppState;
 
 const SEVERITIES: [&str; 7] = ["sev1", "sev2", "sev3", "sev4", "critical", "warning", "info"];
@@ -131,7 +131,7 @@ pub(super) async fn home(
         Ok(params) => params,
         Err(error) => return (error.status(), Html(error_box(&error.to_string()))).into_response(),
     };
-    let who = match visitor(&state, &headers, &params, "/") {
+    let who = match visitor(&state, &headers) {
         Ok(who) => who,
         Err(response) => return *response,
     };
@@ -355,15 +355,8 @@ fn detail_body(state: &AppState, who: &Principal, detail: &IncidentDetail) -> St
 }
 
 /// `GET /incidents/{id}`.
-pub(super) async fn page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    query: Result<Query<ListParams>, QueryRejection>,
-) -> Response {
-    let params = query.map(|Query(p)| p).unwrap_or_default();
-    let path = format!("/incidents/{}", encode(&id));
-    let who = match visitor(&state, &headers, &params, &path) {
+pub(super) async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let who = match visitor(&state, &headers) {
         Ok(who) => who,
         Err(response) => return *response,
     };
@@ -379,7 +372,7 @@ pub(super) async fn page(
                 let found = crate::similar::similar(
                     &state.actions.client,
                     &state.postmortem_url,
-                    state.presented_token(&headers),
+                    state.presented_token(&headers).as_deref(),
                     &incident,
                 )
                 .await;

@@ -2,8 +2,7 @@
 //! per service, routed tickets per queue and priority, and the automation (LLM calls, latency,
 //! cache hit rate and cost per use case, self-service outcomes and deflection), as server-drawn SVG.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -11,18 +10,12 @@ use super::charts::{bars, stacked_bars};
 use super::html::{duration, layout};
 use super::{frame, visitor};
 use crate::insights::insights;
-use crate::query::ListParams;
 use crate::state::AppState;
 use crate::usage::Report;
 
 /// `GET /insights`.
-pub(super) async fn page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    query: Result<Query<ListParams>, QueryRejection>,
-) -> Response {
-    let params = query.map(|Query(p)| p).unwrap_or_default();
-    let who = match visitor(&state, &headers, &params, "/insights") {
+pub(super) async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let who = match visitor(&state, &headers) {
         Ok(who) => who,
         Err(response) => return *response,
     };

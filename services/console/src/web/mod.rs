@@ -2,9 +2,10 @@
 //! (`/`), the incident page (`/incidents/{id}`), the helpdesk queue (`/queue`), the insights
 //! charts (`/insights`, SVG drawn on the server), the record view (`/records/{partition}/{offset}`:
 //! a cited raw-log record read back from Kafka, redacted), and sign-in
-//! (`/login`, `/logout`). The token travels in the `HttpOnly`, `SameSite=Strict` cookie of
-//! `opsline-auth` (which also keeps other sites from posting the action forms), set by the
-//! sign-in form or once from a `?token=` parameter (then redirected away).
+//! (`/login`, `/logout`). Signing in (a `POST` form; a token is never accepted in a URL)
+//! starts a session of `opsline-auth`: the browser holds only a random session id, in the
+//! `__Host-opsline_session` cookie (`Secure; HttpOnly; SameSite=Strict; Path=/`), and every
+//! `POST` form carries the session's CSRF token (added and checked by `opsline_auth::csrf`).
 
 pub mod charts;
 pub mod html;
@@ -20,7 +21,7 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use opsline_auth::{Principal, cookie_safe, sign_in_cookie, sign_out_cookie};
+use opsline_auth::{Principal, cookie_safe};
 use serde::Deserialize;
 
 use crate::error::ConsoleError;
@@ -42,26 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
 }
 
-/// The visitor, or the response to give instead: the redirect that stores a `?token=`, or
-/// the sign-in page (401).
-fn visitor(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-    params: &ListParams,
-    path: &str,
-) -> Result<Principal, Box<Response>> {
-    if let Some(token) = &params.token {
-        if !cookie_safe(token) || state.tokens.authenticate(token).is_none() {
-            return Err(Box::new(sign_in_page(StatusCode::UNAUTHORIZED, Some("Unknown token."))));
-        }
-        let query = params.link_query();
-        let location = if query.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{path}?{query}")
-        };
-        return Err(Box::new(redirect(&location, Some(sign_in_cookie(token)))));
-    }
+/// The visitor, or the sign-in page (401) to give instead.
+fn visitor(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Principal, Box<Response>> {
     state.page_principal(headers).ok_or_else(|| {
         Box::new(sign_in_page(
             StatusCode::UNAUTHORIZED,
@@ -124,7 +107,7 @@ fn sign_in_page(status: StatusCode, message: Option<&str>) -> Response {
         "<form method=\"post\" action=\"/login\"><label>API token <input type=\"password\" name=\"token\" \
 autocomplete=\"off\" autofocus></label> <button type=\"submit\" class=\"primary\">Sign in</button></form>\
 <p class=\"muted\">A token is created with <code>opsline token create --name NAME --role sre|helpdesk|viewer</code>; \
-<code>opsline up</code> prints a sign-in link for this machine.</p>",
+<code>opsline up</code> prints this page's address and the file holding its local token.</p>",
     );
     (status, Html(layout("Sign in", Frame::default(), &body))).into_response()
 }
@@ -141,14 +124,25 @@ struct LoginForm {
 
 async fn login(axum::extract::State(state): axum::extract::State<AppState>, Form(form): Form<LoginForm>) -> Response {
     let token = form.token.trim();
-    if !cookie_safe(token) || state.tokens.authenticate(token).is_none() {
+    let Some(principal) = cookie_safe(token).then(|| state.tokens.authenticate(token)).flatten() else {
         return sign_in_page(StatusCode::UNAUTHORIZED, Some("Unknown token."));
+    };
+    match state.sessions.create(principal, token) {
+        Ok((id, _)) => redirect("/", Some(state.sessions.set_cookie(&id))),
+        Err(error) => {
+            tracing::error!(%error, "no randomness for a session id");
+            sign_in_page(StatusCode::SERVICE_UNAVAILABLE, Some("Cannot start a session now."))
+        }
     }
-    redirect("/", Some(sign_in_cookie(token)))
 }
 
-async fn logout() -> Response {
-    redirect("/login", Some(sign_out_cookie()))
+/// Signs out: the session is deleted on the server and its cookie removed.
+async fn logout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    state.sessions.remove(&headers);
+    redirect("/login", Some(state.sessions.clear_cookie()))
 }
 
 /// Previous / next links of a list page.

@@ -81,7 +81,7 @@ pub(super) async fn page(
         Ok(params) => params,
         Err(error) => return (error.status(), Html(error_box(&error.to_string()))).into_response(),
     };
-    let who = match visitor(&state, &headers, &params, "/queue") {
+    let who = match visitor(&state, &headers) {
         Ok(who) => who,
         Err(response) => return *response,
     };

@@ -1,6 +1,7 @@
 //! HTTP: the JSON API (`/v1/...`, bearer tokens; the review tools in [`edit_api`]) and the
 //! server-rendered pages (`/`, `/postmortems/{id}` with the review tools of [`editor`],
-//! `/runbooks/{file}`, `/login`, `/logout`; token in a cookie).
+//! `/runbooks/{file}`, `/login`, `/logout`; a session cookie holding a random id, and a CSRF
+//! token in every form, from `opsline-auth`).
 
 pub mod api;
 pub mod edit_api;
@@ -19,7 +20,7 @@ use axum::routing::{get, patch, post, put};
 use opsline_events::ops::{Postmortem, PostmortemStatus};
 use opsline_kafka::Producer;
 
-use opsline_auth::{bearer, cookie_token};
+use opsline_auth::{SessionStore, bearer};
 
 use crate::auth::{Principal, TokenStore};
 use crate::draft::markdown::restatus;
@@ -30,14 +31,16 @@ use crate::review::document::Outline;
 use crate::review::{Edit, apply, record_transition};
 use crate::store::Store;
 
-/// Name of the cookie holding the page's token.
-pub use opsline_auth::TOKEN_COOKIE;
+/// Name of the cookie holding a page visitor's session id.
+pub use opsline_auth::POSTMORTEM_SESSION_COOKIE as SESSION_COOKIE;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub(crate) struct WebState {
     pub(crate) store: Arc<Store>,
     pub(crate) tokens: Arc<TokenStore>,
+    /// The page sessions (signed-in visitors).
+    pub(crate) sessions: Arc<SessionStore>,
     pub(crate) producer: Producer,
     pub(crate) postmortems_topic: String,
     pub(crate) metrics: PostmortemMetrics,
@@ -55,11 +58,13 @@ impl WebState {
             .ok_or(PostmortemError::Unauthorized)
     }
 
-    /// The page visitor (cookie, else bearer token), if signed in.
+    /// The page visitor: a bearer token when one is sent (then the session cookie is not
+    /// used, which is what exempts such requests from the CSRF check), else the session.
     pub(crate) fn page_principal(&self, headers: &HeaderMap) -> Option<Principal> {
-        cookie_token(headers)
-            .or_else(|| bearer(headers))
-            .and_then(|t| self.tokens.authenticate(t))
+        match bearer(headers) {
+            Some(token) => self.tokens.authenticate(token),
+            None => self.sessions.get(headers).map(|s| s.principal),
+        }
     }
 
     /// Publishes `next` (a new revision) on the postmortems topic, waits for the broker's
@@ -203,5 +208,9 @@ pub(crate) fn router(state: WebState) -> Router {
         .route("/postmortems/{id}/actions", post(editor::add_action))
         .route("/postmortems/{id}/actions/{number}", post(editor::update_action))
         .route("/runbooks/{file}", get(runbooks::page))
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state.sessions,
+            opsline_auth::csrf::guard,
+        ))
 }

@@ -1,8 +1,8 @@
 //! The server-rendered page (no JavaScript): `/` search form and results with highlighted
 //! snippets, `/postmortems/{id}` reading view with "Mark reviewed" / "Publish" buttons for
-//! SREs, and `/login`. The token travels in an `HttpOnly`, `SameSite=Strict` cookie, set by
-//! the login form or once from a `?token=` query parameter (then redirected away, so the token
-//! does not stay in the address bar). Everything shown is HTML-escaped.
+//! SREs, and `/login`. The sign-in form (`POST`; a token is never read from a URL) starts a
+//! session: the browser keeps only its random id, in a `Secure; HttpOnly; SameSite=Strict`
+//! `__Host-` cookie. Everything shown is HTML-escaped.
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -13,7 +13,7 @@ use opsline_events::ops::PostmortemStatus;
 use opsline_search::{Page, SearchResults};
 use serde::Deserialize;
 
-use crate::auth::{cookie_safe, sign_in_cookie, sign_out_cookie};
+use crate::auth::cookie_safe;
 use crate::web::WebState;
 use crate::web::html::{denied, encode_component, escape, layout, login_body, redirect};
 use crate::web::links::LinkContext;
@@ -31,9 +31,6 @@ pub struct PageParams {
     /// Hits to skip.
     #[serde(default)]
     pub offset: Option<usize>,
-    /// A token to sign in with (set as a cookie, then redirected away).
-    #[serde(default)]
-    pub token: Option<String>,
 }
 
 /// Body of `POST /login`.
@@ -41,24 +38,6 @@ pub struct PageParams {
 pub struct LoginForm {
     /// The API token.
     pub token: String,
-}
-
-/// When `?token=` is given: the redirect that stores it (or a 401 page). `path` is the
-/// current path, `query` the other parameters to keep.
-fn token_sign_in(state: &WebState, token: &str, path: &str, query: &[(&str, String)]) -> Response {
-    if !cookie_safe(token) || state.tokens.authenticate(token).is_none() {
-        return denied(StatusCode::UNAUTHORIZED, "Unknown token.");
-    }
-    let kept: Vec<String> = query
-        .iter()
-        .map(|(k, v)| format!("{k}={}", encode_component(v)))
-        .collect();
-    let location = if kept.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{}", kept.join("&"))
-    };
-    redirect(&location, Some(sign_in_cookie(token)))
 }
 
 fn results_html(query: &str, results: &SearchResults) -> String {
@@ -109,16 +88,6 @@ pub(crate) async fn home(
     headers: HeaderMap,
     Query(params): Query<PageParams>,
 ) -> Response {
-    if let Some(token) = &params.token {
-        let mut keep = Vec::new();
-        if let Some(q) = &params.q {
-            keep.push(("q", q.clone()));
-        }
-        if let Some(offset) = params.offset {
-            keep.push(("offset", offset.to_string()));
-        }
-        return token_sign_in(&state, token, "/", &keep);
-    }
     let Some(who) = state.page_principal(&headers) else {
         return denied(StatusCode::UNAUTHORIZED, "Sign in with your API token.");
     };
@@ -147,26 +116,29 @@ pub(crate) async fn login_form() -> Response {
 
 pub(crate) async fn login(State(state): State<WebState>, Form(form): Form<LoginForm>) -> Response {
     let token = form.token.trim();
-    if !cookie_safe(token) || state.tokens.authenticate(token).is_none() {
+    let Some(principal) = cookie_safe(token).then(|| state.tokens.authenticate(token)).flatten() else {
         return denied(StatusCode::UNAUTHORIZED, "Unknown token.");
+    };
+    match state.sessions.create(principal, token) {
+        Ok((id, _)) => redirect("/", Some(state.sessions.set_cookie(&id))),
+        Err(error) => {
+            tracing::error!(%error, "no randomness for a session id");
+            denied(StatusCode::SERVICE_UNAVAILABLE, "Cannot start a session now.")
+        }
     }
-    redirect("/", Some(sign_in_cookie(token)))
 }
 
-pub(crate) async fn logout() -> Response {
-    redirect("/login", Some(sign_out_cookie()))
+/// Signs out: the session is deleted on the server and its cookie removed.
+pub(crate) async fn logout(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    state.sessions.remove(&headers);
+    redirect("/login", Some(state.sessions.clear_cookie()))
 }
 
 pub(crate) async fn reading_view(
     State(state): State<WebState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(params): Query<PageParams>,
 ) -> Response {
-    let path = format!("/postmortems/{}", encode_component(&id));
-    if let Some(token) = &params.token {
-        return token_sign_in(&state, token, &path, &[]);
-    }
     let Some(who) = state.page_principal(&headers) else {
         return denied(StatusCode::UNAUTHORIZED, "Sign in with your API token.");
     };

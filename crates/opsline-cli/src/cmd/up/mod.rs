@@ -142,12 +142,15 @@ fn print_endpoints(endpoints: &services::Endpoints) {
     print_sign_in(endpoints);
 }
 
+/// Where to sign in, and where the token is: never the token itself in a URL (it would stay
+/// in the browser history and in proxy logs).
 fn print_sign_in(endpoints: &services::Endpoints) {
     println!("ingest key  in run.json (`ingest_key`): send it as `Authorization: Bearer <key>` to the gateway");
-    if let Some(token) = &endpoints.console_token {
+    if endpoints.console_token.is_some() {
         println!(
-            "sign in     {}/?token={token}  (local SRE token of this run, loopback only; also valid on the postmortem pages)",
-            endpoints.console
+            "sign in     {}/login  with the local SRE token of this run: `console_token` in <data-dir>/run.json \
+(loopback only; also valid on {}/login)",
+            endpoints.console, endpoints.postmortem
         );
     }
 }
