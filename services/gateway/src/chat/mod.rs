@@ -49,6 +49,8 @@ use signature::{Refusal, SignatureVerifier};
 const SLACK_ENDPOINT: &str = "/v1/chat/slack";
 const WEBHOOK_ENDPOINT: &str = "/v1/chat/webhook";
 
+/// Namespace of the envelope ids derived from Slack event ids.
+const SLACK_EVENT_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x736c_6163_6b2d_6576_656e_742d_6964_7331);
 /// Settings of the chat webhook (`[chat]` in the gateway config). An endpoint whose
 /// secret is not set answers `503 not_configured`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,10 +178,25 @@ async fn handle_slack(state: &ChatState, headers: &HeaderMap, body: Body) -> Res
             message,
             slash_command,
         } => {
-            if let Some(event_id) = &event_id {
-                verifier.remember_event(event_id, now)?;
+            // Slack retries an event it saw no answer to (same `event_id`, new signature,
+            // `X-Slack-Retry-Num`). A retry of an event already published is acknowledged again
+            // and not published twice; an event is remembered only once published, so the retry
+            // of one whose publish failed is published. Its envelope id is derived from the
+            // event id, so a retry reaching another replica (or a restarted one) carries the same
+            // id and self-service drops the second record.
+            if let Some(event_id) = &event_id
+                && verifier.event_published(event_id, now)?
+            {
+                return Ok(axum::Json(json!({ "ok": true, "duplicate": true })).into_response());
             }
-            state.publish(message).await?;
+            let id = event_id
+                .as_deref()
+                .map(|e| uuid::Uuid::new_v5(&SLACK_EVENT_NAMESPACE, e.as_bytes()));
+            state.publish(message, id).await?;
+            if let Some(event_id) = &event_id {
+                // Published already: a concurrent duplicate ("replayed") or a full memory changes nothing.
+                let _ = verifier.remember_event(event_id, now);
+            }
             if slash_command {
                 Ok(axum::Json(json!({
                     "response_type": "ephemeral",
@@ -217,16 +234,20 @@ async fn handle_webhook(state: &ChatState, headers: &HeaderMap, body: Body) -> R
         now_secs(),
     )?;
     let message = platform::parse_webhook(&body)?;
-    let id = state.publish(message).await?;
+    let id = state.publish(message, None).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(json!({ "accepted": true, "id": id }))).into_response())
 }
 
 impl ChatState {
-    /// Produces a verified message and waits for the broker's acknowledgement.
-    async fn publish(&self, mut message: ChatMessage) -> Result<uuid::Uuid, Refusal> {
+    /// Produces a verified message (with envelope id `id`, else a fresh one) and waits for the
+    /// broker's acknowledgement.
+    async fn publish(&self, mut message: ChatMessage, id: Option<uuid::Uuid>) -> Result<uuid::Uuid, Refusal> {
         self.masker.mask("chat", &mut message.text);
         let key = message.user_id.clone();
-        let envelope = Envelope::new("gateway", message).with_trace(opsline_kafka::record::current_trace_context());
+        let mut envelope = Envelope::new("gateway", message).with_trace(opsline_kafka::record::current_trace_context());
+        if let Some(id) = id {
+            envelope.id = id;
+        }
         let record = OutRecord::event(self.messages_topic.clone(), &key, &envelope)
             .map_err(|e| Refusal::new("internal", format!("cannot encode message: {e}")))?;
         match tokio::time::timeout(self.publish_timeout, self.producer.send(&record)).await {

@@ -66,7 +66,7 @@ impl SignatureVerifier {
             .trim()
             .parse()
             .map_err(|_| Refusal::new("bad_timestamp", "request timestamp is not a number"))?;
-        if (now - sent).abs() > self.max_skew_secs {
+        if now.abs_diff(sent) > self.max_skew_secs.unsigned_abs() {
             return Err(Refusal::new(
                 "stale_timestamp",
                 format!("request timestamp is more than {} seconds from now", self.max_skew_secs),
@@ -79,9 +79,22 @@ impl SignatureVerifier {
         self.remember(&format!("sig:{}", signature.trim()), now)
     }
 
-    /// Refuses an event id (e.g. Slack's `event_id`) seen before within the window.
+    /// Remembers a published event id (e.g. Slack's `event_id`) for the window; refuses one
+    /// remembered already.
     pub(crate) fn remember_event(&self, event_id: &str, now: i64) -> Result<(), Refusal> {
         self.remember(&format!("event:{event_id}"), now)
+    }
+
+    /// Whether the event `event_id` was published within the window (a platform's retry of it
+    /// is then acknowledged again, not published twice).
+    pub(crate) fn event_published(&self, event_id: &str, now: i64) -> Result<bool, Refusal> {
+        let key: [u8; 32] = Sha256::digest(format!("event:{event_id}").as_bytes()).into();
+        let mut seen = self
+            .seen
+            .lock()
+            .map_err(|_| Refusal::new("internal", "replay memory unavailable"))?;
+        seen.expire(now);
+        Ok(seen.keys.contains(&key))
     }
 
     /// `v0=` + hex HMAC-SHA256 over `v0:{timestamp}:{body}`.
@@ -95,7 +108,7 @@ impl SignatureVerifier {
             .seen
             .lock()
             .map_err(|_| Refusal::new("internal", "replay memory unavailable"))?;
-        seen.insert(key, now, now + 2 * self.max_skew_secs)
+        seen.insert(key, now, now.saturating_add(self.max_skew_secs.saturating_mul(2)))
     }
 }
 
@@ -136,13 +149,7 @@ impl ReplayMemory {
     /// Remembers `key` until `expires`; refuses a key already remembered, and fails closed
     /// (refuses) when the memory is full of unexpired entries.
     fn insert(&mut self, key: [u8; 32], now: i64, expires: i64) -> Result<(), Refusal> {
-        while let Some(&(expiry, old)) = self.order.front() {
-            if expiry > now {
-                break;
-            }
-            self.order.pop_front();
-            self.keys.remove(&old);
-        }
+        self.expire(now);
         if self.keys.contains(&key) {
             return Err(Refusal::new("replayed", "this request was already received"));
         }
@@ -152,6 +159,17 @@ impl ReplayMemory {
         self.keys.insert(key);
         self.order.push_back((expires, key));
         Ok(())
+    }
+
+    /// Forgets entries expired at `now`.
+    fn expire(&mut self, now: i64) {
+        while let Some(&(expiry, old)) = self.order.front() {
+            if expiry > now {
+                break;
+            }
+            self.order.pop_front();
+            self.keys.remove(&old);
+        }
     }
 }
 
@@ -208,6 +226,31 @@ mod tests {
             v.verify(None, Some(&sig), b"{}", now).unwrap_err().code,
             "missing_signature"
         );
+    }
+
+    #[test]
+    fn timestamps_at_the_ends_of_i64_are_stale_not_a_panic() {
+        let v = verifier();
+        for sent in [i64::MIN, i64::MAX] {
+            let text = sent.to_string();
+            let sig = v.sign(&text, b"{}");
+            for now in [i64::MIN, 0, 1_700_000_000, i64::MAX] {
+                let refused = v.verify(Some(&text), Some(&sig), b"{}", now);
+                if now != sent {
+                    assert_eq!(refused.unwrap_err().code, "stale_timestamp", "sent {sent}, now {now}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_published_event_is_known_until_its_window_ends() {
+        let v = verifier();
+        let now = 1_700_000_000;
+        assert!(!v.event_published("Ev1", now).unwrap());
+        v.remember_event("Ev1", now).unwrap();
+        assert!(v.event_published("Ev1", now + 1).unwrap());
+        assert!(!v.event_published("Ev1", now + 601).unwrap());
     }
 
     #[test]
