@@ -260,8 +260,14 @@ async fn gateway_load_sustained_ingest_with_100_large_requests_on_top() {
     // Read until every acknowledged id is there (the large requests share one body, so the
     // topic holds their records once per accepted request: count distinct ids).
     let id_of = |r: &opsline_kafka::record::InRecord| r.envelope::<opsline_events::logs::RawLog>().unwrap().id;
+    // noida-db answers a fetch with more than `fetch.max.bytes` (100,085,871 bytes seen here),
+    // which librdkafka refuses above `receive.message.max.bytes` (100 MB): allow more when reading.
+    let mut reader = broker.config();
+    reader
+        .extra
+        .insert("receive.message.max.bytes".to_owned(), "1000000000".to_owned());
     let records = opsline_kafka::reader::read_topic(
-        &broker.config(),
+        &reader,
         &gateway.names.name(&topics::RAW_LOGS),
         {
             let (mut seen, mut read, wanted) = (BTreeSet::new(), 0, &acknowledged);
