@@ -109,6 +109,14 @@ impl Browser {
 
     /// Sends one command (on the page's session once attached) and returns its `result`.
     pub async fn command(&mut self, method: &str, params: Value) -> Value {
+        match self.try_command(method, params).await {
+            Ok(result) => result,
+            Err(error) => panic!("{method} failed: {error}"),
+        }
+    }
+
+    /// Like [`Self::command`], with DevTools' error answer as `Err`.
+    async fn try_command(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let mut message = json!({ "id": id, "method": method, "params": params });
@@ -122,8 +130,10 @@ impl Browser {
                 .unwrap_or_else(|_| panic!("no answer to {method} within 40 s"));
             let value: Value = serde_json::from_str(&text).expect("DevTools JSON");
             if value["id"].as_u64() == Some(id) {
-                assert!(value.get("error").is_none(), "{method} failed: {value}");
-                return value["result"].clone();
+                if value.get("error").is_some() {
+                    return Err(value);
+                }
+                return Ok(value["result"].clone());
             }
         }
     }
@@ -149,7 +159,15 @@ impl Browser {
         let deadline = tokio::time::Instant::now() + max;
         let check = format!("document.readyState === 'complete' && !!({expression})");
         loop {
-            if self.eval(&check).await == Value::Bool(true) {
+            // While the page navigates (a form was just submitted), an evaluation can fail with
+            // "Inspected target navigated or closed": not yet true, ask again.
+            let answer = self
+                .try_command(
+                    "Runtime.evaluate",
+                    json!({ "expression": check, "returnByValue": true }),
+                )
+                .await;
+            if answer.is_ok_and(|result| result["result"]["value"] == Value::Bool(true)) {
                 return;
             }
             if tokio::time::Instant::now() >= deadline {
