@@ -7,9 +7,9 @@
 //! hash with [`subtle::ConstantTimeEq`], without stopping at the first match, so the time taken
 //! does not tell which hash or how many bytes matched.
 
+use opsline_runtime::secret_hash::{hex, parse_sha256_hex, sha256, sha256_hex};
 use opsline_search::{DocKind, DocStatus, Role, Viewer};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// One configured API token.
@@ -93,31 +93,7 @@ pub fn generate_token() -> Result<String, getrandom::Error> {
 /// The SHA-256 of `token`, as 64 lower-case hex digits: the value to put in a token's
 /// `sha256` setting.
 pub fn hash_token(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
-}
-
-fn unhex(text: &str) -> Option<[u8; 32]> {
-    let text = text.trim().as_bytes();
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (slot, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-        let high = char::from(pair[0]).to_digit(16)?;
-        let low = char::from(pair[1]).to_digit(16)?;
-        *slot = u8::try_from(high * 16 + low).ok()?;
-    }
-    Some(out)
+    sha256_hex(token)
 }
 
 /// Why the token configuration is unusable.
@@ -152,7 +128,7 @@ impl TokenStore {
         let tokens = configs
             .iter()
             .map(|config| {
-                let digest = unhex(&config.sha256).ok_or_else(|| TokenConfigError {
+                let digest = parse_sha256_hex(&config.sha256).ok_or_else(|| TokenConfigError {
                     name: config.name.clone(),
                 })?;
                 Ok(KnownToken {
@@ -170,7 +146,7 @@ impl TokenStore {
     /// The holder of `token`, if it is configured. Every configured hash is compared, in
     /// constant time each.
     pub fn authenticate(&self, token: &str) -> Option<Principal> {
-        let presented = Sha256::digest(token.as_bytes());
+        let presented = sha256(token);
         let mut found = None;
         for known in &self.tokens {
             let equal: bool = known.digest.ct_eq(presented.as_slice()).into();
@@ -211,7 +187,10 @@ mod tests {
             hash_token("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert_eq!(unhex(&hash_token("abc")).map(|d| hex(&d)), Some(hash_token("abc")));
+        assert_eq!(
+            parse_sha256_hex(&hash_token("abc")).map(|d| hex(&d)),
+            Some(hash_token("abc"))
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod readiness;
 pub mod runner;
+pub mod secret_hash;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;

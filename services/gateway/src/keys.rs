@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use opsline_runtime::secret_hash::{parse_sha256_hex, sha256, sha256_hex};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// An ingest endpoint a key may be allowed.
@@ -94,24 +94,7 @@ impl IngestKeyConfig {
 
 /// The SHA-256 of `key` as 64 lower-case hex digits (the value of a key's `sha256`).
 pub fn hash_key(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn unhex(text: &str) -> Option<[u8; 32]> {
-    let text = text.trim().as_bytes();
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (slot, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-        let high = char::from(pair[0]).to_digit(16)?;
-        let low = char::from(pair[1]).to_digit(16)?;
-        *slot = u8::try_from(high * 16 + low).ok()?;
-    }
-    Some(out)
+    sha256_hex(key)
 }
 
 /// Why the key configuration is unusable.
@@ -235,7 +218,7 @@ impl KeyStore {
             if !config.requests_per_sec.is_finite() || config.requests_per_sec < 0.0 {
                 return Err(KeyConfigError::BadRate(name));
             }
-            let digest = unhex(&config.sha256).ok_or_else(|| KeyConfigError::BadHash(name.clone()))?;
+            let digest = parse_sha256_hex(&config.sha256).ok_or_else(|| KeyConfigError::BadHash(name.clone()))?;
             let bucket =
                 (config.requests_per_sec > 0.0).then(|| Mutex::new(Bucket::new(config.requests_per_sec, config.burst)));
             keys.push(KnownKey {
@@ -253,7 +236,7 @@ impl KeyStore {
 
     /// The holder of `key`, if it is configured; every hash is compared, each in constant time.
     pub fn authenticate(&self, key: &str) -> Option<std::sync::Arc<Caller>> {
-        let presented = Sha256::digest(key.as_bytes());
+        let presented = sha256(key);
         let mut found = None;
         for known in &self.keys {
             let equal: bool = known.digest.ct_eq(presented.as_slice()).into();
