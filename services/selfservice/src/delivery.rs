@@ -65,16 +65,8 @@ impl ResetDelivery<'_> {
         }
         turn.replies.push(delivered(notice.to_owned(), notice.to_owned()));
         if let Err(error) = self.directory.set_password(dn, temporary).await {
-            tracing::warn!(code = error.code(), %error, "directory operation failed");
-            turn.audits.push(
-                self.auditor
-                    .action(user_id, ACTION, "failed", Some(&error.to_string()), None, started),
-            );
-            turn.say(
-                INTENT,
-                "The directory is not reachable right now, so nothing was changed. \
-                 Please try again in a few minutes, or contact the service desk.",
-            );
+            self.auditor
+                .directory_failed(turn, user_id, ACTION, INTENT, &error, started);
             return;
         }
         let template = |password: &str| {

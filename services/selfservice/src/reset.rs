@@ -304,16 +304,8 @@ impl ResetFlow {
     }
 
     fn directory_failed(&self, turn: &mut Turn, user_id: &str, name: &str, error: &SelfServiceError, started: Instant) {
-        tracing::warn!(code = error.code(), %error, "directory operation failed");
-        turn.audits.push(
-            self.auditor
-                .action(user_id, name, "failed", Some(&error.to_string()), None, started),
-        );
-        turn.say(
-            INTENT,
-            "The directory is not reachable right now, so nothing was changed. \
-             Please try again in a few minutes, or contact the service desk.",
-        );
+        self.auditor
+            .directory_failed(turn, user_id, name, INTENT, error, started);
     }
 
     fn failed(

@@ -5,7 +5,10 @@ use std::time::Instant;
 
 use opsline_events::ops::SelfServiceAction;
 use opsline_events::tickets::RawTicket;
+use opsline_runtime::Classify;
 use secrecy::SecretString;
+
+use crate::error::SelfServiceError;
 
 /// One reply: the private text (may hold a temporary password) and its redacted copy.
 #[derive(Debug)]
@@ -84,5 +87,26 @@ impl Auditor {
                 0.0
             },
         }
+    }
+
+    /// The directory failed `user_id`'s `action` (answering `intent`): logged with its code,
+    /// audited as `failed` with the reason, and the user told that nothing changed.
+    pub(crate) fn directory_failed(
+        &self,
+        turn: &mut Turn,
+        user_id: &str,
+        action: &str,
+        intent: &'static str,
+        error: &SelfServiceError,
+        started: Instant,
+    ) {
+        tracing::warn!(code = error.code(), %error, "directory operation failed");
+        turn.audits
+            .push(self.action(user_id, action, "failed", Some(&error.to_string()), None, started));
+        turn.say(
+            intent,
+            "The directory is not reachable right now, so nothing was changed. \
+             Please try again in a few minutes, or contact the service desk.",
+        );
     }
 }
