@@ -82,17 +82,14 @@ impl SignatureVerifier {
     /// Remembers a published event id (e.g. Slack's `event_id`) for the window; refuses one
     /// remembered already.
     pub(crate) fn remember_event(&self, event_id: &str, now: i64) -> Result<(), Refusal> {
-        self.remember(&format!("event:{event_id}"), now)
+        self.remember(&event_key(event_id), now)
     }
 
     /// Whether the event `event_id` was published within the window (a platform's retry of it
     /// is then acknowledged again, not published twice).
     pub(crate) fn event_published(&self, event_id: &str, now: i64) -> Result<bool, Refusal> {
-        let key: [u8; 32] = Sha256::digest(format!("event:{event_id}").as_bytes()).into();
-        let mut seen = self
-            .seen
-            .lock()
-            .map_err(|_| Refusal::new("internal", "replay memory unavailable"))?;
+        let key: [u8; 32] = Sha256::digest(event_key(event_id).as_bytes()).into();
+        let mut seen = self.memory()?;
         seen.expire(now);
         Ok(seen.keys.contains(&key))
     }
@@ -102,14 +99,22 @@ impl SignatureVerifier {
         sign(self.secret.expose_secret().as_bytes(), timestamp, body)
     }
 
+    fn memory(&self) -> Result<std::sync::MutexGuard<'_, ReplayMemory>, Refusal> {
+        self.seen
+            .lock()
+            .map_err(|_| Refusal::new("internal", "replay memory unavailable"))
+    }
+
     fn remember(&self, what: &str, now: i64) -> Result<(), Refusal> {
         let key: [u8; 32] = Sha256::digest(what.as_bytes()).into();
-        let mut seen = self
-            .seen
-            .lock()
-            .map_err(|_| Refusal::new("internal", "replay memory unavailable"))?;
+        let mut seen = self.memory()?;
         seen.insert(key, now, now.saturating_add(self.max_skew_secs.saturating_mul(2)))
     }
+}
+
+/// What the replay memory holds for an event id (apart from signatures).
+fn event_key(event_id: &str) -> String {
+    format!("event:{event_id}")
 }
 
 /// `v0=` + hex HMAC-SHA256 over `v0:{timestamp}:{body}` with `secret`.
