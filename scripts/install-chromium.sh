@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian's chromium for the headless page test of the postmortem service
-# (tests/tests/postmortem_page.rs). Idempotent: does nothing when /usr/bin/chromium exists.
+# (tests/tests/e2e/postmortem_page.rs). Idempotent: does nothing when /usr/bin/chromium exists.
 # Needs root (or sudo) and Debian's package archive; when neither is available it says so
 # and exits 0, and the page test then skips locally and fails in CI with a clear message.
 set -euo pipefail
