@@ -11,7 +11,7 @@ use opsline_runtime::{Runner, Service, StartupContext, StartupError};
 use crate::config::SelfServiceConfig;
 use crate::directory::Directory;
 use crate::handler::Handler;
-use crate::metrics::SelfServiceMetrics;
+use crate::metrics::{ChallengeCounters, SelfServiceMetrics, StatusCounters};
 use crate::otp::{Notifier, notifier_from_config};
 use crate::processor::{COMPONENT, ChatProcessor, Topics};
 use crate::reply::ReplySender;
@@ -63,8 +63,10 @@ incidents.";
             &config.rate_limit,
             auditor,
         )
-        .startup("invalid password reset settings")?;
-        let status: SharedStatus = Arc::new(RwLock::new(StatusBook::default()));
+        .startup("invalid password reset settings")?
+        .with_challenge_counters(ChallengeCounters::register(runner.metrics()));
+        let book = StatusBook::new(config.status.clone()).with_counters(StatusCounters::register(runner.metrics()));
+        let status: SharedStatus = Arc::new(RwLock::new(book));
         let handler = Handler::new(classifier, reset, directory, status.clone(), auditor)
             .startup("invalid self-service settings")?;
         let metrics = SelfServiceMetrics::register(runner.metrics());

@@ -9,6 +9,8 @@ use opsline_runtime::telemetry::TelemetryConfig;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use crate::status::StatusLimits;
+
 /// Settings of the self-service service.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -33,6 +35,8 @@ pub struct SelfServiceConfig {
     pub reply: ReplyConfig,
     /// Per-user limit of privileged attempts (reset requests and code entries).
     pub rate_limit: RateLimitConfig,
+    /// Bounds of the materialized ticket and incident state that status answers read.
+    pub status: StatusLimits,
     /// Kafka client settings.
     pub kafka: KafkaConfig,
     /// Logs and traces.
@@ -54,6 +58,7 @@ impl Default for SelfServiceConfig {
             notifier: NotifierConfig::default(),
             reply: ReplyConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            status: StatusLimits::default(),
             kafka: KafkaConfig {
                 client_id: "opsline-selfservice".to_owned(),
                 ..KafkaConfig::default()
@@ -176,6 +181,9 @@ pub struct OtpConfig {
     pub ttl_secs: u64,
     /// Wrong codes allowed before the challenge is dropped.
     pub max_attempts: u32,
+    /// Challenges open at once (all users); past it a new reset is refused until codes
+    /// expire, rather than cancelling someone else's challenge.
+    pub max_open: usize,
 }
 
 impl Default for OtpConfig {
@@ -185,6 +193,7 @@ impl Default for OtpConfig {
             digits: 6,
             ttl_secs: 600,
             max_attempts: 3,
+            max_open: 10_000,
         }
     }
 }

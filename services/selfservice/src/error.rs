@@ -21,6 +21,9 @@ pub enum SelfServiceError {
     /// A one-time code could not be sent.
     #[error("one-time code not sent: {0}")]
     Notify(String),
+    /// A bounded table is full (e.g. `otp.max_open` challenges outstanding); try later.
+    #[error("busy: {0}")]
+    Busy(String),
     /// A reply could not be delivered to the platform after retries.
     #[error("reply not delivered: {0}")]
     Reply(String),
@@ -32,7 +35,7 @@ pub enum SelfServiceError {
 impl Classify for SelfServiceError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::Directory(_) | Self::Notify(_) | Self::Reply(_) => ErrorKind::Unavailable,
+            Self::Directory(_) | Self::Notify(_) | Self::Reply(_) | Self::Busy(_) => ErrorKind::Unavailable,
             Self::InvalidInput(_) | Self::Encode(_) | Self::DirectoryRefused(_) => ErrorKind::BadRecord,
             Self::Startup(_) => ErrorKind::Startup,
         }
@@ -45,6 +48,7 @@ impl Classify for SelfServiceError {
             Self::Directory(_) => "directory_unavailable",
             Self::DirectoryRefused(_) => "directory_refused",
             Self::Notify(_) => "notify_failed",
+            Self::Busy(_) => "busy",
             Self::Reply(_) => "reply_undeliverable",
             Self::Startup(_) => "startup",
         }

@@ -3,6 +3,8 @@
 //! wrong codes were entered. Codes are compared in constant time and never logged.
 
 use std::collections::HashMap;
+
+use crate::metrics::ChallengeCounters;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -221,11 +223,12 @@ pub enum CodeCheck {
     Expired,
 }
 
-/// Open challenges by chat user id.
+/// Open challenges by chat user id, at most `otp.max_open` at once.
 #[derive(Debug, Default)]
 pub struct Challenges {
     config: OtpConfig,
     open: HashMap<String, Challenge>,
+    counters: ChallengeCounters,
 }
 
 impl Challenges {
@@ -234,7 +237,24 @@ impl Challenges {
         Self {
             config,
             open: HashMap::new(),
+            counters: ChallengeCounters::default(),
         }
+    }
+
+    /// The same set, counting open and refused challenges in `counters`.
+    pub(crate) fn with_counters(mut self, counters: ChallengeCounters) -> Self {
+        self.counters = counters;
+        self
+    }
+
+    /// Number of challenges held (expired ones go at the next issue).
+    pub fn len(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Whether no challenge is held.
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
     }
 
     /// Whether `text` looks like a code (only digits, the configured count).
@@ -261,6 +281,13 @@ impl Challenges {
         let code = SecretString::from(code);
         let now = Instant::now();
         self.open.retain(|_, c| c.expires > now);
+        if !self.open.contains_key(user_id) && self.open.len() >= self.config.max_open.max(1) {
+            self.counters.refused.inc();
+            return Err(SelfServiceError::Busy(format!(
+                "{} one-time codes are outstanding (otp.max_open)",
+                self.open.len()
+            )));
+        }
         self.open.insert(
             user_id.to_owned(),
             Challenge {
@@ -272,6 +299,7 @@ impl Challenges {
                 attempts_left: self.config.max_attempts.max(1),
             },
         );
+        self.counters.set_open(self.open.len());
         Ok(code)
     }
 
@@ -290,6 +318,7 @@ impl Challenges {
     /// Drops the open challenge of `user_id` (the code could not be sent).
     pub fn withdraw(&mut self, user_id: &str) {
         self.open.remove(user_id);
+        self.counters.set_open(self.open.len());
     }
 
     /// Checks `text` against the open challenge of `user_id`.
@@ -349,5 +378,41 @@ mod tests {
             );
         }
         assert!(!challenges.is_open("U2"));
+    }
+
+    /// #16 item 9: at most `max_open` challenges at once; a flood of users is refused
+    /// (counted), and no one's open challenge is cancelled by it.
+    #[test]
+    fn bounded_memory_otp_challenges_are_capped_without_cancelling_others() {
+        let config = OtpConfig {
+            max_open: 3,
+            ..OtpConfig::default()
+        };
+        let mut challenges = Challenges::new(config);
+        let started = Instant::now();
+        let first = challenges
+            .issue("U0", PendingAction::PasswordReset, "uid=u0", started)
+            .unwrap();
+        let refused = (1..30)
+            .filter(|n| {
+                matches!(
+                    challenges.issue(&format!("U{n}"), PendingAction::PasswordReset, "uid=x", started),
+                    Err(SelfServiceError::Busy(_))
+                )
+            })
+            .count();
+        assert_eq!(refused, 27);
+        assert_eq!(challenges.len(), 3);
+        assert_eq!(challenges.counters.refused.get(), 27);
+        assert!(
+            challenges
+                .issue("U1", PendingAction::AccountUnlock, "uid=u1", started)
+                .is_ok(),
+            "a user holding a challenge may get a new code while the table is full"
+        );
+        assert!(
+            matches!(challenges.check("U0", first.expose_secret()), CodeCheck::Confirmed(_)),
+            "the first user's challenge survived the flood"
+        );
     }
 }

@@ -21,6 +21,7 @@ use crate::config::{OtpConfig, PasswordPolicy, RateLimitConfig};
 use crate::delivery::ResetDelivery;
 use crate::directory::{Directory, Lookup};
 use crate::error::SelfServiceError;
+use crate::metrics::ChallengeCounters;
 use crate::otp::{Challenge, Challenges, CodeCheck, Notifier, PendingAction};
 use crate::password;
 use crate::reply::ReplySender;
@@ -69,6 +70,12 @@ impl ResetFlow {
             auditor,
             names_account,
         })
+    }
+
+    /// The same flow, counting its one-time-code challenges in `counters`.
+    pub(crate) fn with_challenge_counters(mut self, counters: ChallengeCounters) -> Self {
+        self.challenges = std::mem::take(&mut self.challenges).with_counters(counters);
+        self
     }
 
     /// Whether `text` from `user_id` is an answer to an open code challenge.
@@ -181,6 +188,23 @@ impl ResetFlow {
         };
         let code = match self.challenges.issue(user_id, action, &entry.dn, started) {
             Ok(code) => code,
+            Err(SelfServiceError::Busy(reason)) => {
+                // Counted (otp_refused); no log line per refusal: a flood must not flood the logs.
+                turn.audits.push(self.auditor.action(
+                    user_id,
+                    name,
+                    "refused",
+                    Some(&reason),
+                    Some(&entry.dn),
+                    started,
+                ));
+                turn.say(
+                    INTENT,
+                    "Too many verification codes are outstanding right now, so nothing was changed. \
+                     Please try again in a few minutes, or contact the service desk.",
+                );
+                return;
+            }
             Err(error) => {
                 self.failed(turn, user_id, name, &error, Some(&entry.dn), started);
                 return;

@@ -2,7 +2,9 @@
 //! module, so `cargo test -p opsline-e2e --test e2e console_page::` runs one file's tests).
 //!
 //! Each test starts its own broker and services (see `opsline_e2e`), so modules share no state.
-//! `gateway_load` stays a binary of its own: it measures its process's peak memory.
+//! Three files stay binaries of their own, because they need the process to themselves:
+//! `gateway_load` measures its peak memory, `selfservice_reset` captures every log line of the
+//! process (no secret may leak), and `trace_propagation` installs the global tracer.
 
 mod alertmanager_incident;
 mod attention_replay;
@@ -35,11 +37,9 @@ mod postmortem_review_page;
 mod scale_out;
 mod selfservice_ldaps_starttls;
 mod selfservice_refusals;
-mod selfservice_reset;
 mod selfservice_reset_delivery;
 mod selfservice_status;
 mod service_lifecycle;
-mod trace_propagation;
 mod triage_follower;
 mod triage_llm;
 mod triage_routing;
