@@ -151,7 +151,7 @@ async fn user_resets_own_password_with_one_time_code_and_no_secret_leaks() {
     assert_eq!(outcomes, ["challenged", "refused", "succeeded"], "{actions:#?}");
     let done = &actions[2];
     assert_eq!(done.action, "password_reset");
-    assert_eq!(done.user_id, "U0ALICE");
+    assert_eq!(done.user_id, "slack:U0ALICE");
     assert_eq!(done.target.as_deref(), Some(alice.as_str()));
     assert!(done.cost_saved > 0.0);
 

@@ -29,6 +29,14 @@ pub struct ChatMessage {
     pub response_url: Option<String>,
 }
 
+impl ChatMessage {
+    /// Who sent it, as `platform:user_id`: the same id on two platforms is two people
+    /// (Slack `U123` is not webhook `U123`). Rate limits, one-time codes and audits use this.
+    pub fn identity(&self) -> String {
+        format!("{}:{}", self.platform, self.user_id)
+    }
+}
+
 impl Event for ChatMessage {
     const TYPE: &'static str = "chat.message";
     fn sample() -> Self {
@@ -78,7 +86,8 @@ impl Event for ChatReply {
 pub struct SelfServiceAction {
     /// Action id (UUID v7).
     pub action_id: Uuid,
-    /// The verified requester.
+    /// The verified requester as `platform:user_id` (`slack:U123`; `unverified` when the
+    /// gateway refused the request before any identity was known).
     pub user_id: String,
     /// `password_reset`, `account_unlock`, `ticket_status` or `service_status`.
     pub action: String,

@@ -2,6 +2,7 @@
 //! `OPSLINE_DIRECTORY__BIND_PASSWORD`). Secrets are `SecretString`s and are never
 //! serialized or logged.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use opsline_kafka::KafkaConfig;
@@ -109,6 +110,11 @@ pub struct DirectoryConfig {
     pub bind_password: SecretString,
     /// Attribute holding the chat platform's user id; exactly one entry must match.
     pub user_id_attribute: String,
+    /// Per-platform attribute holding that platform's user id (e.g. `slack = "slackMemberId"`,
+    /// `webhook = "uid"`), overriding `user_id_attribute` for that platform. Whatever the
+    /// attributes, one-time codes, rate limits and audits are kept per `platform:user_id`, so
+    /// a webhook `U123` can never answer a code sent for Slack `U123`.
+    pub platform_attributes: BTreeMap<String, String>,
     /// Attribute with the registered e-mail (one-time codes, ticket ownership).
     pub mail_attribute: String,
     /// Extra LDAP filter every matching entry must satisfy, e.g. `(objectClass=inetOrgPerson)`.
@@ -133,6 +139,7 @@ impl Default for DirectoryConfig {
             bind_dn: "cn=selfservice,ou=services,dc=example,dc=org".to_owned(),
             bind_password: SecretString::from(String::new()),
             user_id_attribute: "employeeNumber".to_owned(),
+            platform_attributes: BTreeMap::new(),
             mail_attribute: "mail".to_owned(),
             user_filter: "(objectClass=inetOrgPerson)".to_owned(),
             must_change: "ppolicy".to_owned(),

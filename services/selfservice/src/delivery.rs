@@ -47,7 +47,8 @@ impl ResetDelivery<'_> {
         temporary: &SecretString,
         started: std::time::Instant,
     ) {
-        let user_id = message.user_id.as_str();
+        let identity = message.identity();
+        let user_id = identity.as_str();
         let notice = "Confirmed. I am setting a temporary password now; it follows in a private message.";
         if let Err(error) = self.sender.deliver(message, &SecretString::from(notice)).await {
             tracing::warn!(code = error.code(), %error, "reply channel unavailable: password not reset");
@@ -101,7 +102,8 @@ impl ResetDelivery<'_> {
         reply_error: &SelfServiceError,
         started: std::time::Instant,
     ) {
-        let user_id = message.user_id.as_str();
+        let identity = message.identity();
+        let user_id = identity.as_str();
         let ticket_id = format!("CHAT-{}", uuid::Uuid::now_v7().simple());
         let locked = self.directory.lock(dn).await;
         let (lock_state, lock_text) = match &locked {

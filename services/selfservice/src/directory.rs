@@ -111,15 +111,26 @@ impl Directory {
         Ok(ldap)
     }
 
-    /// Finds the entries whose user-id attribute equals `chat_user_id` (escaped).
-    pub async fn lookup(&self, chat_user_id: &str) -> Result<Lookup, SelfServiceError> {
-        let mut ldap = self.connect().await?;
-        let filter = format!(
+    /// The search filter of `chat_user_id` on `platform`: the platform's own attribute
+    /// (`platform_attributes`), else `user_id_attribute`, value escaped (RFC 4515).
+    fn user_search_filter(&self, platform: &str, chat_user_id: &str) -> String {
+        let attribute = self
+            .config
+            .platform_attributes
+            .get(platform)
+            .unwrap_or(&self.config.user_id_attribute);
+        format!(
             "(&{}({}={}))",
             self.config.user_filter,
-            self.config.user_id_attribute,
+            attribute,
             ldap_escape(chat_user_id)
-        );
+        )
+    }
+
+    /// Finds the entries whose user-id attribute for `platform` equals `chat_user_id`.
+    pub async fn lookup(&self, platform: &str, chat_user_id: &str) -> Result<Lookup, SelfServiceError> {
+        let mut ldap = self.connect().await?;
+        let filter = self.user_search_filter(platform, chat_user_id);
         let lock_attribute = match self.config.mode {
             DirectoryMode::Openldap => "pwdAccountLockedTime",
             DirectoryMode::ActiveDirectory => "userAccountControl",
@@ -229,5 +240,33 @@ impl Directory {
                 .and_then(|values| values.first())
                 .and_then(|value| value.parse().ok())
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// #16 item 5: each platform's ids are looked up in that platform's attribute.
+    #[test]
+    fn identity_includes_the_platform_each_platform_searches_its_own_attribute() {
+        let mut config = DirectoryConfig {
+            url: "ldap://127.0.0.1:3389".to_owned(),
+            allow_insecure: true,
+            ..DirectoryConfig::default()
+        };
+        config
+            .platform_attributes
+            .insert("slack".to_owned(), "slackMemberId".to_owned());
+        let directory = Directory::new(config).unwrap();
+        assert_eq!(
+            directory.user_search_filter("slack", "U123"),
+            "(&(objectClass=inetOrgPerson)(slackMemberId=U123))"
+        );
+        assert_eq!(
+            directory.user_search_filter("webhook", "U123*)(uid=*"),
+            "(&(objectClass=inetOrgPerson)(employeeNumber=U123\\2a\\29\\28uid=\\2a))",
+            "other platforms use user_id_attribute; values are escaped"
+        );
     }
 }

@@ -51,7 +51,8 @@ impl Handler {
     /// Handles one verified message; `started` is when it was received.
     pub async fn handle(&mut self, message: &ChatMessage, started: Instant) -> (Intent, Turn) {
         let mut turn = Turn::default();
-        let user = message.user_id.as_str();
+        let identity = message.identity();
+        let user = identity.as_str();
         if self.reset.is_code_answer(user, &message.text) {
             self.reset.confirm(&mut turn, message, started).await;
             return (Intent::PasswordReset, turn);
@@ -96,9 +97,10 @@ impl Handler {
     }
 
     /// The requester's identities: the chat user id and, when the directory knows it, the e-mail.
-    async fn identities(&self, user_id: &str) -> Vec<String> {
-        let mut identities = vec![user_id.to_owned()];
-        match self.directory.lookup(user_id).await {
+    /// Who the author is: their `platform:user_id`, then their directory e-mail addresses.
+    async fn identities(&self, message: &ChatMessage) -> Vec<String> {
+        let mut identities = vec![message.identity()];
+        match self.directory.lookup(&message.platform, &message.user_id).await {
             Ok(Lookup::One(entry)) => identities.extend(entry.mail),
             Ok(_) => {}
             Err(error) => tracing::debug!(%error, "status request without directory identity"),
@@ -107,7 +109,7 @@ impl Handler {
     }
 
     async fn ticket_status(&self, turn: &mut Turn, message: &ChatMessage, started: Instant) {
-        let identities = self.identities(&message.user_id).await;
+        let identities = self.identities(message).await;
         let mine = match self.status.read() {
             Ok(book) => book.tickets_of(&identities),
             Err(_) => Vec::new(),
@@ -152,7 +154,7 @@ impl Handler {
         }
         turn.audits.push(
             self.auditor
-                .action(&message.user_id, "ticket_status", "succeeded", None, None, started),
+                .action(&message.identity(), "ticket_status", "succeeded", None, None, started),
         );
     }
 
@@ -192,17 +194,17 @@ impl Handler {
         turn.say("service_status", reply);
         turn.audits.push(
             self.auditor
-                .action(&message.user_id, "service_status", "succeeded", None, None, started),
+                .action(&message.identity(), "service_status", "succeeded", None, None, started),
         );
     }
 
     async fn open_ticket(&self, turn: &mut Turn, message: &ChatMessage, handoff: bool) {
-        let identities = self.identities(&message.user_id).await;
-        let requester = identities.last().cloned().unwrap_or_else(|| message.user_id.clone());
+        let identities = self.identities(message).await;
+        let requester = identities.last().cloned().unwrap_or_else(|| message.identity());
         let ticket_id = format!("CHAT-{}", uuid::Uuid::now_v7().simple());
         let subject: String = message.text.chars().take(120).collect();
         let mut attributes = std::collections::BTreeMap::new();
-        attributes.insert("chat_user_id".to_owned(), message.user_id.clone());
+        attributes.insert("chat_user_id".to_owned(), message.identity());
         attributes.insert("chat_platform".to_owned(), message.platform.clone());
         if handoff {
             attributes.insert("handoff".to_owned(), "true".to_owned());

@@ -98,7 +98,8 @@ impl ResetFlow {
 
     /// Handles "reset/unlock my account" from the verified author of `message`.
     pub async fn request(&mut self, turn: &mut Turn, message: &ChatMessage, started: Instant) {
-        let (user_id, text) = (message.user_id.as_str(), message.text.as_str());
+        let identity = message.identity();
+        let (user_id, text) = (identity.as_str(), message.text.as_str());
         let action = if text.to_lowercase().contains("unlock") || text.to_lowercase().contains("locked") {
             PendingAction::AccountUnlock
         } else {
@@ -113,7 +114,7 @@ impl ResetFlow {
             turn.say(INTENT, "Too many attempts; please wait a few minutes and try again.");
             return;
         }
-        let entry = match self.directory.lookup(user_id).await {
+        let entry = match self.directory.lookup(&message.platform, &message.user_id).await {
             Ok(Lookup::One(entry)) => entry,
             Ok(Lookup::Unknown) => {
                 turn.audits.push(
@@ -234,7 +235,8 @@ impl ResetFlow {
 
     /// Handles a code sent back by the author of `message`.
     pub async fn confirm(&mut self, turn: &mut Turn, message: &ChatMessage, started: Instant) {
-        let (user_id, text) = (message.user_id.as_str(), message.text.as_str());
+        let identity = message.identity();
+        let (user_id, text) = (identity.as_str(), message.text.as_str());
         if !self.limiter.allow(user_id) {
             turn.audits.push(
                 self.auditor
@@ -273,7 +275,8 @@ impl ResetFlow {
     }
 
     async fn perform(&mut self, turn: &mut Turn, message: &ChatMessage, challenge: Challenge) {
-        let user_id = message.user_id.as_str();
+        let identity = message.identity();
+        let user_id = identity.as_str();
         let name = challenge.action.as_str();
         let started = challenge.started;
         match challenge.action {

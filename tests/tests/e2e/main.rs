@@ -8,6 +8,7 @@
 
 mod alertmanager_incident;
 mod attention_replay;
+mod chat_platform_identity;
 mod chat_slack_retries;
 mod console_api;
 mod console_csrf_sessions;

@@ -37,7 +37,7 @@ async fn ldaps_and_starttls_against_slapd_with_a_test_ca() {
     ] {
         let directory = Directory::new(config(url, starttls, Some(ca.clone()))).unwrap();
         assert_eq!(directory.transport(), transport);
-        let Lookup::One(entry) = directory.lookup(chat_id).await.unwrap() else {
+        let Lookup::One(entry) = directory.lookup("slack", chat_id).await.unwrap() else {
             panic!("{chat_id} not found over {transport:?}");
         };
         assert_eq!(entry.dn, user_dn(uid));
@@ -60,7 +60,7 @@ async fn ldaps_and_starttls_against_slapd_with_a_test_ca() {
     plain.allow_insecure = true;
     let plain = Directory::new(plain).unwrap();
     assert_eq!(plain.transport(), LdapTransport::PlainLoopback);
-    let refused = plain.lookup("U0ALICE").await.unwrap_err().to_string();
+    let refused = plain.lookup("slack", "U0ALICE").await.unwrap_err().to_string();
     assert!(refused.contains("service bind refused (result code 13)"), "{refused}");
 
     // Another CA, or only the system roots: the directory's certificate is not trusted.
@@ -77,7 +77,7 @@ async fn ldaps_and_starttls_against_slapd_with_a_test_ca() {
             assert!(ca_file.is_none());
             continue;
         };
-        let error = directory.lookup("U0ALICE").await.unwrap_err().to_string();
+        let error = directory.lookup("slack", "U0ALICE").await.unwrap_err().to_string();
         assert!(error.contains("certificate"), "{url} starttls={starttls}: {error}");
     }
     assert!(ldap.binds(&user_dn("alice"), "alice-old-Pass1"), "alice untouched");

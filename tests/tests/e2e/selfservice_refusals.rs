@@ -164,7 +164,7 @@ async fn refusals_are_answered_audited_and_change_nothing() {
     let reasons = |user: &str| -> Vec<String> {
         actions
             .iter()
-            .filter(|a| a.user_id == user)
+            .filter(|a| a.user_id == user || a.user_id == format!("webhook:{user}"))
             .map(|a| a.reason.clone().unwrap_or_default())
             .collect()
     };
@@ -215,7 +215,7 @@ async fn refusals_are_answered_audited_and_change_nothing() {
         .filter(|a| a.outcome == "failed")
         .collect();
     assert_eq!(failed.len(), 1, "{failed:#?}");
-    assert_eq!(failed[0].user_id, "U0BOB");
+    assert_eq!(failed[0].user_id, "webhook:U0BOB", "audits name the platform");
     assert!(
         failed[0]
             .reason
