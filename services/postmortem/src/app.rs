@@ -2,6 +2,7 @@
 //! the read model from the compacted postmortems topic, queue resolved incidents that have
 //! no postmortem yet; then consume, draft, index and serve the API and page.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use opsline_kafka::{KafkaWiring, Producer, TopicPlan};
 use opsline_llm::{KafkaUsageSink, LlmGateway};
 use opsline_runtime::{Runner, Service, StartupContext, StartupError};
 use opsline_search::SearchIndex;
+use uuid::Uuid;
 
 use crate::auth::TokenStore;
 use crate::config::PostmortemConfig;
@@ -20,7 +22,7 @@ use crate::draft::llm::LlmDrafter;
 use crate::metrics::PostmortemMetrics;
 use crate::narrative::{NarrativeWorker, WorkerParts};
 use crate::processor::{COMPONENT, DraftProcessor, DraftState, Drafting, IndexProcessor, Topics, flush_overdue};
-use crate::store::Store;
+use crate::store::{Applied, Store};
 use crate::web::links::LinkTargets;
 use crate::web::{WebState, router};
 
@@ -78,7 +80,7 @@ and runbooks for search, and serves the review API and page.";
             tracing::info!(count, dir = %dir.display(), "runbooks indexed");
         }
         let max_wait = Duration::from_secs(config.restore_max_wait_secs.max(1));
-        let restored = restore_postmortems(&config, &topics, &store, max_wait).await?;
+        let (restored, winner_offsets) = restore_postmortems(&config, &topics, &store, max_wait).await?;
         let (narratives, narrator) = NarrativeWorker::new(
             WorkerParts {
                 drafter,
@@ -114,7 +116,16 @@ and runbooks for search, and serves the review API and page.";
                 drafting: drafting.clone(),
             },
         );
-        kafka.consume(runner, &indexed, IndexProcessor { store: store.clone() });
+        kafka.consume(
+            runner,
+            &indexed,
+            IndexProcessor {
+                store: store.clone(),
+                topic: topics.postmortems.clone(),
+                winner_offsets,
+                metrics: service_metrics.clone(),
+            },
+        );
         let overdue = producer.clone();
         runner.background("overdue drafts", move |shutdown| {
             flush_overdue(drafting, overdue, shutdown)
@@ -144,33 +155,39 @@ and runbooks for search, and serves the review API and page.";
     }
 }
 
-/// Replays the compacted postmortems topic into the store and the index.
+/// Replays the compacted postmortems topic into the store and the index; returns how many
+/// records were restored and the offset each current revision was read from.
 async fn restore_postmortems(
     config: &PostmortemConfig,
     topics: &Topics,
     store: &Store,
     max_wait: Duration,
-) -> Result<usize, StartupError> {
+) -> Result<(usize, HashMap<Uuid, i64>), StartupError> {
     let records = opsline_kafka::reader::read_to_end(&config.kafka, &topics.postmortems, max_wait)
         .await
         .startup(format!("cannot read {}", topics.postmortems))?;
     let mut restored = 0;
+    let mut winner_offsets = HashMap::new();
     for record in &records {
         if record.payload.is_none() {
             continue;
         }
         match Envelope::<Postmortem>::from_json(record.payload_bytes()) {
             Ok(envelope) => {
-                store
+                let id = envelope.data.postmortem_id;
+                let applied = store
                     .stage(envelope.data)
                     .startup("cannot index a restored postmortem")?;
+                if applied == Applied::Updated {
+                    winner_offsets.insert(id, record.offset);
+                }
                 restored += 1;
             }
             Err(error) => tracing::warn!(offset = record.offset, %error, "skipping bad postmortem record"),
         }
     }
     store.commit().startup("cannot commit the restored index")?;
-    Ok(restored)
+    Ok((restored, winner_offsets))
 }
 
 /// Queues every resolved incident of the compacted incidents topic that has no reviewed or

@@ -6,6 +6,7 @@
 //! | `opsline_postmortem_narratives_total` | counter | `outcome` (`published`, `queue_full`, `stale`, `drafter_error`, `ungrounded`, `citations_rejected`, `superseded`, `base_not_indexed`, `produce_error`, `cancelled`, `stopped`) |
 //! | `opsline_postmortem_transitions_total` | counter | `status` (`reviewed`, `published`) |
 //! | `opsline_postmortem_indexed_total` | counter | `kind` (`postmortem`, `runbook`) |
+//! | `opsline_postmortem_winner_rewritten_total` | counter | (none): a losing revision was written after the winner, which was written again |
 
 use opsline_runtime::metrics::Metrics;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -37,6 +38,7 @@ pub(crate) struct PostmortemMetrics {
     pub(crate) narratives: Family<DraftLabel, Counter>,
     pub(crate) transitions: Family<StatusLabel, Counter>,
     pub(crate) indexed: Family<KindLabel, Counter>,
+    pub(crate) winner_rewritten: Counter,
 }
 
 impl PostmortemMetrics {
@@ -58,6 +60,11 @@ impl PostmortemMetrics {
             this.transitions.clone(),
         );
         metrics.register("postmortem_indexed", "Documents indexed.", this.indexed.clone());
+        metrics.register(
+            "postmortem_winner_rewritten",
+            "Current revisions written again because a losing revision was written after them (compaction keeps the last).",
+            this.winner_rewritten.clone(),
+        );
         this
     }
 

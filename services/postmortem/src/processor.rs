@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::draft::{DETERMINISTIC_MODEL, deterministic_draft, postmortem_id};
 use crate::metrics::{DraftLabel, PostmortemMetrics};
 use crate::narrative::{NarrativeJob, NarrativeQueue};
-use crate::store::Store;
+use crate::store::{Applied, Store};
 use crate::timeline::Timeline;
 
 /// The component name in envelopes and dead letters.
@@ -259,19 +259,46 @@ pub(crate) async fn flush_overdue(
     }
 }
 
-/// Consumes postmortems into the store and the index.
+/// Consumes postmortems into the store and the index, and keeps the topic's last record of
+/// each postmortem its winning revision.
+///
+/// Compaction keeps the last record written per key, but the store keeps the highest
+/// (status, revision). Those differ when a record that loses is written after the winner
+/// (a narrative produced while a reviewer marked the draft reviewed): compacted, the topic
+/// would keep the draft and a restart would forget the review. So when a losing record comes
+/// after the winner's record, the winner is written again, behind it.
 pub(crate) struct IndexProcessor {
     pub(crate) store: Arc<Store>,
+    /// The postmortems topic (the repairs are written there).
+    pub(crate) topic: String,
+    /// Offset of the record each current revision was read from (seeded by the restore).
+    pub(crate) winner_offsets: HashMap<Uuid, i64>,
+    pub(crate) metrics: PostmortemMetrics,
 }
 
 impl Processor for IndexProcessor {
     async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
-        if let Some(postmortem) = parse::<Postmortem>(record)? {
-            self.store
-                .apply(postmortem)
-                .map_err(|e| ProcessError::retryable("index", e.to_string()))?;
+        let Some(postmortem) = parse::<Postmortem>(record)? else {
+            return Ok(Vec::new());
+        };
+        let id = postmortem.postmortem_id;
+        let applied = self
+            .store
+            .apply(postmortem)
+            .map_err(|e| ProcessError::retryable("index", e.to_string()))?;
+        if applied == Applied::Updated {
+            self.winner_offsets.insert(id, record.offset);
+            return Ok(Vec::new());
         }
-        Ok(Vec::new())
+        let winner_is_later = self.winner_offsets.get(&id).is_some_and(|&at| at > record.offset);
+        match self.store.postmortem(id) {
+            Some(winner) if !winner_is_later => {
+                self.metrics.winner_rewritten.inc();
+                tracing::info!(postmortem = %id, revision = winner.revision, "a losing revision was written last; writing the current one again");
+                Ok(vec![postmortem_record(&self.topic, winner)?])
+            }
+            _ => Ok(Vec::new()),
+        }
     }
 }
 

@@ -29,6 +29,7 @@ mod llm_gateway;
 mod logintel_adversarial;
 mod logintel_refine;
 mod logintel_replay;
+mod postmortem_compaction;
 mod postmortem_e2e;
 mod postmortem_llm;
 mod postmortem_loghub;
