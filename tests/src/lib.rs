@@ -18,6 +18,7 @@ pub mod ldap;
 pub mod llm;
 pub mod postmortem;
 pub mod relay;
+pub mod replica;
 pub mod selfservice;
 pub mod session;
 pub mod spawn;

@@ -2,7 +2,6 @@
 //! the read model from the compacted postmortems topic, queue resolved incidents that have
 //! no postmortem yet; then consume, draft, index and serve the API and page.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +12,6 @@ use opsline_kafka::{KafkaWiring, Producer, TopicPlan};
 use opsline_llm::{KafkaUsageSink, LlmGateway};
 use opsline_runtime::{Runner, Service, StartupContext, StartupError};
 use opsline_search::SearchIndex;
-use uuid::Uuid;
 
 use crate::auth::TokenStore;
 use crate::config::PostmortemConfig;
@@ -80,7 +78,7 @@ and runbooks for search, and serves the review API and page.";
             tracing::info!(count, dir = %dir.display(), "runbooks indexed");
         }
         let max_wait = Duration::from_secs(config.restore_max_wait_secs.max(1));
-        let (restored, winner_offsets) = restore_postmortems(&config, &topics, &store, max_wait).await?;
+        let restored = restore_postmortems(&config, &topics, &store, max_wait).await?;
         let (narratives, narrator) = NarrativeWorker::new(
             WorkerParts {
                 drafter,
@@ -109,20 +107,13 @@ and runbooks for search, and serves the review API and page.";
             "read model restored"
         );
 
-        kafka.consume(
-            runner,
-            &drafted,
-            DraftProcessor {
-                drafting: drafting.clone(),
-            },
-        );
+        kafka.consume(runner, &drafted, DraftProcessor::new(drafting.clone()));
         kafka.consume(
             runner,
             &indexed,
             IndexProcessor {
                 store: store.clone(),
                 topic: topics.postmortems.clone(),
-                winner_offsets,
                 metrics: service_metrics.clone(),
             },
         );
@@ -155,19 +146,18 @@ and runbooks for search, and serves the review API and page.";
     }
 }
 
-/// Replays the compacted postmortems topic into the store and the index; returns how many
-/// records were restored and the offset each current revision was read from.
+/// Replays the compacted postmortems topic into the store and the index (noting where each
+/// current revision lies); returns how many records were restored.
 async fn restore_postmortems(
     config: &PostmortemConfig,
     topics: &Topics,
     store: &Store,
     max_wait: Duration,
-) -> Result<(usize, HashMap<Uuid, i64>), StartupError> {
+) -> Result<usize, StartupError> {
     let records = opsline_kafka::reader::read_to_end(&config.kafka, &topics.postmortems, max_wait)
         .await
         .startup(format!("cannot read {}", topics.postmortems))?;
     let mut restored = 0;
-    let mut winner_offsets = HashMap::new();
     for record in &records {
         if record.payload.is_none() {
             continue;
@@ -179,7 +169,7 @@ async fn restore_postmortems(
                     .stage(envelope.data)
                     .startup("cannot index a restored postmortem")?;
                 if applied == Applied::Updated {
-                    winner_offsets.insert(id, record.offset);
+                    store.note_offset(id, record.offset);
                 }
                 restored += 1;
             }
@@ -187,7 +177,7 @@ async fn restore_postmortems(
         }
     }
     store.commit().startup("cannot commit the restored index")?;
-    Ok((restored, winner_offsets))
+    Ok(restored)
 }
 
 /// Queues every resolved incident of the compacted incidents topic that has no reviewed or
@@ -218,7 +208,7 @@ async fn queue_undrafted_incidents(
                 .state
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .add_incident(incident);
+                .add_incident(incident, None);
             queued += 1;
         }
     }

@@ -24,6 +24,7 @@ pub use opsline_auth as auth;
 pub mod config;
 pub mod draft;
 pub mod error;
+mod holds;
 mod metrics;
 mod narrative;
 mod processor;

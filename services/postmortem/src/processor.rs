@@ -23,6 +23,7 @@ use opsline_kafka::{OutRecord, ProcessError, Processor};
 use uuid::Uuid;
 
 use crate::draft::{DETERMINISTIC_MODEL, deterministic_draft, postmortem_id};
+use crate::holds::{CommitHolds, HeldInput, Position};
 use crate::metrics::{DraftLabel, PostmortemMetrics};
 use crate::narrative::{NarrativeJob, NarrativeQueue};
 use crate::store::{Applied, Store};
@@ -42,13 +43,14 @@ pub struct Topics {
     pub postmortems: String,
 }
 
-/// Alerts by id and incidents waiting for theirs.
+/// Alerts by id and incidents waiting for theirs, with the commit holds they place.
 pub(crate) struct DraftState {
     alerts: HashMap<Uuid, Alert>,
     alert_order: VecDeque<Uuid>,
     max_alerts: usize,
     waiting: BTreeMap<Uuid, (Incident, Instant)>,
     wait: Duration,
+    holds: CommitHolds,
 }
 
 impl DraftState {
@@ -59,28 +61,52 @@ impl DraftState {
             max_alerts: max_alerts.max(1),
             waiting: BTreeMap::new(),
             wait,
+            holds: CommitHolds::default(),
         }
     }
 
-    fn add_alert(&mut self, alert: Alert) {
-        if self.alerts.insert(alert.alert_id, alert.clone()).is_none() {
-            self.alert_order.push_back(alert.alert_id);
+    /// Caches `alert`; read by the consumer at `at`, it holds that partition's commit until
+    /// evicted.
+    fn add_alert(&mut self, alert: Alert, at: Option<Position>) {
+        let id = alert.alert_id;
+        if self.alerts.insert(id, alert).is_none() {
+            self.alert_order.push_back(id);
+        }
+        if let Some(at) = at {
+            self.holds.hold(HeldInput::Alert, id, at);
         }
         while self.alert_order.len() > self.max_alerts {
             if let Some(old) = self.alert_order.pop_front() {
                 self.alerts.remove(&old);
+                self.holds.release(HeldInput::Alert, old);
             }
         }
     }
 
-    /// Queues a resolved incident (replacing an older state of it).
-    pub(crate) fn add_incident(&mut self, incident: Incident) {
+    /// Queues a resolved incident (replacing an older state of it); read by the consumer at
+    /// `at`, it holds that partition's commit until its draft is acknowledged ([`Self::release`]).
+    pub(crate) fn add_incident(&mut self, incident: Incident, at: Option<Position>) {
+        if let Some(at) = at {
+            self.holds.hold(HeldInput::Incident, incident.incident_id, at);
+        }
         let since = self
             .waiting
             .get(&incident.incident_id)
             .map(|(_, since)| *since)
             .unwrap_or_else(Instant::now);
         self.waiting.insert(incident.incident_id, (incident, since));
+    }
+
+    /// The drafts of `incidents` are acknowledged (or were not needed): their holds go.
+    pub(crate) fn release(&mut self, incidents: &[Uuid]) {
+        for id in incidents {
+            self.holds.release(HeldInput::Incident, *id);
+        }
+    }
+
+    /// The highest offset of an input partition that may be committed once `offset` is done.
+    pub(crate) fn committable(&self, input: HeldInput, partition: i32, offset: i64) -> i64 {
+        self.holds.committable(input, partition, offset)
     }
 
     /// Takes the incidents that are complete, or all waiting ones past the wait when `overdue`.
@@ -138,12 +164,25 @@ impl Drafting {
                 })
     }
 
-    /// Drafts every ready incident deterministically, returns the records to produce and
+    /// Drafts every ready incident deterministically, returns the records to produce (and the
+    /// incidents taken, to [`DraftState::release`] once those records are acknowledged) and
     /// queues the narrative of each new draft. A draft with the same basis as the current
     /// revision (a replay) is not published again; its narrative is queued again only if it
     /// has none yet. A draft of changed facts becomes the next revision.
-    fn draft_ready(&self, now: Instant) -> Result<Vec<OutRecord>, ProcessError> {
+    fn draft_ready(&self, now: Instant) -> Result<(Vec<OutRecord>, Vec<Uuid>), ProcessError> {
         let ready = self.lock().take_ready(now);
+        let taken: Vec<Uuid> = ready.iter().map(|(incident, _)| incident.incident_id).collect();
+        match self.draft(ready) {
+            Ok(out) => Ok((out, taken)),
+            Err(error) => {
+                // Nothing will acknowledge these drafts: their holds must not stall the partition.
+                self.lock().release(&taken);
+                Err(error)
+            }
+        }
+    }
+
+    fn draft(&self, ready: Vec<(Incident, Vec<Alert>)>) -> Result<Vec<OutRecord>, ProcessError> {
         let mut out = Vec::with_capacity(ready.len());
         for (incident, alerts) in ready {
             if !self.wants_draft(&incident) {
@@ -212,24 +251,74 @@ fn parse<T: Event>(record: &InRecord) -> Result<Option<T>, ProcessError> {
 }
 
 /// Consumes incidents and alerts and drafts postmortems.
+///
+/// # Delivery guarantee
+///
+/// At least once, across crashes and rebalances: an input partition's offset is committed
+/// only up to its oldest commit hold ([`crate::holds`]), so a cached alert or an incident whose
+/// draft is not yet acknowledged is read again by whichever replica owns the partition next.
+/// Drafts are deterministic, so a draft made twice is the same record.
 pub(crate) struct DraftProcessor {
     pub(crate) drafting: Drafting,
+    /// Incidents drafted by an input, released once that input's outputs are acknowledged.
+    pub(crate) awaiting_ack: HashMap<(String, i32, i64), Vec<Uuid>>,
+}
+
+impl DraftProcessor {
+    /// A processor drafting into `drafting`.
+    pub(crate) fn new(drafting: Drafting) -> Self {
+        Self {
+            drafting,
+            awaiting_ack: HashMap::new(),
+        }
+    }
+
+    fn held_input(&self, topic: &str) -> Option<HeldInput> {
+        if topic == self.drafting.topics.alerts {
+            Some(HeldInput::Alert)
+        } else if topic == self.drafting.topics.incidents {
+            Some(HeldInput::Incident)
+        } else {
+            None
+        }
+    }
 }
 
 impl Processor for DraftProcessor {
     async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
+        let at = Some((record.partition, record.offset));
         if record.topic == self.drafting.topics.alerts {
             if let Some(alert) = parse::<Alert>(record)? {
-                self.drafting.lock().add_alert(alert);
+                self.drafting.lock().add_alert(alert, at);
             }
         } else if record.topic == self.drafting.topics.incidents {
             if let Some(incident) = parse::<Incident>(record)? {
                 if self.drafting.wants_draft(&incident) {
-                    self.drafting.lock().add_incident(incident);
+                    self.drafting.lock().add_incident(incident, at);
                 }
             }
         }
-        self.drafting.draft_ready(Instant::now())
+        let (out, taken) = self.drafting.draft_ready(Instant::now())?;
+        if out.is_empty() {
+            self.drafting.lock().release(&taken);
+        } else if !taken.is_empty() {
+            self.awaiting_ack
+                .insert((record.topic.clone(), record.partition, record.offset), taken);
+        }
+        Ok(out)
+    }
+
+    fn outputs_acknowledged(&mut self, topic: &str, partition: i32, offset: i64) {
+        if let Some(taken) = self.awaiting_ack.remove(&(topic.to_owned(), partition, offset)) {
+            self.drafting.lock().release(&taken);
+        }
+    }
+
+    fn committable(&self, topic: &str, partition: i32, offset: i64) -> i64 {
+        match self.held_input(topic) {
+            Some(input) => self.drafting.lock().committable(input, partition, offset),
+            None => offset,
+        }
     }
 }
 
@@ -247,11 +336,16 @@ pub(crate) async fn flush_overdue(
             _ = tick.tick() => {}
         }
         match drafting.draft_ready(Instant::now()) {
-            Ok(records) => {
+            Ok((records, taken)) => {
+                let mut sent = true;
                 for record in records {
                     if let Err(error) = producer.send(&record).await {
-                        tracing::warn!(%error, "overdue draft not published; it is drafted again at the next start");
+                        sent = false;
+                        tracing::warn!(%error, "overdue draft not published; its incident is read again at the next start or handover");
                     }
+                }
+                if sent {
+                    drafting.lock().release(&taken);
                 }
             }
             Err(error) => tracing::warn!(%error, "overdue draft failed"),
@@ -271,8 +365,6 @@ pub(crate) struct IndexProcessor {
     pub(crate) store: Arc<Store>,
     /// The postmortems topic (the repairs are written there).
     pub(crate) topic: String,
-    /// Offset of the record each current revision was read from (seeded by the restore).
-    pub(crate) winner_offsets: HashMap<Uuid, i64>,
     pub(crate) metrics: PostmortemMetrics,
 }
 
@@ -287,10 +379,12 @@ impl Processor for IndexProcessor {
             .apply(postmortem)
             .map_err(|e| ProcessError::retryable("index", e.to_string()))?;
         if applied == Applied::Updated {
-            self.winner_offsets.insert(id, record.offset);
+            self.store.note_offset(id, record.offset);
             return Ok(Vec::new());
         }
-        let winner_is_later = self.winner_offsets.get(&id).is_some_and(|&at| at > record.offset);
+        // The winner's own record may lie later on the topic (written by the review API of
+        // this process, which applies it at once, before this indexer reads it).
+        let winner_is_later = self.store.current_offset(id).is_some_and(|at| at > record.offset);
         match self.store.postmortem(id) {
             Some(winner) if !winner_is_later => {
                 self.metrics.winner_rewritten.inc();
@@ -312,10 +406,10 @@ mod tests {
         let (incident, alerts) = fixture();
         let mut state = DraftState::new(10, Duration::from_secs(30));
         let start = Instant::now();
-        state.add_incident(incident.clone());
+        state.add_incident(incident.clone(), None);
         assert!(state.take_ready(start).is_empty());
         for alert in alerts {
-            state.add_alert(alert);
+            state.add_alert(alert, None);
         }
         // The fixture lists a third alert id that never arrives.
         assert!(state.take_ready(start).is_empty());
@@ -348,7 +442,7 @@ mod tests {
         let (_, alerts) = fixture();
         let mut state = DraftState::new(1, Duration::from_secs(1));
         for alert in alerts {
-            state.add_alert(alert);
+            state.add_alert(alert, None);
         }
         assert_eq!(state.alerts.len(), 1);
     }

@@ -60,6 +60,9 @@ pub fn to_search_document(postmortem: &Postmortem) -> SearchDocument {
 /// Postmortems by id plus the search index.
 pub struct Store {
     postmortems: RwLock<HashMap<Uuid, Postmortem>>,
+    /// Offset on the postmortems topic of the record holding each current revision, when
+    /// known (the indexer's repair compares it with later records).
+    offsets: RwLock<HashMap<Uuid, i64>>,
     index: SearchIndex,
     metrics: PostmortemMetrics,
 }
@@ -86,6 +89,7 @@ impl Store {
     pub(crate) fn new(index: SearchIndex, metrics: PostmortemMetrics) -> Self {
         Self {
             postmortems: RwLock::new(HashMap::new()),
+            offsets: RwLock::new(HashMap::new()),
             index,
             metrics,
         }
@@ -116,6 +120,24 @@ impl Store {
         })
     }
 
+    /// Notes that the current revision of `id` is the record at `offset` of the postmortems
+    /// topic (read there, or written there and acknowledged).
+    pub(crate) fn note_offset(&self, id: Uuid, offset: i64) {
+        self.offsets
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, offset);
+    }
+
+    /// The offset of the record holding the current revision of `id`, when known.
+    pub(crate) fn current_offset(&self, id: Uuid) -> Option<i64> {
+        self.offsets
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .copied()
+    }
+
     /// Number of postmortems known.
     pub fn len(&self) -> usize {
         self.postmortems.read().unwrap_or_else(PoisonError::into_inner).len()
@@ -142,6 +164,11 @@ impl Store {
             .indexed
             .get_or_create(&KindLabel { kind: "postmortem" })
             .inc();
+        // A new current revision: where it lies on the topic is noted by whoever knows.
+        self.offsets
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&postmortem.postmortem_id);
         all.insert(postmortem.postmortem_id, postmortem);
         Ok(Applied::Updated)
     }

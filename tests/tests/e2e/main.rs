@@ -37,6 +37,7 @@ mod postmortem_page;
 mod postmortem_review_api;
 mod postmortem_review_page;
 mod scale_out;
+mod scale_out_services;
 mod selfservice_ldaps_starttls;
 mod selfservice_refusals;
 mod selfservice_reset_delivery;

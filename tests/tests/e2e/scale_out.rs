@@ -9,10 +9,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashSet};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use opsline_e2e::gateway::{post_lines, spawn_gateway};
+use opsline_e2e::replica::Replica;
 use opsline_events::logs::{Alert, LogOffset};
 use opsline_events::topics;
 use opsline_kafka::KafkaConfig;
@@ -23,69 +23,17 @@ use uuid::Uuid;
 
 const SYSTEMS: [&str; 6] = ["BGL", "HDFS", "Zookeeper", "Linux", "Apache", "Spark"];
 
-/// One replica: the service in its own process.
-struct Replica {
-    child: Child,
-    url: String,
-}
-
-impl Replica {
-    fn start(kafka: &KafkaConfig, prefix: &str, name: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_opsline-e2e-logintel"))
-            .env("OPSLINE_LISTEN", format!("127.0.0.1:{port}"))
-            .env("OPSLINE_TOPIC_PREFIX", prefix)
-            .env("OPSLINE_GROUP_ID", format!("{prefix}logintel"))
-            .env("OPSLINE_KAFKA__BOOTSTRAP_SERVERS", &kafka.bootstrap_servers)
-            .env("OPSLINE_ADVANCE_IDLE_CLOCK", "false")
-            .env("OPSLINE_SNAPSHOT_EVERY_LINES", "150")
-            .env("OPSLINE_SNAPSHOT_INTERVAL_MS", "300")
-            .env("OPSLINE_TICK_INTERVAL_MS", "100")
-            .env("RUST_LOG", "warn")
-            .env("OPSLINE_E2E_REPLICA", name)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start a logintel replica");
-        Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    async fn wait_ready(&self) {
-        let client = reqwest::Client::new();
-        for _ in 0..600 {
-            if let Ok(response) = client.get(format!("{}/readyz", self.url)).send().await
-                && response.status().is_success()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("replica at {} not ready", self.url);
-    }
-
-    fn sigkill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-
-    fn sigterm(mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
-        self.child.wait().expect("stopped");
-    }
-}
-
-impl Drop for Replica {
-    /// A test that fails leaves no replica behind.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// One log-service replica in its own process.
+fn replica(kafka: &KafkaConfig, prefix: &str) -> Replica {
+    let settings = [
+        ("OPSLINE_TOPIC_PREFIX", prefix.to_owned()),
+        ("OPSLINE_GROUP_ID", format!("{prefix}logintel")),
+        ("OPSLINE_ADVANCE_IDLE_CLOCK", "false".to_owned()),
+        ("OPSLINE_SNAPSHOT_EVERY_LINES", "150".to_owned()),
+        ("OPSLINE_SNAPSHOT_INTERVAL_MS", "300".to_owned()),
+        ("OPSLINE_TICK_INTERVAL_MS", "100".to_owned()),
+    ];
+    Replica::start(env!("CARGO_BIN_EXE_opsline-e2e-service"), "logintel", kafka, &settings)
 }
 
 /// The lines of a LogHub sample as a shipper sends them (BGL's label column masked, as in
@@ -166,9 +114,9 @@ async fn two_replicas_share_partitions_and_a_sigkill_loses_nothing() {
     let state = gateway.names.name(&topics::LOGINTEL_STATE);
     let systems: Vec<(String, Vec<String>)> = SYSTEMS.iter().map(|s| (s.to_lowercase(), lines_of(s))).collect();
 
-    let first = Replica::start(&kafka, &prefix, "a");
+    let first = replica(&kafka, &prefix);
     first.wait_ready().await;
-    let second = Replica::start(&kafka, &prefix, "b");
+    let second = replica(&kafka, &prefix);
     second.wait_ready().await;
 
     // The first half of every service, shared by the two replicas.

@@ -29,7 +29,7 @@ use crate::metrics::{PostmortemMetrics, StatusLabel};
 use crate::processor::postmortem_record;
 use crate::review::document::Outline;
 use crate::review::{Edit, apply, record_transition};
-use crate::store::Store;
+use crate::store::{Applied, Store};
 
 /// Name of the cookie holding a page visitor's session id.
 pub use opsline_auth::POSTMORTEM_SESSION_COOKIE as SESSION_COOKIE;
@@ -72,11 +72,14 @@ impl WebState {
     async fn publish_revision(&self, next: &Postmortem) -> Result<(), PostmortemError> {
         let record = postmortem_record(&self.postmortems_topic, next.clone())
             .map_err(|e| PostmortemError::Unavailable(e.to_string()))?;
-        self.producer
+        let delivered = self
+            .producer
             .send(&record)
             .await
             .map_err(|e| PostmortemError::Unavailable(e.to_string()))?;
-        self.store.apply(next.clone())?;
+        if self.store.apply(next.clone())? == Applied::Updated {
+            self.store.note_offset(next.postmortem_id, delivered.offset);
+        }
         Ok(())
     }
 
