@@ -1,5 +1,6 @@
 //! Insights: the console's views as numbers over time, for the insights page and
-//! `GET /v1/insights`: incidents opened and alerts raised per time bucket and service, mean
+//! `GET /v1/insights`: log lines received (counted by the log service, see [`crate::volume`]),
+//! incidents opened and alerts raised per time bucket and service, mean
 //! time to acknowledge and to resolve per service (MTTA, MTTR, event time), and routed tickets
 //! per queue and priority, and the automation's figures of [`crate::usage`] (LLM calls, latency
 //! p50/p95, cache hit rate and cost per use case, self-service deflection) over the LLM usage and
@@ -14,8 +15,10 @@ use opsline_auth::Principal;
 use serde::{Deserialize, Serialize};
 
 use crate::lists::{may_see, priority_name};
+use crate::state::AppState;
 use crate::usage::{Report, aggregate};
 use crate::views::Views;
+use crate::volume::ServiceLines;
 
 /// Buckets kept per series.
 pub const MAX_BUCKETS: usize = 60;
@@ -43,6 +46,12 @@ pub struct ResponseTimes {
 pub struct Insights {
     /// `hour` or `day`.
     pub bucket: String,
+    /// Log lines received per bucket and service (the lines the log service consumed, by
+    /// their event time).
+    pub lines: Series,
+    /// Why `lines` is empty when the log service could not tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines_unavailable: Option<String>,
     /// Incidents opened per bucket and service.
     pub incidents: Series,
     /// Alerts raised per bucket and service.
@@ -99,6 +108,36 @@ fn keep_newest(series: &mut Series) {
 
 fn mean(sum: f64, n: u64) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
+}
+
+/// The insights of what `who` may see, with the log lines received asked from the log service.
+pub async fn gather(state: &AppState, who: &Principal) -> Insights {
+    let mut out = insights(&state.views.read(), who, state.cost_per_ticket);
+    let received = state.lines.fetch(out.bucket == "hour", MAX_BUCKETS).await;
+    add_lines(&mut out, &state.views.read(), who, received);
+    out
+}
+
+/// Adds the log lines received (per service and bucket of `out.bucket`) of the services `who`
+/// may see, or why there are none.
+pub fn add_lines(out: &mut Insights, views: &Views, who: &Principal, received: Result<ServiceLines, String>) {
+    let received = match received {
+        Ok(received) => received,
+        Err(why) => {
+            out.lines_unavailable = Some(why);
+            return;
+        }
+    };
+    for (service, buckets) in received {
+        if !who.may_see_team(views.restricted_team(&service)) {
+            continue;
+        }
+        for (bucket, lines) in buckets {
+            *out.lines.entry(bucket).or_default().entry(service.clone()).or_default() += lines;
+        }
+    }
+    fill_gaps(&mut out.lines, out.bucket == "hour");
+    keep_newest(&mut out.lines);
 }
 
 /// The insights of what `who` may see; savings count `cost_per_ticket` per deflected ticket.
@@ -243,6 +282,50 @@ mod tests {
         assert_eq!((hdfs.mtta_secs, hdfs.mttr_secs), (Some(60.0), Some(600.0)));
         assert!(!out.response.contains_key("payroll"), "restricted to finance");
         assert!(out.automation.use_cases.is_empty(), "no LLM call, no audit event");
+    }
+
+    #[test]
+    fn lines_received_are_charted_per_bucket_and_visible_service() {
+        let mut views = Views::default();
+        let mut secret = Incident::sample();
+        secret.service = "payroll".into();
+        secret.restricted_team = Some("finance".into());
+        views.apply_incident(secret, 10);
+        let received: ServiceLines = [
+            (
+                "hdfs".to_owned(),
+                [
+                    ("1970-01-01T01:00:00Z".to_owned(), 40),
+                    ("1970-01-01T03:00:00Z".to_owned(), 2),
+                ]
+                .into(),
+            ),
+            ("payroll".to_owned(), [("1970-01-01T01:00:00Z".to_owned(), 9)].into()),
+        ]
+        .into();
+        let who = |teams: &[&str]| Principal {
+            name: "v".into(),
+            viewer: Viewer::new(Role::Viewer, teams.iter().map(|t| (*t).to_owned())),
+        };
+        let mut out = Insights {
+            bucket: "hour".into(),
+            ..Insights::default()
+        };
+        add_lines(&mut out, &views, &who(&[]), Ok(received.clone()));
+        assert_eq!(out.lines.len(), 3, "02:00 drawn empty: {:?}", out.lines);
+        assert_eq!(out.lines["1970-01-01T01:00:00Z"].get("hdfs"), Some(&40));
+        assert_eq!(out.lines["1970-01-01T03:00:00Z"].get("hdfs"), Some(&2));
+        assert!(
+            out.lines.values().all(|s| !s.contains_key("payroll")),
+            "restricted to finance"
+        );
+        let mut finance = Insights::default();
+        add_lines(&mut finance, &views, &who(&["finance"]), Ok(received));
+        assert_eq!(finance.lines["1970-01-01T01:00:00Z"].get("payroll"), Some(&9));
+        let mut down = Insights::default();
+        add_lines(&mut down, &views, &who(&[]), Err("no answer".into()));
+        assert!(down.lines.is_empty());
+        assert_eq!(down.lines_unavailable.as_deref(), Some("no answer"));
     }
 
     #[test]

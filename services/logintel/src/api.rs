@@ -15,14 +15,19 @@
 //!   `{"outcome": "assigned", "incident": {...}}`; `409` when resolved, `404` when unknown.
 //! - `GET /v1/incidents/{id}`: the incident's current state.
 //! - `GET /v1/stats`: lines in, alerts out and the noise reduction.
+//! - `GET /v1/stats/lines?bucket=hour|day&limit=N`: log lines received per service over time,
+//!   `{"bucket", "bucket_secs", "services": {service: {bucket start (RFC 3339): lines}}}`, the
+//!   newest `limit` buckets (default 60) of each service (see [`crate::volume`]).
 //! - `POST /v1/admin/flush`: emits every pending suppression summary now (end of a
 //!   replay), answers `{"alerts": n}` once they are acknowledged.
 //!
 //! Every `POST` needs an SRE token (see [`crate::api_auth`]).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -38,6 +43,7 @@ use crate::engine::Outputs;
 use crate::incidents::ResolveOutcome;
 use crate::metrics::LogintelMetrics;
 use crate::processor::{SharedState, Topics, encode_outputs, lock};
+use crate::volume::Bucket;
 
 /// What the handlers (and the ticker) reach.
 #[derive(Clone)]
@@ -65,6 +71,7 @@ pub(crate) fn router(api: ApiState) -> Router {
     Router::new()
         .route("/v1/incidents/{id}", get(get_incident))
         .route("/v1/stats", get(stats))
+        .route("/v1/stats/lines", get(line_stats))
         .merge(changes)
         .with_state(api)
 }
@@ -349,6 +356,52 @@ async fn stats(State(api): State<ApiState>) -> Response {
         "alerts_out": totals.alerts_out,
         "replays_skipped": totals.replays_skipped,
         "services": shared.engine.service_names(),
+    });
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+/// Query of `GET /v1/stats/lines`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinesQuery {
+    #[serde(default = "default_bucket")]
+    bucket: Bucket,
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+fn default_bucket() -> Bucket {
+    Bucket::Hour
+}
+
+fn default_limit() -> usize {
+    60
+}
+
+async fn line_stats(State(api): State<ApiState>, query: Result<Query<LinesQuery>, QueryRejection>) -> Response {
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => return error(StatusCode::BAD_REQUEST, "bad_request", rejection.body_text()),
+    };
+    let limit = query.limit.min(query.bucket.kept());
+    let services: BTreeMap<String, BTreeMap<String, u64>> = {
+        let shared = lock(&api.shared);
+        shared
+            .engine
+            .volumes()
+            .map(|(service, volume)| {
+                let buckets = volume
+                    .newest(query.bucket, limit)
+                    .filter_map(|(start, lines)| Some((Timestamp::from_second(start).ok()?.to_string(), lines)))
+                    .collect();
+                (service.to_owned(), buckets)
+            })
+            .collect()
+    };
+    let body = serde_json::json!({
+        "bucket": match query.bucket { Bucket::Hour => "hour", Bucket::Day => "day" },
+        "bucket_secs": query.bucket.seconds(),
+        "services": services,
     });
     (StatusCode::OK, Json(body)).into_response()
 }

@@ -210,6 +210,18 @@ impl IncidentBook {
         self.update(id, config)
     }
 
+    /// Records when Opsline opened the open incident `incident` if its record does not say
+    /// yet ([`Incident::detected_at`], processing time), in this book and in `incident`.
+    pub fn stamp_detected(&mut self, incident: &mut Incident, at: Timestamp) {
+        if incident.detected_at.is_some() || incident.status != IncidentStatus::Open {
+            return;
+        }
+        incident.detected_at = Some(at);
+        if let Some(kept) = self.open.iter_mut().find(|i| i.incident_id == incident.incident_id) {
+            kept.detected_at.get_or_insert(at);
+        }
+    }
+
     /// Looks an incident up by id.
     pub fn get(&self, id: Uuid) -> Option<&Incident> {
         self.open
@@ -287,6 +299,7 @@ impl IncidentBook {
             status: IncidentStatus::Open,
             opened_at: now,
             updated_at: now,
+            detected_at: None,
             resolved_at: None,
             resolved_by: None,
             alert_ids: group.alert_ids,
