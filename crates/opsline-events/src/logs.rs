@@ -369,6 +369,14 @@ pub struct IncidentResponse {
     /// When it was last assigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_at: Option<Timestamp>,
+    /// When it was acknowledged by the wall clock (processing time, like
+    /// [`Incident::detected_at`]): MTTA counts from `detected_at` to here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_wall_at: Option<Timestamp>,
+    /// When a person resolved it, by the wall clock (absent when the quiet period resolved it):
+    /// MTTR counts from `detected_at` to here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_wall_at: Option<Timestamp>,
 }
 
 /// Documented incident severity levels, derived from the attention score (see logintel's README).
@@ -572,6 +580,8 @@ impl Event for Incident {
                 assignee: Some("bob".into()),
                 assigned_by: Some("alice".into()),
                 assigned_at: Some(ts(1_732_345_290)),
+                acknowledged_wall_at: Some(ts(1_732_345_261)),
+                resolved_wall_at: None,
             }),
         }
     }

@@ -16,6 +16,7 @@
 pub mod actions;
 pub mod api;
 pub mod app;
+pub mod buckets;
 pub mod config;
 pub mod error;
 pub mod insights;

@@ -100,7 +100,9 @@ async fn resolve_incident(State(api): State<ApiState>, Path(id): Path<String>, b
         Ok(parsed) => parsed,
         Err(reason) => return error(StatusCode::BAD_REQUEST, "bad_request", reason),
     };
-    let outcome = lock(&api.shared).engine.resolve_incident(id, &by);
+    let outcome = lock(&api.shared)
+        .engine
+        .resolve_incident(id, &by, Some(Timestamp::now()));
     let Some((outcome, incident)) = outcome else {
         return error(
             StatusCode::NOT_FOUND,
@@ -187,7 +189,7 @@ async fn take_incident(api: &ApiState, id: Uuid, by: &str, take: Take) -> Respon
             let book = &mut state.incidents;
             let outcome = if let Some(incident) = book.open.iter_mut().find(|i| i.incident_id == id) {
                 let at = at.max(incident.updated_at);
-                let changed = apply_take(incident, by, at, &take);
+                let changed = apply_take(incident, by, (at, Timestamp::now()), &take);
                 Some((
                     if changed { Taken::Changed } else { Taken::Unchanged },
                     incident.clone(),
@@ -255,14 +257,16 @@ enum Taken {
     Resolved,
 }
 
-/// Records `take` on `incident` by `by` at `at`; whether the incident changed. The first
-/// acknowledgement is kept; an assignment acknowledges an unacknowledged incident too.
-fn apply_take(incident: &mut Incident, by: &str, at: Timestamp, take: &Take) -> bool {
+/// Records `take` on `incident` by `by` at `at` (the service's event clock) and `wall` (the
+/// wall clock); whether the incident changed. The first acknowledgement is kept; an assignment
+/// acknowledges an unacknowledged incident too.
+fn apply_take(incident: &mut Incident, by: &str, (at, wall): (Timestamp, Timestamp), take: &Take) -> bool {
     let response = incident.response.get_or_insert_with(IncidentResponse::default);
     let before = response.clone();
     if response.acknowledged_by.is_none() {
         response.acknowledged_by = Some(by.to_owned());
         response.acknowledged_at = Some(at);
+        response.acknowledged_wall_at = Some(wall);
     }
     if let Take::Assign(assignee) = take {
         if response.assignee.as_deref() != Some(assignee.as_str()) {
@@ -423,11 +427,13 @@ mod tests {
         let mut incident = open_incident();
         let t1 = Timestamp::from_second(1_000).unwrap();
         let t2 = Timestamp::from_second(2_000).unwrap();
-        assert!(apply_take(&mut incident, "alice", t1, &Take::Acknowledge));
-        assert!(!apply_take(&mut incident, "bob", t2, &Take::Acknowledge));
+        let wall = Timestamp::from_second(1_796_515_200).unwrap();
+        assert!(apply_take(&mut incident, "alice", (t1, wall), &Take::Acknowledge));
+        assert!(!apply_take(&mut incident, "bob", (t2, t2), &Take::Acknowledge));
         let response = incident.response.unwrap();
         assert_eq!(response.acknowledged_by.as_deref(), Some("alice"));
-        assert_eq!(response.acknowledged_at, Some(t1));
+        assert_eq!(response.acknowledged_at, Some(t1), "the log's clock");
+        assert_eq!(response.acknowledged_wall_at, Some(wall), "the wall clock");
         assert_eq!(response.assignee, None);
     }
 
@@ -436,9 +442,24 @@ mod tests {
         let mut incident = open_incident();
         let t1 = Timestamp::from_second(1_000).unwrap();
         let t2 = Timestamp::from_second(2_000).unwrap();
-        assert!(apply_take(&mut incident, "alice", t1, &Take::Assign("bob".into())));
-        assert!(!apply_take(&mut incident, "alice", t2, &Take::Assign("bob".into())));
-        assert!(apply_take(&mut incident, "carol", t2, &Take::Assign("dan".into())));
+        assert!(apply_take(
+            &mut incident,
+            "alice",
+            (t1, t1),
+            &Take::Assign("bob".into())
+        ));
+        assert!(!apply_take(
+            &mut incident,
+            "alice",
+            (t2, t2),
+            &Take::Assign("bob".into())
+        ));
+        assert!(apply_take(
+            &mut incident,
+            "carol",
+            (t2, t2),
+            &Take::Assign("dan".into())
+        ));
         let response = incident.response.unwrap();
         assert_eq!(response.acknowledged_by.as_deref(), Some("alice"));
         assert_eq!(response.assignee.as_deref(), Some("dan"));

@@ -355,11 +355,17 @@ impl Engine {
         outputs
     }
 
-    /// Resolves incident `id` on an operator's request (at the service's event clock).
-    pub fn resolve_incident(&mut self, id: Uuid, by: &str) -> Option<(ResolveOutcome, Incident)> {
+    /// Resolves incident `id` on an operator's request (at the service's event clock; `wall`:
+    /// the wall clock, when the caller knows it).
+    pub fn resolve_incident(
+        &mut self,
+        id: Uuid,
+        by: &str,
+        wall: Option<Timestamp>,
+    ) -> Option<(ResolveOutcome, Incident)> {
         self.services.values_mut().find_map(|state| {
             let at = crate::detector::suppress::ms_to_ts(state.detector.clock_ms);
-            let outcome = state.incidents.resolve(id, by, at, &self.config.incidents);
+            let outcome = state.incidents.resolve(id, by, (at, wall), &self.config.incidents);
             if matches!(outcome, Some((ResolveOutcome::Resolved, _))) {
                 state.dirty = true;
             }

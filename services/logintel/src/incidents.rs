@@ -161,18 +161,22 @@ impl IncidentBook {
             .collect()
     }
 
-    /// Resolves incident `id` on a person's request; `None` when this book does not know it.
+    /// Resolves incident `id` on a person's request at `at` (the service's event clock) and
+    /// `wall` (the wall clock, when known); `None` when this book does not know it.
     pub fn resolve(
         &mut self,
         id: Uuid,
         by: &str,
-        at: Timestamp,
+        (at, wall): (Timestamp, Option<Timestamp>),
         config: &IncidentConfig,
     ) -> Option<(ResolveOutcome, Incident)> {
         if let Some(position) = self.open.iter().position(|i| i.incident_id == id) {
             let mut incident = self.open.remove(position);
             let at = at.max(incident.updated_at);
             close(&mut incident, at, by);
+            if let Some(wall) = wall {
+                incident.response.get_or_insert_with(Default::default).resolved_wall_at = Some(wall);
+            }
             self.refresh(&mut incident, config);
             self.remember(incident.clone());
             return Some((ResolveOutcome::Resolved, incident));

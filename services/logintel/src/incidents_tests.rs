@@ -157,12 +157,22 @@ fn a_person_resolves_declares_and_tickets_raise_the_score() {
     assert_eq!(current.postmortem.as_ref().unwrap().decision, PostmortemChoice::Draft);
     assert_eq!(current.postmortem.as_ref().unwrap().reason, "3 linked tickets");
 
-    let (outcome, resolved) = book.resolve(id, "alice", Timestamp::UNIX_EPOCH, &config).unwrap();
+    let wall = Timestamp::from_second(1_796_515_200).unwrap();
+    let (outcome, resolved) = book
+        .resolve(id, "alice", (Timestamp::UNIX_EPOCH, Some(wall)), &config)
+        .unwrap();
     assert_eq!(outcome, ResolveOutcome::Resolved);
     assert_eq!(resolved.resolved_by.as_deref(), Some("alice"));
-    let (again, _) = book.resolve(id, "alice", Timestamp::UNIX_EPOCH, &config).unwrap();
+    assert_eq!(resolved.response.as_ref().unwrap().resolved_wall_at, Some(wall));
+    assert_eq!(book.get(id).unwrap().response, resolved.response, "kept in the book");
+    let (again, _) = book
+        .resolve(id, "alice", (Timestamp::UNIX_EPOCH, None), &config)
+        .unwrap();
     assert_eq!(again, ResolveOutcome::AlreadyResolved);
-    assert!(book.resolve(Uuid::nil(), "x", Timestamp::UNIX_EPOCH, &config).is_none());
+    assert!(
+        book.resolve(Uuid::nil(), "x", (Timestamp::UNIX_EPOCH, None), &config)
+            .is_none()
+    );
     assert!(book.declare_postmortem(Uuid::nil(), "bob", &config).is_none());
 }
 

@@ -54,12 +54,12 @@ pub(super) async fn page(State(state): State<AppState>, headers: HeaderMap) -> R
         .collect();
     let secs = |v: f64| duration(v.round() as i64);
     body.push_str(&bars(
-        "Mean time to acknowledge (MTTA), by service (incidents counted)",
+        "Mean time to acknowledge (MTTA), by service (incidents counted; from when Opsline opened them)",
         &mtta,
         secs,
     ));
     body.push_str(&bars(
-        "Mean time to resolve (MTTR), by service (incidents counted)",
+        "Mean time to resolve (MTTR), by service (incidents counted; a person's resolution from when Opsline opened them, the quiet period's in log time)",
         &mttr,
         secs,
     ));
