@@ -72,11 +72,23 @@ pub async fn start(kafka: KafkaConfig, test: &str) -> ConsolePipeline {
 
 /// [`start`] with the console's `postmortem_url` (links and similar documents).
 pub async fn start_with(kafka: KafkaConfig, test: &str, postmortem_url: &str) -> ConsolePipeline {
+    start_configured(kafka, test, postmortem_url, |_| {}).await
+}
+
+/// [`start_with`], with the log service's settings changed by `configure` first (e.g. a
+/// service restricted to a team: `incidents.restricted_teams`).
+pub async fn start_configured(
+    kafka: KafkaConfig,
+    test: &str,
+    postmortem_url: &str,
+    configure: impl FnOnce(&mut LogintelConfig),
+) -> ConsolePipeline {
     let gateway = spawn_gateway(kafka, test, |_| {}).await;
     let (kafka, names) = (gateway.kafka.clone(), gateway.names.clone());
     // Incidents stay open until a person resolves them (no quiet-period resolution).
     let mut config = LogintelConfig::default();
     config.incidents.quiet_period_secs = 10 * 365 * 86_400;
+    configure(&mut config);
     let logintel = spawn::<Logintel>(
         LogintelConfig {
             topic_prefix: names.prefix.clone(),
@@ -181,7 +193,112 @@ fn routed(id: &str, queue: &str, priority: Priority, incident: Option<Uuid>) -> 
     t
 }
 
+/// LLM calls per task: (task, latency ms, cache hit, cost), for [`ConsolePipeline::publish_automation`].
+const CALLS: [(&str, u64, bool, f64); 12] = [
+    ("ticket_enrichment", 2_400, false, 0.004),
+    ("ticket_enrichment", 3_100, false, 0.005),
+    ("ticket_enrichment", 2_800, false, 0.004),
+    ("ticket_enrichment", 4, true, 0.0),
+    ("ticket_enrichment", 5, true, 0.0),
+    ("postmortem_draft", 9_500, false, 0.03),
+    ("postmortem_draft", 11_200, false, 0.035),
+    ("template_refinement", 1_300, false, 0.002),
+    ("template_refinement", 1_100, false, 0.002),
+    ("template_refinement", 3, true, 0.0),
+    ("chat_reply", 900, false, 0.001),
+    ("chat_reply", 1_200, false, 0.001),
+];
+
 impl ConsolePipeline {
+    /// Produces LLM usage records, triage decisions and self-service audit events (what the
+    /// automation did and cost) and waits until the console follows them: the insights then
+    /// draw every automation chart with data.
+    pub async fn publish_automation(&self) {
+        use opsline_events::ops::{LlmUsage, SelfServiceAction};
+        use opsline_events::tickets::{Disposition, TriagedTicket};
+        let producer = Producer::new(&self.kafka, &KafkaMetrics::register(&Metrics::new())).expect("producer");
+        let names = &self.names;
+        let mut records = Vec::new();
+        for (task, latency_ms, cache_hit, cost) in CALLS {
+            let call = LlmUsage {
+                call_id: Uuid::now_v7(),
+                task: task.into(),
+                latency_ms,
+                cache_hit,
+                cost,
+                outcome: "ok".into(),
+                ..LlmUsage::sample()
+            };
+            let payload = Envelope::new("e2e", call).to_json().expect("json");
+            records.push(OutRecord::new(names.name(&topics::LLM_USAGE), Some(task), payload));
+        }
+        let audits = [
+            ("password_reset", "succeeded"),
+            ("password_reset", "succeeded"),
+            ("account_unlock", "succeeded"),
+            ("ticket_status", "succeeded"),
+            ("password_reset", "challenged"),
+            ("account_unlock", "refused"),
+        ];
+        for (i, (action, outcome)) in audits.into_iter().enumerate() {
+            let audit = SelfServiceAction {
+                action_id: Uuid::now_v7(),
+                user_id: format!("user-{i}"),
+                action: action.into(),
+                outcome: outcome.into(),
+                ..SelfServiceAction::sample()
+            };
+            let payload = Envelope::new("e2e", audit.clone()).to_json().expect("json");
+            records.push(OutRecord::new(
+                names.name(&topics::SELFSERVICE_AUDIT),
+                Some(&audit.user_id),
+                payload,
+            ));
+        }
+        let dispositions = [
+            Disposition::AutoRouted,
+            Disposition::AutoRouted,
+            Disposition::AutoRouted,
+            Disposition::HumanReview,
+            Disposition::SelfService,
+        ];
+        for (i, disposition) in dispositions.into_iter().enumerate() {
+            let triaged = TriagedTicket {
+                ticket_id: format!("A-{i}"),
+                disposition,
+                ..TriagedTicket::sample()
+            };
+            let payload = Envelope::new("e2e", triaged.clone()).to_json().expect("json");
+            records.push(OutRecord::new(
+                names.name(&topics::TICKETS_TRIAGED),
+                Some(&triaged.ticket_id),
+                payload,
+            ));
+        }
+        for record in &records {
+            producer.send(record).await.expect("produce");
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let counts = {
+                let views = self.console.handle.views.read();
+                (
+                    views.llm_calls().count(),
+                    views.audit_events().count(),
+                    views.triaged().count(),
+                )
+            };
+            if counts.0 >= CALLS.len() && counts.1 >= audits.len() && counts.2 >= dispositions.len() {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the console followed {counts:?} LLM calls, audit events and triaged tickets"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Produces a restricted incident with its alert and three routed tickets, and waits
     /// until the console shows them.
     pub async fn seed(&self) -> Seeded {

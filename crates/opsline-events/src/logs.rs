@@ -314,10 +314,15 @@ pub struct Incident {
     pub severity: Severity,
     /// Lifecycle state.
     pub status: IncidentStatus,
-    /// When it opened.
+    /// When it opened, in the log's own time (event time: the timestamps of its lines).
     pub opened_at: Timestamp,
-    /// When an alert was last added.
+    /// When an alert was last added (event time).
     pub updated_at: Timestamp,
+    /// When Opsline opened it (processing time: when the gateway took in the line that
+    /// opened it). Differs from `opened_at` for replayed or late logs; absent in records from
+    /// before it was kept and where nothing says when lines arrived (offline evaluation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_at: Option<Timestamp>,
     /// When it was resolved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<Timestamp>,
@@ -364,6 +369,14 @@ pub struct IncidentResponse {
     /// When it was last assigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_at: Option<Timestamp>,
+    /// When it was acknowledged by the wall clock (processing time, like
+    /// [`Incident::detected_at`]): MTTA counts from `detected_at` to here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_wall_at: Option<Timestamp>,
+    /// When a person resolved it, by the wall clock (absent when the quiet period resolved it):
+    /// MTTR counts from `detected_at` to here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_wall_at: Option<Timestamp>,
 }
 
 /// Documented incident severity levels, derived from the attention score (see logintel's README).
@@ -515,6 +528,7 @@ impl Event for Incident {
             status: IncidentStatus::Resolved,
             opened_at: ts(1_732_345_200),
             updated_at: ts(1_732_345_500),
+            detected_at: Some(ts(1_732_345_201)),
             resolved_at: Some(ts(1_732_346_100)),
             resolved_by: Some("quiet-period".into()),
             alert_ids: vec![Uuid::from_u128(0x0193_0c3a_5e2b_7c1d_8e4f_0000_0000_0001)],
@@ -566,6 +580,8 @@ impl Event for Incident {
                 assignee: Some("bob".into()),
                 assigned_by: Some("alice".into()),
                 assigned_at: Some(ts(1_732_345_290)),
+                acknowledged_wall_at: Some(ts(1_732_345_261)),
+                resolved_wall_at: None,
             }),
         }
     }

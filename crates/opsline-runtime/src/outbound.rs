@@ -201,13 +201,34 @@ impl OutboundClient {
         body: Bytes,
         extra_headers: &[(&str, &str)],
     ) -> Result<OutboundResponse, OutboundError> {
-        let request = build_request(url, content_type, body, extra_headers)?;
-        tokio::time::timeout(self.timeout, self.send(request))
+        let request = build_request(Method::POST, url, Some(content_type), body, extra_headers)?;
+        tokio::time::timeout(self.timeout, self.send(request, BODY_SNIPPET_BYTES, false))
             .await
             .map_err(|_| OutboundError::Timeout(self.timeout))?
     }
 
-    async fn send(&self, request: Request<Full<Bytes>>) -> Result<OutboundResponse, OutboundError> {
+    /// GETs `url` with `extra_headers`; the whole body is read into `body_snippet` when it
+    /// has at most `max_body` bytes, a longer one is an error. Any answered status is `Ok`.
+    pub async fn get(
+        &self,
+        url: &str,
+        extra_headers: &[(&str, &str)],
+        max_body: usize,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let request = build_request(Method::GET, url, None, Bytes::new(), extra_headers)?;
+        tokio::time::timeout(self.timeout, self.send(request, max_body, true))
+            .await
+            .map_err(|_| OutboundError::Timeout(self.timeout))?
+    }
+
+    /// Sends `request` and keeps at most `limit` bytes of the answer; with `whole`, a longer
+    /// answer is an error instead of being cut.
+    async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+        limit: usize,
+        whole: bool,
+    ) -> Result<OutboundResponse, OutboundError> {
         let response = self.client.request(request).await.map_err(|e| {
             let chain = error_chain(&e);
             if chain.contains(UNTRUSTED_CERTIFICATE) {
@@ -221,11 +242,16 @@ impl OutboundClient {
         let status = response.status();
         let mut body = response.into_body();
         let mut snippet = Vec::new();
-        while snippet.len() < BODY_SNIPPET_BYTES {
+        while snippet.len() < limit || whole {
             let Some(frame) = body.frame().await else { break };
             let frame = frame.map_err(|e| OutboundError::Unreachable(format!("reading the answer: {e}")))?;
             if let Ok(data) = frame.into_data() {
-                let room = BODY_SNIPPET_BYTES - snippet.len();
+                if whole && snippet.len() + data.len() > limit {
+                    return Err(OutboundError::Unreachable(format!(
+                        "the answer is longer than {limit} bytes"
+                    )));
+                }
+                let room = limit - snippet.len();
                 snippet.extend_from_slice(&data[..data.len().min(room)]);
             }
         }
@@ -236,10 +262,11 @@ impl OutboundClient {
     }
 }
 
-/// The POST request; errors name what is wrong, never the URL itself.
+/// The request; errors name what is wrong, never the URL itself.
 fn build_request(
+    method: Method,
     url: &str,
-    content_type: &str,
+    content_type: Option<&str>,
     body: Bytes,
     extra_headers: &[(&str, &str)],
 ) -> Result<Request<Full<Bytes>>, OutboundError> {
@@ -255,14 +282,16 @@ fn build_request(
         }
     }
     let mut request = Request::builder()
-        .method(Method::POST)
+        .method(method)
         .uri(uri)
         .body(Full::new(body))
         .map_err(|e| OutboundError::InvalidRequest(e.to_string()))?;
     let headers = request.headers_mut();
-    let content_type = HeaderValue::from_str(content_type)
-        .map_err(|_| OutboundError::InvalidRequest("invalid content type".to_owned()))?;
-    headers.insert(CONTENT_TYPE, content_type);
+    if let Some(content_type) = content_type {
+        let content_type = HeaderValue::from_str(content_type)
+            .map_err(|_| OutboundError::InvalidRequest("invalid content type".to_owned()))?;
+        headers.insert(CONTENT_TYPE, content_type);
+    }
     for (name, value) in extra_headers {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| OutboundError::InvalidRequest(format!("invalid header name {name:?}")))?;
@@ -303,6 +332,31 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         addr
+    }
+
+    #[tokio::test]
+    async fn gets_a_whole_answer_up_to_a_bound() {
+        let big = "x".repeat(5_000);
+        let router = Router::new().route(
+            "/big",
+            axum::routing::get(|headers: HeaderMap| async move {
+                let token = headers.get("x-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+                format!("{token}{big}")
+            }),
+        );
+        let addr = serve(router).await;
+        let client = OutboundClient::new(Duration::from_secs(5)).unwrap();
+        let url = format!("http://{addr}/big");
+        let answer = client.get(&url, &[("x-token", "t:")], 10_000).await.unwrap();
+        assert!(answer.is_success());
+        assert_eq!(
+            answer.body_snippet.len(),
+            5_002,
+            "the whole body, beyond the POST snippet"
+        );
+        assert!(answer.body_snippet.starts_with("t:xx"));
+        let cut = client.get(&url, &[], 100).await.unwrap_err();
+        assert!(cut.to_string().contains("longer than 100 bytes"), "{cut}");
     }
 
     #[tokio::test]

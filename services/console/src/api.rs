@@ -5,7 +5,8 @@
 //! - `GET /v1/alerts`, `GET /v1/alerts/{id}`;
 //! - `GET /v1/tickets`, `GET /v1/tickets/{id}`, `POST /v1/tickets/{id}/reroute`
 //!   (`{"queue": "...", "note": "..."}`; helpdesk and SREs), `GET /v1/queues`;
-//! - `GET /v1/insights`: incidents, alerts and alerted lines per time bucket and service,
+//! - `GET /v1/insights`: log lines received (`lines`, from the log service; when it does not
+//!   answer, `lines_unavailable` says why), incidents, alerts and alerted lines per time bucket and service,
 //!   MTTA/MTTR per service, routed tickets per queue and priority, and `automation`: LLM calls,
 //!   latency p50/p95, cache hit rate and cost per use case and self-service deflection (the
 //!   figures of `opsline report --json`);
@@ -166,12 +167,7 @@ async fn queues(State(state): State<AppState>, headers: HeaderMap) -> ApiResult 
 
 async fn insights(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     let who = state.api_principal(&headers)?;
-    Ok(Json(crate::insights::insights(
-        &state.views.read(),
-        &who,
-        state.cost_per_ticket,
-    ))
-    .into_response())
+    Ok(Json(crate::insights::gather(&state, &who).await).into_response())
 }
 
 async fn get_record(

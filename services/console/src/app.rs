@@ -77,6 +77,10 @@ with the postmortem service's tokens and roles.";
             [routed, feedback] => (routed.clone(), feedback.clone()),
             _ => return Err(StartupError::new("the topic plan lost a produced topic")),
         };
+        let lines = crate::volume::LineSource {
+            client: client.clone(),
+            logintel_url: config.logintel_url.clone(),
+        };
         let actions = Actions {
             client,
             logintel_url: config.logintel_url.clone(),
@@ -106,6 +110,7 @@ with the postmortem service's tokens and roles.";
                 raw_topic,
                 wait: Duration::from_millis(config.record_wait_ms.max(100)),
             },
+            lines,
         };
         runner.serve(
             crate::api::router()

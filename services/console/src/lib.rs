@@ -8,13 +8,15 @@
 //! incident state; a re-route is produced here as a new routed revision plus a feedback
 //! record ([`actions`]). Cited raw-log records are read back and redacted ([`records`]);
 //! similar postmortems come from the postmortem service ([`similar`]); the automation's figures
-//! per use case ([`usage`], shared with `opsline report`) feed the insights ([`insights`]). Sign-in and roles are the shared `opsline-auth` tokens.
+//! per use case ([`usage`], shared with `opsline report`) and the log lines received per service
+//! (counted by the log service, [`volume`]) feed the insights ([`insights`]). Sign-in and roles are the shared `opsline-auth` tokens.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod actions;
 pub mod api;
 pub mod app;
+pub mod buckets;
 pub mod config;
 pub mod error;
 pub mod insights;
@@ -25,6 +27,7 @@ pub mod similar;
 pub mod state;
 pub mod usage;
 pub mod views;
+pub mod volume;
 pub mod web;
 
 pub use app::{Console, ConsoleHandle};

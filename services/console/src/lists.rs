@@ -31,8 +31,12 @@ pub struct IncidentSummary {
     pub sev: Option<String>,
     /// `open` or `resolved`.
     pub status: String,
-    /// When it opened (event time).
+    /// When it opened (event time: the log's own clock).
     pub opened_at: Timestamp,
+    /// When Opsline opened it (processing time; its age counts from here). Absent on records
+    /// from before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_at: Option<Timestamp>,
     /// When an alert last joined it.
     pub updated_at: Timestamp,
     /// When it was resolved.
@@ -41,7 +45,7 @@ pub struct IncidentSummary {
     /// Who or what resolved it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_by: Option<String>,
-    /// Open: until the last alert; resolved: until resolution (seconds).
+    /// Open: until the last alert; resolved: until resolution (seconds of event time).
     pub duration_secs: i64,
     /// Why it was opened, in words (empty on old records).
     pub why: String,
@@ -89,6 +93,7 @@ impl IncidentSummary {
             sev: attention.map(|a| a.sev.as_str().to_owned()),
             status: status_name(incident.status).to_owned(),
             opened_at: incident.opened_at,
+            detected_at: incident.detected_at,
             updated_at: incident.updated_at,
             resolved_at: incident.resolved_at,
             resolved_by: incident.resolved_by.clone(),

@@ -10,6 +10,7 @@ use crate::actions::Actions;
 use crate::error::ConsoleError;
 use crate::records::RecordReader;
 use crate::views::SharedViews;
+use crate::volume::LineSource;
 
 /// The handlers' state.
 #[derive(Clone)]
@@ -28,6 +29,8 @@ pub struct AppState {
     pub postmortem_url: String,
     /// Reads cited raw-log records back for the record view.
     pub records: RecordReader,
+    /// Log lines received per service over time (the log service's counts).
+    pub lines: LineSource,
 }
 
 impl AppState {

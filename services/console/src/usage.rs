@@ -206,7 +206,8 @@ pub fn aggregate(
             .values()
             .filter(|a| SelfServiceOutcomes::is_completed(a))
             .map(|a| a.cost_saved)
-            .sum();
+            // From +0.0: an empty `sum` of floats is -0.0, printed "-0.00".
+            .fold(0.0, |total, saved| total + saved);
         r.estimated_savings = reported.max(r.deflected as f64 * cost_per_ticket);
         rows.insert("self_service".to_owned(), r);
     }
@@ -410,5 +411,14 @@ mod tests {
         let report = aggregate(&[], &[], &[], &[action("succeeded", 50.0)], 20.0);
         assert!((report.total_savings - 50.0).abs() < 1e-9);
         assert!(report.use_cases.iter().all(|r| r.use_case != "ticket_enrichment"));
+    }
+
+    #[test]
+    fn no_savings_print_as_zero_not_minus_zero() {
+        // Tickets handed to self-service, no completed action yet (`opsline report` printed -0.00).
+        let report = aggregate(&[], &[triaged("T-1", Disposition::SelfService)], &[], &[], 15.0);
+        let row = report.use_cases.iter().find(|r| r.use_case == "self_service").unwrap();
+        assert_eq!(format!("{:.2}", row.estimated_savings), "0.00");
+        assert_eq!(format!("{:.2}", report.total_savings), "0.00");
     }
 }

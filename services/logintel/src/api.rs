@@ -15,14 +15,19 @@
 //!   `{"outcome": "assigned", "incident": {...}}`; `409` when resolved, `404` when unknown.
 //! - `GET /v1/incidents/{id}`: the incident's current state.
 //! - `GET /v1/stats`: lines in, alerts out and the noise reduction.
+//! - `GET /v1/stats/lines?bucket=hour|day&limit=N`: log lines received per service over time,
+//!   `{"bucket", "bucket_secs", "services": {service: {bucket start (RFC 3339): lines}}}`, the
+//!   newest `limit` buckets (default 60) of each service (see [`crate::volume`]).
 //! - `POST /v1/admin/flush`: emits every pending suppression summary now (end of a
 //!   replay), answers `{"alerts": n}` once they are acknowledged.
 //!
 //! Every `POST` needs an SRE token (see [`crate::api_auth`]).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -38,6 +43,7 @@ use crate::engine::Outputs;
 use crate::incidents::ResolveOutcome;
 use crate::metrics::LogintelMetrics;
 use crate::processor::{SharedState, Topics, encode_outputs, lock};
+use crate::volume::Bucket;
 
 /// What the handlers (and the ticker) reach.
 #[derive(Clone)]
@@ -65,6 +71,7 @@ pub(crate) fn router(api: ApiState) -> Router {
     Router::new()
         .route("/v1/incidents/{id}", get(get_incident))
         .route("/v1/stats", get(stats))
+        .route("/v1/stats/lines", get(line_stats))
         .merge(changes)
         .with_state(api)
 }
@@ -93,7 +100,9 @@ async fn resolve_incident(State(api): State<ApiState>, Path(id): Path<String>, b
         Ok(parsed) => parsed,
         Err(reason) => return error(StatusCode::BAD_REQUEST, "bad_request", reason),
     };
-    let outcome = lock(&api.shared).engine.resolve_incident(id, &by);
+    let outcome = lock(&api.shared)
+        .engine
+        .resolve_incident(id, &by, Some(Timestamp::now()));
     let Some((outcome, incident)) = outcome else {
         return error(
             StatusCode::NOT_FOUND,
@@ -180,7 +189,7 @@ async fn take_incident(api: &ApiState, id: Uuid, by: &str, take: Take) -> Respon
             let book = &mut state.incidents;
             let outcome = if let Some(incident) = book.open.iter_mut().find(|i| i.incident_id == id) {
                 let at = at.max(incident.updated_at);
-                let changed = apply_take(incident, by, at, &take);
+                let changed = apply_take(incident, by, (at, Timestamp::now()), &take);
                 Some((
                     if changed { Taken::Changed } else { Taken::Unchanged },
                     incident.clone(),
@@ -248,14 +257,16 @@ enum Taken {
     Resolved,
 }
 
-/// Records `take` on `incident` by `by` at `at`; whether the incident changed. The first
-/// acknowledgement is kept; an assignment acknowledges an unacknowledged incident too.
-fn apply_take(incident: &mut Incident, by: &str, at: Timestamp, take: &Take) -> bool {
+/// Records `take` on `incident` by `by` at `at` (the service's event clock) and `wall` (the
+/// wall clock); whether the incident changed. The first acknowledgement is kept; an assignment
+/// acknowledges an unacknowledged incident too.
+fn apply_take(incident: &mut Incident, by: &str, (at, wall): (Timestamp, Timestamp), take: &Take) -> bool {
     let response = incident.response.get_or_insert_with(IncidentResponse::default);
     let before = response.clone();
     if response.acknowledged_by.is_none() {
         response.acknowledged_by = Some(by.to_owned());
         response.acknowledged_at = Some(at);
+        response.acknowledged_wall_at = Some(wall);
     }
     if let Take::Assign(assignee) = take {
         if response.assignee.as_deref() != Some(assignee.as_str()) {
@@ -353,6 +364,52 @@ async fn stats(State(api): State<ApiState>) -> Response {
     (StatusCode::OK, Json(body)).into_response()
 }
 
+/// Query of `GET /v1/stats/lines`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinesQuery {
+    #[serde(default = "default_bucket")]
+    bucket: Bucket,
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+fn default_bucket() -> Bucket {
+    Bucket::Hour
+}
+
+fn default_limit() -> usize {
+    60
+}
+
+async fn line_stats(State(api): State<ApiState>, query: Result<Query<LinesQuery>, QueryRejection>) -> Response {
+    let Query(query) = match query {
+        Ok(query) => query,
+        Err(rejection) => return error(StatusCode::BAD_REQUEST, "bad_request", rejection.body_text()),
+    };
+    let limit = query.limit.min(query.bucket.kept());
+    let services: BTreeMap<String, BTreeMap<String, u64>> = {
+        let shared = lock(&api.shared);
+        shared
+            .engine
+            .volumes()
+            .map(|(service, volume)| {
+                let buckets = volume
+                    .newest(query.bucket, limit)
+                    .filter_map(|(start, lines)| Some((Timestamp::from_second(start).ok()?.to_string(), lines)))
+                    .collect();
+                (service.to_owned(), buckets)
+            })
+            .collect()
+    };
+    let body = serde_json::json!({
+        "bucket": match query.bucket { Bucket::Hour => "hour", Bucket::Day => "day" },
+        "bucket_secs": query.bucket.seconds(),
+        "services": services,
+    });
+    (StatusCode::OK, Json(body)).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use opsline_events::Event;
@@ -370,11 +427,13 @@ mod tests {
         let mut incident = open_incident();
         let t1 = Timestamp::from_second(1_000).unwrap();
         let t2 = Timestamp::from_second(2_000).unwrap();
-        assert!(apply_take(&mut incident, "alice", t1, &Take::Acknowledge));
-        assert!(!apply_take(&mut incident, "bob", t2, &Take::Acknowledge));
+        let wall = Timestamp::from_second(1_796_515_200).unwrap();
+        assert!(apply_take(&mut incident, "alice", (t1, wall), &Take::Acknowledge));
+        assert!(!apply_take(&mut incident, "bob", (t2, t2), &Take::Acknowledge));
         let response = incident.response.unwrap();
         assert_eq!(response.acknowledged_by.as_deref(), Some("alice"));
-        assert_eq!(response.acknowledged_at, Some(t1));
+        assert_eq!(response.acknowledged_at, Some(t1), "the log's clock");
+        assert_eq!(response.acknowledged_wall_at, Some(wall), "the wall clock");
         assert_eq!(response.assignee, None);
     }
 
@@ -383,9 +442,24 @@ mod tests {
         let mut incident = open_incident();
         let t1 = Timestamp::from_second(1_000).unwrap();
         let t2 = Timestamp::from_second(2_000).unwrap();
-        assert!(apply_take(&mut incident, "alice", t1, &Take::Assign("bob".into())));
-        assert!(!apply_take(&mut incident, "alice", t2, &Take::Assign("bob".into())));
-        assert!(apply_take(&mut incident, "carol", t2, &Take::Assign("dan".into())));
+        assert!(apply_take(
+            &mut incident,
+            "alice",
+            (t1, t1),
+            &Take::Assign("bob".into())
+        ));
+        assert!(!apply_take(
+            &mut incident,
+            "alice",
+            (t2, t2),
+            &Take::Assign("bob".into())
+        ));
+        assert!(apply_take(
+            &mut incident,
+            "carol",
+            (t2, t2),
+            &Take::Assign("dan".into())
+        ));
         let response = incident.response.unwrap();
         assert_eq!(response.acknowledged_by.as_deref(), Some("alice"));
         assert_eq!(response.assignee.as_deref(), Some("dan"));

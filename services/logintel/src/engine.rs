@@ -18,6 +18,7 @@ use crate::error::LogintelError;
 use crate::eventtime::parse_timestamp;
 use crate::incidents::{IncidentBook, Joined, ResolveOutcome};
 use crate::timeguard::{self, Clamped, TimeBounds};
+use crate::volume::LineVolume;
 use events::{split_events, template_event};
 use masks::TemplateMasks;
 pub use refine::{Applied, RefineRequest, RefineState, Sampling};
@@ -118,6 +119,11 @@ pub struct ServiceState {
     pub external_firing: BTreeMap<Uuid, i64>,
     /// Masked texts of templates that held a credential (rebuilt from the miner on restore).
     pub masks: TemplateMasks,
+    /// Lines consumed per hour and day of event time (log lines received, for the console).
+    pub volume: LineVolume,
+    /// When the gateway took in the latest line (processing time; `None` offline or after a
+    /// restore until the next line): stamped on the incidents it opens.
+    pub received: Option<Timestamp>,
 }
 
 /// Running totals, for the noise-reduction report.
@@ -167,6 +173,11 @@ impl Engine {
     /// The state of `service`, if it was seen.
     pub fn service(&self, service: &str) -> Option<&ServiceState> {
         self.services.get(service)
+    }
+
+    /// Lines consumed per service over time (the services seen, in name order).
+    pub fn volumes(&self) -> impl Iterator<Item = (&str, &LineVolume)> {
+        self.services.iter().map(|(name, state)| (name.as_str(), &state.volume))
     }
 
     /// The services seen, in name order.
@@ -309,6 +320,8 @@ impl Engine {
         });
         state.lines_since_snapshot += 1;
         state.dirty = true;
+        state.volume.record(time_ms);
+        state.received = input.ingested_at.or(state.received);
         self.totals.lines_in += 1;
         let more = self.after_alerts(input.service, alerts);
         outputs.extend(more);
@@ -342,11 +355,17 @@ impl Engine {
         outputs
     }
 
-    /// Resolves incident `id` on an operator's request (at the service's event clock).
-    pub fn resolve_incident(&mut self, id: Uuid, by: &str) -> Option<(ResolveOutcome, Incident)> {
+    /// Resolves incident `id` on an operator's request (at the service's event clock; `wall`:
+    /// the wall clock, when the caller knows it).
+    pub fn resolve_incident(
+        &mut self,
+        id: Uuid,
+        by: &str,
+        wall: Option<Timestamp>,
+    ) -> Option<(ResolveOutcome, Incident)> {
         self.services.values_mut().find_map(|state| {
             let at = crate::detector::suppress::ms_to_ts(state.detector.clock_ms);
-            let outcome = state.incidents.resolve(id, by, at, &self.config.incidents);
+            let outcome = state.incidents.resolve(id, by, (at, wall), &self.config.incidents);
             if matches!(outcome, Some((ResolveOutcome::Resolved, _))) {
                 state.dirty = true;
             }
@@ -407,6 +426,12 @@ impl Engine {
         for (alert, signal) in alerts.iter().zip(&signals) {
             if let Some(incident) = correlate(&mut self.services, service, alert, signal, config) {
                 outputs.incidents.push(incident);
+            }
+        }
+        let received = self.services.get(service).and_then(|s| s.received);
+        for incident in outputs.incidents.iter_mut() {
+            if let (Some(at), Some(owner)) = (received, self.services.get_mut(&incident.service)) {
+                owner.incidents.stamp_detected(incident, at);
             }
         }
         let Some(state) = self.services.get_mut(service) else {
@@ -502,6 +527,8 @@ fn ensure_state<'a>(
             refine: RefineState::default(),
             external_firing: BTreeMap::new(),
             masks: TemplateMasks::default(),
+            volume: LineVolume::default(),
+            received: None,
         };
         services.insert(service.to_owned(), state);
     }

@@ -161,18 +161,22 @@ impl IncidentBook {
             .collect()
     }
 
-    /// Resolves incident `id` on a person's request; `None` when this book does not know it.
+    /// Resolves incident `id` on a person's request at `at` (the service's event clock) and
+    /// `wall` (the wall clock, when known); `None` when this book does not know it.
     pub fn resolve(
         &mut self,
         id: Uuid,
         by: &str,
-        at: Timestamp,
+        (at, wall): (Timestamp, Option<Timestamp>),
         config: &IncidentConfig,
     ) -> Option<(ResolveOutcome, Incident)> {
         if let Some(position) = self.open.iter().position(|i| i.incident_id == id) {
             let mut incident = self.open.remove(position);
             let at = at.max(incident.updated_at);
             close(&mut incident, at, by);
+            if let Some(wall) = wall {
+                incident.response.get_or_insert_with(Default::default).resolved_wall_at = Some(wall);
+            }
             self.refresh(&mut incident, config);
             self.remember(incident.clone());
             return Some((ResolveOutcome::Resolved, incident));
@@ -208,6 +212,18 @@ impl IncidentBook {
         let facts = self.facts.get_mut(&id)?;
         facts.tickets = facts.tickets.saturating_add(1);
         self.update(id, config)
+    }
+
+    /// Records when Opsline opened the open incident `incident` if its record does not say
+    /// yet ([`Incident::detected_at`], processing time), in this book and in `incident`.
+    pub fn stamp_detected(&mut self, incident: &mut Incident, at: Timestamp) {
+        if incident.detected_at.is_some() || incident.status != IncidentStatus::Open {
+            return;
+        }
+        incident.detected_at = Some(at);
+        if let Some(kept) = self.open.iter_mut().find(|i| i.incident_id == incident.incident_id) {
+            kept.detected_at.get_or_insert(at);
+        }
     }
 
     /// Looks an incident up by id.
@@ -287,6 +303,7 @@ impl IncidentBook {
             status: IncidentStatus::Open,
             opened_at: now,
             updated_at: now,
+            detected_at: None,
             resolved_at: None,
             resolved_by: None,
             alert_ids: group.alert_ids,

@@ -157,12 +157,22 @@ fn a_person_resolves_declares_and_tickets_raise_the_score() {
     assert_eq!(current.postmortem.as_ref().unwrap().decision, PostmortemChoice::Draft);
     assert_eq!(current.postmortem.as_ref().unwrap().reason, "3 linked tickets");
 
-    let (outcome, resolved) = book.resolve(id, "alice", Timestamp::UNIX_EPOCH, &config).unwrap();
+    let wall = Timestamp::from_second(1_796_515_200).unwrap();
+    let (outcome, resolved) = book
+        .resolve(id, "alice", (Timestamp::UNIX_EPOCH, Some(wall)), &config)
+        .unwrap();
     assert_eq!(outcome, ResolveOutcome::Resolved);
     assert_eq!(resolved.resolved_by.as_deref(), Some("alice"));
-    let (again, _) = book.resolve(id, "alice", Timestamp::UNIX_EPOCH, &config).unwrap();
+    assert_eq!(resolved.response.as_ref().unwrap().resolved_wall_at, Some(wall));
+    assert_eq!(book.get(id).unwrap().response, resolved.response, "kept in the book");
+    let (again, _) = book
+        .resolve(id, "alice", (Timestamp::UNIX_EPOCH, None), &config)
+        .unwrap();
     assert_eq!(again, ResolveOutcome::AlreadyResolved);
-    assert!(book.resolve(Uuid::nil(), "x", Timestamp::UNIX_EPOCH, &config).is_none());
+    assert!(
+        book.resolve(Uuid::nil(), "x", (Timestamp::UNIX_EPOCH, None), &config)
+            .is_none()
+    );
     assert!(book.declare_postmortem(Uuid::nil(), "bob", &config).is_none());
 }
 
@@ -209,4 +219,44 @@ fn another_service_failing_on_the_same_host_joins_the_incident() {
     let attention = joined.attention.unwrap();
     assert_eq!(attention.services, vec!["hdfs".to_owned(), "payments".to_owned()]);
     assert_eq!(attention.host_count, 1);
+}
+
+#[test]
+fn an_incident_records_when_opsline_opened_it_apart_from_the_log_time() {
+    use crate::engine::LineInput;
+    // A 2008 log replayed through the gateway in 2026: line i arrives at `arrived + i` s.
+    let arrived = 1_796_515_200;
+    let mut engine = crate::engine::tests::engine();
+    let mut first = None;
+    for (i, line) in crate::engine::tests::lines().iter().enumerate() {
+        let ingested_at = Timestamp::from_second(arrived + i as i64).unwrap();
+        let input = LineInput {
+            service: "hdfs",
+            line,
+            fallback_time: None,
+            ingested_at: Some(ingested_at),
+            evidence: LogOffset {
+                topic: "raw".into(),
+                partition: 0,
+                offset: i as i64,
+            },
+            host: None,
+        };
+        for incident in engine.ingest(&input).unwrap().incidents {
+            let opened = *first.get_or_insert((ingested_at, incident.opened_at));
+            assert_eq!(incident.detected_at, Some(opened.0), "kept from the opening on");
+        }
+    }
+    let (detected, opened_at) = first.expect("the fixture opens an incident");
+    assert!(
+        opened_at.as_second() < 1_300_000_000,
+        "log time stays 2008: {opened_at}"
+    );
+    assert!(detected.as_second() >= arrived);
+    let kept = &engine.service("hdfs").unwrap().incidents.open;
+    assert!(kept.iter().all(|i| i.detected_at == Some(detected)), "{kept:?}");
+    // Offline (no ingestion time): nothing is made up.
+    let mut offline = crate::engine::tests::engine();
+    let out = crate::engine::tests::feed(&mut offline, "hdfs", &crate::engine::tests::lines(), 0);
+    assert!(!out.incidents.is_empty() && out.incidents.iter().all(|i| i.detected_at.is_none()));
 }

@@ -37,7 +37,7 @@
 //!   [`policy`]: the postmortem policy;
 //! - [`engine`]: miner + detector + incidents per service (pure, synchronous);
 //! - [`refiner`]: new templates refined by a language model off the hot path (optional);
-//! - [`state`]: snapshots and restore;
+//! - [`state`]: snapshots and restore; [`volume`]: lines received per service and hour or day;
 //! - [`processor`]: the Kafka processor; [`app`]: the service (plan, tasks, stop steps);
 //!   `api`: its HTTP API;
 //! - [`labelled`]: the in-process labelled check (`labelled_check`);
@@ -69,6 +69,7 @@ pub mod snapshot_gate;
 pub mod state;
 mod tickets;
 pub mod timeguard;
+pub mod volume;
 
 pub use app::Logintel;
 pub use config::{DetectorConfig, IncidentConfig, LogintelConfig};

@@ -23,6 +23,7 @@ use crate::detector::ServiceDetector;
 use crate::engine::{Engine, Outputs, RawPosition, RefineState, ServiceState};
 use crate::error::LogintelError;
 use crate::incidents::IncidentBook;
+use crate::volume::LineVolume;
 
 /// Current snapshot format version.
 pub const STATE_VERSION: u32 = 1;
@@ -50,6 +51,9 @@ pub struct ServiceSnapshot {
     /// External alerts still firing: alert id -> start (ms) (absent in older snapshots).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub external_firing: std::collections::BTreeMap<uuid::Uuid, i64>,
+    /// Lines consumed per hour and day (absent in older snapshots).
+    #[serde(default, skip_serializing_if = "LineVolume::is_empty")]
+    pub volume: LineVolume,
 }
 
 impl ServiceSnapshot {
@@ -90,6 +94,7 @@ pub fn take_snapshot(engine: &mut Engine, service: &str) -> Option<ServiceSnapsh
         recent_alerts: state.recent_alerts.clone(),
         refine: state.refine.clone(),
         external_firing: state.external_firing.clone(),
+        volume: state.volume.clone(),
     })
 }
 
@@ -123,6 +128,8 @@ pub fn restore(engine: &mut Engine, snapshot: ServiceSnapshot) -> Result<Outputs
         refine,
         external_firing: snapshot.external_firing,
         masks,
+        volume: snapshot.volume,
+        received: None,
     };
     engine.install(snapshot.service, state);
     Ok(again)

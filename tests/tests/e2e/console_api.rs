@@ -59,6 +59,7 @@ fn ids(page: &Value) -> BTreeSet<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_filters_actions_reroutes_and_roles() {
     let broker = spawn_broker().await;
+    let started = jiff::Timestamp::now();
     let pipeline = start(broker.config(), "consoleapi").await;
     let (kafka, names) = (pipeline.kafka.clone(), pipeline.names.clone());
     let base = pipeline.console.url.clone();
@@ -87,6 +88,14 @@ async fn lists_filters_actions_reroutes_and_roles() {
         for field in ["id", "service", "severity", "status", "title", "opened_at", "why"] {
             assert!(!item[field].is_null(), "incident without {field}: {item}");
         }
+        // Two clocks: opened in the 2005 log's time, detected by Opsline now (its age).
+        let time = |field: &str| item[field].as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+        assert!(time("opened_at").as_second() < 1_200_000_000, "{item}");
+        let detected = time("detected_at");
+        assert!(
+            started <= detected && detected <= jiff::Timestamp::now(),
+            "detected during this replay: {item}"
+        );
     }
     let critical: BTreeSet<String> = incidents
         .values()
@@ -384,6 +393,16 @@ async fn lists_filters_actions_reroutes_and_roles() {
     assert!(insights["response"]["apache"]["mtta_secs"].as_f64().is_some());
     assert!(insights["response"].get("payroll").is_none(), "restricted to finance");
     assert_eq!(insights["rerouted"], 1);
+    // Log lines received per service over time: the log service's counts of every replayed
+    // line, bucketed by the lines' own time like the other series.
+    assert!(insights.get("lines_unavailable").is_none(), "{insights}");
+    let lines = insights["lines"].as_object().unwrap();
+    let received: u64 = lines.values().filter_map(|s| s["apache"].as_u64()).sum();
+    assert_eq!(received, 2_000, "every line of Apache_2k.log: {lines:?}");
+    assert!(
+        lines.keys().all(|b| b.starts_with("2005-12-0")),
+        "event-time buckets: {lines:?}"
+    );
 
     let (status, me) = get(&format!("{base}/v1/whoami"), FINANCE).await;
     assert_eq!(

@@ -280,6 +280,9 @@ async fn pages_enforce_roles_and_an_acknowledge_click_works_in_chromium() {
         .await;
     let size = browser.screenshot(&shots.join("console-queue.png")).await;
     assert!(size > 10_000, "queue screenshot too small ({size} bytes)");
+    // What the automation did and cost (LLM calls, triage decisions, self-service), so the
+    // insights screenshot shows those charts with data.
+    pipeline.publish_automation().await;
     browser.navigate(&format!("{base}/insights")).await;
     browser
         .wait_for(
@@ -292,6 +295,17 @@ async fn pages_enforce_roles_and_an_acknowledge_click_works_in_chromium() {
         html.contains("Mean time to acknowledge") && html.contains("apache (1)"),
         "{html}"
     );
+    for expected in [
+        "Log lines received per hour (event time), by service",
+        "LLM calls per use case",
+        "ticket_enrichment p95",
+        "postmortem p50",
+        "Triaged tickets by disposition (5 triaged)",
+        "4 tickets deflected",
+    ] {
+        assert!(html.contains(expected), "the insights page lacks {expected:?}: {html}");
+    }
+    assert!(!html.contains("Not available"), "every chart has its data: {html}");
     let size = browser.screenshot(&shots.join("console-insights.png")).await;
     assert!(size > 10_000, "insights screenshot too small ({size} bytes)");
     eprintln!("screenshots in {}", shots.display());

@@ -14,6 +14,7 @@ mod console_api;
 mod console_csrf_sessions;
 mod console_insights;
 mod console_page;
+mod console_records;
 mod gateway_alertmanager;
 mod gateway_bad_input;
 mod gateway_credentials;

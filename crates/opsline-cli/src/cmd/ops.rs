@@ -35,7 +35,7 @@ pub async fn incidents(args: IncidentsArgs, config_file: Option<&Path>) -> anyho
     let listing = Listing {
         path: "/v1/incidents",
         filters: keep(filters),
-        header: "ID        LEVEL STATUS       SERVICE      OPENED                AGE        TITLE",
+        header: "ID        LEVEL STATUS       SERVICE      OPENED (LOG TIME)     AGE        TITLE",
         row: incident_row,
         id: |v| v["id"].as_str().unwrap_or_default().to_owned(),
     };
@@ -111,12 +111,12 @@ fn incident_row(v: &Value) -> String {
     if status == "open" && !v["acknowledged_by"].is_null() {
         status = "acked".into();
     }
-    let age = v["opened_at"]
+    // Age since Opsline opened it (processing time), not since the log's own time.
+    let age = v["detected_at"]
         .as_str()
         .and_then(|t| t.parse::<jiff::Timestamp>().ok())
         .map(|t| jiff::Timestamp::now().as_second().saturating_sub(t.as_second()))
-        .map(age)
-        .unwrap_or_default();
+        .map_or_else(|| "-".to_owned(), age);
     let level = v["sev"]
         .as_str()
         .map(str::to_owned)
@@ -317,6 +317,19 @@ mod tests {
         let row = incident_row(&incident);
         assert!(row.starts_with("0193abcd  sev2  acked"), "{row}");
         assert!(row.contains("Error surge in hdfs") && row.contains("opened because: x"));
+        assert!(
+            row.contains("2026-12-06 05:00:00Z  -  "),
+            "no detected_at: no age, {row}"
+        );
+        // A 2005 log replayed now: the age counts from when Opsline opened it.
+        let detected = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(7_200);
+        let replayed = serde_json::json!({
+            "id": "0193abcd-0000-7000-8000-000000000002", "sev": "sev3", "severity": "warning",
+            "status": "open", "service": "bgl", "opened_at": "2005-06-03T15:42:50Z",
+            "detected_at": detected.to_string(), "title": "t", "why": ""
+        });
+        let row = incident_row(&replayed);
+        assert!(row.contains("2005-06-03 15:42:50Z  2h "), "{row}");
         let ticket = serde_json::json!({"ticket_id": "T-1", "queue": "Hardware", "priority": "p2", "confidence": 0.912, "revision": 3});
         let row = ticket_row(&ticket);
         assert!(

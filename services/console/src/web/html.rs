@@ -100,6 +100,16 @@ pub fn duration(seconds: i64) -> String {
     }
 }
 
+/// The age of an incident at `now`: how long ago Opsline opened it (`detected_at`, processing
+/// time), never from the log's own timestamps, which are years old on a replayed file; `-`
+/// when the record does not say (from before it was kept).
+pub fn age(now: Timestamp, detected_at: Option<Timestamp>) -> String {
+    match detected_at {
+        Some(at) => duration(now.as_second().saturating_sub(at.as_second())),
+        None => "-".to_owned(),
+    }
+}
+
 /// An error box.
 pub fn error_box(message: &str) -> String {
     format!("<p class=\"error\" role=\"alert\">{}</p>", escape(message))
@@ -129,6 +139,12 @@ mod tests {
         assert_eq!(duration(7_500), "2h 5m");
         assert_eq!(duration(3 * 86_400 + 4 * 3_600), "3d 4h");
         assert_eq!(duration(-5), "0s");
+        let at = |s: i64| Timestamp::from_second(s).unwrap();
+        // A 2005 log replayed now: the age is from when Opsline opened the incident.
+        let now = at(1_796_000_000);
+        assert_eq!(age(now, Some(at(1_796_000_000 - 250))), "4m 10s");
+        assert_eq!(age(now, Some(at(1_796_000_000 + 3))), "0s", "a clock a bit ahead");
+        assert_eq!(age(now, None), "-", "unknown, not years from the log's time");
         assert_eq!(time(Timestamp::from_second(0).unwrap()), "1970-01-01 00:00:00Z");
     }
 

@@ -17,7 +17,7 @@ use opsline_events::logs::{Alert, PostmortemChoice};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::html::{duration, error_box, escape, layout, options, sev_badge, time};
+use super::html::{age, duration, error_box, escape, layout, options, sev_badge, time};
 use super::{back_to, error_page, frame, list_link, match_count, pager, redirect, visitor};
 use crate::actions::IncidentAction;
 use crate::api::params;
@@ -121,6 +121,14 @@ fn filter_form(params: &ListParams, services: &[String]) -> String {
     )
 }
 
+/// When Opsline opened an incident and how long ago, or that the record does not say.
+fn detected(now: Timestamp, at: Option<Timestamp>) -> String {
+    match at {
+        Some(at) => format!("{} ({} ago)", time(at), age(now, Some(at))),
+        None => "not recorded".to_owned(),
+    }
+}
+
 /// `GET /`: the incidents home.
 pub(super) async fn home(
     State(state): State<AppState>,
@@ -162,13 +170,12 @@ pub(super) async fn home(
     body.push_str(&match_count(page.total, "incident"));
     body.push_str(
         "<table class=\"incidents\"><thead><tr><th>Severity</th><th>Service</th><th>Incident</th><th>Status</th>\
-<th>Age</th><th>Duration</th><th>Why it was opened</th><th>Tickets</th><th>Actions</th></tr></thead><tbody>\n",
+<th title=\"since Opsline opened it\">Age</th><th title=\"in log time\">Duration</th><th>Why it was opened</th><th>Tickets</th><th>Actions</th></tr></thead><tbody>\n",
     );
     for incident in &page.items {
-        let age = now.as_second().saturating_sub(incident.opened_at.as_second());
         body.push_str(&format!(
             "<tr class=\"incident\" data-id=\"{id}\"><td>{sev}</td><td>{service}</td><td><a href=\"/incidents/{id}\">{title}</a>\
-<br><span class=\"muted\">opened {opened}</span></td><td>{status}</td><td>{age}</td><td>{duration}</td><td>{why}</td>\
+<br><span class=\"muted\">log time {opened}</span></td><td>{status}</td><td>{age}</td><td>{duration}</td><td>{why}</td>\
 <td>{tickets}</td><td>{actions}</td></tr>\n",
             id = incident.id,
             sev = sev_badge(incident.sev.as_deref(), &incident.severity),
@@ -176,7 +183,7 @@ pub(super) async fn home(
             title = escape(&incident.title),
             opened = time(incident.opened_at),
             status = status_cell(incident),
-            age = duration(age),
+            age = age(now, incident.detected_at),
             duration = duration(incident.duration_secs),
             why = why_cell(incident),
             tickets = tickets_cell(incident),
@@ -276,12 +283,14 @@ fn detail_body(state: &AppState, who: &Principal, detail: &IncidentDetail) -> St
     let incident = &detail.incident;
     let back = format!("/incidents/{}", incident.id);
     let mut body = format!(
-        "<p>{} {}</p><dl><dt>Service</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd><dt>Opened</dt><dd>{}</dd>\
-<dt>Last alert</dt><dd>{}</dd><dt>Duration</dt><dd>{}</dd><dt>Why it was opened</dt><dd>{}</dd>",
+        "<p>{} {}</p><dl><dt>Service</dt><dd>{}</dd><dt>Status</dt><dd>{}</dd><dt>Opened by Opsline</dt><dd>{}</dd>\
+<dt>Opened (log time)</dt><dd>{}</dd><dt>Last alert (log time)</dt><dd>{}</dd><dt>Duration (log time)</dt><dd>{}</dd>\
+<dt>Why it was opened</dt><dd>{}</dd>",
         sev_badge(incident.sev.as_deref(), &incident.severity),
         action_forms(who, incident, &back),
         escape(&incident.service),
         status_cell(incident),
+        detected(Timestamp::now(), incident.detected_at),
         time(incident.opened_at),
         time(incident.updated_at),
         duration(incident.duration_secs),

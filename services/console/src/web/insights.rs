@@ -1,4 +1,4 @@
-//! The insights page (`/insights`): incidents and alerts over time per service, MTTA and MTTR
+//! The insights page (`/insights`): log lines received, incidents and alerts over time per service, MTTA and MTTR
 //! per service, routed tickets per queue and priority, and the automation (LLM calls, latency,
 //! cache hit rate and cost per use case, self-service outcomes and deflection), as server-drawn SVG.
 
@@ -7,9 +7,9 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::charts::{bars, stacked_bars};
-use super::html::{duration, layout};
+use super::html::{duration, escape, layout};
 use super::{frame, visitor};
-use crate::insights::insights;
+use crate::insights::gather;
 use crate::state::AppState;
 use crate::usage::Report;
 
@@ -19,9 +19,20 @@ pub(super) async fn page(State(state): State<AppState>, headers: HeaderMap) -> R
         Ok(who) => who,
         Err(response) => return *response,
     };
-    let data = insights(&state.views.read(), &who, state.cost_per_ticket);
+    let data = gather(&state, &who).await;
     let per = format!("per {} (event time)", data.bucket);
     let mut body = String::new();
+    match &data.lines_unavailable {
+        Some(why) => body.push_str(&format!(
+            "<figure class=\"chart\"><figcaption>Log lines received {per}, by service</figcaption>\
+<p class=\"muted\">Not available: {}.</p></figure>",
+            escape(why)
+        )),
+        None => body.push_str(&stacked_bars(
+            &format!("Log lines received {per}, by service"),
+            &data.lines,
+        )),
+    }
     body.push_str(&stacked_bars(
         &format!("Incidents opened {per}, by service"),
         &data.incidents,
@@ -43,12 +54,12 @@ pub(super) async fn page(State(state): State<AppState>, headers: HeaderMap) -> R
         .collect();
     let secs = |v: f64| duration(v.round() as i64);
     body.push_str(&bars(
-        "Mean time to acknowledge (MTTA), by service (incidents counted)",
+        "Mean time to acknowledge (MTTA), by service (incidents counted; from when Opsline opened them)",
         &mtta,
         secs,
     ));
     body.push_str(&bars(
-        "Mean time to resolve (MTTR), by service (incidents counted)",
+        "Mean time to resolve (MTTR), by service (incidents counted; a person's resolution from when Opsline opened them, the quiet period's in log time)",
         &mttr,
         secs,
     ));

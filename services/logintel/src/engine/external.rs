@@ -100,7 +100,7 @@ impl Engine {
         let config = &self.config.incidents;
         for state in self.services.values_mut() {
             if let Some((crate::incidents::ResolveOutcome::Resolved, incident)) =
-                state.incidents.resolve(id, &by, at, config)
+                state.incidents.resolve(id, &by, (at, None), config)
             {
                 state.dirty = true;
                 outputs.incidents.push(incident);

@@ -160,10 +160,10 @@ fn explicit_resolve_through_the_engine() {
     let mut engine = engine();
     let out = feed(&mut engine, "hdfs", &lines(), 0);
     let id = out.incidents.last().unwrap().incident_id;
-    let (outcome, incident) = engine.resolve_incident(id, "alice").unwrap();
+    let (outcome, incident) = engine.resolve_incident(id, "alice", None).unwrap();
     assert_eq!(outcome, crate::incidents::ResolveOutcome::Resolved);
     assert_eq!(incident.resolved_by.as_deref(), Some("alice"));
-    assert!(engine.resolve_incident(uuid::Uuid::nil(), "x").is_none());
+    assert!(engine.resolve_incident(uuid::Uuid::nil(), "x", None).is_none());
 }
 
 #[test]
