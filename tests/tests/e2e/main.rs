@@ -39,6 +39,7 @@ mod selfservice_reset;
 mod selfservice_reset_delivery;
 mod selfservice_status;
 mod service_lifecycle;
+mod tansu_sqlite_store;
 mod trace_propagation;
 mod triage_follower;
 mod triage_llm;
