@@ -62,6 +62,18 @@ impl TestBroker {
     pub fn config(&self) -> KafkaConfig {
         self.broker.config()
     }
+
+    /// The consumer groups the broker holds. On Tansu with SQLite they are read from its file:
+    /// librdkafka's listing sends DescribeGroups, which that engine fails for every existing
+    /// group (see `opsline_kafka::embedded_sqlite`).
+    pub async fn group_names(&self) -> Vec<String> {
+        match self.broker.sqlite_file() {
+            Some(file) => opsline_kafka::embedded_sqlite::group_names(&file).expect("groups in the SQLite file"),
+            None => opsline_kafka::admin::list_groups(&self.config())
+                .await
+                .expect("list groups"),
+        }
+    }
 }
 
 /// Starts the selected broker on a free port.

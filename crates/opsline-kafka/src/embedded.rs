@@ -233,6 +233,11 @@ impl EmbeddedBroker {
         self.data_dir.join("tansu")
     }
 
+    /// The SQLite file of a [`BrokerKind::TansuSqlite`] broker (`None` for the others).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        (self.kind == BrokerKind::TansuSqlite).then(|| self.sqlite_dir().join(crate::embedded_sqlite::DB_FILE))
+    }
+
     /// Client settings pointing at this broker.
     pub fn config(&self) -> KafkaConfig {
         KafkaConfig::with_bootstrap(self.bootstrap())
