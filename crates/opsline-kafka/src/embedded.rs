@@ -124,6 +124,12 @@ impl EmbeddedBroker {
         if !binary.is_file() {
             return Err(EmbeddedError::NotInstalled(binary));
         }
+        // Absolute: Tansu with SQLite runs in its data folder (a relative `--bin-dir` would
+        // then name nothing).
+        let binary = std::path::absolute(&binary).map_err(|source| EmbeddedError::Spawn {
+            binary: binary.clone(),
+            source,
+        })?;
         let port = if port == 0 {
             free_port().map_err(EmbeddedError::Port)?
         } else {
