@@ -77,7 +77,9 @@ impl BrokerKind {
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
     /// The binary is not installed.
-    #[error("{0} not found; run scripts/install-brokers.sh")]
+    #[error(
+        "{0} not found; run scripts/setup.sh (tansu-libsql: scripts/install-kafka-tls.sh; noida-db, tansu: scripts/install-brokers.sh)"
+    )]
     NotInstalled(PathBuf),
     /// The process could not be spawned.
     #[error("cannot start {binary}")]
