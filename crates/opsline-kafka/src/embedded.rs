@@ -71,6 +71,15 @@ impl BrokerKind {
     pub fn evicts_dead_members(self) -> bool {
         matches!(self, Self::Tansu | Self::TansuSqlite)
     }
+
+    /// Whether, once a dead member of a group with several members is evicted, its partitions go
+    /// to the members left. Tansu 0.6.0 with SQLite evicts the member but the survivor gets back
+    /// only its own share (two consumers on 6 partitions, one SIGKILLed: the other is given
+    /// [3, 4, 5] again; in memory [0..=5]); a member alone in its group that is replaced (a
+    /// restarted process) does get every partition.
+    pub fn hands_over_dead_members_partitions(self) -> bool {
+        matches!(self, Self::Tansu)
+    }
 }
 
 /// Errors starting an embedded broker.
