@@ -63,8 +63,8 @@ pub enum Command {
 /// Which embedded broker `up` starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BrokerChoice {
-    /// Tansu with its SQLite engine (default): one file in the data folder, idle when idle
-    /// (`.opsline/bin/tansu-libsql`, scripts/install-kafka-tls.sh).
+    /// Tansu with its SQLite engine (default): one file in the data folder; an idle pipeline on it
+    /// uses about 5% of a core (`.opsline/bin/tansu-libsql`, scripts/install-kafka-tls.sh).
     TansuSqlite,
     /// noida-db: persistent data directory; its idle consumers spin (see `opsline bench idle`).
     Noida,
