@@ -5,7 +5,7 @@
 # The demo runs on Tansu (memory): it empties its broker at every start anyway, and the
 # persistent default, noida-db, keeps both cores busy while idle (see `opsline bench idle`),
 # which starved the local model (measured: 0 summaries in 240 s on noida-db, the first after
-# 48.6 s on Tansu). `opsline up` without --demo keeps noida-db.
+# 48.6 s on Tansu). `opsline up` without --demo uses Tansu with SQLite (data kept on disk).
 # Extra arguments go to `opsline up --demo` (see `opsline up --help`; `--broker noida` to compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: installs what the tests need (scripts/setup.sh),
 # runs the whole workspace against noida-db, then the end-to-end suite again
-# against Tansu, so that Opsline depends on the Kafka protocol, not on one broker.
+# against Tansu (memory) and against Tansu with SQLite (`opsline up`'s default broker),
+# so that Opsline depends on the Kafka protocol, not on one broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A cold debug build of the workspace and its tests writes about 5 GB to target/ (4.9 GB
@@ -20,4 +21,6 @@ echo "== cargo test --workspace (broker: noida-db)"
 OPSLINE_TEST_BROKER=noida cargo test --workspace --no-fail-fast || status=1
 echo "== end-to-end tests again (broker: tansu)"
 OPSLINE_TEST_BROKER=tansu cargo test -p opsline-e2e --no-fail-fast || status=1
+echo "== end-to-end tests again (broker: tansu-sqlite, the default of opsline up)"
+OPSLINE_TEST_BROKER=tansu-sqlite cargo test -p opsline-e2e --no-fail-fast || status=1
 exit $status

@@ -3,7 +3,7 @@
 //! Each test starts its own broker on a free port (`spawn_broker`) and the services it
 //! needs with `spawn::spawn::<S>(config, extras)` on port 0 under its own topic prefix
 //! (`spawn_gateway` and friends build those configurations), so tests never share state. The broker is chosen by
-//! `OPSLINE_TEST_BROKER` (`noida`, the default, or `tansu`); CI runs the suite
+//! `OPSLINE_TEST_BROKER` (`noida`, the default, `tansu` or `tansu-sqlite`); CI runs the suite
 //! once per broker so that Opsline depends on the Kafka protocol, not on one broker.
 
 // Test-support crate: failing loudly (expect) is the right behaviour here.
@@ -63,18 +63,35 @@ impl TestBroker {
     pub fn config(&self) -> KafkaConfig {
         self.broker.config()
     }
+
+    /// The consumer groups the broker holds. On Tansu with SQLite they are read from its file:
+    /// librdkafka's listing sends DescribeGroups, which that engine fails for every existing
+    /// group (see `opsline_kafka::embedded_sqlite`).
+    pub async fn group_names(&self) -> Vec<String> {
+        match self.broker.sqlite_file() {
+            Some(file) => opsline_kafka::embedded_sqlite::group_names(&file).expect("groups in the SQLite file"),
+            None => opsline_kafka::admin::list_groups(&self.config())
+                .await
+                .expect("list groups"),
+        }
+    }
 }
 
 /// Starts the selected broker on a free port.
 pub async fn spawn_broker() -> TestBroker {
+    spawn_broker_of(broker_kind()).await
+}
+
+/// Starts a broker of `kind` on a free port, whatever `OPSLINE_TEST_BROKER` says.
+pub async fn spawn_broker_of(kind: BrokerKind) -> TestBroker {
     init_logs();
     let dir = tempfile::tempdir().expect("tempdir");
     let bin = std::env::var_os("OPSLINE_BIN_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join(".opsline/bin"));
-    let broker = EmbeddedBroker::start(broker_kind(), &bin, dir.path(), 0)
+    let broker = EmbeddedBroker::start(kind, &bin, dir.path(), 0)
         .await
-        .expect("start broker (run scripts/install-brokers.sh)");
+        .expect("start broker (run scripts/install-brokers.sh and scripts/install-kafka-tls.sh)");
     TestBroker { broker, dir }
 }
 

@@ -25,7 +25,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run every service in one process, against an embedded broker it starts itself
-    /// (noida-db, data under .opsline/) unless --bootstrap names an existing Kafka.
+    /// (Tansu with SQLite, data under .opsline/) unless --bootstrap names an existing Kafka.
     Up(UpArgs),
     /// Create every Opsline topic (idempotent) and list them.
     Topics(TopicsArgs),
@@ -63,7 +63,10 @@ pub enum Command {
 /// Which embedded broker `up` starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BrokerChoice {
-    /// noida-db: persistent data directory (default); its idle consumers spin (see `opsline bench idle`).
+    /// Tansu with its SQLite engine (default): one file in the data folder; an idle pipeline on it
+    /// uses about 5% of a core (`.opsline/bin/tansu-libsql`, scripts/install-kafka-tls.sh).
+    TansuSqlite,
+    /// noida-db: persistent data directory; its idle consumers spin (see `opsline bench idle`).
     Noida,
     /// Tansu: memory only (data lost when it stops).
     Tansu,
@@ -74,6 +77,7 @@ impl BrokerChoice {
     pub fn kind(self) -> opsline_kafka::embedded::BrokerKind {
         use opsline_kafka::embedded::BrokerKind;
         match self {
+            Self::TansuSqlite => BrokerKind::TansuSqlite,
             Self::Tansu => BrokerKind::Tansu,
             Self::Noida => BrokerKind::Noida,
         }
@@ -82,6 +86,7 @@ impl BrokerChoice {
     /// The value of `--broker` that selects it.
     pub fn flag(self) -> &'static str {
         match self {
+            Self::TansuSqlite => "tansu-sqlite",
             Self::Tansu => "tansu",
             Self::Noida => "noida",
         }
@@ -95,7 +100,7 @@ pub struct UpArgs {
     #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS")]
     pub bootstrap: Option<String>,
     /// Embedded broker to start when --bootstrap is not given.
-    #[arg(long, value_enum, default_value_t = BrokerChoice::Noida)]
+    #[arg(long, value_enum, default_value_t = BrokerChoice::TansuSqlite)]
     pub broker: BrokerChoice,
     /// Port of the embedded broker (0 = any free port).
     #[arg(long, default_value_t = 0)]
@@ -362,7 +367,7 @@ pub enum BenchCommand {
 #[derive(Debug, Args)]
 pub struct BenchIdleArgs {
     /// Embedded broker `up` starts.
-    #[arg(long, value_enum, default_value_t = BrokerChoice::Noida)]
+    #[arg(long, value_enum, default_value_t = BrokerChoice::TansuSqlite)]
     pub broker: BrokerChoice,
     /// Seconds measured.
     #[arg(long, default_value_t = 20)]
@@ -420,7 +425,7 @@ pub struct BenchPipelineArgs {
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
     /// Embedded broker.
-    #[arg(long, value_enum, default_value_t = BrokerChoice::Noida)]
+    #[arg(long, value_enum, default_value_t = BrokerChoice::TansuSqlite)]
     pub broker: BrokerChoice,
     /// Where the broker binaries are.
     #[arg(long, env = "OPSLINE_BIN_DIR", default_value = ".opsline/bin")]
@@ -440,7 +445,7 @@ pub struct BenchSourcesArgs {
     #[arg(long, default_value_t = 500)]
     pub batch: usize,
     /// Embedded broker.
-    #[arg(long, value_enum, default_value_t = BrokerChoice::Noida)]
+    #[arg(long, value_enum, default_value_t = BrokerChoice::TansuSqlite)]
     pub broker: BrokerChoice,
     /// Where the broker binaries are.
     #[arg(long, env = "OPSLINE_BIN_DIR", default_value = ".opsline/bin")]

@@ -1,24 +1,23 @@
 //! Starts and stops a local Kafka-protocol broker process (`opsline up` and the tests).
 //!
-//! Two brokers are supported, both installed by `scripts/install-brokers.sh`
-//! into `.opsline/bin`: `noida-db` (persistent data directory) and `tansu`
-//! (memory only). Production uses a real Apache Kafka cluster instead.
+//! Three brokers are supported, all installed into `.opsline/bin` by `scripts/setup.sh`:
+//! `tansu-libsql` (Tansu 0.6.0 with its SQLite engine, one file; `scripts/install-kafka-tls.sh`),
+//! `noida-db` (persistent data directory) and `tansu` (memory only; both
+//! `scripts/install-brokers.sh`). Production uses a real Apache Kafka cluster instead.
 //!
 //! Idle cost: noida-db (0.1.3, 0.2.2 and 0.2.3, the newest, were tried) answers a Fetch
 //! request (v12, the version librdkafka picks with it) on an idle partition at once
 //! instead of holding it for `fetch.wait.max.ms`, so every idle consumer's
 //! librdkafka broker thread sends thousands of Fetch requests a second: an idle
 //! `opsline up` keeps about 1.5 cores busy. No client setting stops this (librdkafka
-//! backs off only after errors or a full local queue). Tansu holds an idle Fetch for
-//! the full 500 ms. Measure with `opsline bench idle [--broker noida|tansu]`.
+//! backs off only after errors or a full local queue). Tansu (either engine) holds an idle
+//! Fetch for the full wait. Measure with `opsline bench idle [--broker tansu-sqlite|noida|tansu]`.
 //!
-//! Tansu with a persistent engine was tried as the default (session 6): `cargo install tansu
-//! --version 0.6.0 --features libsql` (about 28 minutes on 2 cores) serves `sqlite://tansu.db`,
-//! but reads slow down with the topic's size: with 4 keys on a 6-partition topic a reader
-//! took 1.4 s for 100 records, 20.9 s for 10,000, and a fresh reader from offset 0 got
-//! nothing within 5 s at 12,100 records and nothing within 20 s at 100,000 (the 100,000-line
-//! gateway test). Its `postgres://` engine needs Tansu's PostgreSQL schema, which is not in
-//! the published crates (only the SQLite DDL is), so it cannot be installed from the registries.
+//! Tansu's SQLite engine reads a record's headers with a query that scans every header of the
+//! file (no index in its schema), so reads of topics whose records carry headers slowed down
+//! with the file's size until readers got nothing; the broker is started and then given the
+//! missing index ([`crate::embedded_sqlite`]). Its `postgres://` engine is not compiled into
+//! the crates.io build used here (`--features libsql` only).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -37,14 +36,18 @@ pub enum BrokerKind {
     Noida,
     /// Tansu: memory only; evicts dead members in seconds.
     Tansu,
+    /// Tansu with its SQLite engine (`tansu-libsql`): one file, `tansu/tansu.db` in the data
+    /// directory; evicts dead members in seconds.
+    TansuSqlite,
 }
 
 impl BrokerKind {
-    /// Parses `noida` or `tansu`.
+    /// Parses `noida`, `tansu` or `tansu-sqlite`.
     pub fn parse(name: &str) -> Option<Self> {
         match name.trim().to_ascii_lowercase().as_str() {
             "noida" | "noida-db" => Some(Self::Noida),
             "tansu" => Some(Self::Tansu),
+            "tansu-sqlite" | "tansu-libsql" => Some(Self::TansuSqlite),
             _ => None,
         }
     }
@@ -54,17 +57,27 @@ impl BrokerKind {
         match self {
             Self::Noida => "noida-db",
             Self::Tansu => "tansu",
+            Self::TansuSqlite => "tansu-libsql",
         }
     }
 
     /// Whether data survives a broker restart.
     pub fn is_persistent(self) -> bool {
-        matches!(self, Self::Noida)
+        matches!(self, Self::Noida | Self::TansuSqlite)
     }
 
     /// Whether the broker evicts a consumer-group member that died without leaving (within
     /// its session timeout); noida-db keeps it until the group is rebuilt.
     pub fn evicts_dead_members(self) -> bool {
+        matches!(self, Self::Tansu | Self::TansuSqlite)
+    }
+
+    /// Whether, once a dead member of a group with several members is evicted, its partitions go
+    /// to the members left. Tansu 0.6.0 with SQLite evicts the member but the survivor gets back
+    /// only its own share (two consumers on 6 partitions, one SIGKILLed: the other is given
+    /// [3, 4, 5] again; in memory [0..=5]); a member alone in its group that is replaced (a
+    /// restarted process) does get every partition.
+    pub fn hands_over_dead_members_partitions(self) -> bool {
         matches!(self, Self::Tansu)
     }
 }
@@ -73,7 +86,9 @@ impl BrokerKind {
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
     /// The binary is not installed.
-    #[error("{0} not found; run scripts/install-brokers.sh")]
+    #[error(
+        "{0} not found; run scripts/setup.sh (tansu-libsql: scripts/install-kafka-tls.sh; noida-db, tansu: scripts/install-brokers.sh)"
+    )]
     NotInstalled(PathBuf),
     /// The process could not be spawned.
     #[error("cannot start {binary}")]
@@ -83,6 +98,17 @@ pub enum EmbeddedError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The embedded Tansu's SQLite file could not be given its header index.
+    #[error("cannot add the header index to {file}")]
+    Index {
+        /// The SQLite file.
+        file: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The index task did not finish.
+    #[error("the header index task failed")]
+    IndexTask(#[from] tokio::task::JoinError),
     /// The broker started but never answered.
     #[error(transparent)]
     Unreachable(#[from] KafkaSetupError),
@@ -109,6 +135,12 @@ impl EmbeddedBroker {
         if !binary.is_file() {
             return Err(EmbeddedError::NotInstalled(binary));
         }
+        // Absolute: Tansu with SQLite runs in its data folder (a relative `--bin-dir` would
+        // then name nothing).
+        let binary = std::path::absolute(&binary).map_err(|source| EmbeddedError::Spawn {
+            binary: binary.clone(),
+            source,
+        })?;
         let port = if port == 0 {
             free_port().map_err(EmbeddedError::Port)?
         } else {
@@ -168,6 +200,23 @@ impl EmbeddedBroker {
                     .arg("--storage-engine")
                     .arg("memory://tansu/");
             }
+            BrokerKind::TansuSqlite => {
+                let url = format!("tcp://127.0.0.1:{}", self.port);
+                let dir = self.sqlite_dir();
+                std::fs::create_dir_all(&dir).map_err(|source| EmbeddedError::Spawn {
+                    binary: self.binary.clone(),
+                    source,
+                })?;
+                command
+                    .current_dir(dir)
+                    .arg("broker")
+                    .arg("--listener-url")
+                    .arg(&url)
+                    .arg("--advertised-listener-url")
+                    .arg(&url)
+                    .arg("--storage-engine")
+                    .arg(format!("sqlite://{}", crate::embedded_sqlite::DB_FILE));
+            }
         }
         command
             .stdin(Stdio::null())
@@ -180,12 +229,30 @@ impl EmbeddedBroker {
         })?;
         self.child = Some(child);
         crate::admin::wait_for_broker(&self.config(), Duration::from_secs(30)).await?;
+        if self.kind == BrokerKind::TansuSqlite {
+            // Tansu has created its tables by now; no client of ours writes yet.
+            let file = self.sqlite_dir().join(crate::embedded_sqlite::DB_FILE);
+            let path = file.clone();
+            tokio::task::spawn_blocking(move || crate::embedded_sqlite::add_header_index(&path))
+                .await?
+                .map_err(|source| EmbeddedError::Index { file, source })?;
+        }
         tracing::info!(
             broker = self.kind.binary_name(),
             port = self.port,
             "embedded broker ready"
         );
         Ok(())
+    }
+
+    /// Where Tansu's SQLite file lives (its working directory).
+    fn sqlite_dir(&self) -> PathBuf {
+        self.data_dir.join("tansu")
+    }
+
+    /// The SQLite file of a [`BrokerKind::TansuSqlite`] broker (`None` for the others).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        (self.kind == BrokerKind::TansuSqlite).then(|| self.sqlite_dir().join(crate::embedded_sqlite::DB_FILE))
     }
 
     /// Client settings pointing at this broker.

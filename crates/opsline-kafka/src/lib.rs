@@ -31,6 +31,7 @@ pub mod consumer;
 mod context;
 mod delivery;
 pub mod embedded;
+pub mod embedded_sqlite;
 pub mod follower;
 pub mod metrics;
 mod outputs;

@@ -44,6 +44,7 @@ mod selfservice_refusals;
 mod selfservice_reset_delivery;
 mod selfservice_status;
 mod service_lifecycle;
+mod tansu_sqlite_store;
 mod triage_follower;
 mod triage_llm;
 mod triage_routing;

@@ -103,8 +103,10 @@ async fn wait_for_written_state(kafka: &KafkaConfig, state: &str, want: &BTreeMa
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_partitions_and_a_sigkill_loses_nothing() {
-    if !opsline_e2e::broker_kind().evicts_dead_members() {
-        eprintln!("skipped: this broker never evicts a killed member (run with OPSLINE_TEST_BROKER=tansu)");
+    if !opsline_e2e::broker_kind().hands_over_dead_members_partitions() {
+        eprintln!(
+            "skipped: this broker never hands a killed member's partitions to the survivor (run with OPSLINE_TEST_BROKER=tansu)"
+        );
         return;
     }
     let broker = opsline_e2e::spawn_broker().await;

@@ -5,7 +5,8 @@
 //! lost, and the duplicates (inputs the killed replica handled but never committed) agree.
 //! (The log service's handover is `scale_out.rs`.)
 //!
-//! Tansu only: noida-db never evicts a dead group member, so a killed replica's partitions
+//! Tansu (memory) only: noida-db never evicts a dead group member, and Tansu with SQLite does not
+//! hand its partitions to the survivor, so a killed replica's partitions
 //! would never move (the test says so and passes without checking anything else there).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -51,10 +52,12 @@ async fn read_until(kafka: &KafkaConfig, topic: &str, id_of: fn(&InRecord) -> St
 }
 
 fn skip_without_eviction() -> bool {
-    if opsline_e2e::broker_kind().evicts_dead_members() {
+    if opsline_e2e::broker_kind().hands_over_dead_members_partitions() {
         return false;
     }
-    eprintln!("skipped: this broker never evicts a killed member (run with OPSLINE_TEST_BROKER=tansu)");
+    eprintln!(
+        "skipped: this broker never hands a killed member's partitions to the survivor (run with OPSLINE_TEST_BROKER=tansu)"
+    );
     true
 }
 

@@ -186,7 +186,7 @@ async fn tickets_get_dispositions_states_and_incident_links() {
     assert_eq!(r.revision, 1);
 
     // The incident follower and the test's readers use no consumer group: only the ticket consumer's exists.
-    let groups = opsline_kafka::admin::list_groups(&kafka).await.expect("list groups");
+    let groups = broker.group_names().await;
     assert_eq!(
         groups,
         ["opsline-triage"],

@@ -98,7 +98,7 @@ fn spawn_up(args: &BenchIdleArgs, broker: &str, config_file: Option<&Path>) -> a
     if let Some(file) = config_file {
         command.arg("--config").arg(file);
     }
-    for service in ["LOGINTEL", "POSTMORTEM", "TRIAGE", "SELFSERVICE"] {
+    for service in ["LOGINTEL", "POSTMORTEM", "TRIAGE", "SELFSERVICE", "CONSOLE"] {
         command.env(format!("OPSLINE_{service}__LISTEN"), "127.0.0.1:0");
     }
     command
@@ -132,7 +132,8 @@ async fn measure(child: &mut Child, args: &BenchIdleArgs, broker: &'static str) 
         eprintln!("  | {line}");
         urls.extend(
             line.split_whitespace()
-                .filter(|word| word.starts_with("http://"))
+                // A service's base address; not the pages some lines name (`.../login`).
+                .filter(|word| word.strip_prefix("http://").is_some_and(|rest| !rest.contains('/')))
                 .map(str::to_owned),
         );
         if line.trim() == RUNNING_LINE {

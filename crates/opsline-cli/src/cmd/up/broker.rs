@@ -35,7 +35,9 @@ pub async fn start(kafka: &mut KafkaConfig, args: &UpArgs) -> anyhow::Result<Opt
         }
         let broker = EmbeddedBroker::start(kind, &args.bin_dir, &data_dir, args.broker_port)
             .await
-            .context("cannot start the embedded broker (run scripts/install-brokers.sh, or pass --bootstrap)")?;
+            .context(
+                "cannot start the embedded broker (run scripts/setup.sh, or pass --bootstrap or another --broker)",
+            )?;
         kafka.bootstrap_servers = broker.bootstrap();
         kafka.fetch_wait_max_ms.get_or_insert(EMBEDDED_FETCH_WAIT_MS);
         println!(
