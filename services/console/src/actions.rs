@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::error::ConsoleError;
 use crate::lists::{IncidentSummary, TicketSummary, may_see};
+use crate::replicas::LogService;
 use crate::views::SharedViews;
 
 /// Source name written in the envelopes the console produces.
@@ -109,8 +110,8 @@ pub struct RerouteRequest {
 pub struct Actions {
     /// Calls to the log service.
     pub client: OutboundClient,
-    /// The log service's base URL.
-    pub logintel_url: String,
+    /// The log service: each replica is asked in turn (see [`crate::replicas`]).
+    pub log_service: LogService,
     /// The log service's SRE token (`Authorization: Bearer`), if configured.
     pub logintel_token: Option<secrecy::SecretString>,
     /// The console's producer.
@@ -147,11 +148,6 @@ impl Actions {
         if !visible {
             return Err(ConsoleError::NotFound(format!("incident {id}")));
         }
-        let url = format!(
-            "{}/v1/incidents/{id}/{}",
-            self.logintel_url.trim_end_matches('/'),
-            action.path()
-        );
         let body = match &action {
             IncidentAction::Assign(assignee) => serde_json::json!({ "by": who.name, "assignee": assignee }),
             _ => serde_json::json!({ "by": who.name }),
@@ -164,11 +160,24 @@ impl Actions {
             .iter()
             .map(|value| ("authorization", value.as_str()))
             .collect();
-        let answer = self
-            .client
-            .post_json(&url, &body, &headers)
-            .await
-            .map_err(|e| ConsoleError::Unavailable(format!("the log service at {}: {e}", self.logintel_url)))?;
+        // The replica owning the incident's service knows it; the others answer 404.
+        let mut answer = None;
+        for replica in self.log_service.urls().await {
+            let url = format!("{replica}/v1/incidents/{id}/{}", action.path());
+            let answered = self
+                .client
+                .post_json(&url, &body, &headers)
+                .await
+                .map_err(|e| ConsoleError::Unavailable(format!("the log service at {replica}: {e}")))?;
+            let known = answered.status.as_u16() != 404;
+            answer = Some(answered);
+            if known {
+                break;
+            }
+        }
+        let Some(answer) = answer else {
+            return Err(ConsoleError::Unavailable("no log service replica".to_owned()));
+        };
         if !answer.is_success() {
             let reason = upstream_reason(&answer.body_snippet);
             return Err(match answer.status.as_u16() {

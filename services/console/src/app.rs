@@ -77,13 +77,17 @@ with the postmortem service's tokens and roles.";
             [routed, feedback] => (routed.clone(), feedback.clone()),
             _ => return Err(StartupError::new("the topic plan lost a produced topic")),
         };
+        let log_service = crate::replicas::LogService {
+            url: config.logintel_url.clone(),
+            replicas: config.logintel_replicas.clone(),
+        };
         let lines = crate::volume::LineSource {
             client: client.clone(),
-            logintel_url: config.logintel_url.clone(),
+            log_service: log_service.clone(),
         };
         let actions = Actions {
             client,
-            logintel_url: config.logintel_url.clone(),
+            log_service,
             logintel_token: config.logintel_token.clone(),
             producer: kafka.producer().clone(),
             routed_topic,

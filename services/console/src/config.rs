@@ -16,6 +16,10 @@ pub struct ConsoleConfig {
     /// Base URL of the log service, which owns the incident state (acknowledge, assign,
     /// resolve and declare are forwarded there).
     pub logintel_url: String,
+    /// Base URLs of every log-service replica, when their addresses cannot be found from
+    /// `logintel_url`'s host (which may be a Kubernetes headless Service naming every pod).
+    /// Each replica knows the incidents of its own services, so the console asks each.
+    pub logintel_replicas: Vec<String>,
     /// SRE token of the log service (`[logintel] tokens`), sent with every incident action the
     /// console forwards there (`OPSLINE_CONSOLE__LOGINTEL_TOKEN`); without it the log service
     /// refuses them.
@@ -61,6 +65,7 @@ impl Default for ConsoleConfig {
             listen: "127.0.0.1:8094".to_owned(),
             topic_prefix: String::new(),
             logintel_url: "http://127.0.0.1:8090".to_owned(),
+            logintel_replicas: Vec::new(),
             logintel_token: None,
             postmortem_url: "http://127.0.0.1:8093".to_owned(),
             tokens: Vec::new(),

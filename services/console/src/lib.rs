@@ -23,6 +23,7 @@ pub mod insights;
 pub mod lists;
 pub mod query;
 pub mod records;
+pub mod replicas;
 pub mod similar;
 pub mod state;
 pub mod usage;

@@ -15,6 +15,7 @@ mod console_csrf_sessions;
 mod console_insights;
 mod console_page;
 mod console_records;
+mod console_replicas;
 mod gateway_alertmanager;
 mod gateway_bad_input;
 mod gateway_credentials;
