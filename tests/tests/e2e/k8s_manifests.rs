@@ -167,6 +167,16 @@ fn every_image_is_pinned_and_every_service_has_a_runbook() {
             }
         }
     }
+    // Sessions live in memory: a console with several replicas keeps each visitor on one.
+    let console = documents(&root.join("deploy/k8s/services/console.yaml"));
+    let replicas = of_kind(&console, "Deployment")[0]["spec"]["replicas"]
+        .as_u64()
+        .unwrap_or(1);
+    let service = of_kind(&console, "Service")[0];
+    assert!(
+        replicas == 1 || service["spec"]["sessionAffinity"] == "ClientIP",
+        "{replicas} console replicas without session affinity: sign-ins would be lost between them"
+    );
     for service in ["gateway", "logintel", "postmortem", "triage", "selfservice", "console"] {
         let runbook = root.join(format!("runbooks/{service}.md"));
         assert!(runbook.is_file(), "missing {}", runbook.display());
