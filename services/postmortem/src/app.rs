@@ -20,7 +20,7 @@ use crate::draft::llm::LlmDrafter;
 use crate::metrics::PostmortemMetrics;
 use crate::narrative::{NarrativeWorker, WorkerParts};
 use crate::processor::{COMPONENT, DraftProcessor, DraftState, Drafting, IndexProcessor, Topics, flush_overdue};
-use crate::store::{Applied, Store};
+use crate::store::Store;
 use crate::web::links::LinkTargets;
 use crate::web::{WebState, router};
 
@@ -164,13 +164,9 @@ async fn restore_postmortems(
         }
         match Envelope::<Postmortem>::from_json(record.payload_bytes()) {
             Ok(envelope) => {
-                let id = envelope.data.postmortem_id;
-                let applied = store
-                    .stage(envelope.data)
+                store
+                    .stage_at(envelope.data, Some(record.offset))
                     .startup("cannot index a restored postmortem")?;
-                if applied == Applied::Updated {
-                    store.note_offset(id, record.offset);
-                }
                 restored += 1;
             }
             Err(error) => tracing::warn!(offset = record.offset, %error, "skipping bad postmortem record"),

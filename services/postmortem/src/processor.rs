@@ -376,17 +376,17 @@ impl Processor for IndexProcessor {
         let id = postmortem.postmortem_id;
         let applied = self
             .store
-            .apply(postmortem)
+            .apply_at(postmortem, Some(record.offset))
             .map_err(|e| ProcessError::retryable("index", e.to_string()))?;
         if applied == Applied::Updated {
-            self.store.note_offset(id, record.offset);
             return Ok(Vec::new());
         }
-        // The winner's own record may lie later on the topic (written by the review API of
-        // this process, which applies it at once, before this indexer reads it).
-        let winner_is_later = self.store.current_offset(id).is_some_and(|at| at > record.offset);
+        // Only a winner known to lie earlier on the topic is written again: its own record may
+        // lie later (written by the review API of this process, which applies it at once,
+        // before this indexer reads it), and where an unknown one lies is unknown.
+        let winner_is_earlier = self.store.current_offset(id).is_some_and(|at| at < record.offset);
         match self.store.postmortem(id) {
-            Some(winner) if !winner_is_later => {
+            Some(winner) if winner_is_earlier => {
                 self.metrics.winner_rewritten.inc();
                 tracing::info!(postmortem = %id, revision = winner.revision, "a losing revision was written last; writing the current one again");
                 Ok(vec![postmortem_record(&self.topic, winner)?])

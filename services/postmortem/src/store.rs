@@ -120,15 +120,6 @@ impl Store {
         })
     }
 
-    /// Notes that the current revision of `id` is the record at `offset` of the postmortems
-    /// topic (read there, or written there and acknowledged).
-    pub(crate) fn note_offset(&self, id: Uuid, offset: i64) {
-        self.offsets
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, offset);
-    }
-
     /// The offset of the record holding the current revision of `id`, when known.
     pub(crate) fn current_offset(&self, id: Uuid) -> Option<i64> {
         self.offsets
@@ -152,6 +143,13 @@ impl Store {
     /// or moves the status backwards; the same revision again replaces it) and upserts it into
     /// the index, without committing the index.
     pub fn stage(&self, postmortem: Postmortem) -> Result<Applied, PostmortemError> {
+        self.stage_at(postmortem, None)
+    }
+
+    /// [`Store::stage`] of the record at `offset` of the postmortems topic (read there, or
+    /// written there and acknowledged): noted with the revision, in the same step, when it
+    /// becomes the current one.
+    pub(crate) fn stage_at(&self, postmortem: Postmortem, offset: Option<i64>) -> Result<Applied, PostmortemError> {
         let mut all = self.postmortems.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(current) = all.get(&postmortem.postmortem_id) {
             let older = (rank(postmortem.status), postmortem.revision) < (rank(current.status), current.revision);
@@ -164,18 +162,23 @@ impl Store {
             .indexed
             .get_or_create(&KindLabel { kind: "postmortem" })
             .inc();
-        // A new current revision: where it lies on the topic is noted by whoever knows.
-        self.offsets
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&postmortem.postmortem_id);
+        let mut offsets = self.offsets.write().unwrap_or_else(PoisonError::into_inner);
+        match offset {
+            Some(offset) => offsets.insert(postmortem.postmortem_id, offset),
+            None => offsets.remove(&postmortem.postmortem_id),
+        };
         all.insert(postmortem.postmortem_id, postmortem);
         Ok(Applied::Updated)
     }
 
     /// [`Store::stage`] then commit: searchable when this returns.
     pub fn apply(&self, postmortem: Postmortem) -> Result<Applied, PostmortemError> {
-        let applied = self.stage(postmortem)?;
+        self.apply_at(postmortem, None)
+    }
+
+    /// [`Store::stage_at`] then commit.
+    pub(crate) fn apply_at(&self, postmortem: Postmortem, offset: Option<i64>) -> Result<Applied, PostmortemError> {
+        let applied = self.stage_at(postmortem, offset)?;
         if applied == Applied::Updated {
             self.index.commit()?;
         }

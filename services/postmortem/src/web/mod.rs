@@ -29,7 +29,7 @@ use crate::metrics::{PostmortemMetrics, StatusLabel};
 use crate::processor::postmortem_record;
 use crate::review::document::Outline;
 use crate::review::{Edit, apply, record_transition};
-use crate::store::{Applied, Store};
+use crate::store::Store;
 
 /// Name of the cookie holding a page visitor's session id.
 pub use opsline_auth::POSTMORTEM_SESSION_COOKIE as SESSION_COOKIE;
@@ -77,9 +77,7 @@ impl WebState {
             .send(&record)
             .await
             .map_err(|e| PostmortemError::Unavailable(e.to_string()))?;
-        if self.store.apply(next.clone())? == Applied::Updated {
-            self.store.note_offset(next.postmortem_id, delivered.offset);
-        }
+        self.store.apply_at(next.clone(), Some(delivered.offset))?;
         Ok(())
     }
 
