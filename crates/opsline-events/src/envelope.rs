@@ -5,6 +5,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
+/// The timestamp of a `sample()` value: `second` after the epoch (the epoch if out of range).
+pub(crate) fn sample_time(second: i64) -> Timestamp {
+    Timestamp::from_second(second).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
 /// A payload type that travels on the bus inside an [`Envelope`].
 ///
 /// Each implementation names its wire `type`, its schema version and a

@@ -10,6 +10,7 @@
 
 pub mod envelope;
 pub mod external;
+pub mod incidents;
 pub mod logs;
 pub mod ops;
 pub mod refined;

@@ -7,11 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::envelope::Event;
-
-fn ts(second: i64) -> Timestamp {
-    Timestamp::from_second(second).unwrap_or(Timestamp::UNIX_EPOCH)
-}
+use crate::envelope::{Event, sample_time};
 
 /// A chat message from an end user, after the webhook verified its signature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -318,7 +314,7 @@ impl Event for DeadLetter {
             key: Some("hdfs".into()),
             payload_base64: "bm90IGpzb24=".into(),
             headers: BTreeMap::new(),
-            failed_at: ts(1_732_345_200),
+            failed_at: sample_time(1_732_345_200),
         }
     }
 }
