@@ -167,3 +167,19 @@ pub fn logintel_client() -> reqwest::Client {
         .build()
         .expect("client")
 }
+
+/// Polls `check` every 500 ms until it gives a value; panics once `max` passed.
+pub async fn wait_for<T, F, Fut>(max: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + max;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

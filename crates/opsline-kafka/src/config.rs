@@ -146,7 +146,13 @@ impl KafkaConfig {
             .set("session.timeout.ms", self.session_timeout_ms.to_string())
             .set("heartbeat.interval.ms", self.heartbeat_interval_ms.to_string())
             .set("statistics.interval.ms", "5000")
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            // Range assignment gives a member the same partition numbers of every topic it
+            // subscribes to with the same partition count (co-partitioned topics, such as raw
+            // logs and external alerts, both keyed by service): what a member correlates
+            // arrives at that member. (librdkafka's default, "range,roundrobin", picks range
+            // too; spelled out because the log service depends on it.)
+            .set("partition.assignment.strategy", "range");
         self.set_fetch_wait(&mut config);
         Ok(config)
     }
@@ -169,7 +175,13 @@ impl KafkaConfig {
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            // Range assignment gives a member the same partition numbers of every topic it
+            // subscribes to with the same partition count (co-partitioned topics, such as raw
+            // logs and external alerts, both keyed by service): what a member correlates
+            // arrives at that member. (librdkafka's default, "range,roundrobin", picks range
+            // too; spelled out because the log service depends on it.)
+            .set("partition.assignment.strategy", "range");
         self.set_fetch_wait(&mut config);
         Ok(config)
     }

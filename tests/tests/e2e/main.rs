@@ -7,6 +7,7 @@
 //! process (no secret may leak), and `trace_propagation` installs the global tracer.
 
 mod alertmanager_incident;
+mod alertmanager_replicas;
 mod attention_replay;
 mod chat_platform_identity;
 mod chat_slack_retries;
