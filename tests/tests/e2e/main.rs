@@ -10,6 +10,7 @@ mod alertmanager_incident;
 mod alertmanager_replicas;
 mod attention_replay;
 mod chat_platform_identity;
+mod chat_replay_memory;
 mod chat_slack_retries;
 mod console_api;
 mod console_csrf_sessions;
