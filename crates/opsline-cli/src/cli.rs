@@ -64,7 +64,7 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BrokerChoice {
     /// Tansu with its SQLite engine (default): one file in the data folder; an idle pipeline on it
-    /// uses about 5% of a core (`.opsline/bin/tansu-libsql`, scripts/install-kafka-tls.sh).
+    /// uses about 3% of a core (`.opsline/bin/tansu-libsql`, scripts/install-kafka-tls.sh).
     TansuSqlite,
     /// noida-db: persistent data directory; its idle consumers spin (see `opsline bench idle`).
     Noida,

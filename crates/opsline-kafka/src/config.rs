@@ -30,6 +30,11 @@ pub struct KafkaConfig {
     /// records arrive, so a long wait costs no latency there and saves idle requests; Tansu
     /// answers only when the wait ends, so there it is also the idle latency of each hop.
     pub fetch_wait_max_ms: Option<u32>,
+    /// Partitions of every topic a service creates (unset: each topic's own count, sized for
+    /// several replicas). A single-node run (`opsline up`'s embedded broker) needs one: a broker
+    /// that re-reads every requested partition while a fetch waits (Tansu) then works a fraction
+    /// as much when idle. Topics that already exist keep their count.
+    pub topic_partitions: Option<i32>,
     /// How long the producer keeps retrying a record before failing it.
     pub message_timeout_ms: u32,
     /// Producer batching delay.
@@ -66,6 +71,7 @@ impl Default for KafkaConfig {
             session_timeout_ms: 6000,
             heartbeat_interval_ms: 2000,
             fetch_wait_max_ms: None,
+            topic_partitions: None,
             message_timeout_ms: 60_000,
             linger_ms: 5,
             queue_buffering_max_messages: 100_000,
