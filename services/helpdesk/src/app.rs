@@ -1,0 +1,103 @@
+//! The helpdesk service as a [`Service`]: the routed-ticket consumer writing back to RT, and,
+//! when enabled, RT's intake and feedback pollers as background tasks.
+
+use std::time::Duration;
+
+use opsline_events::{TopicNames, topics};
+use opsline_kafka::{KafkaWiring, TopicPlan};
+use opsline_runtime::outbound::OutboundClient;
+use opsline_runtime::{Runner, Service, StartupContext, StartupError};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{HelpdeskConfig, RtConfig, resolve_secret};
+use crate::metrics::HelpdeskMetrics;
+use crate::processor::WriteBackProcessor;
+use crate::rt::feedback::{COMPONENT, Feedback};
+use crate::rt::intake::Intake;
+use crate::rt::{RtClient, RtSink};
+use crate::sink::Api;
+
+/// The helpdesk connector service.
+pub struct Helpdesk;
+
+impl Service for Helpdesk {
+    const NAME: &'static str = "helpdesk";
+    const ABOUT: &'static str = "The helpdesk connector: writes every routed ticket revision back to Request Tracker \
+(queue above a confidence threshold, priority, one private note kept up to date), takes new RT tickets in through \
+the gateway, and publishes re-routes made in RT as feedback.";
+    type Config = HelpdeskConfig;
+    type Extras = ();
+    type Handle = ();
+
+    async fn build(config: HelpdeskConfig, (): (), runner: &mut Runner) -> Result<(), StartupError> {
+        let rt = config.rt.clone();
+        if !rt.enabled() {
+            return Err(StartupError::new(
+                "no helpdesk is configured: set rt.url (OPSLINE_RT__URL)",
+            ));
+        }
+        let client = OutboundClient::with_ca_file(
+            Duration::from_millis(config.retry.timeout_ms.max(1)),
+            rt.ca_file.as_deref(),
+        )
+        .startup("cannot build the HTTP client for RT")?;
+        let api = Api::new(client.clone(), rt_authorization(&rt)?, config.retry.clone());
+        let rt_client = RtClient::new(api, &rt.url, &rt.note_field, &rt.state_field);
+
+        let mut plan = TopicPlan::new(TopicNames::with_prefix(config.topic_prefix.clone()));
+        let routed = plan.consume(&config.group_id, &[&topics::TICKETS_ROUTED]);
+        if rt.feedback.enabled {
+            plan.produce(&[&topics::TICKETS_FEEDBACK]);
+        }
+        let kafka = KafkaWiring::connect(&config.kafka, &plan, COMPONENT, runner).await?;
+        let metrics = HelpdeskMetrics::register(runner.metrics());
+        let processor = WriteBackProcessor {
+            sink: RtSink::new(rt_client.clone(), rt.clone()),
+            metrics: metrics.clone(),
+        };
+        kafka.consume(runner, &routed, processor);
+
+        if rt.intake.enabled {
+            let key = resolve_secret(
+                rt.intake.ingest_key.as_ref(),
+                rt.intake.ingest_key_file.as_deref(),
+                "rt.intake.ingest_key",
+            )?
+            .ok_or_else(|| StartupError::new("rt.intake needs ingest_key or ingest_key_file"))?;
+            let bearer = SecretString::from(format!("Bearer {}", key.expose_secret()));
+            let intake = Intake {
+                client: rt_client.clone(),
+                gateway: Api::new(client, bearer, config.retry.clone()),
+                config: rt.clone(),
+                metrics: metrics.clone(),
+            };
+            runner.background("rt intake", move |shutdown| intake.run(shutdown));
+        }
+        if rt.feedback.enabled {
+            let feedback = Feedback {
+                client: rt_client,
+                config: rt.clone(),
+                producer: kafka.producer().clone(),
+                topic: plan.name(&topics::TICKETS_FEEDBACK),
+                metrics,
+            };
+            runner.background("rt feedback", move |shutdown| feedback.run(shutdown));
+        }
+        Ok(())
+    }
+}
+
+/// `token <token>` or basic auth from `rt.user` and the password.
+fn rt_authorization(rt: &RtConfig) -> Result<SecretString, StartupError> {
+    let token = resolve_secret(rt.token.as_ref(), rt.token_file.as_deref(), "rt.token")?;
+    let password = resolve_secret(rt.password.as_ref(), rt.password_file.as_deref(), "rt.password")?;
+    match (token, password) {
+        (Some(token), None) => Ok(SecretString::from(format!("token {}", token.expose_secret()))),
+        (None, Some(password)) if !rt.user.is_empty() => Ok(Api::basic(&rt.user, &password)),
+        (None, Some(_)) => Err(StartupError::new("rt.password needs rt.user")),
+        (Some(_), Some(_)) => Err(StartupError::new("set rt.token or rt.password, not both")),
+        (None, None) => Err(StartupError::new(
+            "RT needs credentials: rt.token (OPSLINE_RT__TOKEN) or rt.user with rt.password",
+        )),
+    }
+}
