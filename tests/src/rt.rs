@@ -2,9 +2,11 @@
 //! `scripts/install-rt.sh`): its own temp dir with a site config (`RT_SITE_CONFIG`, nothing
 //! read from `/etc/request-tracker5/RT_SiteConfig.d`), a fresh SQLite database made by
 //! `rt-setup-database` with the given queues and Opsline's custom fields
-//! (`deploy/rt/opsline-initialdata`), and RT's standalone server `rt-server` on a free port;
-//! killed (its own pid) on drop. [`TestRt`] talks to RT only through its REST 2 API.
+//! (`deploy/rt/opsline-initialdata`), and RT's standalone server `rt-server` (Starlet, two
+//! workers) on a free port, in a process group of its own that is killed on drop (the server
+//! and the workers it forked, nothing else). [`TestRt`] talks to RT only through its REST 2 API.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -94,7 +96,8 @@ Set($MailCommand, 'testfile');\n1;\n",
     setup(dir.path(), &["--action", "insert", "--datafile", &queues_file]);
     let log = std::fs::File::create(dir.path().join("rt-server.log")).unwrap();
     let child = rt_command(RT_SERVER, dir.path())
-        .args(["--port", &port.to_string()])
+        .args(["--port", &port.to_string(), "--max-workers", "2"])
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
@@ -246,7 +249,16 @@ pub struct RtView {
 
 impl Drop for TestRt {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // The group is the server's own (process_group(0)): its pid is the group id.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        for _ in 0..50 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
     }
 }
