@@ -4,7 +4,9 @@
 //! Opsline's one private comment when it is not there yet (the history is checked first, so a
 //! crash between the comment and the update never causes a second one), then one update sets
 //! the queue (unless a person moved the ticket, or the confidence is below
-//! `rt.min_confidence`), the priority, the note and the state custom fields. Idempotent: a
+//! `rt.min_confidence`), the priority, the note and the state custom fields; a move RT did not
+//! make (unknown queue, missing right: RT still answers 200) is read back, recorded as
+//! Opsline's placement and dead-lettered with the reason. Idempotent: a
 //! replayed revision finds a state at least as new and changes nothing.
 
 use opsline_events::tickets::RoutedTicket;
@@ -67,6 +69,25 @@ impl HelpdeskSink for RtSink {
             fields["Queue"] = json!(queue);
         }
         self.client.update(external_id, &fields).await?;
+        if let Some(queue) = &plan.move_to {
+            // RT answers 200 with a message when it cannot move a ticket (no such queue, no
+            // right there): read the queue back, so a failed move is never taken for a person's.
+            let now = self.client.ticket(external_id).await?;
+            if &now.queue != queue {
+                let state = RtState {
+                    queue: Some(now.queue.clone()),
+                    ..plan.state
+                };
+                let fields = json!({ "CustomFields": self.client.custom_fields(None, &state.to_value()) });
+                self.client.update(external_id, &fields).await?;
+                return Err(HelpdeskError::Refused {
+                    status: 200,
+                    detail: format!(
+                        "RT did not move the ticket to queue {queue:?} (no such queue, or no right to it)"
+                    ),
+                });
+            }
+        }
         Ok(WriteOutcome::Applied)
     }
 }
