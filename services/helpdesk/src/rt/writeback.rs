@@ -82,9 +82,7 @@ impl HelpdeskSink for RtSink {
                 self.client.update(external_id, &fields).await?;
                 return Err(HelpdeskError::Refused {
                     status: 200,
-                    detail: format!(
-                        "RT did not move the ticket to queue {queue:?} (no such queue, or no right to it)"
-                    ),
+                    detail: format!("RT did not move the ticket to queue {queue:?} (no such queue, or no right to it)"),
                 });
             }
         }

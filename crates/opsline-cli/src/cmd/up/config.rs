@@ -2,6 +2,7 @@
 
 use opsline_console::ConsoleConfig;
 use opsline_gateway::GatewayConfig;
+use opsline_helpdesk::HelpdeskConfig;
 use opsline_kafka::{KafkaConfig, KafkaServiceConfig};
 use opsline_logintel::LogintelConfig;
 use opsline_postmortem::PostmortemConfig;
@@ -38,6 +39,10 @@ pub struct UpConfig {
     /// services started here; when it listens on loopback only, a local SRE token is added
     /// to it and to the postmortem pages and written to `<data-dir>/run.json`).
     pub console: ConsoleConfig,
+    /// The helpdesk connector (Request Tracker); runs only when a `[helpdesk]` section is
+    /// given. With `rt.intake.enabled` and no ingest key, a key named `rt.ticket_prefix` is made
+    /// for this run and RT tickets are posted to the gateway started here.
+    pub helpdesk: Option<HelpdeskConfig>,
 }
 
 impl UpConfig {
