@@ -251,14 +251,20 @@ impl Drop for TestRt {
     fn drop(&mut self) {
         // The group is the server's own (process_group(0)): its pid is the group id.
         let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let quiet = |signal: &str| {
+            let _ = Command::new("kill")
+                .args([signal, "--", &group])
+                .stderr(Stdio::null())
+                .status();
+        };
+        quiet("-TERM");
         for _ in 0..50 {
             if matches!(self.child.try_wait(), Ok(Some(_))) {
                 break;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        quiet("-KILL");
         let _ = self.child.wait();
     }
 }

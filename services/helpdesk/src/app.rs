@@ -46,6 +46,8 @@ the gateway, and publishes re-routes made in RT as feedback.";
 
         let mut plan = TopicPlan::new(TopicNames::with_prefix(config.topic_prefix.clone()));
         let routed = plan.consume(&config.group_id, &[&topics::TICKETS_ROUTED]);
+        // Revisions that cannot be written back go to the routed topic's dead-letter twin.
+        plan.dead_letters_of(&[&topics::TICKETS_ROUTED]);
         if rt.feedback.enabled {
             plan.produce(&[&topics::TICKETS_FEEDBACK]);
         }

@@ -17,8 +17,9 @@ use opsline_e2e::gateway::spawn_gateway;
 use opsline_e2e::rt::{RT_PASSWORD, RT_USER, TestRt, spawn_rt};
 use opsline_e2e::spawn::spawn;
 use opsline_e2e::{read_n, shared_data};
+use opsline_events::ops::DeadLetter;
 use opsline_events::tickets::{Citation, RoutedTicket, TicketFeedback};
-use opsline_events::{Envelope, topics};
+use opsline_events::{Envelope, TopicNames, topics};
 use opsline_gateway::{IngestKeyConfig, hash_key};
 use opsline_helpdesk::config::PriorityMap;
 use opsline_helpdesk::{Helpdesk, HelpdeskConfig};
@@ -255,6 +256,24 @@ async fn rt_tickets_are_routed_written_back_and_rerouted_as_feedback() {
     assert_eq!(rt.comments(&confident).await.len(), 1);
     let again = read_n(&kafka, &feedback_topic, 2, Duration::from_secs(3)).await;
     assert_eq!(again.len(), 1, "the re-route is reported once");
+
+    // A revision of a ticket RT does not have is dead-lettered with the reason; later ones still flow.
+    send(RoutedTicket {
+        ticket_id: "rt:999999".into(),
+        ..first.clone()
+    })
+    .await;
+    let dlq = TopicNames::dead_letter(&routed_topic);
+    let letters = read_n(&kafka, &dlq, 1, Duration::from_secs(60)).await;
+    assert_eq!(letters.len(), 1, "dead letter of the unknown RT ticket");
+    let letter = letters[0].envelope::<DeadLetter>().unwrap().data;
+    assert_eq!(letter.error_code, "helpdesk_not_found");
+    assert_eq!(letter.key.as_deref(), Some("rt:999999"));
+    let metrics = opsline_e2e::scrape_metrics(&helpdesk.url).await;
+    assert!(
+        metrics.contains(r#"opsline_helpdesk_writebacks_total{sink="rt",outcome="applied"}"#),
+        "{metrics}"
+    );
 
     helpdesk.stop().await.expect("helpdesk stopped cleanly");
     triage.stop().await.expect("triage stopped cleanly");
