@@ -12,6 +12,8 @@ use opsline_runtime::telemetry::TelemetryConfig;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use crate::saas::SaasConfig;
+
 /// Retries of one helpdesk call (inside one write-back; the consumer loop's own retries of a
 /// failed write-back come on top, then the routed revision is dead-lettered).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -237,6 +239,12 @@ pub struct HelpdeskConfig {
     pub retry: RetryConfig,
     /// Request Tracker.
     pub rt: RtConfig,
+    /// Jira Service Management (Jira Cloud REST v3).
+    pub jira: SaasConfig,
+    /// ServiceNow (Table API, `incident`).
+    pub servicenow: SaasConfig,
+    /// Zendesk Support.
+    pub zendesk: SaasConfig,
 }
 
 opsline_kafka::service_config!(HelpdeskConfig);
@@ -254,6 +262,9 @@ impl Default for HelpdeskConfig {
             telemetry: TelemetryConfig::default(),
             retry: RetryConfig::default(),
             rt: RtConfig::default(),
+            jira: SaasConfig::with_prefix("jira"),
+            servicenow: SaasConfig::with_prefix("servicenow"),
+            zendesk: SaasConfig::with_prefix("zendesk"),
         }
     }
 }

@@ -9,7 +9,9 @@
 //!   gateway's `/v1/tickets` (ids `rt:<number>`);
 //! - **feedback** ([`rt::feedback`]): a person's re-route in RT is published on the feedback topic.
 //!
-//! Every connector implements [`sink::HelpdeskSink`]; all HTTP goes through the workspace's
+//! **Jira Service Management, ServiceNow and Zendesk** ([`saas`]) get each revision's group,
+//! priority and a private note (their tickets reach Opsline through the gateway with a key named
+//! after the connector's prefix). Every connector implements [`sink::HelpdeskSink`]; all HTTP goes through the workspace's
 //! `OutboundClient` ([`sink::Api`]: auth header, `backon` retries, `Retry-After` on 429).
 //!
 //! # Delivery guarantee
@@ -23,7 +25,7 @@
 //! # Modules
 //! - [`config`]: settings; [`error`]: the error type; [`metrics`]: metrics;
 //! - [`sink`]: the sink trait, the shared HTTP calls and the note;
-//! - [`rt`]: Request Tracker; [`processor`]: the Kafka consumer; [`app`]: the runnable service.
+//! - [`rt`]: Request Tracker; [`saas`]: Jira, ServiceNow, Zendesk; [`processor`]: the Kafka consumer; [`app`]: the runnable service.
 
 pub mod app;
 pub mod config;
@@ -31,6 +33,7 @@ pub mod error;
 pub mod metrics;
 pub mod processor;
 pub mod rt;
+pub mod saas;
 pub mod sink;
 
 pub use app::Helpdesk;

@@ -3,7 +3,7 @@
 //!
 //! | metric | type | labels |
 //! |---|---|---|
-//! | `opsline_helpdesk_writebacks_total` | counter | `sink` (`rt`), `outcome` (`applied`, `stale`, `not_ours`, or an error code) |
+//! | `opsline_helpdesk_writebacks_total` | counter | `sink` (`rt`, `jira`, `servicenow`, `zendesk`; `none` for `not_ours`), `outcome` (`applied`, `stale`, `not_ours`, or an error code) |
 //! | `opsline_helpdesk_intake_total` | counter | `outcome` (`posted`, `refused`) |
 //! | `opsline_helpdesk_polls_total` | counter | `poller` (`intake`, `feedback`), `outcome` (`ok`, `error`) |
 //! | `opsline_helpdesk_feedback_total` | counter | |

@@ -34,6 +34,13 @@ impl RtSink {
     }
 }
 
+impl RtSink {
+    /// The REST 2 client (shared with the intake and feedback pollers).
+    pub fn client(&self) -> &RtClient {
+        &self.client
+    }
+}
+
 impl HelpdeskSink for RtSink {
     const NAME: &'static str = "rt";
 
