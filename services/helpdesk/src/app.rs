@@ -112,7 +112,7 @@ fn sinks(config: &HelpdeskConfig) -> Result<Vec<AnySink>, StartupError> {
             retry.clone(),
         );
         let client = RtClient::new(api, &rt.url, &rt.note_field, &rt.state_field);
-        sinks.push(AnySink::Rt(RtSink::new(client, rt.clone())));
+        sinks.push(AnySink::Rt(Box::new(RtSink::new(client, rt.clone()))));
     }
     let saas = [
         ("jira", &config.jira),

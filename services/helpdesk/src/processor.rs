@@ -22,7 +22,7 @@ use crate::sink::{HelpdeskSink, WriteOutcome};
 #[derive(Debug, Clone)]
 pub enum AnySink {
     /// Request Tracker.
-    Rt(RtSink),
+    Rt(Box<RtSink>),
     /// Jira Service Management.
     Jira(JiraSink),
     /// ServiceNow.

@@ -252,7 +252,7 @@ async fn zendesk_puts_group_priority_and_a_private_comment() {
 }
 
 /// One connector of each vendor at `url`, with the vendor's ticket id.
-fn connectors(url: &str) -> Vec<(Box<dyn Fn(RoutedTicket) -> BoxedWrite + Send + Sync>, &'static str)> {
+fn connectors(url: &str) -> Vec<(Connector, &'static str)> {
     let jira = JiraSink {
         api: api(SecretString::from("Basic x")),
         config: config(url, "jira", "Hardware"),
@@ -290,6 +290,8 @@ fn connectors(url: &str) -> Vec<(Box<dyn Fn(RoutedTicket) -> BoxedWrite + Send +
     ]
 }
 
+/// One connector's write-back of a revision.
+type Connector = Box<dyn Fn(RoutedTicket) -> BoxedWrite + Send + Sync>;
 type BoxedWrite = std::pin::Pin<Box<dyn std::future::Future<Output = Result<WriteOutcome, HelpdeskError>> + Send>>;
 
 async fn outcome(answers: Vec<Answer>, vendor: &str) -> (Result<WriteOutcome, HelpdeskError>, usize, Duration) {
