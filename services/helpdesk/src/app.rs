@@ -130,7 +130,7 @@ fn sinks(config: &HelpdeskConfig) -> Result<Vec<AnySink>, StartupError> {
             authorization,
             retry.clone(),
         );
-        let config = saas.clone();
+        let config = saas.named(name);
         sinks.push(match name {
             "jira" => AnySink::Jira(JiraSink { api, config }),
             "servicenow" => AnySink::ServiceNow(ServiceNowSink { api, config }),

@@ -81,6 +81,16 @@ impl SaasConfig {
         }
     }
 
+    /// These settings for connector `name`: an empty `ticket_prefix` (a section written without
+    /// one inside `opsline up`'s `[helpdesk]`, where the service's defaults do not apply) is `name`.
+    pub fn named(&self, name: &str) -> Self {
+        let mut config = self.clone();
+        if config.ticket_prefix.trim().is_empty() {
+            config.ticket_prefix = name.to_owned();
+        }
+        config
+    }
+
     /// Whether the connector is configured.
     pub fn enabled(&self) -> bool {
         !self.url.trim().is_empty()
@@ -123,5 +133,18 @@ impl SaasConfig {
                 "{name} needs credentials: {name}.user with {name}.password (or password_file)"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_section_without_a_prefix_takes_the_connector_s_name() {
+        let parsed: SaasConfig = serde_json::from_str(r#"{"url": "https://example.zendesk.com"}"#).unwrap_or_default();
+        assert_eq!(parsed.ticket_prefix, "");
+        assert_eq!(parsed.named("zendesk").ticket_prefix, "zendesk");
+        assert_eq!(SaasConfig::with_prefix("zd").named("zendesk").ticket_prefix, "zd");
     }
 }
