@@ -144,7 +144,9 @@ impl Default for FeedbackConfig {
 pub struct RtConfig {
     /// RT's base URL (`https://rt.example.org`; REST 2 is under `/REST/2.0/`); empty = off.
     pub url: String,
-    /// The RT user for basic auth (with `password`); empty with a `token`.
+    /// The RT user: basic auth with `password`; with a `token`, set it too so a replay finds
+    /// Opsline's comment in the ticket's history (without it, a crash between the comment and
+    /// the update may post the comment twice).
     pub user: String,
     /// Its password (`OPSLINE_RT__PASSWORD`).
     #[serde(skip_serializing)]

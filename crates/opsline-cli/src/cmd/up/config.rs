@@ -60,3 +60,28 @@ impl UpConfig {
         config
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_helpdesk_runs_only_with_a_helpdesk_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("opsline.toml");
+        std::fs::write(&file, "topic_prefix = \"\"\n").unwrap();
+        let config: UpConfig = opsline_runtime::config::load(Some(&file)).unwrap();
+        assert!(config.helpdesk.is_none());
+        let toml = "[helpdesk.rt]\nurl = \"https://rt.example.org\"\nuser = \"opsline\"\n\
+[helpdesk.rt.intake]\nenabled = true\n[helpdesk.zendesk]\nurl = \"https://example.zendesk.com\"\n";
+        std::fs::write(&file, toml).unwrap();
+        let config: UpConfig = opsline_runtime::config::load(Some(&file)).unwrap();
+        let helpdesk = config.helpdesk.unwrap();
+        assert!(helpdesk.rt.enabled() && helpdesk.rt.intake.enabled);
+        assert_eq!(helpdesk.rt.triage_queue, "Triage");
+        assert!(helpdesk.zendesk.enabled());
+        assert_eq!(helpdesk.zendesk.named("zendesk").ticket_prefix, "zendesk");
+    }
+}
