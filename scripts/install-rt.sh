@@ -5,7 +5,7 @@
 # so no Apache, no mail transport and no system service are needed: the packages' own database
 # is left unused. Idempotent: does nothing when rt-server and the SQLite driver are there.
 set -euo pipefail
-if [[ -x /usr/share/request-tracker5/libexec/rt-server ]] && command -v rt-setup-database >/dev/null 2>&1 && dpkg -s rt5-db-sqlite >/dev/null 2>&1 \
+if [[ -x /usr/share/request-tracker5/libexec/rt-server ]] && [[ -x /usr/sbin/rt-setup-database ]] && dpkg -s rt5-db-sqlite >/dev/null 2>&1 \
   && dpkg -s libplack-perl >/dev/null 2>&1; then
   exit 0
 fi

@@ -19,6 +19,8 @@ pub const RT_USER: &str = "root";
 pub const RT_PASSWORD: &str = "password";
 
 const RT_SERVER: &str = "/usr/share/request-tracker5/libexec/rt-server";
+/// Debian's path (in `/usr/sbin`, outside a normal user's `PATH`).
+const RT_SETUP_DATABASE: &str = "/usr/sbin/rt-setup-database";
 
 /// An RT owned by one test.
 pub struct TestRt {
@@ -53,7 +55,7 @@ fn rt_command(program: &str, dir: &Path) -> Command {
 }
 
 fn setup(dir: &Path, args: &[&str]) {
-    let out = rt_command("rt-setup-database", dir)
+    let out = rt_command(RT_SETUP_DATABASE, dir)
         .args(args)
         .output()
         .expect("run rt-setup-database (scripts/install-rt.sh)");
