@@ -19,6 +19,7 @@ pub mod llm;
 pub mod postmortem;
 pub mod relay;
 pub mod replica;
+pub mod rt;
 pub mod selfservice;
 pub mod session;
 pub mod spawn;

@@ -18,8 +18,9 @@ use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use bytes::Bytes;
+pub use http::Method;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
-use http::{Method, Request, StatusCode, Uri};
+use http::{Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client as HyperClient;
@@ -61,6 +62,8 @@ pub struct OutboundResponse {
     pub status: StatusCode,
     /// At most [`BODY_SNIPPET_BYTES`] of the body, lossily decoded as UTF-8.
     pub body_snippet: String,
+    /// The `Retry-After` header in seconds (RFC 9110 delay-seconds; an HTTP date is ignored).
+    pub retry_after: Option<Duration>,
 }
 
 impl OutboundResponse {
@@ -221,6 +224,31 @@ impl OutboundClient {
             .map_err(|_| OutboundError::Timeout(self.timeout))?
     }
 
+    /// Sends `method` to `url` with an optional JSON `body` and `extra_headers` (helpdesk REST
+    /// APIs: PUT, PATCH, POST, GET); the whole answer is read when it has at most `max_body`
+    /// bytes, a longer one is an error. Any answered status is `Ok`.
+    pub async fn request_json(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        extra_headers: &[(&str, &str)],
+        max_body: usize,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let (content_type, bytes) = match body {
+            Some(body) => {
+                let bytes =
+                    serde_json::to_vec(body).map_err(|e| OutboundError::InvalidRequest(format!("body: {e}")))?;
+                (Some("application/json"), Bytes::from(bytes))
+            }
+            None => (None, Bytes::new()),
+        };
+        let request = build_request(method, url, content_type, bytes, extra_headers)?;
+        tokio::time::timeout(self.timeout, self.send(request, max_body, true))
+            .await
+            .map_err(|_| OutboundError::Timeout(self.timeout))?
+    }
+
     /// Sends `request` and keeps at most `limit` bytes of the answer; with `whole`, a longer
     /// answer is an error instead of being cut.
     async fn send(
@@ -240,6 +268,12 @@ impl OutboundClient {
             }
         })?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let mut body = response.into_body();
         let mut snippet = Vec::new();
         while snippet.len() < limit || whole {
@@ -258,6 +292,7 @@ impl OutboundClient {
         Ok(OutboundResponse {
             status,
             body_snippet: String::from_utf8_lossy(&snippet).into_owned(),
+            retry_after,
         })
     }
 }
@@ -357,6 +392,31 @@ mod tests {
         assert!(answer.body_snippet.starts_with("t:xx"));
         let cut = client.get(&url, &[], 100).await.unwrap_err();
         assert!(cut.to_string().contains("longer than 100 bytes"), "{cut}");
+    }
+
+    #[tokio::test]
+    async fn sends_any_method_with_json_and_reads_retry_after() {
+        let router = Router::new().route(
+            "/ticket/7",
+            axum::routing::put(|body: axum::Json<serde_json::Value>| async move {
+                let wait = [(axum::http::header::RETRY_AFTER, "3")];
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    wait,
+                    format!("queue={}", body.0["Queue"]),
+                )
+            }),
+        );
+        let addr = serve(router).await;
+        let client = OutboundClient::new(Duration::from_secs(5)).unwrap();
+        let body = serde_json::json!({ "Queue": "Hardware" });
+        let answer = client
+            .request_json(Method::PUT, &format!("http://{addr}/ticket/7"), Some(&body), &[], 1_000)
+            .await
+            .unwrap();
+        assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(answer.retry_after, Some(Duration::from_secs(3)));
+        assert_eq!(answer.body_snippet, "queue=\"Hardware\"");
     }
 
     #[tokio::test]

@@ -26,6 +26,7 @@ mod gateway_ingest_keys;
 mod gateway_otlp;
 mod gateway_overload;
 mod gateway_syslog;
+mod helpdesk_rt;
 mod k8s_manifests;
 mod kafka_runtime;
 mod kafka_tls_scram;

@@ -138,6 +138,9 @@ fn print_endpoints(endpoints: &services::Endpoints) {
         "console     {}  (incidents /, helpdesk queue /queue, GET /v1/incidents, /v1/alerts, /v1/tickets)",
         endpoints.console
     );
+    if let Some(helpdesk) = &endpoints.helpdesk {
+        println!("helpdesk    {helpdesk}  (health and metrics; writes routed tickets back to RT)");
+    }
     println!("every service: GET /healthz /readyz /metrics");
     print_sign_in(endpoints);
 }
@@ -166,6 +169,7 @@ fn write_run_file(config: &UpConfig, args: &UpArgs, endpoints: &services::Endpoi
         ("console", &endpoints.console),
     ]
     .into_iter()
+    .chain(endpoints.helpdesk.as_ref().map(|url| ("helpdesk", url)))
     .map(|(name, url)| (name.to_owned(), url.clone()))
     .collect();
     let run = super::run_file::RunFile {
