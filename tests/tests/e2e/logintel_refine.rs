@@ -199,11 +199,13 @@ async fn new_templates_are_refined_by_the_local_model() {
         assert!(rejections >= 1.0, "no event and no rejection:\n{text}");
     }
 
-    // One usage record per call, under the refinement task.
+    // One usage record per call, under the refinement task. (A 10 s pause ends the read: the
+    // whole suite on Tansu with SQLite, which serves one request at a time, was seen taking more
+    // than 3 s to answer the first fetch.)
     let usage = opsline_kafka::reader::read_until_idle(
         &gateway.kafka,
         &gateway.names.name(&topics::LLM_USAGE),
-        Duration::from_secs(3),
+        Duration::from_secs(10),
         Duration::from_secs(60),
     )
     .await
