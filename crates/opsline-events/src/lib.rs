@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod external;
 pub mod incidents;
 pub mod logs;
+pub mod notify;
 pub mod ops;
 pub mod refined;
 pub mod schema;

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::envelope::{Envelope, Event};
 use crate::external::ExternalAlert;
 use crate::logs::{Alert, Incident, RawLog, TemplateEvent};
+use crate::notify::NotificationState;
 use crate::ops::{ChatMessage, ChatReply, DeadLetter, LlmUsage, Postmortem, SelfServiceAction};
 use crate::refined::TemplateRefined;
 use crate::tickets::{RawTicket, RoutedTicket, TicketFeedback, TicketStateChange, TriagedTicket};
@@ -90,5 +91,6 @@ pub fn catalogue() -> Vec<SchemaEntry> {
         entry!(Postmortem),
         entry!(LlmUsage),
         entry!(DeadLetter),
+        entry!(NotificationState),
     ]
 }

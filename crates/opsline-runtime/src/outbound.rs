@@ -61,6 +61,8 @@ pub struct OutboundResponse {
     pub status: StatusCode,
     /// At most [`BODY_SNIPPET_BYTES`] of the body, lossily decoded as UTF-8.
     pub body_snippet: String,
+    /// The `Retry-After` header in seconds (429 and 503 answers), when the server sent one.
+    pub retry_after: Option<Duration>,
 }
 
 impl OutboundResponse {
@@ -207,6 +209,23 @@ impl OutboundClient {
             .map_err(|_| OutboundError::Timeout(self.timeout))?
     }
 
+    /// Like [`Self::post`], reading the whole answer into `body_snippet` when it has at most
+    /// `max_body` bytes (a longer one is an error): for APIs whose answer must be parsed
+    /// (Slack's `ts`).
+    pub async fn post_reading(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: Bytes,
+        extra_headers: &[(&str, &str)],
+        max_body: usize,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let request = build_request(Method::POST, url, Some(content_type), body, extra_headers)?;
+        tokio::time::timeout(self.timeout, self.send(request, max_body, true))
+            .await
+            .map_err(|_| OutboundError::Timeout(self.timeout))?
+    }
+
     /// GETs `url` with `extra_headers`; the whole body is read into `body_snippet` when it
     /// has at most `max_body` bytes, a longer one is an error. Any answered status is `Ok`.
     pub async fn get(
@@ -240,6 +259,12 @@ impl OutboundClient {
             }
         })?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let mut body = response.into_body();
         let mut snippet = Vec::new();
         while snippet.len() < limit || whole {
@@ -258,6 +283,7 @@ impl OutboundClient {
         Ok(OutboundResponse {
             status,
             body_snippet: String::from_utf8_lossy(&snippet).into_owned(),
+            retry_after,
         })
     }
 }
