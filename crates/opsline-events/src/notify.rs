@@ -74,6 +74,11 @@ pub struct NotificationState {
     /// Slack: the `ts` of the thread's parent message (later transitions reply in its thread).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_ts: Option<String>,
+    /// The offset on the incidents topic of the revision this state reflects (every revision
+    /// of an incident is in one partition, in order): a revision at or before it that is read
+    /// again (a restart, a new consumer group) is skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_offset: Option<i64>,
     /// When it was handled (wall clock).
     pub updated_at: Timestamp,
 }
@@ -99,6 +104,7 @@ impl Event for NotificationState {
             outcome: NotificationOutcome::Sent,
             channel: Some("C0123456789".into()),
             thread_ts: Some("1732345201.000200".into()),
+            input_offset: Some(4_711),
             updated_at: sample_time(1_732_345_262),
         }
     }

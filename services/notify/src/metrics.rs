@@ -56,25 +56,25 @@ impl NotifyMetrics {
             suppressed: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
         };
-        metrics.register("notify_sent", "Notifications a target accepted.", this.sent.clone());
+        metrics.register("notify_sent", "Notifications a target accepted", this.sent.clone());
         metrics.register(
             "notify_failed_attempts",
-            "Failed delivery attempts, by failure code.",
+            "Failed delivery attempts, by failure code",
             this.failed.clone(),
         );
         metrics.register(
             "notify_dead_lettered",
-            "Notifications dead-lettered, by failure code.",
+            "Notifications dead-lettered, by failure code",
             this.dead_lettered.clone(),
         );
         metrics.register(
             "notify_suppressed",
-            "Notifications not sent because of a maintenance window or quiet hours.",
+            "Notifications not sent because of a maintenance window or quiet hours",
             this.suppressed.clone(),
         );
         metrics.register(
             "notify_delivery_seconds",
-            "Time from queueing to sent or dead-lettered.",
+            "Time from queueing to sent or dead-lettered",
             this.latency.clone(),
         );
         this

@@ -56,7 +56,11 @@ impl NotifyProcessor {
                 .get(&key)
                 .copied()
                 .or_else(|| self.shared.told(incident.incident_id, &target).as_ref().map(Told::from));
-            for (transition, after) in transitions(told, &incident) {
+            if told.and_then(|t| t.offset).is_some_and(|seen| record.offset <= seen) {
+                continue; // an older revision read again: the target already knows more
+            }
+            for (transition, mut after) in transitions(told, &incident) {
+                after.offset = Some(record.offset);
                 self.queued.insert(key.clone(), after);
                 let job = Job {
                     notification: Notification {

@@ -134,6 +134,7 @@ pub fn state_of(
         outcome,
         channel: thread.map(|t| t.channel.clone()),
         thread_ts: thread.map(|t| t.ts.clone()),
+        input_offset: told.offset,
         updated_at: jiff::Timestamp::now(),
     }
 }

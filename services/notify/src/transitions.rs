@@ -18,6 +18,8 @@ pub struct Told {
     pub acknowledged: bool,
     /// Told it was resolved.
     pub resolved: bool,
+    /// The incidents-topic offset of the revision it reflects (set by the processor).
+    pub offset: Option<i64>,
 }
 
 impl From<&NotificationState> for Told {
@@ -27,6 +29,7 @@ impl From<&NotificationState> for Told {
             sev: state.sev,
             acknowledged: state.acknowledged,
             resolved: state.resolved,
+            offset: state.input_offset,
         }
     }
 }
@@ -53,6 +56,7 @@ pub fn transitions(told: Option<Told>, incident: &Incident) -> Vec<(Transition, 
                 sev,
                 acknowledged: false,
                 resolved: false,
+                offset: told.and_then(|t| t.offset),
             };
             out.push((Transition::Opened, told));
             told
@@ -144,6 +148,7 @@ mod tests {
             sev: SevLevel::Sev2,
             acknowledged: true,
             resolved: false,
+            offset: None,
         };
         assert!(kinds(Some(told), &incident(IncidentStatus::Open, SevLevel::Sev2, true)).is_empty());
     }

@@ -31,6 +31,8 @@ mod llm_gateway;
 mod logintel_adversarial;
 mod logintel_refine;
 mod logintel_replay;
+mod notify_contract;
+mod notify_incident;
 mod postmortem_compaction;
 mod postmortem_e2e;
 mod postmortem_llm;
