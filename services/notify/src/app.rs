@@ -116,7 +116,7 @@ fn sink(name: &str, target: &TargetConfig, client: &OutboundClient) -> Result<Si
         return Err(bad(&format!(
             "a {} target needs its secret (secret, OPSLINE_TARGETS__{}__SECRET, or secret_file)",
             target.kind.as_str(),
-            name.to_ascii_uppercase().replace('-', "_")
+            name.to_ascii_uppercase()
         )));
     }
     let base_url = match target.kind {

@@ -78,6 +78,7 @@ fn every_config_map_loads_into_its_service_config() {
     check_config::<opsline_logintel::LogintelConfig>("logintel");
     check_config::<opsline_postmortem::PostmortemConfig>("postmortem");
     check_config::<opsline_triage::TriageConfig>("triage");
+    check_config::<opsline_notify::NotifyConfig>("notify");
     check_config::<opsline_selfservice::SelfServiceConfig>("selfservice");
     check_config::<opsline_console::ConsoleConfig>("console");
 }
@@ -177,7 +178,15 @@ fn every_image_is_pinned_and_every_service_has_a_runbook() {
         replicas == 1 || service["spec"]["sessionAffinity"] == "ClientIP",
         "{replicas} console replicas without session affinity: sign-ins would be lost between them"
     );
-    for service in ["gateway", "logintel", "postmortem", "triage", "selfservice", "console"] {
+    for service in [
+        "gateway",
+        "logintel",
+        "postmortem",
+        "triage",
+        "selfservice",
+        "console",
+        "notify",
+    ] {
         let runbook = root.join(format!("runbooks/{service}.md"));
         assert!(runbook.is_file(), "missing {}", runbook.display());
     }
@@ -307,7 +316,15 @@ fn services_reach_kafka_over_tls_as_scram_users_allowed_only_their_own_topics() 
         .iter()
         .map(|t| t["spec"]["topicName"].as_str().unwrap().to_owned())
         .collect();
-    for service in ["gateway", "logintel", "postmortem", "triage", "selfservice", "console"] {
+    for service in [
+        "gateway",
+        "logintel",
+        "postmortem",
+        "triage",
+        "selfservice",
+        "console",
+        "notify",
+    ] {
         let path = root.join(format!("deploy/k8s/services/{service}.yaml"));
         let documents = documents(&path);
         let toml = of_kind(&documents, "ConfigMap")

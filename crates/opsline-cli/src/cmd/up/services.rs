@@ -9,6 +9,7 @@ use opsline_classify::{CacheOutcome, Model, TrainConfig};
 use opsline_console::Console;
 use opsline_gateway::Gateway;
 use opsline_logintel::Logintel;
+use opsline_notify::Notify;
 use opsline_postmortem::PostmortemService;
 use opsline_runtime::metrics::Metrics;
 use opsline_runtime::{Application, RunError, Service, Shutdown};
@@ -39,6 +40,8 @@ pub struct Endpoints {
     pub selfservice: String,
     /// Console base URL (pages and JSON API).
     pub console: String,
+    /// Notify service base URL (health and metrics), when targets are configured.
+    pub notify: Option<String>,
     /// The local SRE token added for this run (console on loopback only).
     pub console_token: Option<String>,
     /// The ingest key made for this run (`local`; the replay and `opsline replay` send it).
@@ -166,6 +169,12 @@ pub async fn start(
     console_config.logintel_url = logintel.clone();
     console_config.postmortem_url = postmortem.clone();
     let (console, _) = spawn::<Console>(console_config, (), shutdown, &mut tasks).await?;
+    let notify = if config.notify.has_targets() {
+        let notify_config = config.shared(config.notify.clone(), Notify::NAME, demo);
+        Some(spawn::<Notify>(notify_config, (), shutdown, &mut tasks).await?.0)
+    } else {
+        None
+    };
     Ok(Running {
         endpoints: Endpoints {
             gateway,
@@ -176,6 +185,7 @@ pub async fn start(
             triage,
             selfservice,
             console,
+            notify,
             console_token: local_token.map(|(token, _)| token),
             ingest_key,
             logintel_token,
