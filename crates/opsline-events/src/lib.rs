@@ -8,6 +8,7 @@
 //!
 //! Topic names, partition keys and retention live in [`topics`].
 
+pub mod actions;
 pub mod envelope;
 pub mod external;
 pub mod incidents;

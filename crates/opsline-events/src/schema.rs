@@ -3,6 +3,7 @@
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
+use crate::actions::IncidentAction;
 use crate::envelope::{Envelope, Event};
 use crate::external::ExternalAlert;
 use crate::logs::{Alert, Incident, RawLog, TemplateEvent};
@@ -92,5 +93,6 @@ pub fn catalogue() -> Vec<SchemaEntry> {
         entry!(LlmUsage),
         entry!(DeadLetter),
         entry!(NotificationState),
+        entry!(IncidentAction),
     ]
 }

@@ -197,6 +197,18 @@ pub const INGEST_REJECTED: TopicSpec = TopicSpec {
     has_dead_letter: false,
 };
 
+/// Actions on incidents from chat (a Slack Acknowledge button), keyed by incident id: the
+/// gateway writes verified clicks, every log-service replica follows them and the one holding
+/// the incident applies them.
+pub const INCIDENT_ACTIONS: TopicSpec = TopicSpec {
+    base: "opsline.incidents.actions.v1",
+    event_type: "incident.action",
+    key: "incident_id",
+    compacted: false,
+    partitions: 3,
+    retention_ms: 7 * DAY_MS,
+    has_dead_letter: false,
+};
 /// What the notify service last told each target about each incident, keyed by
 /// `incident_id/target` (latest per pair): read back at start so nothing is sent twice.
 pub const NOTIFY_STATE: TopicSpec = TopicSpec {
@@ -240,6 +252,7 @@ pub const ALL: &[TopicSpec] = &[
     POSTMORTEMS,
     LLM_USAGE,
     INGEST_REJECTED,
+    INCIDENT_ACTIONS,
     NOTIFY_STATE,
     LOGINTEL_STATE,
 ];

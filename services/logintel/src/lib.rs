@@ -43,6 +43,7 @@
 //! - [`labelled`]: the in-process labelled check (`labelled_check`);
 //! - [`evaluation`]: `opsline eval incidents` (alerts, incidents, postmortems per replayed file).
 
+mod actions;
 mod api;
 mod api_auth;
 pub mod app;

@@ -1,7 +1,8 @@
 //! Incident notifications end to end on the real broker: a log burst through the gateway opens
 //! an incident in the log service; the notify service tells a local receiver for every target
-//! (Slack, Teams, PagerDuty, Opsgenie, a signed webhook) in its documented format; the incident
-//! is acknowledged and resolved, which reaches Slack as replies in the first message's thread
+//! (Slack, Teams, PagerDuty, Opsgenie, a signed webhook) in its documented format; a signed Slack
+//! interaction (the Acknowledge button) posted to the gateway acknowledges the incident in the log
+//! service (forged and replayed ones are refused); resolving it there reaches Slack as replies in the first message's thread
 //! (plus `chat.update` of it) and PagerDuty as `acknowledge` and `resolve` with the same
 //! `dedup_key`; a notify service started again from the beginning of the incidents topic (a new
 //! consumer group) reads its state back and sends nothing twice.
@@ -22,6 +23,7 @@ use opsline_notify::config::{DeliveryConfig, RuleConfig, TargetConfig, TargetKin
 use opsline_notify::{Notify, NotifyConfig};
 use secrecy::SecretString;
 
+const SLACK_SIGNING_SECRET: &str = "e2e-slack-signing-secret";
 const SLACK_OK: &str = r#"{"ok":true,"channel":"C0NOTIFY","ts":"1733500000.000100","message":{"type":"message","ts":"1733500000.000100"}}"#;
 
 fn line(at: Timestamp, text: &str) -> String {
@@ -110,7 +112,10 @@ fn notify_config(kafka: &opsline_kafka::KafkaConfig, prefix: &str, group: &str, 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incident_reaches_every_target_and_its_thread_follows_it_without_repeats() {
     let broker = opsline_e2e::spawn_broker().await;
-    let gateway = spawn_gateway(broker.config(), "notifyincident", |_| {}).await;
+    let gateway = spawn_gateway(broker.config(), "notifyincident", |c| {
+        c.chat.slack_signing_secret = Some(SecretString::from(SLACK_SIGNING_SECRET));
+    })
+    .await;
     let prefix = gateway.names.prefix.clone();
     let logintel = spawn::<Logintel>(
         LogintelConfig {
@@ -198,22 +203,79 @@ async fn an_incident_reaches_every_target_and_its_thread_follows_it_without_repe
     );
     assert_eq!(hook.json()["type"], "incident.opened");
 
-    // Acknowledged, then resolved, in the log service.
+    // Someone clicks Acknowledge in Slack: Slack posts a signed interaction to the gateway.
+    let payload = serde_json::json!({
+        "type": "block_actions",
+        "user": {"id": "U0E2E", "username": "alice", "team_id": "T0E2E"},
+        "team": {"id": "T0E2E", "domain": "example"},
+        "container": {"type": "message", "message_ts": "1733500000.000100", "channel_id": "C0NOTIFY"},
+        "trigger_id": "123.456.abc",
+        "actions": [{
+            "action_id": button["action_id"],
+            "block_id": format!("incident:{id}"),
+            "value": id.to_string(),
+            "type": "button",
+            "action_ts": "1733500010.000200"
+        }]
+    });
+    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    let interactions = format!("{}/v1/chat/slack/interactions", gateway.url);
+    let post_interaction = |signature: String, at: i64| {
+        let (url, body) = (interactions.clone(), body.clone());
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-slack-request-timestamp", at.to_string())
+                .header("x-slack-signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let at = opsline_e2e::selfservice::now();
+    let forged = opsline_e2e::selfservice::sign("not-the-secret", at, body.as_bytes());
+    assert_eq!(post_interaction(forged, at).await, 401, "a forged click is refused");
+    let signed = opsline_e2e::selfservice::sign(SLACK_SIGNING_SECRET, at, body.as_bytes());
+    assert_eq!(post_interaction(signed.clone(), at).await, 200);
+    assert_eq!(post_interaction(signed, at).await, 401, "a replayed click is refused");
     let client = opsline_e2e::logintel_client();
-    let acked = client
-        .post(format!("{}/v1/incidents/{id}/acknowledge", logintel.url))
-        .json(&serde_json::json!({"by": "alice"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(acked.status(), 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown = client
+            .get(format!("{}/v1/incidents/{id}", logintel.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if shown.contains(r#""acknowledged_by":"slack:U0E2E""#) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not acknowledged by slack:U0E2E: {shown}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let slack = receivers.slack.wait_for(3, Duration::from_secs(30)).await;
     assert_eq!(
         slack[1].json()["thread_ts"],
         "1733500000.000100",
         "a reply in the thread"
     );
-    assert!(slack[1].json()["text"].as_str().unwrap().contains("Acknowledged by"));
+    assert!(
+        slack[1].json()["text"]
+            .as_str()
+            .unwrap()
+            .contains("Acknowledged by slack:U0E2E"),
+        "{}",
+        slack[1].json()
+    );
     assert_eq!(slack[2].path, "/chat.update");
     let acknowledge = receivers.pagerduty.wait_for(2, Duration::from_secs(30)).await[1].json();
     assert_eq!(acknowledge["event_action"], "acknowledge");

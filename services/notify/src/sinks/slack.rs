@@ -18,7 +18,7 @@ use crate::rules::sev_of;
 use crate::transitions::is_acknowledged;
 
 /// The `action_id` of the Acknowledge button (the gateway's interaction route looks for it).
-pub const ACKNOWLEDGE_ACTION: &str = "opsline_acknowledge";
+pub use opsline_events::actions::SLACK_ACKNOWLEDGE_ACTION as ACKNOWLEDGE_ACTION;
 
 /// Slack's answers are read whole up to this size.
 const MAX_ANSWER: usize = 256 * 1024;
