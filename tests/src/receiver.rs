@@ -49,6 +49,8 @@ pub struct Answer {
     pub headers: Vec<(String, String)>,
     /// Body (sent as `application/json` when it parses as JSON).
     pub body: String,
+    /// How long to wait before answering (a slow target).
+    pub delay: Option<Duration>,
 }
 
 impl Answer {
@@ -58,7 +60,14 @@ impl Answer {
             status,
             headers: Vec::new(),
             body: body.into(),
+            delay: None,
         }
+    }
+
+    /// Answers only after `delay`.
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
     }
 
     /// Adds a header.
@@ -186,6 +195,9 @@ async fn answer(script: Arc<Mutex<Script>>, request: Request) -> Response {
                 .unwrap_or_else(|| Answer::new(404, ""))
         })
     };
+    if let Some(delay) = answer.delay {
+        tokio::time::sleep(delay).await;
+    }
     let mut response = (StatusCode::from_u16(answer.status).unwrap(), answer.body.clone()).into_response();
     if serde_json::from_str::<serde_json::Value>(&answer.body).is_ok() {
         response

@@ -76,8 +76,14 @@ resolve, by routing rules, quiet hours and maintenance windows; failures are ret
         let mut targets = BTreeMap::new();
         for sink in sinks {
             let name = sink.name.clone();
+            let capacity = config
+                .targets
+                .get(&name)
+                .and_then(|t| t.queue_capacity)
+                .unwrap_or(config.delivery.queue_capacity);
             let (dispatch, task, queue) = worker(
                 sink,
+                capacity,
                 &config.delivery,
                 kafka.producer(),
                 &state_topic,

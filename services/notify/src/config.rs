@@ -75,6 +75,9 @@ pub struct TargetConfig {
     /// (e.g. `https://console.example/incidents/{id}`); none when empty.
     #[serde(default)]
     pub incident_url: Option<String>,
+    /// Notifications waiting for this target; default `delivery.queue_capacity`.
+    #[serde(default)]
+    pub queue_capacity: Option<usize>,
 }
 
 /// A routing rule: incidents it matches go to its targets.

@@ -116,13 +116,14 @@ pub struct Worker {
 /// The dispatch and the task of `sink`.
 pub(crate) fn worker(
     sink: Sink,
+    capacity: usize,
     config: &DeliveryConfig,
     producer: &Producer,
     state_topic: &str,
     shared: &Arc<Shared>,
     metrics: &NotifyMetrics,
 ) -> (Dispatch, Worker, mpsc::Receiver<Job>) {
-    let (sender, receiver) = mpsc::channel(config.queue_capacity.max(1));
+    let (sender, receiver) = mpsc::channel(capacity.max(1));
     let dispatch = Dispatch {
         sender,
         target: sink.name.clone(),

@@ -32,6 +32,7 @@ mod logintel_adversarial;
 mod logintel_refine;
 mod logintel_replay;
 mod notify_contract;
+mod notify_failures;
 mod notify_incident;
 mod postmortem_compaction;
 mod postmortem_e2e;

@@ -40,6 +40,7 @@ fn target(kind: TargetKind, base_url: &str, secret: &str) -> TargetConfig {
         secret: Some(SecretString::from(secret.to_owned())),
         secret_file: None,
         incident_url: None,
+        queue_capacity: None,
     }
 }
 
