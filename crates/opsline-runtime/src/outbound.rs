@@ -361,6 +361,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn keeps_retry_after_and_reads_whole_posted_answers() {
+        let big = format!("{{\"ok\":true,\"pad\":\"{}\"}}", "x".repeat(3_000));
+        let router = Router::new()
+            .route(
+                "/limited",
+                post(|| async { (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "7")], "slow down") }),
+            )
+            .route("/big", post(move || async move { big.clone() }));
+        let addr = serve(router).await;
+        let client = OutboundClient::new(Duration::from_secs(5)).unwrap();
+        let limited = client
+            .post_json(&format!("http://{addr}/limited"), &serde_json::json!({}), &[])
+            .await
+            .unwrap();
+        assert!(limited.is_retryable_status());
+        assert_eq!(limited.retry_after, Some(Duration::from_secs(7)));
+        let url = format!("http://{addr}/big");
+        let whole = client
+            .post_reading(&url, "application/json", Bytes::from_static(b"{}"), &[], 10_000)
+            .await
+            .unwrap();
+        assert_eq!(whole.retry_after, None);
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&whole.body_snippet).is_ok(),
+            "not cut"
+        );
+        let cut = client
+            .post_reading(&url, "application/json", Bytes::from_static(b"{}"), &[], 100)
+            .await
+            .unwrap_err();
+        assert!(cut.to_string().contains("longer than 100 bytes"), "{cut}");
+    }
+
+    #[tokio::test]
     async fn gets_a_whole_answer_up_to_a_bound() {
         let big = "x".repeat(5_000);
         let router = Router::new().route(

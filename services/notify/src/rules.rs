@@ -324,7 +324,7 @@ mod tests {
             below: Some(SevLevel::Sev2),
             action: QuietAction::Hold,
         };
-        let rules = Rules::new(&[], &[quiet.clone()], &[]).unwrap();
+        let rules = Rules::new(&[], std::slice::from_ref(&quiet), &[]).unwrap();
         // Monday 23:30 local = 22:30 UTC: held until Tuesday 07:00 local = 06:00 UTC.
         assert_eq!(
             rules.gate("api", SevLevel::Sev3, at("2026-12-07T22:30:00Z")),
