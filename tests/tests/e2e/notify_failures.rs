@@ -159,3 +159,99 @@ async fn a_refusing_target_is_dead_lettered_and_a_slow_one_stalls_nobody() {
         "{metrics}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_windows_and_quiet_hours_keep_notifications_back_and_say_so() {
+    use opsline_events::incidents::SevLevel;
+    use opsline_events::notify::{NotificationOutcome, NotificationState};
+    use opsline_notify::config::{MaintenanceConfig, QuietAction, QuietHoursConfig};
+
+    let broker = opsline_e2e::spawn_broker().await;
+    let kafka = broker.config();
+    let names = TopicNames::with_prefix(opsline_e2e::unique_prefix("notifyquiet"));
+    let slack = Receiver::start(Answer::new(200, SLACK_OK)).await;
+    let mut targets = BTreeMap::new();
+    targets.insert("slack".to_owned(), target(TargetKind::Slack, &slack.url, "xoxb-quiet"));
+    let now = jiff::Timestamp::now();
+    let notify = spawn::<Notify>(
+        NotifyConfig {
+            topic_prefix: names.prefix.clone(),
+            group_id: format!("{}notify", names.prefix),
+            kafka: kafka.clone(),
+            rules: vec![RuleConfig {
+                services: Vec::new(),
+                min_severity: None,
+                team: None,
+                targets: vec!["slack".to_owned()],
+            }],
+            targets,
+            // api-0 is being worked on; all day, anything below sev1 is quiet (dropped).
+            maintenance: vec![MaintenanceConfig {
+                service: "api-0".to_owned(),
+                start: now - jiff::SignedDuration::from_hours(1),
+                end: now + jiff::SignedDuration::from_hours(1),
+            }],
+            quiet_hours: vec![QuietHoursConfig {
+                days: Vec::new(),
+                start: "00:00".to_owned(),
+                end: "24:00".to_owned(),
+                utc_offset: None,
+                below: Some(SevLevel::Sev1),
+                action: QuietAction::Drop,
+            }],
+            ..NotifyConfig::default()
+        },
+        (),
+    )
+    .await;
+    notify.wait_ready(Duration::from_secs(60)).await;
+
+    let producer = Producer::new(&kafka, &KafkaMetrics::register(&Metrics::new())).unwrap();
+    let incidents_topic = names.name(&topics::INCIDENTS);
+    for (n, sev) in [(0u128, SevLevel::Sev1), (1, SevLevel::Sev1), (2, SevLevel::Sev2)] {
+        let mut incident = Incident::sample();
+        incident.incident_id = uuid::Uuid::from_u128(0x0193_0c3a_5e2b_7c1d_8e4f_0000_0000_2000 + n);
+        incident.service = format!("api-{n}");
+        incident.status = IncidentStatus::Open;
+        incident.response = None;
+        incident.attention.as_mut().unwrap().sev = sev;
+        let record = OutRecord::event(
+            incidents_topic.clone(),
+            &incident.incident_id.to_string(),
+            &Envelope::new("test", incident),
+        )
+        .unwrap();
+        producer.send(&record).await.unwrap();
+    }
+
+    // Each is recorded on the state topic: api-1 sent, the others suppressed (so never sent later).
+    let state_topic = names.name(&topics::NOTIFY_STATE);
+    let records = opsline_kafka::reader::read_topic(
+        &kafka,
+        &state_topic,
+        |records| records.len() >= 3,
+        Duration::from_secs(20),
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    let outcomes: BTreeMap<String, NotificationOutcome> = records
+        .iter()
+        .map(|r| r.envelope::<NotificationState>().unwrap().data)
+        .map(|s| (s.incident_id.to_string(), s.outcome))
+        .collect();
+    let id = |n: u128| uuid::Uuid::from_u128(0x0193_0c3a_5e2b_7c1d_8e4f_0000_0000_2000 + n).to_string();
+    assert_eq!(outcomes[&id(0)], NotificationOutcome::Suppressed, "maintenance window");
+    assert_eq!(outcomes[&id(1)], NotificationOutcome::Sent);
+    assert_eq!(outcomes[&id(2)], NotificationOutcome::Suppressed, "quiet hours");
+    let seen = slack.seen();
+    assert_eq!(seen.len(), 1, "only the sev1 incident outside maintenance");
+    assert!(seen[0].json()["text"].as_str().unwrap().contains("api-1"));
+    let metrics = opsline_e2e::scrape_metrics(&notify.url).await;
+    for code in ["maintenance", "quiet_hours"] {
+        let line = format!(r#"opsline_notify_suppressed_total{{target="slack",kind="slack",code="{code}"}} 1"#);
+        assert!(metrics.contains(&line), "{line}");
+    }
+    drop(producer);
+    notify.stop().await.unwrap();
+}
