@@ -76,12 +76,7 @@ impl NotifyProcessor {
                     .gate(&incident.service, sev_of(&incident), jiff::Timestamp::now())
                 {
                     Gate::Send => outputs.extend(dispatch.offer(job)),
-                    Gate::Drop(reason) => {
-                        let code = if reason.starts_with("maintenance") {
-                            "maintenance"
-                        } else {
-                            "quiet_hours"
-                        };
+                    Gate::Drop(code, reason) => {
                         self.metrics.suppressed(&target, dispatch.kind(), code);
                         tracing::info!(%target, incident = %incident.incident_id, %reason, "notification suppressed");
                         let thread = self

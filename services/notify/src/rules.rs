@@ -59,8 +59,8 @@ struct Quiet {
 pub enum Gate {
     /// Send it.
     Send,
-    /// Do not send it; why.
-    Drop(String),
+    /// Do not send it: a bounded code (`maintenance`, `quiet_hours`) and why in words.
+    Drop(&'static str, String),
     /// Send it at this instant (the end of quiet hours).
     Hold(Timestamp),
 }
@@ -119,12 +119,15 @@ impl Rules {
             .iter()
             .find(|w| glob_matches(&w.service, service) && w.start <= now && now < w.end)
         {
-            return Gate::Drop(format!("maintenance window of {} until {}", window.service, window.end));
+            return Gate::Drop(
+                "maintenance",
+                format!("maintenance window of {} until {}", window.service, window.end),
+            );
         }
         for quiet in self.quiet.iter().filter(|q| sev > q.below) {
             if let Some(end) = quiet.ends_after(now) {
                 return match quiet.action {
-                    QuietAction::Drop => Gate::Drop(format!("quiet hours until {end}")),
+                    QuietAction::Drop => Gate::Drop("quiet_hours", format!("quiet hours until {end}")),
                     QuietAction::Hold => Gate::Hold(end),
                 };
             }
@@ -295,7 +298,7 @@ mod tests {
         let rules = Rules::new(&[], &[], &[window]).unwrap();
         assert!(matches!(
             rules.gate("hdfs-dn", SevLevel::Sev1, at("2026-12-06T11:00:00Z")),
-            Gate::Drop(_)
+            Gate::Drop(..)
         ));
         assert_eq!(
             rules.gate("api", SevLevel::Sev1, at("2026-12-06T11:00:00Z")),
@@ -358,7 +361,7 @@ mod tests {
         let rules = Rules::new(&[], &[dropping], &[]).unwrap();
         assert!(matches!(
             rules.gate("api", SevLevel::Sev3, at("2026-12-09T23:00:00Z")),
-            Gate::Drop(_)
+            Gate::Drop(..)
         ));
     }
 
