@@ -9,6 +9,7 @@
 #     -> .opsline/bin/tansu-libsql (scripts/install-kafka-tls.sh)
 #   - OpenLDAP slapd and ldap-utils (Debian packages) for the self-service directory
 #   - the real log and alert clients the source tests drive (scripts/install-sources.sh)
+#   - Request Tracker 5 with SQLite (Debian packages) for the helpdesk test (scripts/install-rt.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "setup: cargo is required" >&2; exit 1; }
@@ -18,4 +19,5 @@ scripts/install-kafka-tls.sh
 scripts/install-ldap.sh
 scripts/install-chromium.sh
 scripts/install-sources.sh
+scripts/install-rt.sh
 scripts/install-llm.sh "${OPSLINE_LLM_MODELS:-small}"

@@ -20,6 +20,7 @@ pub mod postmortem;
 pub mod receiver;
 pub mod relay;
 pub mod replica;
+pub mod rt;
 pub mod selfservice;
 pub mod session;
 pub mod spawn;
@@ -167,4 +168,20 @@ pub fn logintel_client() -> reqwest::Client {
         .default_headers(headers)
         .build()
         .expect("client")
+}
+
+/// Polls `check` every 500 ms until it gives a value; panics once `max` passed.
+pub async fn wait_for<T, F, Fut>(max: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + max;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }

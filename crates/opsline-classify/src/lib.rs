@@ -40,4 +40,4 @@ pub use intents::{
     evaluate_intents, evaluate_intents_with, load_rasa_nlu, parse_rasa_nlu,
 };
 pub use metrics::ClassMetrics;
-pub use model::{Model, ModelMeta, Prediction, TrainConfig, train, train_from_csv};
+pub use model::{Model, ModelMeta, Prediction, TrainConfig, train, train_from_csv, train_on};

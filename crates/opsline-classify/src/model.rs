@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::read_labeled_csv;
+use crate::dataset::{LabeledTexts, read_labeled_csv};
 use crate::error::{ClassifyError, Result};
 use crate::features::{FeatureConfig, Scratch, SparseVec, Vectorizer};
 use crate::hashing::SplitMix64;
@@ -152,7 +152,12 @@ pub struct Model {
 
 /// Trains on a CSV file of past tickets, using `config.text_cols` and `config.label_col`.
 pub fn train_from_csv(path: impl AsRef<Path>, config: &TrainConfig) -> Result<Model> {
-    let data = read_labeled_csv(path, &config.text_cols, &config.label_col)?;
+    train_on(&read_labeled_csv(path, &config.text_cols, &config.label_col)?, config)
+}
+
+/// Trains on rows read with [`read_labeled_csv`] (and any rows added to them since), recording
+/// the columns they were read from in the model.
+pub fn train_on(data: &LabeledTexts, config: &TrainConfig) -> Result<Model> {
     let config = TrainConfig {
         text_cols: data.text_cols.clone(),
         label_col: data.label_col.clone(),

@@ -64,7 +64,7 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BrokerChoice {
     /// Tansu with its SQLite engine (default): one file in the data folder; an idle pipeline on it
-    /// uses about 5% of a core (`.opsline/bin/tansu-libsql`, scripts/install-kafka-tls.sh).
+    /// uses about 3% of a core (`.opsline/bin/tansu-libsql`, scripts/install-kafka-tls.sh).
     TansuSqlite,
     /// noida-db: persistent data directory; its idle consumers spin (see `opsline bench idle`).
     Noida,
@@ -514,6 +514,20 @@ pub struct TrainTicketsArgs {
     /// Where to write the model.
     #[arg(long, default_value = ".opsline/models/tickets.model")]
     pub out: PathBuf,
+    /// Also learn from people's re-routes: every ticket the helpdesk moved to another queue (in
+    /// the console or in its own tool, read from opsline.tickets.feedback.v1) is added with the
+    /// queue a person chose, its text from opsline.tickets.raw.v1.
+    #[arg(long)]
+    pub feedback: bool,
+    /// Kafka bootstrap servers for --feedback (default: a running `opsline up`, else 127.0.0.1:9092).
+    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS")]
+    pub bootstrap: Option<String>,
+    /// Topic name prefix for --feedback (default: that of the --config file or of a running `opsline up`).
+    #[arg(long, env = "OPSLINE_TOPIC_PREFIX")]
+    pub prefix: Option<String>,
+    /// Where a running `opsline up` is.
+    #[command(flatten)]
+    pub run: RunLocation,
 }
 
 /// `opsline import ...`.

@@ -170,6 +170,63 @@ fn terminal_commands_find_a_running_up_through_its_run_file() {
             .iter()
             .all(|t| t["queue"] == queue.as_str())
     );
+    // A person re-routes a ticket in the console; `train tickets --feedback` learns that queue.
+    let ticket_id = routed[0]["ticket_id"].as_str().unwrap().to_owned();
+    let target = routed
+        .iter()
+        .filter_map(|t| t["queue"].as_str())
+        .find(|q| *q != queue)
+        .unwrap_or("human-triage")
+        .to_owned();
+    let rerouted = Command::new("curl")
+        .args(["-fsS", "-X", "POST", "-H", "content-type: application/json", "-H"])
+        .arg(format!(
+            "authorization: Bearer {}",
+            run["console_token"].as_str().unwrap()
+        ))
+        .arg("--data")
+        .arg(serde_json::json!({"queue": target, "note": "belongs there"}).to_string())
+        .arg(format!(
+            "{}/v1/tickets/{ticket_id}/reroute",
+            run["console"].as_str().unwrap()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        rerouted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerouted.stderr)
+    );
+    let history = dir.path().join("history.csv");
+    std::fs::write(
+        &history,
+        "Document,Topic_group\nprinter jams on floor two,Printing\nprinter out of toner,Printing\n\
+         toner cartridge empty,Printing\nlaptop screen cracked,Repair\nkeyboard keys stuck,Repair\n\
+         laptop battery swollen,Repair\n",
+    )
+    .unwrap();
+    let model_file = dir.path().join("tickets.model");
+    let trained = opsline(
+        &data_dir,
+        &[
+            "train",
+            "tickets",
+            history.to_str().unwrap(),
+            "--feedback",
+            "--out",
+            model_file.to_str().unwrap(),
+        ],
+    );
+    let said = String::from_utf8_lossy(&trained.stderr);
+    assert!(trained.status.success(), "{said}");
+    assert!(said.contains("1 re-routes of 1 tickets; 1 added"), "{said}");
+    let model = opsline_classify::Model::load(&model_file).unwrap();
+    assert!(
+        model.labels().contains(&target),
+        "the re-routed ticket's queue {target} among {:?}",
+        model.labels()
+    );
+
     let table = opsline(&data_dir, &["incidents"]);
     assert!(
         String::from_utf8_lossy(&table.stdout).starts_with("ID "),

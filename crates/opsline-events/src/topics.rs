@@ -85,14 +85,17 @@ pub const ALERTS: TopicSpec = TopicSpec {
     retention_ms: 30 * DAY_MS,
     has_dead_letter: true,
 };
-/// Alerts of other monitoring systems (Alertmanager), keyed by fingerprint: firing and
-/// resolved records of one alert stay in order.
+/// Alerts of other monitoring systems (Alertmanager), keyed by service and partitioned
+/// exactly like [`RAW_LOGS`]: a service's alerts land on the partition number its logs land
+/// on, so the log-service replica that holds the service's logs (one consumer group, range
+/// assignment) also reads its alerts and correlates both. Firing and resolved records of one
+/// alert stay in order (same service, same partition).
 pub const EXTERNAL_ALERTS: TopicSpec = TopicSpec {
     base: "opsline.alerts.external.v1",
     event_type: "alert.external",
-    key: "fingerprint",
+    key: "service",
     compacted: false,
-    partitions: 3,
+    partitions: RAW_LOGS.partitions,
     retention_ms: 30 * DAY_MS,
     has_dead_letter: true,
 };

@@ -127,7 +127,8 @@ pub async fn create_topics(
         .iter()
         .zip(&retention)
         .map(|((name, spec), retention)| {
-            let topic = NewTopic::new(name, spec.partitions, TopicReplication::Fixed(1));
+            let partitions = config.topic_partitions.filter(|n| *n > 0).unwrap_or(spec.partitions);
+            let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
             if spec.compacted {
                 topic.set("cleanup.policy", "compact")
             } else {

@@ -30,6 +30,11 @@ pub struct KafkaConfig {
     /// records arrive, so a long wait costs no latency there and saves idle requests; Tansu
     /// answers only when the wait ends, so there it is also the idle latency of each hop.
     pub fetch_wait_max_ms: Option<u32>,
+    /// Partitions of every topic a service creates (unset: each topic's own count, sized for
+    /// several replicas). A single-node run (`opsline up`'s embedded broker) needs one: a broker
+    /// that re-reads every requested partition while a fetch waits (Tansu) then works a fraction
+    /// as much when idle. Topics that already exist keep their count.
+    pub topic_partitions: Option<i32>,
     /// How long the producer keeps retrying a record before failing it.
     pub message_timeout_ms: u32,
     /// Producer batching delay.
@@ -66,6 +71,7 @@ impl Default for KafkaConfig {
             session_timeout_ms: 6000,
             heartbeat_interval_ms: 2000,
             fetch_wait_max_ms: None,
+            topic_partitions: None,
             message_timeout_ms: 60_000,
             linger_ms: 5,
             queue_buffering_max_messages: 100_000,
@@ -146,7 +152,13 @@ impl KafkaConfig {
             .set("session.timeout.ms", self.session_timeout_ms.to_string())
             .set("heartbeat.interval.ms", self.heartbeat_interval_ms.to_string())
             .set("statistics.interval.ms", "5000")
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            // Range assignment gives a member the same partition numbers of every topic it
+            // subscribes to with the same partition count (co-partitioned topics, such as raw
+            // logs and external alerts, both keyed by service): what a member correlates
+            // arrives at that member. (librdkafka's default, "range,roundrobin", picks range
+            // too; spelled out because the log service depends on it.)
+            .set("partition.assignment.strategy", "range");
         self.set_fetch_wait(&mut config);
         Ok(config)
     }
@@ -169,7 +181,13 @@ impl KafkaConfig {
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
-            .set("enable.partition.eof", "false");
+            .set("enable.partition.eof", "false")
+            // Range assignment gives a member the same partition numbers of every topic it
+            // subscribes to with the same partition count (co-partitioned topics, such as raw
+            // logs and external alerts, both keyed by service): what a member correlates
+            // arrives at that member. (librdkafka's default, "range,roundrobin", picks range
+            // too; spelled out because the log service depends on it.)
+            .set("partition.assignment.strategy", "range");
         self.set_fetch_wait(&mut config);
         Ok(config)
     }

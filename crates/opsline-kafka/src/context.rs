@@ -128,6 +128,10 @@ impl ConsumerContext for LoopContext {
                     partition: element.partition().to_string(),
                 };
                 self.metrics.consumer_lag.remove(&label);
+                self.metrics
+                    .assigned_partitions
+                    .get_or_create(&KafkaMetrics::topic(element.topic()))
+                    .dec();
             }
             let commit = self.lock().revoke(list);
             if let Some(commit) = commit {
@@ -149,6 +153,12 @@ impl ConsumerContext for LoopContext {
         match rebalance {
             Rebalance::Assign(list) => {
                 self.lock().assign(list);
+                for element in list.elements() {
+                    self.metrics
+                        .assigned_partitions
+                        .get_or_create(&KafkaMetrics::topic(element.topic()))
+                        .inc();
+                }
                 tracing::info!(partitions = list.count(), "partitions assigned");
             }
             Rebalance::Revoke(_) => {}

@@ -9,6 +9,7 @@
 //! | `opsline_kafka_processing_retries_total` | counter | `topic` |
 //! | `opsline_kafka_commits_total` | counter | `outcome` |
 //! | `opsline_kafka_consumer_lag_records` | gauge | `topic`, `partition` (from broker statistics) |
+//! | `opsline_kafka_assigned_partitions` | gauge | `topic` (partitions this process's group members hold) |
 
 use opsline_runtime::metrics::Metrics;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -65,6 +66,9 @@ pub struct KafkaMetrics {
     pub commits: Family<OutcomeLabel, Counter>,
     /// Consumer lag reported by librdkafka statistics.
     pub consumer_lag: Family<PartitionLabel, Gauge>,
+    /// Partitions of each topic assigned to this process's group members (set at each
+    /// rebalance): a replica holding none after the group settled gets no work.
+    pub assigned_partitions: Family<TopicLabel, Gauge>,
 }
 
 impl KafkaMetrics {
@@ -101,6 +105,11 @@ impl KafkaMetrics {
             "kafka_consumer_lag_records",
             "Consumer lag per partition.",
             this.consumer_lag.clone(),
+        );
+        metrics.register(
+            "kafka_assigned_partitions",
+            "Partitions of each topic held by this process's group members.",
+            this.assigned_partitions.clone(),
         );
         this
     }

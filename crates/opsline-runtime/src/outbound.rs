@@ -18,8 +18,9 @@ use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use bytes::Bytes;
+pub use http::Method;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
-use http::{Method, Request, StatusCode, Uri};
+use http::{Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client as HyperClient;
@@ -61,7 +62,7 @@ pub struct OutboundResponse {
     pub status: StatusCode,
     /// At most [`BODY_SNIPPET_BYTES`] of the body, lossily decoded as UTF-8.
     pub body_snippet: String,
-    /// The `Retry-After` header in seconds (429 and 503 answers), when the server sent one.
+    /// The `Retry-After` header in seconds (RFC 9110 delay-seconds; an HTTP date is ignored).
     pub retry_after: Option<Duration>,
 }
 
@@ -209,23 +210,6 @@ impl OutboundClient {
             .map_err(|_| OutboundError::Timeout(self.timeout))?
     }
 
-    /// Like [`Self::post`], reading the whole answer into `body_snippet` when it has at most
-    /// `max_body` bytes (a longer one is an error): for APIs whose answer must be parsed
-    /// (Slack's `ts`).
-    pub async fn post_reading(
-        &self,
-        url: &str,
-        content_type: &str,
-        body: Bytes,
-        extra_headers: &[(&str, &str)],
-        max_body: usize,
-    ) -> Result<OutboundResponse, OutboundError> {
-        let request = build_request(Method::POST, url, Some(content_type), body, extra_headers)?;
-        tokio::time::timeout(self.timeout, self.send(request, max_body, true))
-            .await
-            .map_err(|_| OutboundError::Timeout(self.timeout))?
-    }
-
     /// GETs `url` with `extra_headers`; the whole body is read into `body_snippet` when it
     /// has at most `max_body` bytes, a longer one is an error. Any answered status is `Ok`.
     pub async fn get(
@@ -235,6 +219,31 @@ impl OutboundClient {
         max_body: usize,
     ) -> Result<OutboundResponse, OutboundError> {
         let request = build_request(Method::GET, url, None, Bytes::new(), extra_headers)?;
+        tokio::time::timeout(self.timeout, self.send(request, max_body, true))
+            .await
+            .map_err(|_| OutboundError::Timeout(self.timeout))?
+    }
+
+    /// Sends `method` to `url` with an optional JSON `body` and `extra_headers` (helpdesk REST
+    /// APIs: PUT, PATCH, POST, GET); the whole answer is read when it has at most `max_body`
+    /// bytes, a longer one is an error. Any answered status is `Ok`.
+    pub async fn request_json(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        extra_headers: &[(&str, &str)],
+        max_body: usize,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let (content_type, bytes) = match body {
+            Some(body) => {
+                let bytes =
+                    serde_json::to_vec(body).map_err(|e| OutboundError::InvalidRequest(format!("body: {e}")))?;
+                (Some("application/json"), Bytes::from(bytes))
+            }
+            None => (None, Bytes::new()),
+        };
+        let request = build_request(method, url, content_type, bytes, extra_headers)?;
         tokio::time::timeout(self.timeout, self.send(request, max_body, true))
             .await
             .map_err(|_| OutboundError::Timeout(self.timeout))?
@@ -262,8 +271,8 @@ impl OutboundClient {
         let retry_after = response
             .headers()
             .get(http::header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let mut body = response.into_body();
         let mut snippet = Vec::new();
@@ -361,40 +370,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn keeps_retry_after_and_reads_whole_posted_answers() {
-        let big = format!("{{\"ok\":true,\"pad\":\"{}\"}}", "x".repeat(3_000));
-        let router = Router::new()
-            .route(
-                "/limited",
-                post(|| async { (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "7")], "slow down") }),
-            )
-            .route("/big", post(move || async move { big.clone() }));
-        let addr = serve(router).await;
-        let client = OutboundClient::new(Duration::from_secs(5)).unwrap();
-        let limited = client
-            .post_json(&format!("http://{addr}/limited"), &serde_json::json!({}), &[])
-            .await
-            .unwrap();
-        assert!(limited.is_retryable_status());
-        assert_eq!(limited.retry_after, Some(Duration::from_secs(7)));
-        let url = format!("http://{addr}/big");
-        let whole = client
-            .post_reading(&url, "application/json", Bytes::from_static(b"{}"), &[], 10_000)
-            .await
-            .unwrap();
-        assert_eq!(whole.retry_after, None);
-        assert!(
-            serde_json::from_str::<serde_json::Value>(&whole.body_snippet).is_ok(),
-            "not cut"
-        );
-        let cut = client
-            .post_reading(&url, "application/json", Bytes::from_static(b"{}"), &[], 100)
-            .await
-            .unwrap_err();
-        assert!(cut.to_string().contains("longer than 100 bytes"), "{cut}");
-    }
-
-    #[tokio::test]
     async fn gets_a_whole_answer_up_to_a_bound() {
         let big = "x".repeat(5_000);
         let router = Router::new().route(
@@ -417,6 +392,31 @@ mod tests {
         assert!(answer.body_snippet.starts_with("t:xx"));
         let cut = client.get(&url, &[], 100).await.unwrap_err();
         assert!(cut.to_string().contains("longer than 100 bytes"), "{cut}");
+    }
+
+    #[tokio::test]
+    async fn sends_any_method_with_json_and_reads_retry_after() {
+        let router = Router::new().route(
+            "/ticket/7",
+            axum::routing::put(|body: axum::Json<serde_json::Value>| async move {
+                let wait = [(axum::http::header::RETRY_AFTER, "3")];
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    wait,
+                    format!("queue={}", body.0["Queue"]),
+                )
+            }),
+        );
+        let addr = serve(router).await;
+        let client = OutboundClient::new(Duration::from_secs(5)).unwrap();
+        let body = serde_json::json!({ "Queue": "Hardware" });
+        let answer = client
+            .request_json(Method::PUT, &format!("http://{addr}/ticket/7"), Some(&body), &[], 1_000)
+            .await
+            .unwrap();
+        assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(answer.retry_after, Some(Duration::from_secs(3)));
+        assert_eq!(answer.body_snippet, "queue=\"Hardware\"");
     }
 
     #[tokio::test]

@@ -14,6 +14,7 @@ use crate::api::{ApiState, router};
 use crate::config::LogintelConfig;
 use crate::engine::{Engine, Outputs, RawPosition};
 use crate::external::ExternalProcessor;
+use crate::inputs::Inputs;
 use crate::metrics::LogintelMetrics;
 use crate::processor::{
     COMPONENT, Cadence, LogProcessor, Shared, SharedState, Topics, encode_outputs, final_snapshots, lock, tick,
@@ -39,9 +40,9 @@ state so a restart resumes where it stopped.";
 
     async fn build(config: LogintelConfig, (): (), runner: &mut Runner) -> Result<SharedState, StartupError> {
         let mut plan = TopicPlan::new(TopicNames::with_prefix(config.topic_prefix.clone()));
-        let raw = plan.consume(&config.group_id, &[&topics::RAW_LOGS]);
-        // Other monitoring systems' alerts, in a group of their own (see `crate::external`).
-        let external = plan.consume(&format!("{}.external", config.group_id), &[&topics::EXTERNAL_ALERTS]);
+        // Raw logs and other monitoring systems' alerts in one group: a service's alerts reach
+        // the replica holding its logs (see `crate::inputs`).
+        let inputs = plan.consume(&config.group_id, &[&topics::RAW_LOGS, &topics::EXTERNAL_ALERTS]);
         plan.read(&[&topics::LOGINTEL_STATE]);
         let tickets = plan.follow(&[&topics::TICKETS_TRIAGED]);
         let actions = plan.follow(&[&topics::INCIDENT_ACTIONS]);
@@ -125,14 +126,15 @@ state so a restart resumes where it stopped.";
             None
         };
         let alerts = ExternalProcessor::new(shared.clone(), topics.clone(), metrics.clone());
-        kafka.consume(runner, &external, alerts);
+        let external_topic = plan.name(&topics::EXTERNAL_ALERTS);
+        crate::inputs::check_copartitioned(&config.kafka, &topics.raw, &external_topic).await;
         let handover = crate::handover::Restore {
             kafka: config.kafka.clone(),
             topic: topics.state.clone(),
             max_wait: Duration::from_secs(config.restore_max_wait_secs.max(1)),
         };
         let processor = LogProcessor::new(shared.clone(), topics, metrics, cadence, refine, Some(handover));
-        kafka.consume(runner, &raw, processor);
+        kafka.consume(runner, &inputs, Inputs::new(processor, alerts, external_topic));
         let ticker = api.clone();
         let every = Duration::from_millis(config.tick_interval_ms.max(10));
         let report_every = Duration::from_secs(config.report_interval_secs.max(1));

@@ -253,10 +253,15 @@ impl GroupFacts {
         self.texts.iter().any(|t| similarity(t, text) >= config.similarity)
     }
 
-    /// Whether `signal` is related to the group: its template shares content with the group's,
-    /// or its lines come from a host the group's lines came from.
+    /// Whether `signal` is related to the group: its service already has alerts in the group
+    /// (an incident that took a service's alerts is that service's incident too, so its later
+    /// alerts, from its logs or from another monitoring system, join it rather than open one of
+    /// their own), its template shares content with the group's, or its lines come from a host
+    /// the group's lines came from.
     pub fn related_to(&self, signal: &Signal, config: &AttentionConfig) -> bool {
-        self.similar_to(&signal.template, config) || signal.hosts.iter().any(|h| self.hosts.contains(h))
+        self.services.contains(&signal.service)
+            || self.similar_to(&signal.template, config)
+            || signal.hosts.iter().any(|h| self.hosts.contains(h))
     }
 }
 

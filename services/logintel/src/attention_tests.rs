@@ -179,8 +179,25 @@ fn breadth_is_at_most_two_points() {
 fn a_signal_from_a_host_of_the_group_is_related_even_with_other_wording() {
     let config = AttentionConfig::default();
     let facts = GroupFacts::new(&on_hosts(signal(2, "kernel panic on cpu <*>", 0), &["node-7"]));
-    let same_host = on_hosts(signal(2, "payment request timeout", 0), &["node-7"]);
-    let other_host = on_hosts(signal(2, "payment request timeout", 0), &["node-8"]);
-    assert!(facts.related_to(&same_host, &config));
-    assert!(!facts.related_to(&other_host, &config));
+    let of_db = |hosts: &[&str]| {
+        let mut s = on_hosts(signal(2, "payment request timeout", 0), hosts);
+        s.service = "db".to_owned();
+        s
+    };
+    assert!(facts.related_to(&of_db(&["node-7"]), &config));
+    assert!(!facts.related_to(&of_db(&["node-8"]), &config));
+}
+
+#[test]
+fn a_signal_of_a_service_already_in_the_group_is_related_whatever_its_wording_and_host() {
+    let config = AttentionConfig::default();
+    let mut facts = GroupFacts::new(&on_hosts(signal(2, "kernel panic on cpu <*>", 0), &["node-7"]));
+    let mut db = on_hosts(signal(2, "disk <*> failed", 0), &["node-7"]);
+    db.service = "db".to_owned();
+    facts.add(&db);
+    let mut later = signal(3, "WriteErrors: writes failing", 0);
+    later.service = "db".to_owned();
+    assert!(facts.related_to(&later, &config), "db is in the group");
+    later.service = "mail".to_owned();
+    assert!(!facts.related_to(&later, &config), "mail is not");
 }

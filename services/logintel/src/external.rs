@@ -1,6 +1,7 @@
 //! The consumer of other monitoring systems' alerts (`opsline.alerts.external.v1`, written by the
 //! gateway's Alertmanager webhook): each record goes through the engine
-//! ([`crate::engine::Engine::on_external`]) beside the log alerts of the same service.
+//! ([`crate::engine::Engine::on_external`]) beside the log alerts of the same service. Read by
+//! the same consumer as raw logs ([`crate::inputs`]), so it runs on the replica holding them.
 //!
 //! # Delivery guarantee
 //!

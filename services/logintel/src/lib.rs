@@ -61,6 +61,7 @@ mod external;
 pub mod handover;
 pub mod ids;
 pub mod incidents;
+mod inputs;
 pub mod labelled;
 mod metrics;
 pub mod policy;

@@ -14,6 +14,7 @@ use crate::handler::Handler;
 use crate::metrics::{ChallengeCounters, SelfServiceMetrics, StatusCounters};
 use crate::otp::{Notifier, notifier_from_config};
 use crate::processor::{COMPONENT, ChatProcessor, Topics};
+use crate::replay::{Recall, ReplayMemory};
 use crate::reply::ReplySender;
 use crate::reset::ResetFlow;
 use crate::status::{SharedStatus, StatusBook, StatusFollower};
@@ -77,7 +78,16 @@ incidents.";
             ticket_topic: topics.ticket_state.clone(),
         };
         kafka.follow(runner, &followed, move |record| follower.apply(record));
-        kafka.consume(runner, &chat, ChatProcessor::new(handler, sender, topics, metrics));
+        let memory = ReplayMemory::new(Some(Recall {
+            kafka: config.kafka.clone(),
+            topic: topics.messages.clone(),
+            window: config.replay_window,
+        }));
+        kafka.consume(
+            runner,
+            &chat,
+            ChatProcessor::new(handler, sender, topics, metrics, memory),
+        );
         Ok(status)
     }
 }

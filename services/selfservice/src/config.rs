@@ -38,6 +38,10 @@ pub struct SelfServiceConfig {
     pub rate_limit: RateLimitConfig,
     /// Bounds of the materialized ticket and incident state that status answers read.
     pub status: StatusLimits,
+    /// How many chat records before a partition's resume position are read back when it is
+    /// assigned here, so retries of messages handled before a restart, or by another replica,
+    /// are dropped (see `replay.rs`; 0: this process's memory only).
+    pub replay_window: i64,
     /// Kafka client settings.
     pub kafka: KafkaConfig,
     /// Logs and traces.
@@ -60,6 +64,7 @@ impl Default for SelfServiceConfig {
             reply: ReplyConfig::default(),
             rate_limit: RateLimitConfig::default(),
             status: StatusLimits::default(),
+            replay_window: crate::replay::REMEMBERED_IDS as i64,
             kafka: KafkaConfig {
                 client_id: "opsline-selfservice".to_owned(),
                 ..KafkaConfig::default()

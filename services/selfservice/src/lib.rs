@@ -40,6 +40,7 @@ pub mod modify;
 pub mod otp;
 pub mod password;
 pub mod processor;
+mod replay;
 pub mod reply;
 pub mod reset;
 pub mod screen;

@@ -4,6 +4,8 @@
 //! |---|---|---|
 //! | `opsline_selfservice_actions_total` | counter | `action`, `outcome` |
 //! | `opsline_selfservice_messages_total` | counter | `intent` |
+//! | `opsline_selfservice_replayed_messages_total` | counter | (none): messages dropped as already handled (platform retries, redelivery) |
+//! | `opsline_selfservice_recalled_ids_total` | counter | `outcome` (`ok`, `failed`): ids read back from the chat topic when a partition was assigned (failed: readings that failed) |
 //! | `opsline_selfservice_status_entries` | gauge | `kind` (`ticket`, `incident`) |
 //! | `opsline_selfservice_status_evictions_total` | counter | `kind`, `reason` (`requester_cap`, `total_cap`, `retention`) |
 //! | `opsline_selfservice_otp_open` | gauge | (none): one-time-code challenges held |
@@ -31,6 +33,13 @@ pub(crate) struct IntentLabel {
 pub(crate) struct SelfServiceMetrics {
     pub(crate) actions: Family<ActionLabel, Counter>,
     pub(crate) messages: Family<IntentLabel, Counter>,
+    pub(crate) replayed: Counter,
+    pub(crate) recalled: Family<OutcomeLabel, Counter>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct OutcomeLabel {
+    pub(crate) outcome: &'static str,
 }
 
 impl SelfServiceMetrics {
@@ -45,6 +54,16 @@ impl SelfServiceMetrics {
             "selfservice_messages",
             "Chat messages handled, by detected intent.",
             this.messages.clone(),
+        );
+        metrics.register(
+            "selfservice_replayed_messages",
+            "Chat messages dropped because their envelope id was already handled.",
+            this.replayed.clone(),
+        );
+        metrics.register(
+            "selfservice_recalled_ids",
+            "Handled message ids read back from the chat topic at partition assignment (failed: readings).",
+            this.recalled.clone(),
         );
         this
     }

@@ -7,10 +7,10 @@
 //! # Delivery guarantee
 //!
 //! At least once: the input offset is committed only after every output was
-//! acknowledged (`ConsumerLoop`). Envelope ids already handled are remembered (bounded),
-//! so a redelivered message is not acted on twice by the same process.
+//! acknowledged (`ConsumerLoop`). Envelope ids already handled are remembered, by this
+//! process and through the chat topic across restarts and replicas ([`crate::replay`]), so a
+//! retried or redelivered message is not acted on twice.
 
-use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
 use base64::Engine;
@@ -23,13 +23,13 @@ use uuid::Uuid;
 
 use crate::error::SelfServiceError;
 use crate::handler::Handler;
-use crate::metrics::{ActionLabel, IntentLabel, SelfServiceMetrics};
+use crate::metrics::{ActionLabel, IntentLabel, OutcomeLabel, SelfServiceMetrics};
+use crate::replay::{Recalled, ReplayMemory};
 use crate::reply::ReplySender;
 
 /// The component name in dead letters.
 pub const COMPONENT: &str = "selfservice";
 const SOURCE: &str = "selfservice";
-const REMEMBERED_IDS: usize = 10_000;
 
 /// Output topic names.
 #[derive(Debug, Clone)]
@@ -72,33 +72,47 @@ pub struct ChatProcessor {
     sender: ReplySender,
     topics: Topics,
     metrics: SelfServiceMetrics,
-    seen: (HashSet<Uuid>, VecDeque<Uuid>),
+    memory: ReplayMemory,
 }
 
 impl ChatProcessor {
     /// A processor answering with `handler` and replying through `sender`.
-    pub(crate) fn new(handler: Handler, sender: ReplySender, topics: Topics, metrics: SelfServiceMetrics) -> Self {
+    pub(crate) fn new(
+        handler: Handler,
+        sender: ReplySender,
+        topics: Topics,
+        metrics: SelfServiceMetrics,
+        memory: ReplayMemory,
+    ) -> Self {
         Self {
             handler,
             sender,
             topics,
             metrics,
-            seen: (HashSet::new(), VecDeque::new()),
+            memory,
         }
     }
 
-    fn first_time(&mut self, id: Uuid) -> bool {
-        let (set, order) = &mut self.seen;
-        if !set.insert(id) {
-            return false;
+    /// Whether the message `id` at `record` was not handled before (here, or before its
+    /// partition was assigned here).
+    async fn first_time(&mut self, record: &InRecord, id: Uuid) -> bool {
+        let outcome = match self.memory.recall_before(record).await {
+            Recalled::Nothing => None,
+            Recalled::Ids(count) => Some(("ok", count as u64)),
+            Recalled::Failed => Some(("failed", 1)),
+        };
+        if let Some((outcome, count)) = outcome {
+            self.metrics
+                .recalled
+                .get_or_create(&OutcomeLabel { outcome })
+                .inc_by(count);
         }
-        order.push_back(id);
-        if order.len() > REMEMBERED_IDS {
-            if let Some(old) = order.pop_front() {
-                set.remove(&old);
-            }
+        let first = self.memory.remember(id);
+        if !first {
+            self.metrics.replayed.inc();
+            tracing::info!(%id, partition = record.partition, offset = record.offset, "chat message already handled; dropped");
         }
-        true
+        first
     }
 
     async fn handle(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, SelfServiceError> {
@@ -106,7 +120,7 @@ impl ChatProcessor {
         let envelope = record
             .envelope::<ChatMessage>()
             .map_err(|e| SelfServiceError::InvalidInput(e.to_string()))?;
-        if !self.first_time(envelope.id) {
+        if !self.first_time(record, envelope.id).await {
             return Ok(Vec::new());
         }
         let message = envelope.data;
@@ -215,5 +229,10 @@ impl ChatProcessor {
 impl Processor for ChatProcessor {
     async fn process(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, ProcessError> {
         self.handle(record).await.map_err(ProcessError::from)
+    }
+
+    /// The handled ids of partitions assigned here are read back before their first record.
+    async fn partitions_assigned(&mut self, partitions: &[(String, i32)]) {
+        self.memory.assigned(partitions);
     }
 }

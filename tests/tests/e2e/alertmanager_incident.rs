@@ -12,6 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use opsline_e2e::alertmanager::spawn_alertmanager;
 use opsline_e2e::gateway::{post_lines, spawn_gateway};
 use opsline_e2e::spawn::spawn;
+use opsline_e2e::wait_for;
 use opsline_events::logs::{Alert, AlertKind, Incident, IncidentStatus};
 use opsline_events::topics;
 use opsline_logintel::{Logintel, LogintelConfig};
@@ -128,20 +129,4 @@ async fn an_alertmanager_alert_and_a_log_burst_make_one_incident_resolved_by_the
         resolved.resolved_by.as_deref(),
         Some("alertmanager: DataNodeWriteErrors resolved")
     );
-}
-
-/// Polls `check` until it gives a value or `max` passed.
-async fn wait_for<T, F, Fut>(max: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + max;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }

@@ -81,6 +81,7 @@ fn every_config_map_loads_into_its_service_config() {
     check_config::<opsline_notify::NotifyConfig>("notify");
     check_config::<opsline_selfservice::SelfServiceConfig>("selfservice");
     check_config::<opsline_console::ConsoleConfig>("console");
+    check_config::<opsline_helpdesk::HelpdeskConfig>("helpdesk");
 }
 
 /// Issue 16 item 2 in the manifests: selfservice reaches the directory over LDAPS with the CA
@@ -186,6 +187,7 @@ fn every_image_is_pinned_and_every_service_has_a_runbook() {
         "selfservice",
         "console",
         "notify",
+        "helpdesk",
     ] {
         let runbook = root.join(format!("runbooks/{service}.md"));
         assert!(runbook.is_file(), "missing {}", runbook.display());
@@ -324,6 +326,7 @@ fn services_reach_kafka_over_tls_as_scram_users_allowed_only_their_own_topics() 
         "selfservice",
         "console",
         "notify",
+        "helpdesk",
     ] {
         let path = root.join(format!("deploy/k8s/services/{service}.yaml"));
         let documents = documents(&path);

@@ -7,8 +7,10 @@
 //! process (no secret may leak), and `trace_propagation` installs the global tracer.
 
 mod alertmanager_incident;
+mod alertmanager_replicas;
 mod attention_replay;
 mod chat_platform_identity;
+mod chat_replay_memory;
 mod chat_slack_retries;
 mod console_api;
 mod console_csrf_sessions;
@@ -24,6 +26,7 @@ mod gateway_ingest_keys;
 mod gateway_otlp;
 mod gateway_overload;
 mod gateway_syslog;
+mod helpdesk_rt;
 mod k8s_manifests;
 mod kafka_runtime;
 mod kafka_tls_scram;

@@ -11,6 +11,7 @@ use opsline_classify::{TrainConfig, read_labeled_csv, train};
 use opsline_e2e::gateway::spawn_gateway;
 use opsline_e2e::spawn::{Spawned, spawn};
 use opsline_e2e::{shared_data, spawn_broker};
+use opsline_helpdesk::{Helpdesk, HelpdeskConfig};
 use opsline_logintel::{Logintel, LogintelConfig};
 use opsline_runtime::Service;
 use opsline_runtime::readiness::ReadyState;
@@ -66,7 +67,19 @@ async fn every_service_becomes_ready_and_stops_the_same_way() {
     // No directory is started here: the default loopback URL, plain LDAP allowed there only.
     selfservice.directory.allow_insecure = true;
 
+    // A helpdesk connector (Zendesk here: it calls out only for routed tickets, none are sent).
+    let mut helpdesk = HelpdeskConfig {
+        topic_prefix: prefix.clone(),
+        group_id: format!("{prefix}helpdesk"),
+        kafka: kafka.clone(),
+        ..HelpdeskConfig::default()
+    };
+    helpdesk.zendesk.url = "http://127.0.0.1:9".into();
+    helpdesk.zendesk.user = "bot@example.org".into();
+    helpdesk.zendesk.password = Some(secrecy::SecretString::from("zd-token"));
+
     let logintel = spawn::<Logintel>(logintel, ()).await;
+    let helpdesk = spawn::<Helpdesk>(helpdesk, ()).await;
     let triage = spawn::<Triage>(triage, Some(model)).await;
     let selfservice = spawn::<SelfService>(selfservice, None).await;
     let postmortem = opsline_e2e::postmortem::spawn_postmortem(kafka, &gateway.names, Vec::new(), |_| {}).await;
@@ -74,5 +87,6 @@ async fn every_service_becomes_ready_and_stops_the_same_way() {
     ready_then_stopped(triage).await;
     ready_then_stopped(selfservice).await;
     ready_then_stopped(postmortem).await;
+    ready_then_stopped(helpdesk).await;
     ready_then_stopped(gateway).await;
 }

@@ -38,7 +38,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Search(args)) => bench::search(args),
         Command::Bench(BenchCommand::Pipeline(args)) => bench_pipeline::run(args).await,
         Command::Bench(BenchCommand::Sources(args)) => bench_sources::run(args).await,
-        Command::Train(TrainCommand::Tickets(args)) => train::tickets(args),
+        Command::Train(TrainCommand::Tickets(args)) => train::tickets(args, cli.config.as_deref()).await,
         Command::Train(TrainCommand::Split(args)) => train::split(args),
         Command::Import(ImportCommand::Postmortems(args)) => search::import(args),
         Command::Search(args) => search::search(args).await,

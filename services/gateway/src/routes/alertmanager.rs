@@ -3,8 +3,8 @@
 //! /v1/alerts/alertmanager/api/v2/alerts`: Alertmanager's own alert API, which Grafana's
 //! "Alertmanager" contact point (and any Alertmanager client) posts to: a JSON array of alerts,
 //! resolved when `endsAt` has passed. Each alert becomes an [`ExternalAlert`] on the external
-//! alerts topic (firing, or resolved with the same `alert_id`), keyed by fingerprint; the log
-//! service correlates them into incidents.
+//! alerts topic (firing, or resolved with the same `alert_id`), keyed by service like the
+//! service's raw logs, so the log-service replica holding those logs correlates both into incidents.
 //!
 //! Auth: an ingest key allowed `alerts` ([`crate::keys`]), sent as `Authorization: Bearer
 //! <key>` (Alertmanager's `http_config.authorization`); each hash in `[gateway.alertmanager]
@@ -179,7 +179,8 @@ fn prepare(
     let external =
         external_alert(alert, source, now).map_err(|reason| Rejection::new(item, "invalid_record", reason, &raw))?;
     super::check_service(state, item, &external.service, &raw)?;
-    let key = external.fingerprint.clone();
+    // Keyed like the service's logs: both land on the same partition number (see the topic).
+    let key = external.service.clone();
     let id = Some(Uuid::new_v5(
         &ID_NAMESPACE,
         format!("{}/{}", external.alert_id, external.status as u8).as_bytes(),

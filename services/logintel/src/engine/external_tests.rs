@@ -162,3 +162,34 @@ fn template_ids_of_external_alerts_never_meet_the_miner_s() {
     assert_eq!(id, template_id("alertmanager", "DiskFull"));
     assert_ne!(id, template_id("alertmanager", "DiskAlmostFull"));
 }
+
+#[test]
+fn an_external_alert_joins_the_incident_holding_its_services_log_alerts_under_another_service() {
+    let mut engine = engine();
+    let lines = crate::engine::tests::lines();
+    let first = crate::engine::tests::feed(&mut engine, "hdfs", &lines, 0);
+    let second = crate::engine::tests::feed(&mut engine, "hdfs-b", &lines, 0);
+    let opened = first
+        .incidents
+        .last()
+        .expect("hdfs's disk errors open an incident")
+        .clone();
+    let shared = second
+        .incidents
+        .iter()
+        .rev()
+        .find(|i| i.incident_id == opened.incident_id)
+        .expect("hdfs-b's same disk errors join hdfs's incident (same content, same time)");
+    assert_eq!(shared.service, "hdfs");
+
+    // An alert of hdfs-b with other wording and no host: hdfs-b has no incident of its own, but
+    // the incident holding its log alerts is its incident.
+    let mut alert = external(7, "ServiceDown", ExternalAlertStatus::Firing, "2008-11-09T21:02:00Z");
+    alert.service = "hdfs-b".into();
+    alert.summary = "probe unreachable".into();
+    alert.host = None;
+    let firing = engine.on_external(&alert);
+    let joined = firing.incidents.last().expect("an incident changes");
+    assert_eq!(joined.incident_id, opened.incident_id, "{joined:?}");
+    assert!(joined.alert_ids.contains(&Uuid::from_u128(7)));
+}

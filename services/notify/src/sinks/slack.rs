@@ -6,7 +6,7 @@
 //! (`ratelimited`, `internal_error`, `fatal_error`, `service_unavailable`, `request_timeout`)
 //! are retried, the others (`invalid_auth`, `channel_not_found`, ...) are not.
 
-use bytes::Bytes;
+use http::Method;
 use opsline_events::incidents::IncidentStatus;
 use opsline_events::notify::Transition;
 use serde_json::{Value, json};
@@ -110,13 +110,12 @@ fn parent(sink: &Sink, notification: &Notification) -> Value {
 async fn call(sink: &Sink, method: &str, body: &Value) -> Result<Value, Failure> {
     let url = format!("{}/{method}", sink.base_url.trim_end_matches('/'));
     let authorization = format!("Bearer {}", sink.secret_text()?);
-    let bytes = serde_json::to_vec(body).map_err(|e| Failure::fatal("encode", e.to_string()))?;
     let response = sink
         .client
-        .post_reading(
+        .request_json(
+            Method::POST,
             &url,
-            "application/json; charset=utf-8",
-            Bytes::from(bytes),
+            Some(body),
             &[("authorization", &authorization)],
             MAX_ANSWER,
         )

@@ -16,6 +16,12 @@ use crate::cli::UpArgs;
 /// answers every fetch at once, so the setting changes nothing there.
 pub const EMBEDDED_FETCH_WAIT_MS: u32 = 5_000;
 
+/// Partitions of each topic `opsline up` creates on its embedded broker unless configured
+/// (`kafka.topic_partitions`): one process runs one member of each group, so more partitions
+/// add no parallelism, while Tansu re-reads every partition a waiting fetch asks for, several
+/// times per wait (`opsline bench idle`, README "Idle pipeline").
+pub const EMBEDDED_TOPIC_PARTITIONS: i32 = 1;
+
 /// Points `kafka` at the broker to use, starting the embedded one unless `--bootstrap`
 /// names another (then `None`), and waits until it answers.
 pub async fn start(kafka: &mut KafkaConfig, args: &UpArgs) -> anyhow::Result<Option<EmbeddedBroker>> {
@@ -40,6 +46,7 @@ pub async fn start(kafka: &mut KafkaConfig, args: &UpArgs) -> anyhow::Result<Opt
             )?;
         kafka.bootstrap_servers = broker.bootstrap();
         kafka.fetch_wait_max_ms.get_or_insert(EMBEDDED_FETCH_WAIT_MS);
+        kafka.topic_partitions.get_or_insert(EMBEDDED_TOPIC_PARTITIONS);
         println!(
             "broker      {} at {} (data in {})",
             kind.binary_name(),

@@ -2,6 +2,7 @@
 
 use opsline_console::ConsoleConfig;
 use opsline_gateway::GatewayConfig;
+use opsline_helpdesk::HelpdeskConfig;
 use opsline_kafka::{KafkaConfig, KafkaServiceConfig};
 use opsline_logintel::LogintelConfig;
 use opsline_notify::NotifyConfig;
@@ -42,6 +43,10 @@ pub struct UpConfig {
     /// Incident notifications (Slack, Teams, PagerDuty, Opsgenie, webhooks): the service runs
     /// only when `[notify.targets]` names at least one target.
     pub notify: NotifyConfig,
+    /// The helpdesk connector (Request Tracker); runs only when a `[helpdesk]` section is
+    /// given. With `rt.intake.enabled` and no ingest key, a key named `rt.ticket_prefix` is made
+    /// for this run and RT tickets are posted to the gateway started here.
+    pub helpdesk: Option<HelpdeskConfig>,
 }
 
 impl UpConfig {
@@ -57,5 +62,30 @@ impl UpConfig {
             config.set_listen("127.0.0.1:0".to_owned());
         }
         config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_helpdesk_runs_only_with_a_helpdesk_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("opsline.toml");
+        std::fs::write(&file, "topic_prefix = \"\"\n").unwrap();
+        let config: UpConfig = opsline_runtime::config::load(Some(&file)).unwrap();
+        assert!(config.helpdesk.is_none());
+        let toml = "[helpdesk.rt]\nurl = \"https://rt.example.org\"\nuser = \"opsline\"\n\
+[helpdesk.rt.intake]\nenabled = true\n[helpdesk.zendesk]\nurl = \"https://example.zendesk.com\"\n";
+        std::fs::write(&file, toml).unwrap();
+        let config: UpConfig = opsline_runtime::config::load(Some(&file)).unwrap();
+        let helpdesk = config.helpdesk.unwrap();
+        assert!(helpdesk.rt.enabled() && helpdesk.rt.intake.enabled);
+        assert_eq!(helpdesk.rt.triage_queue, "Triage");
+        assert!(helpdesk.zendesk.enabled());
+        assert_eq!(helpdesk.zendesk.named("zendesk").ticket_prefix, "zendesk");
     }
 }

@@ -142,6 +142,9 @@ fn print_endpoints(endpoints: &services::Endpoints) {
         Some(notify) => println!("notify      {notify}  (incident notifications: [notify.targets], [[notify.rules]])"),
         None => println!("notify      off (no [notify.targets] configured)"),
     }
+    if let Some(helpdesk) = &endpoints.helpdesk {
+        println!("helpdesk    {helpdesk}  (health and metrics; writes routed tickets back to RT)");
+    }
     println!("every service: GET /healthz /readyz /metrics");
     print_sign_in(endpoints);
 }
@@ -171,6 +174,7 @@ fn write_run_file(config: &UpConfig, args: &UpArgs, endpoints: &services::Endpoi
     ]
     .into_iter()
     .chain(endpoints.notify.as_ref().map(|url| ("notify", url)))
+    .chain(endpoints.helpdesk.as_ref().map(|url| ("helpdesk", url)))
     .map(|(name, url)| (name.to_owned(), url.clone()))
     .collect();
     let run = super::run_file::RunFile {

@@ -8,6 +8,7 @@ use opsline_auth::{Role, TokenConfig, hash_token};
 use opsline_classify::{CacheOutcome, Model, TrainConfig};
 use opsline_console::Console;
 use opsline_gateway::Gateway;
+use opsline_helpdesk::{Helpdesk, HelpdeskConfig};
 use opsline_logintel::Logintel;
 use opsline_notify::Notify;
 use opsline_postmortem::PostmortemService;
@@ -42,6 +43,8 @@ pub struct Endpoints {
     pub console: String,
     /// Notify service base URL (health and metrics), when targets are configured.
     pub notify: Option<String>,
+    /// Helpdesk connector base URL (health and metrics), when `[helpdesk]` is configured.
+    pub helpdesk: Option<String>,
     /// The local SRE token added for this run (console on loopback only).
     pub console_token: Option<String>,
     /// The ingest key made for this run (`local`; the replay and `opsline replay` send it).
@@ -102,6 +105,7 @@ pub async fn start(
     let mut local_key = opsline_gateway::IngestKeyConfig::new("local", hash_token(&ingest_key));
     local_key.requests_per_sec = 0.0;
     gateway_config.keys.push(local_key);
+    let mut helpdesk_config = helpdesk(config, demo, &mut gateway_config)?;
     let mut console_config = config.shared(config.console.clone(), Console::NAME, demo);
     // One local sign-in for this run when the console is reachable from this machine only.
     let local_token = if is_loopback(&console_config.listen) {
@@ -175,6 +179,13 @@ pub async fn start(
     } else {
         None
     };
+    let helpdesk = match helpdesk_config.take() {
+        Some(mut helpdesk_config) => {
+            helpdesk_config.rt.intake.gateway_url = gateway.clone();
+            Some(spawn::<Helpdesk>(helpdesk_config, (), shutdown, &mut tasks).await?.0)
+        }
+        None => None,
+    };
     Ok(Running {
         endpoints: Endpoints {
             gateway,
@@ -186,6 +197,7 @@ pub async fn start(
             selfservice,
             console,
             notify,
+            helpdesk,
             console_token: local_token.map(|(token, _)| token),
             ingest_key,
             logintel_token,
@@ -193,6 +205,30 @@ pub async fn start(
         },
         tasks,
     })
+}
+
+/// The helpdesk connector's settings when `[helpdesk]` is configured; for RT intake without an
+/// ingest key, a tickets-only key named `rt.ticket_prefix` is made for this run and added to
+/// the gateway (RT's tickets then arrive as `<prefix>:<number>`).
+fn helpdesk(
+    config: &UpConfig,
+    demo: bool,
+    gateway: &mut opsline_gateway::GatewayConfig,
+) -> anyhow::Result<Option<HelpdeskConfig>> {
+    let Some(helpdesk) = &config.helpdesk else {
+        return Ok(None);
+    };
+    let mut helpdesk = config.shared(helpdesk.clone(), Helpdesk::NAME, demo);
+    let enabled = helpdesk.rt.enabled();
+    let intake = &mut helpdesk.rt.intake;
+    if enabled && intake.enabled && intake.ingest_key.is_none() && intake.ingest_key_file.is_none() {
+        let key = opsline_auth::generate_token().map_err(|e| anyhow::anyhow!("OS random source: {e}"))?;
+        let mut rt_key = opsline_gateway::IngestKeyConfig::new(&helpdesk.rt.ticket_prefix, hash_token(&key));
+        rt_key.endpoints = vec![opsline_gateway::IngestEndpoint::Tickets];
+        gateway.keys.push(rt_key);
+        intake.ingest_key = Some(secrecy::SecretString::from(key));
+    }
+    Ok(Some(helpdesk))
 }
 
 /// Whether `listen` (`host:port`) accepts connections from this machine only.
