@@ -17,6 +17,7 @@ pub mod kafka_tls;
 pub mod ldap;
 pub mod llm;
 pub mod postmortem;
+pub mod receiver;
 pub mod relay;
 pub mod replica;
 pub mod rt;

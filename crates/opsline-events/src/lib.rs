@@ -8,10 +8,12 @@
 //!
 //! Topic names, partition keys and retention live in [`topics`].
 
+pub mod actions;
 pub mod envelope;
 pub mod external;
 pub mod incidents;
 pub mod logs;
+pub mod notify;
 pub mod ops;
 pub mod refined;
 pub mod schema;

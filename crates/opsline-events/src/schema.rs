@@ -3,9 +3,11 @@
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
+use crate::actions::IncidentAction;
 use crate::envelope::{Envelope, Event};
 use crate::external::ExternalAlert;
 use crate::logs::{Alert, Incident, RawLog, TemplateEvent};
+use crate::notify::NotificationState;
 use crate::ops::{ChatMessage, ChatReply, DeadLetter, LlmUsage, Postmortem, SelfServiceAction};
 use crate::refined::TemplateRefined;
 use crate::tickets::{RawTicket, RoutedTicket, TicketFeedback, TicketStateChange, TriagedTicket};
@@ -90,5 +92,7 @@ pub fn catalogue() -> Vec<SchemaEntry> {
         entry!(Postmortem),
         entry!(LlmUsage),
         entry!(DeadLetter),
+        entry!(NotificationState),
+        entry!(IncidentAction),
     ]
 }

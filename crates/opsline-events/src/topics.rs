@@ -200,6 +200,30 @@ pub const INGEST_REJECTED: TopicSpec = TopicSpec {
     has_dead_letter: false,
 };
 
+/// Actions on incidents from chat (a Slack Acknowledge button), keyed by incident id: the
+/// gateway writes verified clicks, every log-service replica follows them and the one holding
+/// the incident applies them.
+pub const INCIDENT_ACTIONS: TopicSpec = TopicSpec {
+    base: "opsline.incidents.actions.v1",
+    event_type: "incident.action",
+    key: "incident_id",
+    compacted: false,
+    partitions: 3,
+    retention_ms: 7 * DAY_MS,
+    has_dead_letter: false,
+};
+/// What the notify service last told each target about each incident, keyed by
+/// `incident_id/target` (latest per pair): read back at start so nothing is sent twice.
+pub const NOTIFY_STATE: TopicSpec = TopicSpec {
+    base: "opsline.notify.state.v1",
+    event_type: "notification.state",
+    key: "incident_id/target",
+    compacted: true,
+    partitions: 3,
+    retention_ms: -1,
+    has_dead_letter: false,
+};
+
 /// Log service state (miner, detector and incidents per service), keyed by service; latest snapshot per service.
 /// Internal to `services/logintel`: the payload is not a public event contract.
 pub const LOGINTEL_STATE: TopicSpec = TopicSpec {
@@ -231,6 +255,8 @@ pub const ALL: &[TopicSpec] = &[
     POSTMORTEMS,
     LLM_USAGE,
     INGEST_REJECTED,
+    INCIDENT_ACTIONS,
+    NOTIFY_STATE,
     LOGINTEL_STATE,
 ];
 

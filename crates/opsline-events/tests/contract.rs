@@ -94,6 +94,8 @@ fn every_event_matches_its_schema() {
     check::<Postmortem>();
     check::<LlmUsage>();
     check::<DeadLetter>();
+    check::<opsline_events::notify::NotificationState>();
+    check::<opsline_events::actions::IncidentAction>();
 }
 
 #[test]
@@ -108,5 +110,5 @@ fn catalogue_lists_every_schema_file() {
         .collect();
     files.sort();
     assert_eq!(stems, files, "schemas/ and the catalogue differ");
-    assert_eq!(stems.len(), 17);
+    assert_eq!(stems.len(), 19);
 }

@@ -26,7 +26,7 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 OUT = HERE / "users.yaml"
-SERVICES = ["gateway", "logintel", "triage", "selfservice", "postmortem", "console", "helpdesk"]
+SERVICES = ["gateway", "logintel", "triage", "selfservice", "postmortem", "console", "helpdesk", "notify"]
 GROUPLESS_READER = "opsline-groupless-reader"  # opsline_kafka::config::READER_GROUP_ID
 CLUSTER = "opsline-kafka"
 

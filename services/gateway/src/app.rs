@@ -61,6 +61,7 @@ once the broker acknowledged it.";
             &topics::EXTERNAL_ALERTS,
             &topics::CHAT_MESSAGES,
             &topics::SELFSERVICE_AUDIT,
+            &topics::INCIDENT_ACTIONS,
             &topics::INGEST_REJECTED,
         ]);
         let kafka = KafkaWiring::connect(&config.kafka, &plan, COMPONENT, runner).await?;

@@ -179,7 +179,7 @@ async fn assign_incident(State(api): State<ApiState>, Path(id): Path<String>, bo
 
 /// Applies an acknowledgement or assignment to the incident's book, publishes the new state
 /// when it changed, and answers with it.
-async fn take_incident(api: &ApiState, id: Uuid, by: &str, take: Take) -> Response {
+pub(crate) async fn take_incident(api: &ApiState, id: Uuid, by: &str, take: Take) -> Response {
     let outcome = {
         let mut shared = lock(&api.shared);
         let engine = &mut shared.engine;
@@ -242,7 +242,7 @@ async fn take_incident(api: &ApiState, id: Uuid, by: &str, take: Take) -> Respon
 
 /// What a person does to an open incident.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Take {
+pub(crate) enum Take {
     /// "I am on it."
     Acknowledge,
     /// Hands it to this person.

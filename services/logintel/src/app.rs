@@ -45,6 +45,7 @@ state so a restart resumes where it stopped.";
         let inputs = plan.consume(&config.group_id, &[&topics::RAW_LOGS, &topics::EXTERNAL_ALERTS]);
         plan.read(&[&topics::LOGINTEL_STATE]);
         let tickets = plan.follow(&[&topics::TICKETS_TRIAGED]);
+        let actions = plan.follow(&[&topics::INCIDENT_ACTIONS]);
         plan.produce(&[
             &topics::TEMPLATES,
             &topics::ALERTS,
@@ -101,6 +102,8 @@ state so a restart resumes where it stopped.";
             topics: topics.clone(),
         };
         kafka.follow(runner, &tickets, move |record| linker.apply(record));
+        let chat_actions = crate::actions::ActionFollower { api: api.clone() };
+        kafka.follow(runner, &actions, move |record| chat_actions.apply(record));
         let refine = if refining {
             let sink = Arc::new(KafkaUsageSink::new(kafka.producer().clone(), plan.names(), COMPONENT));
             let gateway = LlmGateway::new(config.llm.clone(), sink)

@@ -14,6 +14,8 @@
 //!
 //! Alerts of other monitoring systems (Alertmanager and Grafana, through the gateway's webhook,
 //! on `opsline.alerts.external.v1`) join the same correlation (module `external`).
+//! Acknowledgements clicked in Slack arrive on `opsline.incidents.actions.v1` and are applied
+//! by the replica holding the incident, like the API's (module `actions`).
 //!
 //! Everything runs on event time (log header timestamps, else the record's
 //! time), so replaying a file behaves like live traffic.
@@ -43,6 +45,7 @@
 //! - [`labelled`]: the in-process labelled check (`labelled_check`);
 //! - [`evaluation`]: `opsline eval incidents` (alerts, incidents, postmortems per replayed file).
 
+mod actions;
 mod api;
 mod api_auth;
 pub mod app;

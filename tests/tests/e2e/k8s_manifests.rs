@@ -78,6 +78,7 @@ fn every_config_map_loads_into_its_service_config() {
     check_config::<opsline_logintel::LogintelConfig>("logintel");
     check_config::<opsline_postmortem::PostmortemConfig>("postmortem");
     check_config::<opsline_triage::TriageConfig>("triage");
+    check_config::<opsline_notify::NotifyConfig>("notify");
     check_config::<opsline_selfservice::SelfServiceConfig>("selfservice");
     check_config::<opsline_console::ConsoleConfig>("console");
     check_config::<opsline_helpdesk::HelpdeskConfig>("helpdesk");
@@ -185,6 +186,7 @@ fn every_image_is_pinned_and_every_service_has_a_runbook() {
         "triage",
         "selfservice",
         "console",
+        "notify",
         "helpdesk",
     ] {
         let runbook = root.join(format!("runbooks/{service}.md"));
@@ -323,6 +325,7 @@ fn services_reach_kafka_over_tls_as_scram_users_allowed_only_their_own_topics() 
         "triage",
         "selfservice",
         "console",
+        "notify",
         "helpdesk",
     ] {
         let path = root.join(format!("deploy/k8s/services/{service}.yaml"));

@@ -78,7 +78,29 @@ async fn every_service_becomes_ready_and_stops_the_same_way() {
     helpdesk.zendesk.user = "bot@example.org".into();
     helpdesk.zendesk.password = Some(secrecy::SecretString::from("zd-token"));
 
+    // The notify service with one webhook target (it calls out only for incidents, none open).
+    let mut notify = opsline_notify::NotifyConfig {
+        topic_prefix: prefix.clone(),
+        group_id: format!("{prefix}notify"),
+        kafka: kafka.clone(),
+        ..opsline_notify::NotifyConfig::default()
+    };
+    notify.targets.insert(
+        "hook".into(),
+        opsline_notify::TargetConfig {
+            kind: opsline_notify::TargetKind::Webhook,
+            base_url: None,
+            channel: None,
+            url: Some("http://127.0.0.1:9/hook".into()),
+            secret: None,
+            secret_file: None,
+            incident_url: None,
+            queue_capacity: None,
+        },
+    );
+
     let logintel = spawn::<Logintel>(logintel, ()).await;
+    let notify = spawn::<opsline_notify::Notify>(notify, ()).await;
     let helpdesk = spawn::<Helpdesk>(helpdesk, ()).await;
     let triage = spawn::<Triage>(triage, Some(model)).await;
     let selfservice = spawn::<SelfService>(selfservice, None).await;
@@ -88,5 +110,6 @@ async fn every_service_becomes_ready_and_stops_the_same_way() {
     ready_then_stopped(selfservice).await;
     ready_then_stopped(postmortem).await;
     ready_then_stopped(helpdesk).await;
+    ready_then_stopped(notify).await;
     ready_then_stopped(gateway).await;
 }

@@ -1,4 +1,6 @@
-//! The chat webhook: `POST /v1/chat/slack` (Slack Events API and slash commands) and
+//! The chat webhook: `POST /v1/chat/slack` (Slack Events API and slash commands),
+//! `POST /v1/chat/slack/interactions` (Slack buttons: incident acknowledgements, see
+//! [`interactions`]) and
 //! `POST /v1/chat/webhook` (a generic JSON format), both signed with `v0=` HMAC-SHA256
 //! over `v0:{timestamp}:{raw body}`, each with its own secret.
 //!
@@ -19,6 +21,7 @@
 //! `acks=all`; otherwise `503` and the platform retries. Audit events of refusals
 //! are produced without waiting (a failure to audit is logged, never blocks).
 
+mod interactions;
 mod platform;
 mod signature;
 
@@ -97,6 +100,7 @@ pub(crate) struct ChatState {
     producer: Producer,
     messages_topic: String,
     audit_topic: String,
+    actions_topic: String,
     slack: Option<Arc<SignatureVerifier>>,
     webhook: Option<Arc<SignatureVerifier>>,
     max_body_bytes: usize,
@@ -120,6 +124,7 @@ pub(crate) fn router(config: &ChatConfig, producer: Producer, names: &TopicNames
         producer,
         messages_topic: names.name(&topics::CHAT_MESSAGES),
         audit_topic: names.name(&topics::SELFSERVICE_AUDIT),
+        actions_topic: names.name(&topics::INCIDENT_ACTIONS),
         slack: verifier(&config.slack_signing_secret),
         webhook: verifier(&config.webhook_secret),
         max_body_bytes: config.max_body_bytes,
@@ -135,6 +140,10 @@ pub(crate) fn router(config: &ChatConfig, producer: Producer, names: &TopicNames
     Router::new()
         .route(SLACK_ENDPOINT, post(post_slack))
         .route(WEBHOOK_ENDPOINT, post(post_webhook))
+        .route(
+            interactions::SLACK_INTERACTIONS_ENDPOINT,
+            post(interactions::post_slack_interaction),
+        )
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@ use opsline_gateway::GatewayConfig;
 use opsline_helpdesk::HelpdeskConfig;
 use opsline_kafka::{KafkaConfig, KafkaServiceConfig};
 use opsline_logintel::LogintelConfig;
+use opsline_notify::NotifyConfig;
 use opsline_postmortem::PostmortemConfig;
 use opsline_runtime::ServiceConfig;
 use opsline_runtime::telemetry::TelemetryConfig;
@@ -39,6 +40,9 @@ pub struct UpConfig {
     /// services started here; when it listens on loopback only, a local SRE token is added
     /// to it and to the postmortem pages and written to `<data-dir>/run.json`).
     pub console: ConsoleConfig,
+    /// Incident notifications (Slack, Teams, PagerDuty, Opsgenie, webhooks): the service runs
+    /// only when `[notify.targets]` names at least one target.
+    pub notify: NotifyConfig,
     /// The helpdesk connector (Request Tracker); runs only when a `[helpdesk]` section is
     /// given. With `rt.intake.enabled` and no ingest key, a key named `rt.ticket_prefix` is made
     /// for this run and RT tickets are posted to the gateway started here.

@@ -138,6 +138,10 @@ fn print_endpoints(endpoints: &services::Endpoints) {
         "console     {}  (incidents /, helpdesk queue /queue, GET /v1/incidents, /v1/alerts, /v1/tickets)",
         endpoints.console
     );
+    match &endpoints.notify {
+        Some(notify) => println!("notify      {notify}  (incident notifications: [notify.targets], [[notify.rules]])"),
+        None => println!("notify      off (no [notify.targets] configured)"),
+    }
     if let Some(helpdesk) = &endpoints.helpdesk {
         println!("helpdesk    {helpdesk}  (health and metrics; writes routed tickets back to RT)");
     }
@@ -169,6 +173,7 @@ fn write_run_file(config: &UpConfig, args: &UpArgs, endpoints: &services::Endpoi
         ("console", &endpoints.console),
     ]
     .into_iter()
+    .chain(endpoints.notify.as_ref().map(|url| ("notify", url)))
     .chain(endpoints.helpdesk.as_ref().map(|url| ("helpdesk", url)))
     .map(|(name, url)| (name.to_owned(), url.clone()))
     .collect();

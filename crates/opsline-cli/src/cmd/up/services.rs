@@ -10,6 +10,7 @@ use opsline_console::Console;
 use opsline_gateway::Gateway;
 use opsline_helpdesk::{Helpdesk, HelpdeskConfig};
 use opsline_logintel::Logintel;
+use opsline_notify::Notify;
 use opsline_postmortem::PostmortemService;
 use opsline_runtime::metrics::Metrics;
 use opsline_runtime::{Application, RunError, Service, Shutdown};
@@ -40,6 +41,8 @@ pub struct Endpoints {
     pub selfservice: String,
     /// Console base URL (pages and JSON API).
     pub console: String,
+    /// Notify service base URL (health and metrics), when targets are configured.
+    pub notify: Option<String>,
     /// Helpdesk connector base URL (health and metrics), when `[helpdesk]` is configured.
     pub helpdesk: Option<String>,
     /// The local SRE token added for this run (console on loopback only).
@@ -170,6 +173,12 @@ pub async fn start(
     console_config.logintel_url = logintel.clone();
     console_config.postmortem_url = postmortem.clone();
     let (console, _) = spawn::<Console>(console_config, (), shutdown, &mut tasks).await?;
+    let notify = if config.notify.has_targets() {
+        let notify_config = config.shared(config.notify.clone(), Notify::NAME, demo);
+        Some(spawn::<Notify>(notify_config, (), shutdown, &mut tasks).await?.0)
+    } else {
+        None
+    };
     let helpdesk = match helpdesk_config.take() {
         Some(mut helpdesk_config) => {
             helpdesk_config.rt.intake.gateway_url = gateway.clone();
@@ -187,6 +196,7 @@ pub async fn start(
             triage,
             selfservice,
             console,
+            notify,
             helpdesk,
             console_token: local_token.map(|(token, _)| token),
             ingest_key,
