@@ -95,7 +95,8 @@ pub const EXTERNAL_ALERTS: TopicSpec = TopicSpec {
     event_type: "alert.external",
     key: "service",
     compacted: false,
-    partitions: RAW_LOGS.partitions,
+    // As many as RAW_LOGS (a literal for deploy/k8s/kafka/gen-topics.py; a test checks it).
+    partitions: 6,
     retention_ms: 30 * DAY_MS,
     has_dead_letter: true,
 };
@@ -325,6 +326,12 @@ impl TopicNames {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn external_alerts_are_co_partitioned_with_raw_logs() {
+        assert_eq!(EXTERNAL_ALERTS.key, RAW_LOGS.key);
+        assert_eq!(EXTERNAL_ALERTS.partitions, RAW_LOGS.partitions);
+    }
 
     #[test]
     fn to_create_among_keeps_named_topics_and_asked_dead_letters() {
