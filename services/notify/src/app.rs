@@ -67,7 +67,12 @@ resolve, by routing rules, quiet hours and maintenance windows; failures are ret
         plan.produce(&[&topics::NOTIFY_STATE]);
         let kafka = KafkaWiring::connect(&config.kafka, &plan, COMPONENT, runner).await?;
         let metrics = NotifyMetrics::register(runner.metrics());
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared::new(config.max_tracked));
+        runner.metrics().register(
+            "notify_states_forgotten",
+            "(incident, target) states forgotten past max_tracked, resolved incidents first",
+            shared.forgotten.clone(),
+        );
 
         // What each target was told, read back before the first incident is consumed.
         let follower_state = shared.clone();

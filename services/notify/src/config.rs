@@ -200,6 +200,9 @@ pub struct NotifyConfig {
     pub maintenance: Vec<MaintenanceConfig>,
     /// Retries, timeouts, queues.
     pub delivery: DeliveryConfig,
+    /// (incident, target) states kept in memory; past it, a tenth are forgotten, those of
+    /// resolved incidents first (a forgotten incident that changes again is notified as new).
+    pub max_tracked: usize,
 }
 
 opsline_kafka::service_config!(NotifyConfig);
@@ -220,6 +223,7 @@ impl Default for NotifyConfig {
             quiet_hours: Vec::new(),
             maintenance: Vec::new(),
             delivery: DeliveryConfig::default(),
+            max_tracked: crate::state::MAX_TRACKED,
         }
     }
 }

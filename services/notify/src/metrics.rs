@@ -8,6 +8,7 @@
 //! | `opsline_notify_dead_lettered_total` | counter | `target`, `kind`, `code` |
 //! | `opsline_notify_suppressed_total` | counter | `target`, `kind`, `code` (`maintenance`, `quiet_hours`) |
 //! | `opsline_notify_delivery_seconds` | histogram | `target`, `kind` (queue to sent or dead letter, retries included) |
+//! | `opsline_notify_states_forgotten_total` | counter | (none): (incident, target) states forgotten past `max_tracked`, resolved incidents first |
 
 use std::time::Duration;
 

@@ -22,6 +22,9 @@ use crate::sinks::Notification;
 use crate::state::{Input, Shared, state_of, state_record, thread_of};
 use crate::transitions::{Told, transitions};
 
+/// Past this many queued entries, delivered ones are forgotten.
+const QUEUED_PRUNE_AT: usize = 10_000;
+
 /// The Kafka processor of incident revisions.
 pub struct NotifyProcessor {
     /// Routing, quiet hours, maintenance.
@@ -39,7 +42,18 @@ pub struct NotifyProcessor {
 }
 
 impl NotifyProcessor {
+    /// Forgets what was queued and is now delivered (the shared state knows it), so `queued`
+    /// holds only notifications in flight (bounded by the targets' queues) and held ones.
+    fn prune_queued(&mut self) {
+        if self.queued.len() > QUEUED_PRUNE_AT {
+            let shared = &self.shared;
+            self.queued
+                .retain(|(incident, target), told| !shared.delivered(*incident, target, told.offset));
+        }
+    }
+
     fn handle(&mut self, record: &InRecord) -> Result<Vec<OutRecord>, NotifyError> {
+        self.prune_queued();
         let incident: Incident = record
             .envelope::<Incident>()
             .map_err(|e| NotifyError::InvalidInput(e.to_string()))?

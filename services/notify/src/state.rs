@@ -47,11 +47,27 @@ impl Input {
     }
 }
 
+/// How many (incident, target) states are kept unless configured (`max_tracked`).
+pub const MAX_TRACKED: usize = 100_000;
+
 /// State shared by the processor, the follower and the delivery tasks.
-#[derive(Debug, Default)]
+///
+/// Bounded: past `max_tracked` (incident, target) states, a tenth are forgotten, those of
+/// resolved incidents first, oldest first. A forgotten incident that changes again is
+/// notified as new (a fresh Slack thread, a new PagerDuty trigger).
+#[derive(Debug)]
 pub struct Shared {
     told: Mutex<HashMap<(Uuid, String), NotificationState>>,
     holds: Mutex<HashMap<i32, BTreeMap<i64, usize>>>,
+    max_tracked: usize,
+    /// States forgotten past the bound (registered as `opsline_notify_states_forgotten_total`).
+    pub forgotten: prometheus_client::metrics::counter::Counter,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self::new(MAX_TRACKED)
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -59,6 +75,16 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// Keeps at most `max_tracked` (incident, target) states (at least 10).
+    pub fn new(max_tracked: usize) -> Self {
+        Self {
+            told: Mutex::default(),
+            holds: Mutex::default(),
+            max_tracked: max_tracked.max(10),
+            forgotten: prometheus_client::metrics::counter::Counter::default(),
+        }
+    }
+
     /// Keeps `state` unless a later one is known for its incident and target.
     pub fn remember(&self, state: NotificationState) {
         let mut told = lock(&self.told);
@@ -66,6 +92,37 @@ impl Shared {
         if told.get(&key).is_none_or(|known| known.updated_at <= state.updated_at) {
             told.insert(key, state);
         }
+        if told.len() > self.max_tracked {
+            let keep = self.max_tracked - self.max_tracked / 10;
+            let mut order: Vec<(bool, jiff::Timestamp, (Uuid, String))> = told
+                .iter()
+                .map(|(key, state)| (!state.resolved, state.updated_at, key.clone()))
+                .collect();
+            order.sort();
+            let excess = told.len() - keep;
+            for (_, _, key) in order.into_iter().take(excess) {
+                told.remove(&key);
+            }
+            self.forgotten.inc_by(excess as u64);
+            tracing::info!(
+                forgotten = excess,
+                kept = keep,
+                "notification states forgotten past max_tracked"
+            );
+        }
+    }
+
+    /// (incident, target) states held now, and forgotten so far.
+    pub fn tracked(&self) -> (usize, u64) {
+        (lock(&self.told).len(), self.forgotten.get())
+    }
+
+    /// Whether what was queued for `target` about `incident` at input `offset` is settled: its
+    /// state was written for that revision or a later one (sent, dead-lettered or suppressed).
+    pub fn delivered(&self, incident: Uuid, target: &str, offset: Option<i64>) -> bool {
+        let told = lock(&self.told);
+        let known = told.get(&(incident, target.to_owned())).and_then(|s| s.input_offset);
+        matches!((known, offset), (Some(known), Some(offset)) if known >= offset)
     }
 
     /// What `target` was told about `incident`.
@@ -178,7 +235,38 @@ pub fn dead_letter(input: &Input, target: &str, code: &str, reason: String, retr
 
 #[cfg(test)]
 mod tests {
+    use opsline_events::Event;
+
     use super::*;
+
+    fn state(n: u128, resolved: bool, at: i64) -> NotificationState {
+        NotificationState {
+            incident_id: Uuid::from_u128(n),
+            target: "slack".into(),
+            resolved,
+            updated_at: jiff::Timestamp::from_second(at).unwrap(),
+            ..NotificationState::sample()
+        }
+    }
+
+    #[test]
+    fn past_the_bound_resolved_incidents_are_forgotten_first_then_the_oldest() {
+        let shared = Shared::new(10);
+        for n in 0..10 {
+            shared.remember(state(n, n % 2 == 0, 1_000 + n as i64));
+        }
+        assert_eq!(shared.tracked(), (10, 0));
+        shared.remember(state(10, false, 2_000));
+        // 11 > 10: down to 9, the two oldest resolved ones (0 and 2) forgotten.
+        assert_eq!(shared.tracked(), (9, 2));
+        assert!(shared.told(Uuid::from_u128(0), "slack").is_none());
+        assert!(shared.told(Uuid::from_u128(2), "slack").is_none());
+        assert!(shared.told(Uuid::from_u128(1), "slack").is_some(), "open ones kept");
+        for n in 11..100 {
+            shared.remember(state(n, false, 3_000 + n as i64));
+        }
+        assert!(shared.tracked().0 <= 10, "bounded: {:?}", shared.tracked());
+    }
 
     #[test]
     fn the_oldest_hold_bounds_the_commit_of_its_partition() {
