@@ -2,6 +2,7 @@
 
 mod cli;
 mod cli_ops;
+mod cli_train;
 mod cmd;
 
 use clap::Parser;
