@@ -274,8 +274,33 @@ impl ConsumerLoop {
             Ok(None) => {}
             Err(_) => tracing::warn!(remaining, "drain timed out; unfinished inputs will be replayed"),
         }
-        commit(&consumer, CommitMode::Sync);
-        consumer.unsubscribe();
+        // The last commit waits for the broker's answer, and librdkafka waits for it without
+        // limit (so does closing the consumer): with the broker gone, the service never stopped.
+        // Both run on a thread of their own, waited for at most the drain timeout; a thread left
+        // waiting ends with the process (not a runtime's blocking pool, whose shutdown would
+        // wait for it).
+        let (closed, close_done) = tokio::sync::oneshot::channel::<()>();
+        let closer = std::thread::Builder::new()
+            .name("kafka-close".to_owned())
+            .spawn(move || {
+                commit(&consumer, CommitMode::Sync);
+                consumer.unsubscribe();
+                drop(consumer);
+                let _ = closed.send(());
+            });
+        let finished = match closer {
+            Ok(_) => tokio::time::timeout(drain, close_done).await.is_ok(),
+            Err(error) => {
+                tracing::warn!(%error, "cannot start the thread that commits and closes the consumer");
+                false
+            }
+        };
+        if !finished {
+            tracing::warn!(
+                seconds = drain.as_secs(),
+                "the last offset commit got no answer from the broker; the inputs since the last commit will be replayed"
+            );
+        }
         tracing::info!(
             consumed = stats.consumed,
             dead_lettered = stats.dead_lettered,

@@ -135,12 +135,16 @@ impl ConsumerContext for LoopContext {
             }
             let commit = self.lock().revoke(list);
             if let Some(commit) = commit {
-                let result = consumer.commit(&commit, CommitMode::Sync);
+                // Asynchronous: partitions are also revoked when the broker is gone, and
+                // librdkafka waits for a synchronous commit's answer without limit, which
+                // stopped the loop for good. If this commit lands after the next owner read the
+                // group's offsets, it replays those records (dropped downstream by id).
+                let result = consumer.commit(&commit, CommitMode::Async);
                 self.count_commit(result.is_ok());
                 match result {
                     Ok(()) => tracing::info!(
                         partitions = commit.count(),
-                        "committed processed offsets before revocation"
+                        "committing processed offsets before revocation"
                     ),
                     Err(error) => tracing::warn!(%error, "commit before revocation failed; records will be replayed"),
                 }

@@ -251,3 +251,54 @@ async fn state_restore_reads_to_the_end_offsets_captured_at_start() {
         .unwrap_err();
     assert!(error.to_string().contains("not read to its end"), "{error}");
 }
+
+/// A loop asked to stop after its broker died stops: its last commit is bounded by the drain
+/// timeout. (librdkafka waits for a synchronous commit's answer without limit: with the broker
+/// gone, a stopping service never stopped; in CI that hung the whole end-to-end binary.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_stops_when_its_broker_is_gone() {
+    let mut broker = opsline_e2e::spawn_broker().await;
+    let mut config = broker.config();
+    config.drain_timeout_ms = 3_000;
+    // Nothing is committed before the stop: the last commit has offsets to send.
+    config.commit_interval_ms = 3_600_000;
+    let names = TopicNames::with_prefix(opsline_e2e::unique_prefix("brokergone"));
+    let input = names.name(&topics::RAW_LOGS);
+    let output = format!("{input}.copy");
+    let mut specs = names.all_to_create();
+    specs.push((output.clone(), topics::RAW_LOGS));
+    opsline_kafka::admin::create_topics(&config, &specs).await.unwrap();
+    let metrics = KafkaMetrics::register(&Metrics::new());
+    let producer = Producer::new(&config, &metrics).unwrap();
+    for i in 0..20 {
+        let env = Envelope::new(
+            "test",
+            RawLog {
+                line: format!("line {i}"),
+                ..RawLog::sample()
+            },
+        );
+        producer
+            .send(&OutRecord::event(input.clone(), "svc", &env).unwrap())
+            .await
+            .unwrap();
+    }
+    let shutdown = Shutdown::new();
+    let run = ConsumerLoop::new(
+        &config,
+        &format!("{input}.group"),
+        vec![input.clone()],
+        producer.clone(),
+        &metrics,
+        "broker-gone-test",
+    )
+    .run(Relay { output: output.clone() }, shutdown.clone());
+    let handle = tokio::spawn(run);
+    let copies = opsline_e2e::read_n(&config, &output, 20, Duration::from_secs(60)).await;
+    assert_eq!(copies.len(), 20);
+
+    broker.broker.stop().await;
+    shutdown.cancel();
+    let stopped = tokio::time::timeout(Duration::from_secs(120), handle).await;
+    assert!(stopped.is_ok(), "the loop did not stop without its broker");
+}
