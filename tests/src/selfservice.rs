@@ -195,3 +195,13 @@ pub fn slash_command(user_id: &str, text: &str, response_url: &str) -> Vec<u8> {
     ];
     serde_urlencoded::to_string(pairs).unwrap().into_bytes()
 }
+
+/// A Slack Events API direct message from U0ALICE with Slack's `event_id` (its retries repeat it).
+pub fn slack_dm(event_id: &str, text: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "type": "event_callback",
+        "event_id": event_id,
+        "event": { "type": "message", "channel_type": "im", "user": "U0ALICE", "channel": "D0TEST", "text": text }
+    }))
+    .unwrap_or_default()
+}

@@ -12,23 +12,13 @@ use std::time::Duration;
 
 use opsline_e2e::gateway::spawn_gateway;
 use opsline_e2e::ldap::spawn_ldap;
-use opsline_e2e::selfservice::{Platform, now, signed_post, spawn_recorder, spawn_selfservice};
+use opsline_e2e::selfservice::{Platform, now, signed_post, slack_dm, spawn_recorder, spawn_selfservice};
 use opsline_e2e::{scrape_metrics, spawn_broker};
 use opsline_events::topics;
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const SLACK_SECRET: &str = "replay-slack-secret";
-
-/// A Slack Events API direct message from U0ALICE.
-fn event(event_id: &str, text: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "type": "event_callback",
-        "event_id": event_id,
-        "event": { "type": "message", "channel_type": "im", "user": "U0ALICE", "channel": "D0TEST", "text": text }
-    }))
-    .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_slack_retry_through_another_gateway_after_a_restart_is_not_acted_on_again() {
@@ -45,7 +35,7 @@ async fn a_slack_retry_through_another_gateway_after_a_restart_is_not_acted_on_a
     let (service, notifier) = spawn_selfservice(broker.config(), &names, &ldap, &replies, |_| {}).await;
 
     // Alice asks for a reset: one code is sent and she is told so.
-    let reset = event("Ev0REPLAY1", "I forgot my password, please reset it");
+    let reset = slack_dm("Ev0REPLAY1", "I forgot my password, please reset it");
     let at = now();
     let slack = |gateway: &str| format!("{gateway}/v1/chat/slack");
     let (status, answer) = signed_post(
@@ -84,7 +74,7 @@ async fn a_slack_retry_through_another_gateway_after_a_restart_is_not_acted_on_a
         .await
         .unwrap();
     assert_eq!(retry.status().as_u16(), 200);
-    let status_question = event("Ev0REPLAY2", "what is the status of my ticket");
+    let status_question = slack_dm("Ev0REPLAY2", "what is the status of my ticket");
     let (status, _) = signed_post(
         &slack(&second_gateway.url),
         Platform::Slack,

@@ -9,22 +9,13 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use opsline_e2e::gateway::spawn_gateway;
-use opsline_e2e::selfservice::{now, sign};
+use opsline_e2e::selfservice::{now, sign, slack_dm};
 use opsline_e2e::spawn_broker;
 use opsline_events::topics;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
 const SLACK_SECRET: &str = "retries-slack-secret";
-
-fn event(event_id: &str, text: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "type": "event_callback",
-        "event_id": event_id,
-        "event": { "type": "message", "channel_type": "im", "user": "U0ALICE", "channel": "D0TEST", "text": text }
-    }))
-    .unwrap()
-}
 
 async fn deliver(url: &str, body: &[u8], at: i64, retry: Option<u32>) -> (u16, Value) {
     let mut request = reqwest::Client::new()
@@ -53,7 +44,7 @@ async fn slack_retries_of_a_published_event_are_acknowledged_and_not_published_a
     let url = format!("{}/v1/chat/slack", gateway.url);
     let t = now();
 
-    let first = event("Ev0RETRY1", "what is the status of my ticket");
+    let first = slack_dm("Ev0RETRY1", "what is the status of my ticket");
     let (status, answer) = deliver(&url, &first, t, None).await;
     assert_eq!((status, &answer["ok"]), (200, &json!(true)), "{answer}");
     for retry in 1..=3 {
@@ -61,7 +52,7 @@ async fn slack_retries_of_a_published_event_are_acknowledged_and_not_published_a
         assert_eq!(status, 200, "retry {retry}: {answer}");
         assert_eq!(answer["duplicate"], json!(true), "retry {retry}: {answer}");
     }
-    let second = event("Ev0RETRY2", "is the vpn down");
+    let second = slack_dm("Ev0RETRY2", "is the vpn down");
     let (status, _) = deliver(&url, &second, t + 5, None).await;
     assert_eq!(status, 200);
 
