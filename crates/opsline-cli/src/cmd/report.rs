@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use opsline_events::ops::{LlmUsage, SelfServiceAction};
 use opsline_events::tickets::{RoutedTicket, TriagedTicket};
-use opsline_events::{Event, TopicNames, topics};
+use opsline_events::{Event, topics};
 use opsline_kafka::KafkaConfig;
 
 use crate::cli::ReportArgs;
@@ -77,14 +77,13 @@ pub(crate) async fn read<T: Event>(kafka: &KafkaConfig, topic: &str) -> anyhow::
 /// Reads the topics and prints the report (the broker of a running `opsline up` unless
 /// `--bootstrap` or `--config` says otherwise).
 pub async fn run(args: ReportArgs, config_file: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let (found, prefix) = super::run_file::kafka_target(
+    let (kafka, names) = super::run_file::connect(
         args.bootstrap.clone(),
         args.prefix.clone(),
         config_file,
         &args.run.data_dir,
-    )?;
-    let kafka = super::run_file::reachable_kafka(&found).await?;
-    let names = TopicNames::with_prefix(prefix);
+    )
+    .await?;
     let usage: Vec<LlmUsage> = read(&kafka, &names.name(&topics::LLM_USAGE)).await?;
     let triaged: Vec<TriagedTicket> = read(&kafka, &names.name(&topics::TICKETS_TRIAGED)).await?;
     let routed: Vec<RoutedTicket> = read(&kafka, &names.name(&topics::TICKETS_ROUTED)).await?;

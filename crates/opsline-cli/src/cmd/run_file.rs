@@ -154,6 +154,19 @@ pub fn kafka_target(
     Ok((found, prefix))
 }
 
+/// The broker (checked to answer, see [`reachable_kafka`]) and the topic names to use: those
+/// of the flags, else of the `--config` file, else of a running `opsline up`.
+pub async fn connect(
+    bootstrap: Option<String>,
+    prefix: Option<String>,
+    config_file: Option<&Path>,
+    data_dir: &Path,
+) -> anyhow::Result<(opsline_kafka::KafkaConfig, opsline_events::TopicNames)> {
+    let (found, prefix) = kafka_target(bootstrap, prefix, config_file, data_dir)?;
+    let kafka = reachable_kafka(&found).await?;
+    Ok((kafka, opsline_events::TopicNames::with_prefix(prefix)))
+}
+
 /// Kafka settings for `found`, after checking (for at most 5 s) that a broker answers there.
 pub async fn reachable_kafka(found: &Found) -> anyhow::Result<opsline_kafka::KafkaConfig> {
     let kafka = opsline_kafka::KafkaConfig::with_bootstrap(found.value.clone());

@@ -2,16 +2,12 @@
 
 use std::path::Path;
 
-use opsline_events::TopicNames;
-
 use crate::cli::TopicsArgs;
 
 /// Creates and lists the topics on the broker of a running `opsline up` (unless
 /// `--bootstrap` or `--config` says otherwise).
 pub async fn run(args: TopicsArgs, config_file: Option<&Path>) -> anyhow::Result<()> {
-    let (found, prefix) = super::run_file::kafka_target(args.bootstrap, args.prefix, config_file, &args.run.data_dir)?;
-    let kafka = super::run_file::reachable_kafka(&found).await?;
-    let names = TopicNames::with_prefix(prefix);
+    let (kafka, names) = super::run_file::connect(args.bootstrap, args.prefix, config_file, &args.run.data_dir).await?;
     let specs = names.all_to_create();
     let created = opsline_kafka::admin::create_topics(&kafka, &specs).await?;
     println!("{:<44} {:>10} {:>9}  key", "topic", "partitions", "compacted");

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use opsline_classify::{TrainConfig, read_labeled_csv, train_on};
 use opsline_events::tickets::{RawTicket, TicketFeedback};
-use opsline_events::{TopicNames, topics};
+use opsline_events::topics;
 
 use crate::cli::{SplitArgs, TrainTicketsArgs};
 
@@ -21,14 +21,13 @@ pub async fn tickets(args: TrainTicketsArgs, config_file: Option<&Path>) -> anyh
     let started = std::time::Instant::now();
     let mut data = read_labeled_csv(&args.file, &config.text_cols, &config.label_col)?;
     if args.feedback {
-        let (found, prefix) = super::run_file::kafka_target(
+        let (kafka, names) = super::run_file::connect(
             args.bootstrap.clone(),
             args.prefix.clone(),
             config_file,
             &args.run.data_dir,
-        )?;
-        let kafka = super::run_file::reachable_kafka(&found).await?;
-        let names = TopicNames::with_prefix(prefix);
+        )
+        .await?;
         let feedback: Vec<TicketFeedback> = super::report::read(&kafka, &names.name(&topics::TICKETS_FEEDBACK)).await?;
         let raw: Vec<RawTicket> = super::report::read(&kafka, &names.name(&topics::RAW_TICKETS)).await?;
         let found = corrections(&feedback, &raw);
