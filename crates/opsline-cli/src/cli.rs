@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use crate::cli_ops::{AlertsArgs, IncidentsArgs, RunLocation, TicketsArgs, TokenCommand};
+pub use crate::cli_ops::{AlertsArgs, BrokerTarget, IncidentsArgs, RunLocation, TicketsArgs, TokenCommand};
 pub use crate::cli_train::{SplitArgs, TrainCommand, TrainTicketsArgs};
 
 /// Opsline: self-hosted, Kafka-native ITOps automation.
@@ -156,15 +156,9 @@ pub struct UpArgs {
 /// `opsline topics`.
 #[derive(Debug, Args)]
 pub struct TopicsArgs {
-    /// Kafka bootstrap servers (default: a running `opsline up`, else 127.0.0.1:9092).
-    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS")]
-    pub bootstrap: Option<String>,
-    /// Topic name prefix (default: that of the --config file or of a running `opsline up`).
-    #[arg(long, env = "OPSLINE_TOPIC_PREFIX")]
-    pub prefix: Option<String>,
-    /// Where a running `opsline up` is.
+    /// Which broker and topics.
     #[command(flatten)]
-    pub run: RunLocation,
+    pub broker: BrokerTarget,
 }
 
 /// `opsline replay ...`.
@@ -534,15 +528,9 @@ pub struct SearchArgs {
 /// `opsline report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Kafka bootstrap servers (default: a running `opsline up`, else 127.0.0.1:9092).
-    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS")]
-    pub bootstrap: Option<String>,
-    /// Topic name prefix (default: that of the --config file or of a running `opsline up`).
-    #[arg(long, env = "OPSLINE_TOPIC_PREFIX")]
-    pub prefix: Option<String>,
-    /// Where a running `opsline up` is.
+    /// Which broker and topics.
     #[command(flatten)]
-    pub run: RunLocation,
+    pub broker: BrokerTarget,
     /// Estimated helpdesk cost of one ticket handled by a person (for the savings).
     #[arg(long, default_value_t = 15.0)]
     pub cost_per_ticket: f64,

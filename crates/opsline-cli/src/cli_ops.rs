@@ -14,6 +14,21 @@ pub struct RunLocation {
     pub data_dir: PathBuf,
 }
 
+/// Which broker and topics a command reads: the flags, else the --config file, else a running
+/// `opsline up` (its run.json), else 127.0.0.1:9092 without a prefix.
+#[derive(Debug, Clone, Args)]
+pub struct BrokerTarget {
+    /// Kafka bootstrap servers (default: a running `opsline up`, else 127.0.0.1:9092).
+    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS")]
+    pub bootstrap: Option<String>,
+    /// Topic name prefix (default: that of the --config file or of a running `opsline up`).
+    #[arg(long, env = "OPSLINE_TOPIC_PREFIX")]
+    pub prefix: Option<String>,
+    /// Where a running `opsline up` is.
+    #[command(flatten)]
+    pub run: RunLocation,
+}
+
 /// How the terminal reaches the console.
 #[derive(Debug, Clone, Args)]
 pub struct ConsoleTarget {

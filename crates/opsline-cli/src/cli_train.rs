@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli_ops::RunLocation;
+use crate::cli_ops::BrokerTarget;
 
 /// `opsline train ...`.
 #[derive(Debug, Subcommand)]
@@ -51,13 +51,7 @@ pub struct TrainTicketsArgs {
     /// queue a person chose, its text from opsline.tickets.raw.v1.
     #[arg(long)]
     pub feedback: bool,
-    /// Kafka bootstrap servers for --feedback (default: a running `opsline up`, else 127.0.0.1:9092).
-    #[arg(long, env = "OPSLINE_KAFKA__BOOTSTRAP_SERVERS")]
-    pub bootstrap: Option<String>,
-    /// Topic name prefix for --feedback (default: that of the --config file or of a running `opsline up`).
-    #[arg(long, env = "OPSLINE_TOPIC_PREFIX")]
-    pub prefix: Option<String>,
-    /// Where a running `opsline up` is.
+    /// Which broker and topics --feedback reads.
     #[command(flatten)]
-    pub run: RunLocation,
+    pub broker: BrokerTarget,
 }

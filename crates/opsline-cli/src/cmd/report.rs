@@ -77,13 +77,7 @@ pub(crate) async fn read<T: Event>(kafka: &KafkaConfig, topic: &str) -> anyhow::
 /// Reads the topics and prints the report (the broker of a running `opsline up` unless
 /// `--bootstrap` or `--config` says otherwise).
 pub async fn run(args: ReportArgs, config_file: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let (kafka, names) = super::run_file::connect(
-        args.bootstrap.clone(),
-        args.prefix.clone(),
-        config_file,
-        &args.run.data_dir,
-    )
-    .await?;
+    let (kafka, names) = super::run_file::connect(&args.broker, config_file).await?;
     let usage: Vec<LlmUsage> = read(&kafka, &names.name(&topics::LLM_USAGE)).await?;
     let triaged: Vec<TriagedTicket> = read(&kafka, &names.name(&topics::TICKETS_TRIAGED)).await?;
     let routed: Vec<RoutedTicket> = read(&kafka, &names.name(&topics::TICKETS_ROUTED)).await?;

@@ -157,12 +157,15 @@ pub fn kafka_target(
 /// The broker (checked to answer, see [`reachable_kafka`]) and the topic names to use: those
 /// of the flags, else of the `--config` file, else of a running `opsline up`.
 pub async fn connect(
-    bootstrap: Option<String>,
-    prefix: Option<String>,
+    target: &crate::cli::BrokerTarget,
     config_file: Option<&Path>,
-    data_dir: &Path,
 ) -> anyhow::Result<(opsline_kafka::KafkaConfig, opsline_events::TopicNames)> {
-    let (found, prefix) = kafka_target(bootstrap, prefix, config_file, data_dir)?;
+    let (found, prefix) = kafka_target(
+        target.bootstrap.clone(),
+        target.prefix.clone(),
+        config_file,
+        &target.run.data_dir,
+    )?;
     let kafka = reachable_kafka(&found).await?;
     Ok((kafka, opsline_events::TopicNames::with_prefix(prefix)))
 }

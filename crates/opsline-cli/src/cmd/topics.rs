@@ -7,7 +7,7 @@ use crate::cli::TopicsArgs;
 /// Creates and lists the topics on the broker of a running `opsline up` (unless
 /// `--bootstrap` or `--config` says otherwise).
 pub async fn run(args: TopicsArgs, config_file: Option<&Path>) -> anyhow::Result<()> {
-    let (kafka, names) = super::run_file::connect(args.bootstrap, args.prefix, config_file, &args.run.data_dir).await?;
+    let (kafka, names) = super::run_file::connect(&args.broker, config_file).await?;
     let specs = names.all_to_create();
     let created = opsline_kafka::admin::create_topics(&kafka, &specs).await?;
     println!("{:<44} {:>10} {:>9}  key", "topic", "partitions", "compacted");

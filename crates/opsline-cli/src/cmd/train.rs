@@ -21,13 +21,7 @@ pub async fn tickets(args: TrainTicketsArgs, config_file: Option<&Path>) -> anyh
     let started = std::time::Instant::now();
     let mut data = read_labeled_csv(&args.file, &config.text_cols, &config.label_col)?;
     if args.feedback {
-        let (kafka, names) = super::run_file::connect(
-            args.bootstrap.clone(),
-            args.prefix.clone(),
-            config_file,
-            &args.run.data_dir,
-        )
-        .await?;
+        let (kafka, names) = super::run_file::connect(&args.broker, config_file).await?;
         let feedback: Vec<TicketFeedback> = super::report::read(&kafka, &names.name(&topics::TICKETS_FEEDBACK)).await?;
         let raw: Vec<RawTicket> = super::report::read(&kafka, &names.name(&topics::RAW_TICKETS)).await?;
         let found = corrections(&feedback, &raw);
