@@ -269,9 +269,35 @@ async fn prompt_injection_changes_no_routing() {
         .send_ticket("T-attacker", "Printer toner", injection, None)
         .await;
 
-    let routed: Vec<RoutedTicket> = running.read(&kafka, &topics::TICKETS_ROUTED, 2).await;
-    let victim_first = routed.iter().find(|r| r.ticket_id == "T-victim").unwrap().clone();
-    let attacker_first = routed.iter().find(|r| r.ticket_id == "T-attacker").unwrap().clone();
+    // Revision 1 of both tickets; the hostile model answers at once, so the victim's
+    // revision 2 can come before the attacker's revision 1.
+    let first_of = |routed: &[RoutedTicket], id: &str| {
+        routed
+            .iter()
+            .find(|r| r.ticket_id == id && r.revision == 1)
+            .cloned()
+    };
+    let routed_topic = running.names.name(&topics::TICKETS_ROUTED);
+    let routed: Vec<RoutedTicket> = opsline_kafka::reader::read_topic(
+        &kafka,
+        &routed_topic,
+        |records| {
+            let routed = records
+                .iter()
+                .filter_map(|r| r.envelope::<RoutedTicket>().ok().map(|e| e.data))
+                .collect::<Vec<_>>();
+            first_of(&routed, "T-victim").is_some() && first_of(&routed, "T-attacker").is_some()
+        },
+        Duration::from_secs(20),
+        Duration::from_secs(90),
+    )
+    .await
+    .expect("read routed tickets")
+    .iter()
+    .map(|r| r.envelope::<RoutedTicket>().expect("envelope").data)
+    .collect();
+    let victim_first = first_of(&routed, "T-victim").expect("victim routed");
+    let attacker_first = first_of(&routed, "T-attacker").expect("attacker routed");
     assert_eq!(
         attacker_first.queue, expected.label,
         "routing is the classifier's, not the text's"
@@ -285,7 +311,7 @@ async fn prompt_injection_changes_no_routing() {
     // Give the enrichment a chance (revision 2 appears only when the LLM gateway answers).
     let all: Vec<RoutedTicket> = read_n(
         &kafka,
-        &running.names.name(&topics::TICKETS_ROUTED),
+        &routed_topic,
         4,
         Duration::from_secs(20),
     )
