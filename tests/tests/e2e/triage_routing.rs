@@ -271,12 +271,8 @@ async fn prompt_injection_changes_no_routing() {
 
     // Revision 1 of both tickets; the hostile model answers at once, so the victim's
     // revision 2 can come before the attacker's revision 1.
-    let first_of = |routed: &[RoutedTicket], id: &str| {
-        routed
-            .iter()
-            .find(|r| r.ticket_id == id && r.revision == 1)
-            .cloned()
-    };
+    let first_of =
+        |routed: &[RoutedTicket], id: &str| routed.iter().find(|r| r.ticket_id == id && r.revision == 1).cloned();
     let routed_topic = running.names.name(&topics::TICKETS_ROUTED);
     let routed: Vec<RoutedTicket> = opsline_kafka::reader::read_topic(
         &kafka,
@@ -309,16 +305,11 @@ async fn prompt_injection_changes_no_routing() {
     );
 
     // Give the enrichment a chance (revision 2 appears only when the LLM gateway answers).
-    let all: Vec<RoutedTicket> = read_n(
-        &kafka,
-        &routed_topic,
-        4,
-        Duration::from_secs(20),
-    )
-    .await
-    .iter()
-    .map(|r| r.envelope::<RoutedTicket>().unwrap().data)
-    .collect();
+    let all: Vec<RoutedTicket> = read_n(&kafka, &routed_topic, 4, Duration::from_secs(20))
+        .await
+        .iter()
+        .map(|r| r.envelope::<RoutedTicket>().unwrap().data)
+        .collect();
     for revision in &all {
         let first = if revision.ticket_id == "T-victim" {
             &victim_first
