@@ -132,8 +132,11 @@ impl Prompt {
     /// The system message: the prompt's instructions, then the answer's schema. It holds no
     /// variable, so it is byte-identical across calls and leads every request: the endpoint's
     /// prompt cache (`cache_prompt`) reuses it, and the variable user message comes last.
+    /// The schema is shown without its `pattern`s: the instructions say the same in words, and
+    /// the endpoint enforces them (`response_format`), so the regular expressions would only
+    /// cost prompt tokens.
     pub fn system_message(&self) -> String {
-        let schema = serde_json::to_string(&self.schema).unwrap_or_default();
+        let schema = serde_json::to_string(&without_patterns(&self.schema)).unwrap_or_default();
         format!(
             "{}\n\nThe answer is one JSON object matching this JSON Schema:\n{schema}",
             self.system
@@ -155,6 +158,20 @@ impl Prompt {
             .take(5)
             .map(|e| format!("{} at {}", e, e.instance_path()))
             .collect()
+    }
+}
+
+/// `schema` with every string's `pattern` left out.
+fn without_patterns(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, value)| !(key.as_str() == "pattern" && value.is_string()))
+                .map(|(key, value)| (key.clone(), without_patterns(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_patterns).collect()),
+        other => other.clone(),
     }
 }
 
@@ -269,7 +286,7 @@ mod tests {
     fn built_in_prompts_parse() {
         let library = PromptLibrary::load(None).unwrap();
         let enrichment = library.get("ticket-enrichment").unwrap();
-        assert_eq!(enrichment.reference(), "ticket-enrichment@2");
+        assert_eq!(enrichment.reference(), "ticket-enrichment@3");
         assert_eq!(enrichment.task, "ticket_enrichment");
         let vars: Vec<_> = enrichment.variables().iter().cloned().collect();
         assert_eq!(
@@ -285,6 +302,23 @@ mod tests {
         );
         let narrative = library.get("postmortem-narrative").unwrap();
         assert!(narrative.variables().contains("timeline"));
+        // Every fact sentence must end with a citation; the endpoint enforces the pattern,
+        // the model reads the rule in words only.
+        let summary = &narrative.schema["properties"]["summary"];
+        assert!(
+            summary["pattern"].as_str().is_some_and(|p| p.contains("\\[E")),
+            "{summary}"
+        );
+        let cited = "Nodes failed at 10:02 [E3]. The control stream broke [E4][E5].";
+        let one = "Nodes failed at 10:02 [E3].";
+        let mut answer = serde_json::json!({"summary": cited, "impact": one, "root_causes": one,
+            "trigger": "Nodes failed [E3].", "detection": "An alert fired [E1].", "resolution": one,
+            "lessons_learned": "Alerting worked.", "action_items": ["Check nodes [E3]"]});
+        assert_eq!(narrative.violations(&answer), Vec::<String>::new());
+        answer["impact"] = "Nodes failed at 10:02, then the stream broke.".into();
+        assert_eq!(narrative.violations(&answer).len(), 1, "an uncited sentence");
+        assert!(!narrative.system_message().contains("pattern"));
+        assert!(narrative.system_message().contains("\"summary\""));
         assert!(library.get("chat-reply").unwrap().system.contains("DATA"));
         let refinement = library.get("template-refinement").unwrap();
         assert_eq!(refinement.task, "template_refinement");

@@ -90,7 +90,7 @@ as a second revision when a model is configured.";
         let runbooks_dir = config.enrichment.runbooks_dir.as_deref().filter(|_| llm.is_enabled());
         let (queue, enrichment) = EnrichmentWorker::new(
             WorkerParts {
-                runbooks: Runbooks::load(runbooks_dir),
+                runbooks: Runbooks::load(runbooks_dir, config.enrichment.runbook_tag()),
                 llm,
                 recent: recent.clone(),
                 producer,

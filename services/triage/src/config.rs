@@ -69,6 +69,9 @@ impl Default for IncidentLinkConfig {
 pub struct EnrichmentConfig {
     /// Runbooks (Markdown with front matter) used as grounding.
     pub runbooks_dir: Option<PathBuf>,
+    /// Only runbooks whose front matter `tags` hold this tag are shown to the model
+    /// (`helpdesk`: the platform's own runbooks are for SREs); empty: every runbook.
+    pub runbook_tag: String,
     /// Runbooks passed to the model per ticket.
     pub max_runbooks: usize,
     /// Similar recent tickets passed to the model per ticket.
@@ -77,12 +80,20 @@ pub struct EnrichmentConfig {
     pub recent_tickets: usize,
 }
 
+impl EnrichmentConfig {
+    /// The runbook tag, `None` when every runbook may be shown.
+    pub fn runbook_tag(&self) -> Option<&str> {
+        Some(self.runbook_tag.as_str()).filter(|tag| !tag.is_empty())
+    }
+}
+
 impl Default for EnrichmentConfig {
     fn default() -> Self {
         Self {
             runbooks_dir: Some(PathBuf::from("runbooks")),
-            max_runbooks: 3,
-            max_similar_tickets: 3,
+            runbook_tag: "helpdesk".to_owned(),
+            max_runbooks: 2,
+            max_similar_tickets: 2,
             recent_tickets: 1000,
         }
     }

@@ -11,10 +11,8 @@ use opsline_search::{DocKind, Role, SearchIndex, SimilarTo, Viewer};
 
 use crate::text::{jaccard, terms};
 
-/// Characters of a runbook's matching snippet shown to the model.
-const SNIPPET_CHARS: usize = 160;
 /// Characters of a similar ticket's subject shown to the model.
-const SUBJECT_CHARS: usize = 100;
+const SUBJECT_CHARS: usize = 80;
 
 /// One grounding item shown to the model.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +29,8 @@ pub struct ContextItem {
 pub struct Runbooks {
     index: Option<SearchIndex>,
     viewer: Viewer,
+    /// Only runbooks carrying this tag are context (`None`: every runbook).
+    tag: Option<String>,
 }
 
 impl std::fmt::Debug for Runbooks {
@@ -42,11 +42,17 @@ impl std::fmt::Debug for Runbooks {
 }
 
 impl Runbooks {
-    /// Indexes the runbooks under `dir`; without a readable directory there is no runbook context.
-    pub fn load(dir: Option<&Path>) -> Self {
+    /// Indexes the runbooks under `dir`, of which only those tagged `tag` (when given) are
+    /// context; without a readable directory there is no runbook context.
+    pub fn load(dir: Option<&Path>, tag: Option<&str>) -> Self {
         let viewer = Viewer::new(Role::Helpdesk, Vec::<String>::new());
+        let tag = tag.map(str::to_owned);
         let Some(dir) = dir.filter(|d| d.is_dir()) else {
-            return Self { index: None, viewer };
+            return Self {
+                index: None,
+                viewer,
+                tag,
+            };
         };
         let index = SearchIndex::in_memory().and_then(|index| {
             let summary = opsline_search::import_path(&index, dir, &|_| {})?;
@@ -57,10 +63,15 @@ impl Runbooks {
             Ok(index) => Self {
                 index: Some(index),
                 viewer,
+                tag,
             },
             Err(error) => {
                 tracing::warn!(%error, dir = %dir.display(), "runbooks not indexed; enrichment without runbooks");
-                Self { index: None, viewer }
+                Self {
+                    index: None,
+                    viewer,
+                    tag,
+                }
             }
         }
     }
@@ -79,18 +90,20 @@ impl Runbooks {
         };
         hits.into_iter()
             .filter(|hit| hit.kind == DocKind::Runbook)
+            .filter(|hit| self.tag.as_ref().is_none_or(|tag| hit.tags.contains(tag)))
             .filter_map(|hit| {
                 let file = hit
                     .source_path
                     .as_deref()
                     .and_then(|p| Path::new(p).file_name())
                     .map(|f| f.to_string_lossy().into_owned())?;
-                // What the model needs to decide whether to cite it, not the runbook itself.
-                let snippet: String = hit.snippet_text.chars().take(SNIPPET_CHARS).collect();
+                // What the model needs to decide whether to cite it: the title (a snippet of
+                // the body cost 40 prompt tokens a runbook and led the model to quote steps of
+                // runbooks that did not fit the ticket).
                 Some(ContextItem {
                     kind: "runbook",
                     reference: format!("runbooks/{file}"),
-                    text: format!("{}: {}", hit.title, snippet.replace('\n', " ")),
+                    text: hit.title,
                 })
             })
             .take(limit)
@@ -198,12 +211,21 @@ mod tests {
     #[test]
     fn repository_runbooks_are_found() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../runbooks");
-        let runbooks = Runbooks::load(Some(&dir));
+        let runbooks = Runbooks::load(Some(&dir), None);
         let hits = runbooks.related("VPN keeps disconnecting, the vpn client drops the tunnel", 3);
         assert!(
             hits.iter().any(|h| h.reference == "runbooks/vpn-connectivity.md"),
             "{hits:?}"
         );
         assert!(render(&hits).starts_with("- [runbooks/"));
+        // The platform's own runbooks (the gateway's) are for SREs, not helpdesk tickets.
+        let text = "gateway overload 503 ingest kafka producer queue full";
+        let all = Runbooks::load(Some(&dir), None).related(text, 3);
+        assert!(all.iter().any(|h| h.reference.contains("gateway")), "{all:?}");
+        let helpdesk = Runbooks::load(Some(&dir), Some("helpdesk")).related(text, 3);
+        assert!(
+            !helpdesk.iter().any(|h| h.reference.contains("gateway")),
+            "{helpdesk:?}"
+        );
     }
 }

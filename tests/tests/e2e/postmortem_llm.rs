@@ -263,7 +263,7 @@ async fn narrative_follows_the_draft_as_revision_two() {
             assert_eq!(rev2.postmortem_id, rev1.postmortem_id);
             assert_eq!(rev2.draft_basis, rev1.draft_basis);
             assert_eq!(rev2.model, SMALL_MODEL_NAME);
-            assert_eq!(rev2.prompt, "postmortem-narrative@2");
+            assert_eq!(rev2.prompt, "postmortem-narrative@3");
             assert!(
                 usage.iter().any(|u| u.task == NARRATIVE_TASK && u.outcome == "ok"),
                 "{usage:?}"

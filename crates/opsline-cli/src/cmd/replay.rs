@@ -204,17 +204,48 @@ pub fn read_tickets(file: &Path, text_cols: &[String], limit: Option<usize>) -> 
             .filter_map(|i| record.get(*i))
             .map(str::trim)
             .collect();
-        let subject: String = texts.first().copied().unwrap_or_default().chars().take(120).collect();
+        let (subject, description) = if texts.len() == 1 {
+            // One text column: its first words are the subject, the rest the description (a
+            // description repeating the subject only costs the model prompt tokens).
+            split_subject(texts[0])
+        } else {
+            let first = texts.first().copied().unwrap_or_default();
+            (first.chars().take(120).collect(), texts.join("\n"))
+        };
         tickets.push(json!({
             "ticket_id": format!("{stem}-{row}"),
             "requester": format!("user{}@example.com", row % 50),
             "subject": if subject.is_empty() { "(no subject)".to_owned() } else { subject },
-            "description": texts.join("\n"),
+            "description": description,
             "channel": "replay",
             "attributes": { "source_label": record.get(label_index).unwrap_or_default() },
         }));
     }
     Ok(tickets)
+}
+
+/// Words of a one-column ticket taken as its subject.
+const SUBJECT_WORDS: usize = 8;
+
+/// `text`'s first [`SUBJECT_WORDS`] words (at most 120 characters) and the rest; a text with
+/// nothing after its subject is its own description.
+fn split_subject(text: &str) -> (String, String) {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut subject = String::new();
+    let mut used = 0;
+    for word in words.iter().take(SUBJECT_WORDS) {
+        if !subject.is_empty() && subject.chars().count() + 1 + word.chars().count() > 120 {
+            break;
+        }
+        if !subject.is_empty() {
+            subject.push(' ');
+        }
+        subject.extend(word.chars().take(120));
+        used += 1;
+    }
+    let rest = words[used..].join(" ");
+    let description = if rest.is_empty() { text.to_owned() } else { rest };
+    (subject, description)
 }
 
 /// Replays tickets through `gateway`.
@@ -263,4 +294,25 @@ pub async fn tickets(args: ReplayTicketsArgs) -> anyhow::Result<()> {
     let stats = replay_ticket_file(&gateway, &args.file, &args.text_cols, args.limit, args.batch).await?;
     println!("{}", serde_json::to_string(&stats)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_subject;
+
+    #[test]
+    fn a_one_column_ticket_is_split_into_subject_and_description() {
+        let (subject, description) = split_subject("vpn drops every hour since monday at home please help thanks");
+        assert_eq!(subject, "vpn drops every hour since monday at home");
+        assert_eq!(description, "please help thanks");
+        let (subject, description) = split_subject("printer jammed");
+        assert_eq!(
+            (subject.as_str(), description.as_str()),
+            ("printer jammed", "printer jammed")
+        );
+        let long = "x".repeat(300);
+        let (subject, description) = split_subject(&format!("{long} tail"));
+        assert_eq!(subject.chars().count(), 120);
+        assert_eq!(description, "tail");
+    }
 }

@@ -2,8 +2,8 @@
 //! cite the timeline is left out, never published.
 //!
 //! In the fact sections (summary, impact, root causes, trigger, detection, resolution) a
-//! sentence is kept only if it cites at least one timeline entry and every entry it cites
-//! exists; in the advice sections (action items, lessons learned) a line or sentence is kept
+//! sentence is kept only if it cites at least one timeline entry, every entry it cites
+//! exists, and those entries support it ([`super::support`]: shared words, no invented numbers); in the advice sections (action items, lessons learned) a line or sentence is kept
 //! if every citation it makes exists. A section left empty gets the deterministic drafter's
 //! text, with a `>` note saying so; a section that lost sentences says how many. A narrative
 //! in which no fact sentence of the model survives is rejected as a whole
@@ -11,6 +11,7 @@
 //! [`check_citations`](super::check_citations).
 
 use super::citations::{citations, fact_sentences};
+use super::support::supported;
 use super::{Narrative, NarrativeSection, SectionKind};
 use crate::timeline::Timeline;
 
@@ -46,9 +47,13 @@ pub fn ground(model: &Narrative, template: &Narrative, timeline: &Timeline) -> G
                 .map(str::to_owned)
                 .partition(|line| cites_timeline(line, timeline, false))
         } else {
-            fact_sentences(text)
-                .into_iter()
-                .partition(|sentence| cites_timeline(sentence, timeline, kind.states_facts()))
+            fact_sentences(text).into_iter().partition(|sentence| {
+                if kind.states_facts() {
+                    supported(sentence, timeline)
+                } else {
+                    cites_timeline(sentence, timeline, false)
+                }
+            })
         };
         dropped += left_out.len();
         if kind.states_facts() {
@@ -111,7 +116,7 @@ mod tests {
         let model = narrative(&[
             (
                 SectionKind::Summary,
-                "Writes timed out [T1]. A bad deploy caused it. Someone cited [T99].",
+                "Exceptions in receiveBlock surged [T1]. A bad deploy caused it. Someone cited [T99]. A giraffe escaped [T2].",
             ),
             (SectionKind::Impact, "Every customer lost money."),
             (
@@ -122,11 +127,14 @@ mod tests {
         let grounded = ground(&model, &template, &timeline);
         let out = &grounded.narrative;
         assert_eq!(grounded.model_sentences, 1);
-        assert_eq!(grounded.dropped, 4);
+        assert_eq!(grounded.dropped, 5);
         let summary = out.section(SectionKind::Summary).unwrap();
-        assert!(summary.starts_with("Writes timed out [T1]."), "{summary}");
         assert!(
-            !summary.contains("bad deploy") && !summary.contains("[T99]"),
+            summary.starts_with("Exceptions in receiveBlock surged [T1]."),
+            "{summary}"
+        );
+        assert!(
+            !summary.contains("bad deploy") && !summary.contains("[T99]") && !summary.contains("giraffe"),
             "{summary}"
         );
         let impact = out.section(SectionKind::Impact).unwrap();

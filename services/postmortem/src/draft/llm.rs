@@ -264,14 +264,14 @@ mod tests {
     }
 
     const GOOD: &str = r#"{
-        "summary": "Ledger writes timed out for shard 7 [E1]. Settlement batches were retried [E2, E3].",
-        "impact": "Payments were delayed while writes timed out [E1].",
-        "root_causes": "A hypothesis: the ledger shard was overloaded [E1][E2].",
+        "summary": "Exceptions in receiveBlock surged on hdfs [E1]. PacketResponder lines for the block were terminating [E2, E3].",
+        "impact": "Writes to hdfs failed with exceptions in receiveBlock [E2].",
+        "root_causes": "A hypothesis: receiveBlock exceptions stopped the block writes [E2][E3].",
         "trigger": "The error surge started the incident [E1].",
-        "detection": "The log service raised an error-surge alert [E1].",
-        "resolution": "The incident was resolved after the retries succeeded [E3].",
+        "detection": "An error_surge alert fired on hdfs [E2].",
+        "resolution": "The incident was resolved after a quiet period [E4].",
         "lessons_learned": "Alerting on the error surge worked well [E1].",
-        "action_items": ["Add capacity to ledger shards [E1]", "Alert on settlement retries"]
+        "action_items": ["Add capacity to the hdfs datanodes [E1]", "Alert on receiveBlock exceptions"]
     }"#;
 
     fn with(field: &str, value: &str) -> &'static str {
@@ -299,13 +299,13 @@ mod tests {
         assert_eq!(pm.model, "qwen2.5-coder-1.5b-instruct");
         assert_eq!(pm.prompt, "postmortem-narrative@1");
         assert!(
-            pm.markdown.contains("Ledger writes timed out for shard 7 [T1]."),
+            pm.markdown.contains("Exceptions in receiveBlock surged on hdfs [T1]."),
             "{}",
             pm.markdown
         );
-        assert!(pm.markdown.contains("retried [T2][T3]."), "{}", pm.markdown);
+        assert!(pm.markdown.contains("terminating [T2][T3]."), "{}", pm.markdown);
         assert!(
-            pm.markdown.contains("- Add capacity to ledger shards [T1]"),
+            pm.markdown.contains("- Add capacity to the hdfs datanodes [T1]"),
             "{}",
             pm.markdown
         );
@@ -322,7 +322,7 @@ mod tests {
         assert_eq!(pm.model, "qwen2.5-coder-1.5b-instruct");
         assert!(!pm.markdown.contains("lost money"), "{}", pm.markdown);
         assert!(pm.markdown.contains("Template text"), "{}", pm.markdown);
-        assert!(pm.markdown.contains("Ledger writes timed out for shard 7 [T1]."));
+        assert!(pm.markdown.contains("Exceptions in receiveBlock surged on hdfs [T1]."));
     }
 
     #[tokio::test]

@@ -65,7 +65,7 @@ pub fn enricher(llm: opsline_llm::LlmGateway, runbooks: &Path) -> Enricher {
     let config = EnrichmentConfig::default();
     Enricher {
         llm,
-        runbooks: Runbooks::load(Some(runbooks)),
+        runbooks: Runbooks::load(Some(runbooks), config.runbook_tag()),
         recent: Arc::new(Mutex::new(RecentTickets::new(config.recent_tickets))),
         config,
     }
