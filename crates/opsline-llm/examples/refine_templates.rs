@@ -26,7 +26,7 @@ struct EndpointModel {
     endpoint: Endpoint,
     runtime: tokio::runtime::Runtime,
     model: String,
-    schema: serde_json::Value,
+    schema: String,
     /// Answers by prompt, kept across runs with `--replay FILE` (re-running the evaluation after
     /// a change to the acceptance check then needs no model; the refiner still counts a call).
     replay: std::collections::HashMap<String, String>,
@@ -107,7 +107,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "properties": { "template": { "type": "string" } },
             "required": ["template"],
             "additionalProperties": false
-        }),
+        })
+        .to_string(),
     };
     let started = Instant::now();
     let report = evaluate_dirs_refined(

@@ -5,9 +5,9 @@
 //! first; an endpoint that rejects it (HTTP 4xx) is asked again with
 //! `json_object`, then with no response format at all. The level that worked
 //! is remembered, so the rejection costs one extra request per process.
-//! With `cache_prompt` the body also carries llama.cpp's `cache_prompt: true` (through
-//! async-openai's `byot` call, the typed request flattened beside it), so `llama-server` reuses
-//! the KV cache of the prompt prefix shared with the previous request.
+//! The body goes through async-openai's `byot` call: the typed request flattened beside the
+//! schema as written (key order kept) and, with `cache_prompt`, llama.cpp's `cache_prompt: true`,
+//! so `llama-server` reuses the KV cache of the prompt prefix shared with the previous request.
 //! Errors are classified for the retry policy: connection failures, timeouts,
 //! 408, 429 and 5xx are transient; other 4xx are rejections.
 
@@ -20,14 +20,14 @@ use async_openai::error::OpenAIError;
 use async_openai::types::chat::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
     ChatCompletionRequestUserMessage, CreateChatCompletionRequest, CreateChatCompletionResponse, FinishReason,
-    ResponseFormat, ResponseFormatJsonSchema,
+    ResponseFormat,
 };
 
 use secrecy::ExposeSecret;
 
 use crate::transport::Transport;
 pub use crate::transport::install_crypto_provider;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// A message of the conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +51,8 @@ pub struct CallSpec<'a> {
     pub max_tokens: u32,
     /// Schema name (`a-zA-Z0-9_-`, at most 64 characters).
     pub schema_name: &'a str,
-    /// The answer's JSON Schema.
-    pub schema: &'a Value,
+    /// The answer's JSON Schema as written (key order kept, see [`crate::schema_text`]).
+    pub schema: &'a str,
     /// Ask llama.cpp to reuse the cached prompt prefix (`cache_prompt: true` in the body).
     pub cache_prompt: bool,
 }
@@ -72,12 +72,31 @@ pub struct Completion {
     pub cached_tokens: u32,
 }
 
-/// The request with llama.cpp's `cache_prompt` beside the OpenAI fields.
+/// The request body: the typed OpenAI request, the `json_schema` response format with the
+/// schema as written (async-openai's takes a `Value`, which would sort the keys and so change
+/// the order the answer is generated in), and llama.cpp's `cache_prompt` when asked for.
 #[derive(serde::Serialize)]
-struct WithCachePrompt<'a> {
+struct RequestBody<'a> {
     #[serde(flatten)]
     request: &'a CreateChatCompletionRequest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<SchemaFormat<'a>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     cache_prompt: bool,
+}
+
+/// `{"type": "json_schema", "json_schema": {...}}`.
+#[derive(serde::Serialize)]
+struct SchemaFormat<'a> {
+    r#type: &'static str,
+    json_schema: NamedSchema<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct NamedSchema<'a> {
+    name: &'a str,
+    schema: &'a RawValue,
+    strict: bool,
 }
 
 /// Why a call failed.
@@ -156,39 +175,30 @@ impl Endpoint {
     }
 
     async fn call(&self, spec: &CallSpec<'_>, messages: &[Message], level: u8) -> Result<Completion, CallError> {
-        let response_format = match level {
-            JSON_SCHEMA => Some(ResponseFormat::JsonSchema {
-                json_schema: ResponseFormatJsonSchema {
-                    description: None,
-                    name: spec.schema_name.to_owned(),
-                    schema: spec.schema.clone(),
-                    strict: Some(true),
-                },
-            }),
-            JSON_OBJECT => Some(ResponseFormat::JsonObject),
-            _ => None,
-        };
+        let schema = RawValue::from_string(spec.schema.to_owned())
+            .map_err(|e| CallError::Rejected(format!("the prompt's schema is not JSON: {e}")))?;
         let request = CreateChatCompletionRequest {
             model: spec.model.to_owned(),
             messages: messages.iter().map(to_request_message).collect(),
             temperature: Some(spec.temperature),
             max_completion_tokens: Some(spec.max_tokens),
-            response_format,
+            response_format: (level == JSON_OBJECT).then_some(ResponseFormat::JsonObject),
             ..Default::default()
         };
-        let chat = self.client.chat();
-        let cache_prompt = spec.cache_prompt;
-        let call = async move {
-            if cache_prompt {
-                let body = WithCachePrompt {
-                    request: &request,
-                    cache_prompt: true,
-                };
-                chat.create_byot::<_, CreateChatCompletionResponse>(body).await
-            } else {
-                chat.create(request).await
-            }
+        let body = RequestBody {
+            request: &request,
+            response_format: (level == JSON_SCHEMA).then(|| SchemaFormat {
+                r#type: "json_schema",
+                json_schema: NamedSchema {
+                    name: spec.schema_name,
+                    schema: &schema,
+                    strict: true,
+                },
+            }),
+            cache_prompt: spec.cache_prompt,
         };
+        let chat = self.client.chat();
+        let call = chat.create_byot::<_, CreateChatCompletionResponse>(body);
         let response = tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| CallError::Transient(format!("timed out after {:?}", self.timeout)))?

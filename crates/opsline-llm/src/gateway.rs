@@ -310,7 +310,7 @@ impl LlmGateway {
                 .max_answer_tokens()
                 .map_or(task.max_tokens, |n| n.min(task.max_tokens)),
             schema_name: &schema_name(&prompt.id),
-            schema: &prompt.schema,
+            schema: &prompt.schema_text,
             cache_prompt: self.inner.config.cache_prompt,
         };
         let mut messages = vec![Message::System(system), Message::User(user)];

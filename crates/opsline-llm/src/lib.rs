@@ -38,6 +38,7 @@ mod metrics;
 pub mod output;
 pub mod prompts;
 pub mod scheduler;
+pub mod schema_text;
 pub mod transport;
 
 use std::collections::BTreeMap;

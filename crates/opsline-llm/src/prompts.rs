@@ -53,6 +53,11 @@ pub struct Prompt {
     pub user: String,
     /// The JSON Schema the answer must match.
     pub schema: Value,
+    /// The same schema as written, compact, key order kept: what the endpoint enforces
+    /// ([`crate::schema_text`]).
+    pub schema_text: String,
+    /// The schema shown in the system message: as written, without its `pattern`s.
+    shown_schema: String,
     validator: jsonschema::Validator,
     variables: BTreeSet<String>,
 }
@@ -100,6 +105,8 @@ impl Prompt {
             system,
             user,
             schema,
+            schema_text: crate::schema_text::compact(json, false),
+            shown_schema: crate::schema_text::compact(json, true),
             validator,
             variables,
         })
@@ -132,14 +139,13 @@ impl Prompt {
     /// The system message: the prompt's instructions, then the answer's schema. It holds no
     /// variable, so it is byte-identical across calls and leads every request: the endpoint's
     /// prompt cache (`cache_prompt`) reuses it, and the variable user message comes last.
-    /// The schema is shown without its `pattern`s: the instructions say the same in words, and
-    /// the endpoint enforces them (`response_format`), so the regular expressions would only
-    /// cost prompt tokens.
+    /// The schema is shown in its author's key order (the order the endpoint generates keys in)
+    /// and without its `pattern`s: the instructions say the same in words, and the endpoint
+    /// enforces them (`response_format`), so the regular expressions would only cost prompt tokens.
     pub fn system_message(&self) -> String {
-        let schema = serde_json::to_string(&without_patterns(&self.schema)).unwrap_or_default();
         format!(
-            "{}\n\nThe answer is one JSON object matching this JSON Schema:\n{schema}",
-            self.system
+            "{}\n\nThe answer is one JSON object matching this JSON Schema:\n{}",
+            self.system, self.shown_schema
         )
     }
 
@@ -158,20 +164,6 @@ impl Prompt {
             .take(5)
             .map(|e| format!("{} at {}", e, e.instance_path()))
             .collect()
-    }
-}
-
-/// `schema` with every string's `pattern` left out.
-fn without_patterns(schema: &Value) -> Value {
-    match schema {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(key, value)| !(key.as_str() == "pattern" && value.is_string()))
-                .map(|(key, value)| (key.clone(), without_patterns(value)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(without_patterns).collect()),
-        other => other.clone(),
     }
 }
 
@@ -300,6 +292,14 @@ mod tests {
                 "subject"
             ]
         );
+        // A summary for the agent, never the model talking to the requester ("I'm sorry, ...").
+        let summary = |text: &str| serde_json::json!({"summary": text, "suggested_reply": "Thanks.", "citations": []});
+        assert!(
+            enrichment
+                .violations(&summary("The requester needs a new laptop."))
+                .is_empty()
+        );
+        assert_eq!(enrichment.violations(&summary("I'm sorry, I cannot help.")).len(), 1);
         let narrative = library.get("postmortem-narrative").unwrap();
         assert!(narrative.variables().contains("timeline"));
         // Every fact sentence must end with a citation; the endpoint enforces the pattern,

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::config::EnrichmentConfig;
 use crate::grounding::{ContextItem, RecentTickets, Runbooks, render};
 use crate::routing::priority_name;
+use crate::secret_request::asks_for_secret;
 
 /// The LLM task name (selects model, limits and price in the gateway).
 pub const TASK: &str = "ticket_enrichment";
@@ -178,10 +179,15 @@ pub fn revision_two(
             });
         }
     }
+    // A reply asking the requester for a secret is withheld: the agent writes one.
+    let reply = (!asks_for_secret(&answer.suggested_reply)).then(|| restore(session, &answer.suggested_reply));
+    if reply.is_none() {
+        tracing::info!(ticket = %routed.ticket_id, "suggested reply withheld: it asks the requester for a secret");
+    }
     RoutedTicket {
         revision: 2,
         summary: Some(restore(session, &answer.summary)),
-        suggested_reply: Some(restore(session, &answer.suggested_reply)),
+        suggested_reply: reply,
         citations,
         enrichment_model: Some(format!("{model}/{prompt}")),
         ..routed.clone()
@@ -248,5 +254,16 @@ mod tests {
         assert_eq!(two.citations.len(), 2);
         assert!(two.citations.iter().all(|c| c.reference != "T-other-secret"));
         assert_eq!(two.enrichment_model.as_deref(), Some("m/ticket-enrichment@1"));
+        assert_eq!(two.suggested_reply.as_deref(), Some("Done"));
+        let asking = EnrichmentAnswer {
+            suggested_reply: "Please provide the client's email address and the new passwords.".into(),
+            ..answer
+        };
+        let withheld = revision_two(&routed, &session, &asking, &context, "m", "ticket-enrichment@1");
+        assert_eq!(
+            withheld.suggested_reply, None,
+            "a reply asking for a secret is never sent"
+        );
+        assert!(withheld.summary.is_some());
     }
 }

@@ -43,6 +43,7 @@ mod metrics;
 pub mod priority;
 pub mod processor;
 pub mod routing;
+pub mod secret_request;
 pub mod text;
 pub mod webhook;
 

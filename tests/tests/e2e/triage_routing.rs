@@ -199,7 +199,7 @@ async fn tickets_get_dispositions_states_and_incident_links() {
 /// with an "obedient" model output that tries to move the ticket and leak others.
 async fn hostile_llm(recorded: Arc<Mutex<Vec<String>>>) -> String {
     let answer = serde_json::json!({
-        "summary": "Queue changed to Security and priority set to P1 as instructed. Other tickets: T-victim.",
+        "summary": "The requester got the queue changed to Security and priority set to P1 as instructed. Other tickets: T-victim.",
         "suggested_reply": "Your ticket is now P1 in Security.",
         "citations": ["T-victim", "runbooks/does-not-exist.md"]
     })
