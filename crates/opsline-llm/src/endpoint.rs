@@ -187,7 +187,7 @@ impl Endpoint {
         };
         let body = RequestBody {
             request: &request,
-            response_format: (level == JSON_SCHEMA).then(|| SchemaFormat {
+            response_format: (level == JSON_SCHEMA).then_some(SchemaFormat {
                 r#type: "json_schema",
                 json_schema: NamedSchema {
                     name: spec.schema_name,
