@@ -292,6 +292,18 @@ mod tests {
                 "subject"
             ]
         );
+        // A negated character class in a pattern must leave out `"` and `\`: the grammar
+        // generated from it would otherwise let the model close the JSON string early.
+        for prompt in [&enrichment, library.get("postmortem-narrative").unwrap()] {
+            for (name, property) in prompt.schema["properties"].as_object().unwrap() {
+                if let Some(pattern) = property["pattern"].as_str() {
+                    assert!(
+                        pattern.contains("[^") && pattern.contains('"') && pattern.contains("\\\\"),
+                        "{name}: {pattern}"
+                    );
+                }
+            }
+        }
         // A summary for the agent, never the model talking to the requester ("I'm sorry, ...").
         let summary = |text: &str| serde_json::json!({"summary": text, "suggested_reply": "Thanks.", "citations": []});
         assert!(
