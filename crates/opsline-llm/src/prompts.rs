@@ -294,7 +294,7 @@ mod tests {
         );
         // A negated character class in a pattern must leave out `"` and `\`: the grammar
         // generated from it would otherwise let the model close the JSON string early.
-        for prompt in [&enrichment, library.get("postmortem-narrative").unwrap()] {
+        for prompt in [enrichment, library.get("postmortem-narrative").unwrap()] {
             for (name, property) in prompt.schema["properties"].as_object().unwrap() {
                 if let Some(pattern) = property["pattern"].as_str() {
                     assert!(
