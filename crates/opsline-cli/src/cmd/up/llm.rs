@@ -25,6 +25,10 @@ const NARRATIVE_TASK: &str = opsline_postmortem::draft::llm::NARRATIVE_TASK;
 /// The log service's template refinement task.
 const REFINE_TASK: &str = opsline_logintel::refiner::TASK;
 
+/// Ticket summaries the demo lets wait for the model at once (`[llm.tasks.ticket_enrichment.budget]
+/// max_queued`, 64 outside the demo).
+const DEMO_QUEUED_SUMMARIES: usize = 16;
+
 /// Starts the local model for triage and postmortem when installed and not configured
 /// otherwise (a service whose `[llm]` is already enabled keeps its own endpoint).
 pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> {
@@ -64,6 +68,17 @@ pub async fn start(config: &mut UpConfig, args: &UpArgs) -> Option<LocalServer> 
                 config.logintel.llm = local.clone();
             }
             config.triage.llm = local;
+            if args.demo {
+                // The demo sends hundreds of tickets at once: like any burst, only the task's
+                // budget of them waits for a summary (the rest are refused and counted), so the
+                // narratives' turn comes while the demo still watches.
+                if let Some(task) = config.triage.llm.tasks.get_mut(ENRICHMENT_TASK) {
+                    task.budget.max_queued = DEMO_QUEUED_SUMMARIES;
+                }
+                println!(
+                    "llm         demo: summaries for the first {DEMO_QUEUED_SUMMARIES} tickets waiting at once, then the postmortem narratives"
+                );
+            }
             println!(
                 "llm         {} serving {model} (ready in {:.1}s; log {})",
                 server.base_url(),

@@ -21,6 +21,8 @@ use crate::cmd::report;
 const FLOW_WINDOW: Duration = Duration::from_secs(60);
 /// How often it prints the count while it watches.
 const FLOW_TICK: Duration = Duration::from_secs(15);
+/// Narratives the demo waits for before it prints them.
+const NARRATIVES_SHOWN: usize = 2;
 
 /// The latest enriched revision (2 or higher) of every ticket, by ticket id.
 async fn enriched(kafka: &KafkaConfig, names: &TopicNames) -> anyhow::Result<BTreeMap<String, RoutedTicket>> {
@@ -68,6 +70,14 @@ pub async fn report(
             let tick = Instant::now();
             tokio::time::sleep(FLOW_TICK.saturating_sub(tick.elapsed())).await;
             done = enriched(kafka, names).await?;
+            if done.len() == before {
+                println!(
+                    "  {:>5.0}s  {} of {tickets} tickets summarised: no more are queued (a burst beyond the task's budget is refused, see `opsline_llm_scheduler_dropped_total`); the narratives' turn",
+                    replay_ended.elapsed().as_secs_f64(),
+                    done.len()
+                );
+                break;
+            }
             let per_minute = (done.len() - before.min(done.len())) as f64 * 60.0 / tick.elapsed().as_secs_f64();
             println!(
                 "  {:>5.0}s  {} of {tickets} tickets summarised ({per_minute:.1} a minute)",
@@ -80,7 +90,7 @@ pub async fn report(
     for ticket in done.values().take(3) {
         print_ticket(ticket);
     }
-    narratives(kafka, names).await?;
+    narratives(kafka, names, deadline).await?;
     let usage: Vec<LlmUsage> = report::read(kafka, &names.name(&topics::LLM_USAGE)).await?;
     let routed: Vec<RoutedTicket> = done.into_values().collect();
     println!("\n== LLM calls, cost and latency so far (`opsline report` shows the same)");
@@ -103,9 +113,8 @@ fn print_ticket(ticket: &RoutedTicket) {
     println!("  citations: {cited:?}");
 }
 
-/// The drafted postmortems whose latest revision carries a model's narrative, with the
-/// first lines of its summary.
-async fn narratives(kafka: &KafkaConfig, names: &TopicNames) -> anyhow::Result<()> {
+/// The latest revision of every drafted postmortem, by id.
+async fn postmortems(kafka: &KafkaConfig, names: &TopicNames) -> anyhow::Result<BTreeMap<uuid::Uuid, Postmortem>> {
     let mut latest: BTreeMap<uuid::Uuid, Postmortem> = BTreeMap::new();
     for postmortem in report::read::<Postmortem>(kafka, &names.name(&topics::POSTMORTEMS)).await? {
         let newer = latest
@@ -115,9 +124,34 @@ async fn narratives(kafka: &KafkaConfig, names: &TopicNames) -> anyhow::Result<(
             latest.insert(postmortem.postmortem_id, postmortem);
         }
     }
+    Ok(latest)
+}
+
+/// Waits (until `deadline`) for the first [`NARRATIVES_SHOWN`] drafts with a model's narrative,
+/// then prints the first lines of their summaries. Narratives come after the queued tickets.
+async fn narratives(kafka: &KafkaConfig, names: &TopicNames, deadline: Instant) -> anyhow::Result<()> {
+    println!("\n== postmortem narratives (after the queued ticket summaries; waiting for {NARRATIVES_SHOWN})");
+    let narrated_count =
+        |latest: &BTreeMap<uuid::Uuid, Postmortem>| latest.values().filter(|p| p.model != "none").count();
+    let started = Instant::now();
+    let mut latest = postmortems(kafka, names).await?;
+    let mut printed = Instant::now();
+    while narrated_count(&latest) < NARRATIVES_SHOWN.min(latest.len()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        latest = postmortems(kafka, names).await?;
+        if printed.elapsed() >= FLOW_TICK {
+            println!(
+                "  {:>5.0}s  {} of {} drafts narrated",
+                started.elapsed().as_secs_f64(),
+                narrated_count(&latest),
+                latest.len()
+            );
+            printed = Instant::now();
+        }
+    }
     let narrated: Vec<&Postmortem> = latest.values().filter(|p| p.model != "none").collect();
     println!(
-        "\n== postmortem narratives: {} of {} drafts carry a model's narrative that passed the grounding check",
+        "{} of {} drafts carry a model's narrative that passed the grounding check (the rest follow with --stay)",
         narrated.len(),
         latest.len()
     );
