@@ -116,7 +116,8 @@ fn push_sentence(sentences: &mut Vec<String>, current: &mut String) {
     current.clear();
 }
 
-fn strip_citations(text: &str) -> String {
+/// `text` without its `[T<n>]` citations (an unterminated `[T...` is kept).
+pub(crate) fn strip_citations(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("[T") {

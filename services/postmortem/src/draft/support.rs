@@ -13,7 +13,7 @@
 
 use std::collections::BTreeSet;
 
-use super::citations::citations;
+use super::citations::{citations, strip_citations};
 use crate::timeline::Timeline;
 
 /// Words that say nothing about the incident; never enough to support a sentence.
@@ -43,7 +43,7 @@ pub fn supported(sentence: &str, timeline: &Timeline) -> bool {
     let evidence = cited.join(" ");
     let evidence_stems: BTreeSet<String> = words(&evidence).map(|w| stem(&w)).collect();
     let evidence_numbers: BTreeSet<String> = numbers(&evidence, 1).collect();
-    let claim = without_citations(sentence);
+    let claim = strip_citations(sentence);
     let content: Vec<String> = words(&claim)
         .filter(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic))
         .filter(|w| !FUNCTION_WORDS.contains(&w.as_str()))
@@ -77,21 +77,6 @@ fn numbers(text: &str, min_digits: usize) -> impl Iterator<Item = String> + '_ {
                 trimmed.to_owned()
             }
         })
-}
-
-/// `text` without its `[T<n>]` citations.
-fn without_citations(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("[T") {
-        out.push_str(&rest[..start]);
-        match rest[start..].find(']') {
-            Some(end) => rest = &rest[start + end + 1..],
-            None => return out,
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
