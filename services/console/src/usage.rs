@@ -22,6 +22,9 @@ use opsline_events::ops::{LlmUsage, SelfServiceAction};
 use opsline_events::tickets::{Disposition, RoutedTicket, TriagedTicket};
 use serde::{Deserialize, Serialize};
 
+/// Usage outcomes of jobs the gateway dropped before sending them to the model.
+const NEVER_SENT: &[&str] = &["stale", "circuit_open"];
+
 /// One row of the report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UseCaseReport {
@@ -29,7 +32,7 @@ pub struct UseCaseReport {
     pub use_case: String,
     /// Tickets (or requests) the use case handled.
     pub tickets_handled: u64,
-    /// LLM calls, cached ones included.
+    /// LLM calls, cached ones included (jobs dropped before they were sent are not calls).
     pub llm_calls: u64,
     /// Calls answered from the response cache.
     pub cache_hits: u64,
@@ -156,7 +159,9 @@ pub fn aggregate(
             })
             .clone()
     };
-    for call in usage {
+    // A job dropped before it was sent (stale, or the circuit open) leaves a usage record but
+    // made no call: it is not one.
+    for call in usage.iter().filter(|c| !NEVER_SENT.contains(&c.outcome.as_str())) {
         let name = use_case_of(&call.task);
         let mut r = row(&mut rows, &name);
         r.llm_calls += 1;
@@ -297,6 +302,11 @@ mod tests {
 
         let cached_only = aggregate(&[timed(5, true, "ok")], &[], &[], &[], 0.0);
         assert_eq!(cached_only.use_cases[0].latency_p50_ms, None);
+
+        // A narrative whose draft was redrafted while it waited was never sent: not a call.
+        calls.push(timed(120_000, false, "stale"));
+        calls.push(timed(0, false, "circuit_open"));
+        assert_eq!(aggregate(&calls, &[], &[], &[], 0.0).use_cases[0].llm_calls, 22);
     }
 
     #[test]
