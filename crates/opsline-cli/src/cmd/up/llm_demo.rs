@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use opsline_events::ops::{LlmUsage, Postmortem};
-use opsline_events::tickets::RoutedTicket;
+use opsline_events::tickets::{RoutedTicket, TriagedTicket};
 use opsline_events::{TopicNames, topics};
 use opsline_kafka::KafkaConfig;
 
@@ -93,8 +93,12 @@ pub async fn report(
     narratives(kafka, names, deadline).await?;
     let usage: Vec<LlmUsage> = report::read(kafka, &names.name(&topics::LLM_USAGE)).await?;
     let routed: Vec<RoutedTicket> = done.into_values().collect();
+    let triaged: Vec<TriagedTicket> = report::read(kafka, &names.name(&topics::TICKETS_TRIAGED)).await?;
     println!("\n== LLM calls, cost and latency so far (`opsline report` shows the same)");
-    print!("{}", report::render(&report::aggregate(&usage, &[], &routed, &[], 0.0)));
+    print!(
+        "{}",
+        report::render(&report::aggregate(&usage, &triaged, &routed, &[], 0.0))
+    );
     println!("(the rest follow in the background while `opsline up --stay` runs)");
     Ok(())
 }
