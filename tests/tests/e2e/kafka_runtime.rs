@@ -8,37 +8,65 @@ use std::time::Duration;
 use opsline_e2e::relay::Relay;
 use opsline_events::logs::RawLog;
 use opsline_events::{Envelope, Event, TopicNames, topics};
-use opsline_kafka::{ConsumerLoop, KafkaMetrics, OutRecord, Producer};
+use opsline_kafka::{ConsumerLoop, KafkaConfig, KafkaMetrics, OutRecord, Producer};
 use opsline_runtime::Shutdown;
 use opsline_runtime::metrics::Metrics;
+
+/// Creates the topics of a fresh prefix plus a copy of its raw-log topic; returns the raw-log
+/// topic (the loop's input) and the copy (its output).
+async fn relay_topics(config: &KafkaConfig, prefix: &str) -> (String, String) {
+    let names = TopicNames::with_prefix(opsline_e2e::unique_prefix(prefix));
+    let input = names.name(&topics::RAW_LOGS);
+    let output = format!("{input}.copy");
+    let mut specs = names.all_to_create();
+    specs.push((output.clone(), topics::RAW_LOGS));
+    opsline_kafka::admin::create_topics(config, &specs).await.unwrap();
+    (input, output)
+}
+
+/// Publishes `line` as a raw log of service `svc` on `topic`.
+async fn send_line(producer: &Producer, topic: &str, line: String) {
+    let env = Envelope::new(
+        "test",
+        RawLog {
+            line,
+            ..RawLog::sample()
+        },
+    );
+    producer
+        .send(&OutRecord::event(topic.to_owned(), "svc", &env).unwrap())
+        .await
+        .unwrap();
+}
+
+/// The loop of group `<input>.group` reading `input`, named `name`.
+fn input_loop(
+    config: &KafkaConfig,
+    input: &str,
+    producer: &Producer,
+    metrics: &KafkaMetrics,
+    name: &str,
+) -> ConsumerLoop {
+    ConsumerLoop::new(
+        config,
+        &format!("{input}.group"),
+        vec![input.to_owned()],
+        producer.clone(),
+        metrics,
+        name,
+    )
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn relay_with_dead_letters_and_resume() {
     let broker = opsline_e2e::spawn_broker().await;
     let config = broker.config();
-    let names = TopicNames::with_prefix(opsline_e2e::unique_prefix("relay"));
-    let input = names.name(&topics::RAW_LOGS);
-    let output = format!("{input}.copy");
-    let mut specs = names.all_to_create();
-    specs.push((output.clone(), topics::RAW_LOGS));
-    opsline_kafka::admin::create_topics(&config, &specs).await.unwrap();
+    let (input, output) = relay_topics(&config, "relay").await;
 
     let metrics = KafkaMetrics::register(&Metrics::new());
     let producer = Producer::new(&config, &metrics).unwrap();
-    let mut ids = Vec::new();
     for i in 0..200 {
-        let env = Envelope::new(
-            "test",
-            RawLog {
-                line: format!("line {i}"),
-                ..RawLog::sample()
-            },
-        );
-        ids.push(env.id);
-        producer
-            .send(&OutRecord::event(input.clone(), "svc", &env).unwrap())
-            .await
-            .unwrap();
+        send_line(&producer, &input, format!("line {i}")).await;
         if i % 50 == 0 {
             producer
                 .send(&OutRecord::new(input.clone(), Some("svc"), b"{not json".to_vec()))
@@ -47,17 +75,9 @@ async fn relay_with_dead_letters_and_resume() {
         }
     }
 
-    let group = format!("{input}.group");
     let start_relay = |shutdown: Shutdown| {
-        let run = ConsumerLoop::new(
-            &config,
-            &group,
-            vec![input.clone()],
-            producer.clone(),
-            &metrics,
-            "relay-test",
-        )
-        .run(Relay { output: output.clone() }, shutdown);
+        let run = input_loop(&config, &input, &producer, &metrics, "relay-test")
+            .run(Relay { output: output.clone() }, shutdown);
         tokio::spawn(run)
     };
 
@@ -123,12 +143,7 @@ impl opsline_kafka::Processor for Inflating {
 async fn permanent_produce_errors_are_dead_letters() {
     let broker = opsline_e2e::spawn_broker().await;
     let config = broker.config();
-    let names = TopicNames::with_prefix(opsline_e2e::unique_prefix("refused"));
-    let input = names.name(&topics::RAW_LOGS);
-    let output = format!("{input}.copy");
-    let mut specs = names.all_to_create();
-    specs.push((output.clone(), topics::RAW_LOGS));
-    opsline_kafka::admin::create_topics(&config, &specs).await.unwrap();
+    let (input, output) = relay_topics(&config, "refused").await;
 
     let metrics = KafkaMetrics::register(&Metrics::new());
     let producer = Producer::new(&config, &metrics).unwrap();
@@ -138,29 +153,11 @@ async fn permanent_produce_errors_are_dead_letters() {
         } else {
             format!("line {i}")
         };
-        let env = Envelope::new(
-            "test",
-            RawLog {
-                line,
-                ..RawLog::sample()
-            },
-        );
-        producer
-            .send(&OutRecord::event(input.clone(), "svc", &env).unwrap())
-            .await
-            .unwrap();
+        send_line(&producer, &input, line).await;
     }
 
     let shutdown = Shutdown::new();
-    let run = ConsumerLoop::new(
-        &config,
-        &format!("{input}.group"),
-        vec![input.clone()],
-        producer.clone(),
-        &metrics,
-        "refused-test",
-    )
-    .run(
+    let run = input_loop(&config, &input, &producer, &metrics, "refused-test").run(
         Inflating {
             relay: Relay { output: output.clone() },
         },
@@ -262,37 +259,15 @@ async fn a_loop_stops_when_its_broker_is_gone() {
     config.drain_timeout_ms = 3_000;
     // Nothing is committed before the stop: the last commit has offsets to send.
     config.commit_interval_ms = 3_600_000;
-    let names = TopicNames::with_prefix(opsline_e2e::unique_prefix("brokergone"));
-    let input = names.name(&topics::RAW_LOGS);
-    let output = format!("{input}.copy");
-    let mut specs = names.all_to_create();
-    specs.push((output.clone(), topics::RAW_LOGS));
-    opsline_kafka::admin::create_topics(&config, &specs).await.unwrap();
+    let (input, output) = relay_topics(&config, "brokergone").await;
     let metrics = KafkaMetrics::register(&Metrics::new());
     let producer = Producer::new(&config, &metrics).unwrap();
     for i in 0..20 {
-        let env = Envelope::new(
-            "test",
-            RawLog {
-                line: format!("line {i}"),
-                ..RawLog::sample()
-            },
-        );
-        producer
-            .send(&OutRecord::event(input.clone(), "svc", &env).unwrap())
-            .await
-            .unwrap();
+        send_line(&producer, &input, format!("line {i}")).await;
     }
     let shutdown = Shutdown::new();
-    let run = ConsumerLoop::new(
-        &config,
-        &format!("{input}.group"),
-        vec![input.clone()],
-        producer.clone(),
-        &metrics,
-        "broker-gone-test",
-    )
-    .run(Relay { output: output.clone() }, shutdown.clone());
+    let run = input_loop(&config, &input, &producer, &metrics, "broker-gone-test")
+        .run(Relay { output: output.clone() }, shutdown.clone());
     let handle = tokio::spawn(run);
     let copies = opsline_e2e::read_n(&config, &output, 20, Duration::from_secs(60)).await;
     assert_eq!(copies.len(), 20);
