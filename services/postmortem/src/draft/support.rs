@@ -90,13 +90,18 @@ mod tests {
         Timeline::build(&incident, &alerts)
     }
 
+    /// A content word of `text` six letters or longer.
+    fn content_word(text: &str) -> String {
+        words(text)
+            .find(|w| w.len() >= 6 && w.chars().all(char::is_alphabetic) && !FUNCTION_WORDS.contains(&w.as_str()))
+            .unwrap()
+    }
+
     #[test]
     fn a_sentence_using_the_words_of_its_entry_is_supported() {
         let timeline = timeline();
         let entry = timeline.entry(2).unwrap();
-        let word = words(&entry.text)
-            .find(|w| w.len() >= 6 && w.chars().all(char::is_alphabetic) && !FUNCTION_WORDS.contains(&w.as_str()))
-            .unwrap();
+        let word = content_word(&entry.text);
         assert!(
             supported(&format!("The {word} alert fired on hdfs [T2]."), &timeline),
             "{}",
@@ -108,9 +113,7 @@ mod tests {
     fn unrelated_words_invented_numbers_and_missing_entries_are_not() {
         let timeline = timeline();
         let entry = timeline.entry(2).unwrap();
-        let word = words(&entry.text)
-            .find(|w| w.len() >= 6 && w.chars().all(char::is_alphabetic) && !FUNCTION_WORDS.contains(&w.as_str()))
-            .unwrap();
+        let word = content_word(&entry.text);
         assert!(!supported("A giraffe escaped the zoo [T2].", &timeline));
         assert!(!supported(
             &format!("The {word} part failed 98765 times [T2]."),
