@@ -131,29 +131,32 @@ async fn postmortems(kafka: &KafkaConfig, names: &TopicNames) -> anyhow::Result<
     Ok(latest)
 }
 
+/// The postmortems whose latest revision carries a model's narrative.
+fn narrated(latest: &BTreeMap<uuid::Uuid, Postmortem>) -> Vec<&Postmortem> {
+    latest.values().filter(|p| p.model != "none").collect()
+}
+
 /// Waits (until `deadline`) for the first [`NARRATIVES_SHOWN`] drafts with a model's narrative,
 /// then prints the first lines of their summaries. Narratives come after the queued tickets.
 async fn narratives(kafka: &KafkaConfig, names: &TopicNames, deadline: Instant) -> anyhow::Result<()> {
     println!("\n== postmortem narratives (after the queued ticket summaries; waiting for {NARRATIVES_SHOWN})");
-    let narrated_count =
-        |latest: &BTreeMap<uuid::Uuid, Postmortem>| latest.values().filter(|p| p.model != "none").count();
     let started = Instant::now();
     let mut latest = postmortems(kafka, names).await?;
     let mut printed = Instant::now();
-    while narrated_count(&latest) < NARRATIVES_SHOWN.min(latest.len()) && Instant::now() < deadline {
+    while narrated(&latest).len() < NARRATIVES_SHOWN.min(latest.len()) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_secs(1)).await;
         latest = postmortems(kafka, names).await?;
         if printed.elapsed() >= FLOW_TICK {
             println!(
                 "  {:>5.0}s  {} of {} drafts narrated",
                 started.elapsed().as_secs_f64(),
-                narrated_count(&latest),
+                narrated(&latest).len(),
                 latest.len()
             );
             printed = Instant::now();
         }
     }
-    let narrated: Vec<&Postmortem> = latest.values().filter(|p| p.model != "none").collect();
+    let narrated = narrated(&latest);
     println!(
         "{} of {} drafts carry a model's narrative that passed the grounding check (the rest follow with --stay)",
         narrated.len(),
