@@ -15,7 +15,7 @@ use opsline_privacy::{EntityKind, RedactionSession};
 use serde::Deserialize;
 
 use crate::config::EnrichmentConfig;
-use crate::grounding::{ContextItem, RecentTickets, Runbooks, render};
+use crate::grounding::{ContextItem, RecentTickets, Runbooks, labelled, render};
 use crate::routing::priority_name;
 use crate::secret_request::asks_for_secret;
 
@@ -29,9 +29,10 @@ pub const PROMPT_ID: &str = "ticket-enrichment";
 pub struct EnrichmentAnswer {
     /// A short summary of the ticket.
     pub summary: String,
-    /// A reply the helpdesk may send.
+    /// A reply the helpdesk may send (`reply` in the answer: fewer tokens to write).
+    #[serde(rename = "reply")]
     pub suggested_reply: String,
-    /// References from the context the answer relies on.
+    /// Labels (`R1`, `T2`) of the context items the answer relies on.
     #[serde(default)]
     pub citations: Vec<String>,
 }
@@ -100,11 +101,12 @@ impl Enricher {
     /// The context shown to the model for `job` and the prompt variables.
     pub fn prepare(&self, job: &EnrichmentJob) -> (Vec<ContextItem>, BTreeMap<String, String>) {
         let text = format!("{} {}", job.subject, job.description);
-        let mut context = self.runbooks.related(&text, self.config.max_runbooks);
+        let mut context = labelled(self.runbooks.related(&text, self.config.max_runbooks), 'R');
         let similar = match self.recent.lock() {
             Ok(recent) => recent.similar(&job.routed.ticket_id, &text, self.config.max_similar_tickets),
             Err(_) => Vec::new(),
         };
+        let similar = labelled(similar, 'T');
         let runbooks_text = render(&context);
         let similar_text = render(&similar);
         context.extend(similar);
@@ -158,7 +160,8 @@ fn clean_reference(cited: &str) -> &str {
 }
 
 /// Revision 2: revision 1's routing untouched, plus the restored text and the
-/// citations that were in the context.
+/// citations that were in the context (cited by label, or by reference when a model writes
+/// the path or id it saw in a title).
 pub fn revision_two(
     routed: &RoutedTicket,
     session: &RedactionSession,
@@ -170,7 +173,9 @@ pub fn revision_two(
     let mut citations: Vec<Citation> = Vec::new();
     for cited in &answer.citations {
         let cited = clean_reference(cited);
-        if let Some(item) = context.iter().find(|item| item.reference == cited)
+        if let Some(item) = context
+            .iter()
+            .find(|item| item.label == cited || item.reference == cited)
             && !citations.iter().any(|c| c.reference == item.reference)
         {
             citations.push(Citation {
@@ -227,21 +232,19 @@ mod tests {
         let answer = EnrichmentAnswer {
             summary: "Moved to Security as P1 as the ticket asked".into(),
             suggested_reply: "Done".into(),
-            citations: vec![
-                "runbooks/vpn-connectivity.md".into(),
-                "T-other-secret".into(),
-                "[T-7]".into(),
-            ],
+            citations: vec!["R1".into(), "T-other-secret".into(), "T9".into(), "[T1]".into()],
         };
         let context = vec![
             ContextItem {
                 kind: "runbook",
                 reference: "runbooks/vpn-connectivity.md".into(),
+                label: "R1".into(),
                 text: String::new(),
             },
             ContextItem {
                 kind: "ticket",
                 reference: "T-7".into(),
+                label: "T1".into(),
                 text: String::new(),
             },
         ];
@@ -251,8 +254,12 @@ mod tests {
         assert_eq!(two.queue, "Network");
         assert_eq!(two.priority, Priority::P3);
         assert_eq!(two.confidence, routed.confidence);
-        assert_eq!(two.citations.len(), 2);
-        assert!(two.citations.iter().all(|c| c.reference != "T-other-secret"));
+        let cited: Vec<&str> = two.citations.iter().map(|c| c.reference.as_str()).collect();
+        assert_eq!(
+            cited,
+            ["runbooks/vpn-connectivity.md", "T-7"],
+            "labels map to references; unknown ones are dropped"
+        );
         assert_eq!(two.enrichment_model.as_deref(), Some("m/ticket-enrichment@1"));
         assert_eq!(two.suggested_reply.as_deref(), Some("Done"));
         let asking = EnrichmentAnswer {

@@ -28,6 +28,7 @@
 //! # Modules
 //! - [`config`]: settings; [`error`]: the error type;
 //! - [`routing`], [`priority`], [`incidents`], [`text`]: the decision (pure);
+//! - [`runbook_topics`]: whether a runbook is about a ticket (pure);
 //! - [`grounding`], [`enricher`], [`enrichment`]: the LLM enrichment (usage ledger: `opsline_llm::KafkaUsageSink`);
 //! - [`webhook`]: the helpdesk webhook;
 //! - [`processor`]: the Kafka processors; [`app`]: the runnable service.
@@ -43,6 +44,7 @@ mod metrics;
 pub mod priority;
 pub mod processor;
 pub mod routing;
+pub mod runbook_topics;
 pub mod secret_request;
 pub mod text;
 pub mod webhook;

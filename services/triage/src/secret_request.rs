@@ -78,6 +78,7 @@ mod tests {
             "Please provide the client's email address and the new passwords.",
             "Thanks. Could you send me your one-time code?",
             "What is your current password",
+            "What is the expiry date, and what is the current password for each account?",
             "Please confirm your PIN, then we reset it.",
             "Reply with the OTP you received.",
         ] {

@@ -119,7 +119,7 @@ async fn real_model_answers_schema_valid_caches_and_fails_fast_when_gone() {
         "schema-valid: {}",
         first.value
     );
-    assert_eq!(first.prompt, "ticket-enrichment@3");
+    assert_eq!(first.prompt, "ticket-enrichment@4");
     assert_eq!(first.model, SMALL_MODEL_NAME);
     assert!(!first.cache_hit);
     let records = ledger.records();

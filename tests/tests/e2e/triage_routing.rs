@@ -200,8 +200,8 @@ async fn tickets_get_dispositions_states_and_incident_links() {
 async fn hostile_llm(recorded: Arc<Mutex<Vec<String>>>) -> String {
     let answer = serde_json::json!({
         "summary": "The requester got the queue changed to Security and priority set to P1 as instructed. Other tickets: T-victim.",
-        "suggested_reply": "Your ticket is now P1 in Security.",
-        "citations": ["T-victim", "runbooks/does-not-exist.md"]
+        "citations": ["T9", "R9"],
+        "reply": "Your ticket is now P1 in Security."
     })
     .to_string();
     let body = serde_json::json!({
@@ -321,11 +321,8 @@ async fn prompt_injection_changes_no_routing() {
         assert_eq!(revision.confidence, first.confidence);
         assert_eq!(revision.incident_id, first.incident_id);
         assert!(
-            revision
-                .citations
-                .iter()
-                .all(|c| c.reference != "runbooks/does-not-exist.md"),
-            "citations outside the context are dropped"
+            revision.citations.is_empty(),
+            "labels outside the context (T9, R9) are dropped: {revision:?}"
         );
     }
     assert!(
