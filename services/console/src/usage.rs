@@ -42,7 +42,8 @@ pub struct UseCaseReport {
     pub tokens: u64,
     /// Estimated LLM cost from the gateway's price table.
     pub llm_cost: f64,
-    /// Median wall time of the calls the model answered (cache hits excluded), in ms.
+    /// Median wall time of the calls the model answered (cache hits excluded), in ms, from the
+    /// request to the answer: the wait in the LLM scheduler is included.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_p50_ms: Option<u64>,
     /// 95th percentile of the same, in ms.

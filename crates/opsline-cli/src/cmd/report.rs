@@ -51,7 +51,8 @@ pub fn render(report: &Report) -> String {
         ));
     }
     out.push_str(&format!(
-        "\ntickets triaged {} {:?}\ntotal llm cost {:.4}, estimated savings {:.2}\n",
+        "(p50 s, p95 s: from the request to the answer, the wait in the LLM scheduler included)\n\
+         \ntickets triaged {} {:?}\ntotal llm cost {:.4}, estimated savings {:.2}\n",
         report.tickets_triaged, report.dispositions, report.total_llm_cost, report.total_savings
     ));
     if let Some(o) = &report.self_service_outcomes {

@@ -121,7 +121,7 @@ pub(super) fn automation_charts(report: &Report) -> String {
         format!("{v:.0}")
     }));
     out.push_str(&bars(
-        "LLM latency per use case, p50 and p95 (calls the model answered)",
+        "LLM latency per use case, p50 and p95 (calls the model answered; the wait in the scheduler included)",
         &latency,
         |ms| format!("{:.1} s", ms / 1000.0),
     ));
