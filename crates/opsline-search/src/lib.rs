@@ -37,5 +37,5 @@ pub use document::{DocKind, DocStatus, SearchDocument};
 pub use error::{Result, SearchError};
 pub use import::{ImportOptions, ImportProblem, ImportProgress, ImportSummary, import_path, import_path_with};
 pub use index::{IndexConfig, SearchIndex};
-pub use search::{MAX_PAGE_LIMIT, Page, SearchHit, SearchResults, SimilarTo};
+pub use search::{MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, Page, SearchHit, SearchResults, SimilarTo};
 pub use text::html_escape;

@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
 
-use opsline_search::{MAX_PAGE_LIMIT, Page, Role, SearchHit, SearchIndex, SimilarTo, Viewer};
+use opsline_search::{MAX_PAGE_LIMIT, MAX_PAGE_OFFSET, Page, Role, SearchHit, SearchIndex, SimilarTo, Viewer};
 
 use crate::runbook_topics::{TicketWords, Topics};
 use crate::text::{jaccard, terms};
@@ -148,36 +148,35 @@ fn reference(hit: &SearchHit) -> Option<String> {
     Some(format!("runbooks/{}", file.to_string_lossy()))
 }
 
-/// Every runbook of the index tagged `tag` (every runbook without one), with its topics.
+/// Every runbook of the index tagged `tag` (every runbook without one), with its topics; the
+/// search pages through at most [`MAX_PAGE_OFFSET`] documents.
 fn catalogue(index: &SearchIndex, viewer: &Viewer, tag: Option<&str>) -> opsline_search::Result<Vec<RunbookEntry>> {
     let ignored: Vec<&str> = ["runbook"].into_iter().chain(tag).collect();
     let mut entries = Vec::new();
+    let mut offset = 0;
     loop {
         let page = Page {
-            offset: entries.len(),
+            offset,
             limit: MAX_PAGE_LIMIT,
         };
-        let results = index.search(viewer, "kind:runbook", page)?;
-        let fetched = results.hits.len();
-        entries.extend(results.hits.into_iter().map(|hit| {
-            let offered = tag.is_none_or(|tag| hit.tags.iter().any(|t| t == tag));
-            (offered, hit)
-        }));
-        if fetched < MAX_PAGE_LIMIT {
-            break;
+        let hits = index.search(viewer, "kind:runbook", page)?.hits;
+        let fetched = hits.len();
+        offset += fetched;
+        entries.extend(
+            hits.into_iter()
+                .filter(|hit| tag.is_none_or(|tag| hit.tags.iter().any(|t| t == tag)))
+                .filter_map(|hit| {
+                    Some(RunbookEntry {
+                        reference: reference(&hit)?,
+                        topics: Topics::new(&hit.tags, &ignored),
+                        title: hit.title,
+                    })
+                }),
+        );
+        if fetched < MAX_PAGE_LIMIT || offset > MAX_PAGE_OFFSET {
+            return Ok(entries);
         }
     }
-    Ok(entries
-        .into_iter()
-        .filter(|(offered, _)| *offered)
-        .filter_map(|(_, hit)| {
-            Some(RunbookEntry {
-                reference: reference(&hit)?,
-                topics: Topics::new(&hit.tags, &ignored),
-                title: hit.title,
-            })
-        })
-        .collect())
 }
 
 struct RecentTicket {
