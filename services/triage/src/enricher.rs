@@ -160,8 +160,8 @@ fn clean_reference(cited: &str) -> &str {
 }
 
 /// Revision 2: revision 1's routing untouched, plus the restored text and the
-/// citations that were in the context (cited by label, or by reference when a model writes
-/// the path or id it saw in a title).
+/// citations that were in the context (cited by label, or by reference: a prompt overridden
+/// in `prompts_dir` may still show paths and ids).
 pub fn revision_two(
     routed: &RoutedTicket,
     session: &RedactionSession,
