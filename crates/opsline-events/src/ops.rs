@@ -250,6 +250,25 @@ pub struct LlmUsage {
     pub outcome: String,
 }
 
+/// The outcome names of [`LlmUsage`] records (and of the gateway's call metrics): the
+/// gateway writes them, the usage report reads them.
+pub mod llm_outcome {
+    /// A schema-valid answer.
+    pub const OK: &str = "ok";
+    /// The model answered, but not to the schema (after the repair request).
+    pub const INVALID_OUTPUT: &str = "invalid_output";
+    /// The call failed (transport, endpoint, configuration).
+    pub const ERROR: &str = "error";
+    /// Not sent: the circuit breaker was open.
+    pub const CIRCUIT_OPEN: &str = "circuit_open";
+    /// Not admitted: the task's queue was full (a metric only, never a usage record).
+    pub const REFUSED: &str = "refused";
+    /// Not sent: nobody wanted the answer any more when its turn came.
+    pub const STALE: &str = "stale";
+    /// Outcomes of jobs dropped before they were sent: they leave a usage record but made no call.
+    pub const NEVER_SENT: &[&str] = &[CIRCUIT_OPEN, STALE];
+}
+
 impl Event for LlmUsage {
     const TYPE: &'static str = "llm.usage";
     fn sample() -> Self {

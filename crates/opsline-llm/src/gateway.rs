@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use opsline_events::ops::LlmUsage;
+use opsline_events::ops::{LlmUsage, llm_outcome as outcome};
 use opsline_runtime::metrics::Metrics;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -45,16 +45,6 @@ impl std::fmt::Debug for LlmGateway {
             .field("base_url", &self.inner.config.base_url)
             .finish_non_exhaustive()
     }
-}
-
-/// Outcome names of the usage ledger and the metrics.
-mod outcome {
-    pub const OK: &str = "ok";
-    pub const INVALID_OUTPUT: &str = "invalid_output";
-    pub const ERROR: &str = "error";
-    pub const CIRCUIT_OPEN: &str = "circuit_open";
-    pub const REFUSED: &str = "refused";
-    pub const STALE: &str = "stale";
 }
 
 impl LlmGateway {

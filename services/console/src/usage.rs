@@ -18,12 +18,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use opsline_events::ops::llm_outcome::NEVER_SENT;
 use opsline_events::ops::{LlmUsage, SelfServiceAction};
 use opsline_events::tickets::{Disposition, RoutedTicket, TriagedTicket};
 use serde::{Deserialize, Serialize};
-
-/// Usage outcomes of jobs the gateway dropped before sending them to the model.
-const NEVER_SENT: &[&str] = &["stale", "circuit_open"];
 
 /// One row of the report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
